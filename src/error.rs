@@ -1,0 +1,104 @@
+//! Errors, one enum per operation.
+
+use crate::keys::BundleError;
+pub use crate::keys::IdentityError;
+use crate::wire::DecodeError;
+
+/// Why [`Session::encrypt`](crate::Session::encrypt) failed. The session is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptError {
+    /// The plaintext is longer than [`MAX_PLAINTEXT_LEN`](crate::constants::MAX_PLAINTEXT_LEN).
+    #[error("plaintext of {0} bytes exceeds the maximum")]
+    PlaintextTooLong(usize),
+    /// The associated data is longer than 2^32 - 1 bytes.
+    #[error("associated data too long")]
+    AssociatedDataTooLong,
+    /// The sending chain has used all 2^32 - 1 message numbers; the peer must
+    /// reply (starting a DH step) before more can be sent.
+    #[error("sending chain exhausted")]
+    ChainExhausted,
+    /// The session has no sending chain yet (internal invariant).
+    #[error("session cannot send yet")]
+    NotReady,
+}
+
+/// Why [`Session::decrypt`](crate::Session::decrypt) failed. In every case the
+/// session is exactly as it was before the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The bytes are not a well-formed message.
+    #[error("malformed message: {0}")]
+    Decode(#[from] DecodeError),
+    /// No header key of this session (skipped, current or next) authenticates
+    /// the header: garbage, a message for another session, or a replay of a
+    /// message whose keys are gone.
+    #[error("header does not decrypt under any key of this session")]
+    HeaderNotDecryptable,
+    /// The header authenticated but its content is inconsistent.
+    #[error("malformed header")]
+    MalformedHeader,
+    /// The message was already decrypted (its key is used and erased).
+    #[error("duplicate or replayed message")]
+    DuplicateMessage,
+    /// The message would skip more than `MAX_SKIP` keys on one chain.
+    #[error("message skips {skip} keys, more than the limit")]
+    TooFarAhead {
+        /// How many keys it would skip.
+        skip: u32,
+    },
+    /// A message counter would overflow.
+    #[error("message counter overflow")]
+    CounterOverflow,
+    /// The peer's new ratchet key is of low order.
+    #[error("low-order ratchet key")]
+    LowOrderRatchetKey,
+    /// The body's authentication tag is invalid (tampered message, wrong
+    /// associated data, or a relabelled envelope).
+    #[error("message authentication failed")]
+    AuthenticationFailed,
+    /// The decrypted padding is not canonical.
+    #[error("invalid padding")]
+    InvalidPadding,
+    /// An initial message that belongs to another handshake than this session's.
+    #[error("initial message belongs to a different session")]
+    WrongSession,
+}
+
+/// Why a handshake failed. Nothing was consumed: one-time prekeys are only
+/// removed once the initial message's first ratchet message authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The initial message is malformed.
+    #[error("malformed initial message: {0}")]
+    Decode(#[from] DecodeError),
+    /// The bundle was refused.
+    #[error("bundle refused: {0}")]
+    Bundle(#[from] BundleError),
+    /// The initiator's identity key was refused.
+    #[error("initiator identity refused: {0}")]
+    Identity(#[from] IdentityError),
+    /// The initial message names a signed prekey this party does not have.
+    #[error("unknown signed prekey {0}")]
+    UnknownSignedPreKey(u32),
+    /// The one-time prekey is unknown or was already consumed.
+    #[error("unknown or already used one-time prekey {0}")]
+    UnknownOneTimePreKey(u32),
+    /// The KEM prekey is unknown or was already consumed.
+    #[error("unknown or already used KEM prekey {0}")]
+    UnknownKemPreKey(u32),
+    /// This handshake was already accepted: a replayed initial message.
+    #[error("replayed initial message")]
+    ReplayedHandshake,
+    /// A DH output was all-zero (a low-order key).
+    #[error("low-order key in handshake")]
+    LowOrderKey,
+    /// The initiator named itself as the responder.
+    #[error("initiator and responder identities are the same")]
+    SameIdentity,
+    /// The first ratchet message inside the initial message failed.
+    #[error("first message failed: {0}")]
+    Decrypt(DecryptError),
+}

@@ -1,0 +1,292 @@
+//! The private half of a party's prekeys, kept by the party itself.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use rand_core::CryptoRng;
+
+use crate::constants::{MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES};
+use crate::keys::bundle::PreKeyBundle;
+use crate::keys::identity::IdentityKeyPair;
+use crate::keys::prekeys::{
+    KemPreKey, KemPreKeyKind, KemPreKeyPublic, OneTimePreKey, OneTimePreKeyPublic, SignedPreKey,
+    SignedPreKeyPublic,
+};
+
+/// Handshakes already accepted under one signed prekey, oldest first.
+#[derive(Clone, Default)]
+struct SeenHandshakes {
+    set: HashSet<[u8; 32]>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl SeenHandshakes {
+    fn contains(&self, id: &[u8; 32]) -> bool {
+        self.set.contains(id)
+    }
+    fn insert(&mut self, id: [u8; 32]) {
+        if self.set.insert(id) {
+            self.order.push_back(id);
+            while self.order.len() > MAX_REMEMBERED_HANDSHAKES {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// A party's prekey secrets: the current and a few previous signed prekeys,
+/// one-time X25519 and ML-KEM prekeys, and the last-resort ML-KEM prekey.
+///
+/// One-time prekeys are removed the moment a handshake that used them
+/// succeeds, so each is used at most once. To refuse replayed initial
+/// messages, the store remembers the ephemeral keys of the last
+/// [`MAX_REMEMBERED_HANDSHAKES`] handshakes accepted under each signed prekey;
+/// rotating the signed prekey (and dropping old ones after
+/// [`MAX_OLD_SIGNED_PREKEYS`] rotations) retires older handshakes for good.
+///
+/// ```
+/// use hotline::{IdentityKeyPair, PreKeyStore};
+/// let mut rng = rand::rng();
+/// let business = IdentityKeyPair::generate(&mut rng);
+/// let store = PreKeyStore::new(&business, 10, 10, &mut rng);
+/// let bundle = store.bundle();
+/// assert!(bundle.one_time_prekey().is_some());
+/// ```
+#[derive(Clone)]
+pub struct PreKeyStore {
+    identity: IdentityKeyPair,
+    next_id: u32,
+    signed: SignedPreKey,
+    old_signed: VecDeque<SignedPreKey>,
+    one_time: BTreeMap<u32, OneTimePreKey>,
+    kem_one_time: BTreeMap<u32, KemPreKey>,
+    kem_last_resort: KemPreKey,
+    seen: BTreeMap<u32, SeenHandshakes>,
+}
+
+impl core::fmt::Debug for PreKeyStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PreKeyStore")
+            .field("identity", &self.identity.public())
+            .field("signed_prekey_id", &self.signed.public.id)
+            .field("one_time", &self.one_time.len())
+            .field("kem_one_time", &self.kem_one_time.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreKeyStore {
+    /// Creates a store with a signed prekey, a last-resort KEM prekey and the
+    /// given numbers of one-time X25519 and ML-KEM prekeys.
+    pub fn new<R: CryptoRng + ?Sized>(
+        identity: &IdentityKeyPair,
+        one_time: usize,
+        kem_one_time: usize,
+        rng: &mut R,
+    ) -> Self {
+        let signed = SignedPreKey::generate(identity, 1, rng);
+        let kem_last_resort = KemPreKey::generate(identity, 2, KemPreKeyKind::LastResort, rng);
+        let mut store = Self {
+            identity: identity.clone(),
+            next_id: 3,
+            signed,
+            old_signed: VecDeque::new(),
+            one_time: BTreeMap::new(),
+            kem_one_time: BTreeMap::new(),
+            kem_last_resort,
+            seen: BTreeMap::new(),
+        };
+        store.add_one_time_prekeys(one_time, rng);
+        store.add_kem_prekeys(kem_one_time, rng);
+        store
+    }
+
+    /// Builds a store from explicit keys (for conformance vectors).
+    pub(crate) fn from_parts(
+        identity: &IdentityKeyPair,
+        signed: SignedPreKey,
+        one_time: Vec<OneTimePreKey>,
+        kem_one_time: Vec<KemPreKey>,
+        kem_last_resort: KemPreKey,
+    ) -> Self {
+        let mut next_id = signed.public.id.max(kem_last_resort.public.id);
+        let mut ot = BTreeMap::new();
+        for k in one_time {
+            next_id = next_id.max(k.public.id);
+            ot.insert(k.public.id, k);
+        }
+        let mut kt = BTreeMap::new();
+        for k in kem_one_time {
+            next_id = next_id.max(k.public.id);
+            kt.insert(k.public.id, k);
+        }
+        Self {
+            identity: identity.clone(),
+            next_id: next_id.saturating_add(1),
+            signed,
+            old_signed: VecDeque::new(),
+            one_time: ot,
+            kem_one_time: kt,
+            kem_last_resort,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    fn fresh_id(&mut self) -> u32 {
+        let id = self.next_id;
+        // Ids wrap after 2^32 prekeys; a wrapped id is only reused once the
+        // old key with that id is long gone.
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    /// The identity these prekeys belong to.
+    pub fn identity(&self) -> &IdentityKeyPair {
+        &self.identity
+    }
+
+    /// Adds `n` one-time X25519 prekeys and returns their public halves (for upload).
+    pub fn add_one_time_prekeys<R: CryptoRng + ?Sized>(
+        &mut self,
+        n: usize,
+        rng: &mut R,
+    ) -> Vec<OneTimePreKeyPublic> {
+        (0..n)
+            .map(|_| {
+                let id = self.fresh_id();
+                let k = OneTimePreKey::generate(&self.identity, id, rng);
+                let public = k.public;
+                self.one_time.insert(id, k);
+                public
+            })
+            .collect()
+    }
+
+    /// Adds `n` one-time ML-KEM-768 prekeys and returns their public halves.
+    pub fn add_kem_prekeys<R: CryptoRng + ?Sized>(
+        &mut self,
+        n: usize,
+        rng: &mut R,
+    ) -> Vec<KemPreKeyPublic> {
+        (0..n)
+            .map(|_| {
+                let id = self.fresh_id();
+                let k = KemPreKey::generate(&self.identity, id, KemPreKeyKind::OneTime, rng);
+                let public = k.public.clone();
+                self.kem_one_time.insert(id, k);
+                public
+            })
+            .collect()
+    }
+
+    /// Replaces the signed prekey, keeping the previous
+    /// [`MAX_OLD_SIGNED_PREKEYS`] so handshakes in flight still complete.
+    pub fn rotate_signed_prekey<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> SignedPreKeyPublic {
+        let id = self.fresh_id();
+        let new = SignedPreKey::generate(&self.identity, id, rng);
+        let public = new.public;
+        let old = core::mem::replace(&mut self.signed, new);
+        self.old_signed.push_front(old);
+        while self.old_signed.len() > MAX_OLD_SIGNED_PREKEYS {
+            if let Some(dropped) = self.old_signed.pop_back() {
+                self.seen.remove(&dropped.public.id);
+            }
+        }
+        public
+    }
+
+    /// Replaces the last-resort ML-KEM prekey.
+    pub fn rotate_last_resort_kem_prekey<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> KemPreKeyPublic {
+        let id = self.fresh_id();
+        self.kem_last_resort =
+            KemPreKey::generate(&self.identity, id, KemPreKeyKind::LastResort, rng);
+        self.kem_last_resort.public.clone()
+    }
+
+    /// Number of unused one-time X25519 prekeys.
+    pub fn one_time_count(&self) -> usize {
+        self.one_time.len()
+    }
+
+    /// Number of unused one-time ML-KEM prekeys.
+    pub fn kem_one_time_count(&self) -> usize {
+        self.kem_one_time.len()
+    }
+
+    /// The current signed prekey's public half.
+    pub fn signed_prekey(&self) -> SignedPreKeyPublic {
+        self.signed.public
+    }
+
+    /// The last-resort KEM prekey's public half.
+    pub fn last_resort_kem_prekey(&self) -> KemPreKeyPublic {
+        self.kem_last_resort.public.clone()
+    }
+
+    /// A bundle with the lowest-id unused one-time prekeys (or none, and the
+    /// last-resort KEM prekey, when they have run out). Handing out a bundle
+    /// does not consume anything; a successful handshake does.
+    pub fn bundle(&self) -> PreKeyBundle {
+        let otk = self.one_time.values().next().map(|k| k.public);
+        let kem = self
+            .kem_one_time
+            .values()
+            .next()
+            .unwrap_or(&self.kem_last_resort)
+            .public
+            .clone();
+        // Our own keys are signed by our own identity, so this cannot fail.
+        PreKeyBundle::new(self.identity.public(), self.signed.public, otk, kem)
+            .unwrap_or_else(|_| unreachable!("own prekeys verify"))
+    }
+
+    pub(crate) fn signed_prekey_by_id(&self, id: u32) -> Option<&SignedPreKey> {
+        if self.signed.public.id == id {
+            return Some(&self.signed);
+        }
+        self.old_signed.iter().find(|k| k.public.id == id)
+    }
+
+    pub(crate) fn one_time_by_id(&self, id: u32) -> Option<&OneTimePreKey> {
+        self.one_time.get(&id)
+    }
+
+    pub(crate) fn kem_by_id(&self, id: u32) -> Option<&KemPreKey> {
+        if self.kem_last_resort.public.id == id {
+            return Some(&self.kem_last_resort);
+        }
+        self.kem_one_time.get(&id)
+    }
+
+    pub(crate) fn handshake_seen(&self, signed_prekey_id: u32, handshake_id: &[u8; 32]) -> bool {
+        self.seen
+            .get(&signed_prekey_id)
+            .is_some_and(|s| s.contains(handshake_id))
+    }
+
+    /// Commits a successful handshake: consumes its one-time prekeys and
+    /// remembers it.
+    pub(crate) fn commit_handshake(
+        &mut self,
+        signed_prekey_id: u32,
+        one_time_id: Option<u32>,
+        kem_id: u32,
+        handshake_id: [u8; 32],
+    ) {
+        if let Some(id) = one_time_id {
+            self.one_time.remove(&id);
+        }
+        self.kem_one_time.remove(&kem_id);
+        self.seen
+            .entry(signed_prekey_id)
+            .or_default()
+            .insert(handshake_id);
+    }
+}

@@ -1,0 +1,126 @@
+//! ML-KEM-768 (FIPS 203).
+
+use ml_kem::kem::{Decapsulate, KeyExport};
+use ml_kem::{DecapsulationKey, EncapsulationKey, MlKem768, Seed};
+use rand_core::CryptoRng;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::constants::{MLKEM768_CT_LEN, MLKEM768_EK_LEN, MLKEM768_SEED_LEN};
+
+/// An ML-KEM-768 decapsulation key, held as its 64-byte seed (d || z) so it
+/// can be stored compactly. Zeroized on drop.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct KemSecret {
+    seed: [u8; MLKEM768_SEED_LEN],
+}
+
+/// An ML-KEM-768 encapsulation key, checked on decoding (FIPS 203 modulus check).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KemPublic {
+    bytes: Box<[u8; MLKEM768_EK_LEN]>,
+}
+
+/// The 32-byte shared secret of an encapsulation. Zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct KemShared(pub(crate) [u8; 32]);
+
+/// An encapsulation key failed the FIPS 203 input check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidKemKey;
+
+impl KemSecret {
+    /// A fresh random key.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut seed = [0u8; MLKEM768_SEED_LEN];
+        rng.fill_bytes(&mut seed);
+        Self { seed }
+    }
+
+    /// A key from its 64-byte seed (d || z).
+    pub fn from_seed(seed: [u8; MLKEM768_SEED_LEN]) -> Self {
+        Self { seed }
+    }
+
+    /// The 64-byte seed, for storage.
+    pub fn seed(&self) -> &[u8; MLKEM768_SEED_LEN] {
+        &self.seed
+    }
+
+    fn expand(&self) -> DecapsulationKey<MlKem768> {
+        let seed: Seed = self.seed.into();
+        DecapsulationKey::<MlKem768>::from_seed(seed)
+    }
+
+    /// The matching encapsulation key.
+    pub fn public_key(&self) -> KemPublic {
+        let dk = self.expand();
+        let ek = dk.encapsulation_key().to_bytes();
+        let mut bytes = Box::new([0u8; MLKEM768_EK_LEN]);
+        bytes.copy_from_slice(ek.as_slice());
+        KemPublic { bytes }
+    }
+
+    /// Decapsulates a ciphertext. ML-KEM rejects implicitly: a wrong
+    /// ciphertext yields an unrelated secret, which then fails authentication.
+    pub fn decapsulate(&self, ciphertext: &[u8; MLKEM768_CT_LEN]) -> KemShared {
+        let dk = self.expand();
+        let ct: ml_kem::Ciphertext<MlKem768> = (*ciphertext).into();
+        let ss = dk.decapsulate(&ct);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ss.as_slice());
+        KemShared(out)
+    }
+}
+
+impl core::fmt::Debug for KemSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("KemSecret(<redacted>)")
+    }
+}
+
+impl KemPublic {
+    /// Decodes and checks an encapsulation key.
+    pub fn from_bytes(bytes: &[u8; MLKEM768_EK_LEN]) -> Result<Self, InvalidKemKey> {
+        let key: ml_kem::Key<EncapsulationKey<MlKem768>> = (*bytes).into();
+        EncapsulationKey::<MlKem768>::new(&key).map_err(|_| InvalidKemKey)?;
+        Ok(Self {
+            bytes: Box::new(*bytes),
+        })
+    }
+
+    /// The raw 1184 bytes.
+    pub fn as_bytes(&self) -> &[u8; MLKEM768_EK_LEN] {
+        &self.bytes
+    }
+
+    /// Encapsulates with explicit 32-byte randomness `m` (FIPS 203
+    /// ML-KEM.Encaps_internal); callers draw `m` from a CSPRNG.
+    pub fn encapsulate(&self, m: &[u8; 32]) -> ([u8; MLKEM768_CT_LEN], KemShared) {
+        let key: ml_kem::Key<EncapsulationKey<MlKem768>> = (*self.bytes).into();
+        // The bytes were checked in `from_bytes`, so this cannot fail.
+        let ek = EncapsulationKey::<MlKem768>::new(&key).unwrap_or_else(|_| unreachable!());
+        let (ct, ss) = ek.encapsulate_deterministic(&(*m).into());
+        let mut ct_out = [0u8; MLKEM768_CT_LEN];
+        ct_out.copy_from_slice(ct.as_slice());
+        let mut ss_out = [0u8; 32];
+        ss_out.copy_from_slice(ss.as_slice());
+        (ct_out, KemShared(ss_out))
+    }
+}
+
+impl core::fmt::Debug for KemPublic {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "KemPublic(")?;
+        for b in &self.bytes[..8] {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "..)")
+    }
+}
+
+impl KemShared {
+    /// The shared secret bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}

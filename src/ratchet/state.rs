@@ -1,0 +1,493 @@
+//! The ratchet state machine: encrypt, and transactional decrypt.
+//!
+//! Decryption works in three phases: find the header key and plan every state
+//! change (new chain keys, skipped keys, a DH step) in local values; verify
+//! the body's tag and the padding; only then commit the plan. Any error
+//! returns before the commit, so a failed decrypt changes nothing.
+
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use crate::constants::{
+    HEADER_PLAINTEXT_LEN, HEADER_WIRE_LEN, KEY_TYPE_X25519, MAX_PLAINTEXT_LEN, MAX_SKIP,
+    MSG_TYPE_RATCHET, NONCE_LEN, PROTOCOL_VERSION, TAG_LEN,
+};
+use crate::error::{DecryptError, EncryptError};
+use crate::primitives::aead::{open_in_place, seal_in_place};
+use crate::primitives::x25519::{X25519Public, X25519Secret};
+use crate::ratchet::keys::{ChainKey, HeaderKey, MessageKeySeed, RootKey};
+use crate::ratchet::padding::{is_valid_padded_len, pad_into, unpadded_len};
+use crate::ratchet::skipped::SkippedKeys;
+use crate::wire::{DecodeError, Reader, x25519_encoded};
+
+#[derive(Clone)]
+pub(crate) struct SendingChain {
+    pub(crate) ck: ChainKey,
+    pub(crate) n: u32,
+}
+
+#[derive(Clone)]
+pub(crate) struct ReceivingChain {
+    pub(crate) ck: ChainKey,
+    pub(crate) n: u32,
+    pub(crate) hk: HeaderKey,
+    pub(crate) ratchet_key: X25519Public,
+}
+
+/// The complete Double Ratchet state of one session.
+#[derive(Clone)]
+pub(crate) struct RatchetState {
+    /// Our direction byte (bound into every header and body we send).
+    pub(crate) direction: u8,
+    /// The peer's direction byte.
+    pub(crate) peer_direction: u8,
+    /// The handshake transcript hash, bound into every message.
+    pub(crate) th: [u8; 32],
+    pub(crate) root: RootKey,
+    pub(crate) dhs: X25519Secret,
+    pub(crate) dhr: Option<X25519Public>,
+    /// `None` until the first send after a received DH step: the sending
+    /// step is taken lazily so decrypt needs no randomness.
+    pub(crate) send: Option<SendingChain>,
+    pub(crate) hks: Option<HeaderKey>,
+    pub(crate) nhks: HeaderKey,
+    pub(crate) recv: Option<ReceivingChain>,
+    pub(crate) nhkr: HeaderKey,
+    pub(crate) pn: u32,
+    pub(crate) skipped: SkippedKeys,
+}
+
+/// A decrypted header.
+struct Header {
+    ratchet_key: X25519Public,
+    pn: u32,
+    n: u32,
+}
+
+/// Everything a decrypt will change, computed before authentication.
+enum Plan {
+    /// Use (and erase) a stored skipped key.
+    Skipped { chain: usize, n: u32 },
+    /// Advance the current receiving chain.
+    Current {
+        ck: ChainKey,
+        n: u32,
+        skipped: Vec<(u32, MessageKeySeed)>,
+    },
+    /// A DH ratchet step to the peer's new ratchet key.
+    Step {
+        root: RootKey,
+        recv: ReceivingChain,
+        nhkr: HeaderKey,
+        skipped_old: Vec<(u32, MessageKeySeed)>,
+        skipped_new: Vec<(u32, MessageKeySeed)>,
+    },
+}
+
+/// Associated data of a header: version, type, sender's direction, transcript hash.
+fn header_ad(direction: u8, th: &[u8; 32]) -> [u8; 35] {
+    let mut ad = [0u8; 35];
+    ad[0] = PROTOCOL_VERSION;
+    ad[1] = MSG_TYPE_RATCHET;
+    ad[2] = direction;
+    ad[3..].copy_from_slice(th);
+    ad
+}
+
+const BODY_AD_FIXED: usize = 3 + 32 + HEADER_WIRE_LEN + 4;
+const BODY_AD_STACK: usize = 512;
+
+/// Runs `f` on the body's associated data: version, type, sender's direction,
+/// transcript hash, the encrypted header as sent (nonce, ciphertext, tag), the
+/// caller's associated data length (u32) and the caller's associated data.
+/// Uses a stack buffer for caller data up to 404 bytes, so the common case
+/// allocates nothing.
+fn with_body_ad<T>(
+    direction: u8,
+    th: &[u8; 32],
+    header_wire: &[u8],
+    user_ad: &[u8],
+    f: impl FnOnce(&[u8]) -> T,
+) -> Result<T, EncryptError> {
+    let len = u32::try_from(user_ad.len()).map_err(|_| EncryptError::AssociatedDataTooLong)?;
+    let fill = |buf: &mut [u8]| {
+        buf[0] = PROTOCOL_VERSION;
+        buf[1] = MSG_TYPE_RATCHET;
+        buf[2] = direction;
+        buf[3..35].copy_from_slice(th);
+        buf[35..35 + HEADER_WIRE_LEN].copy_from_slice(header_wire);
+        buf[35 + HEADER_WIRE_LEN..BODY_AD_FIXED].copy_from_slice(&len.to_be_bytes());
+        buf[BODY_AD_FIXED..].copy_from_slice(user_ad);
+    };
+    let total = BODY_AD_FIXED + user_ad.len();
+    if total <= BODY_AD_STACK {
+        let mut buf = [0u8; BODY_AD_STACK];
+        fill(&mut buf[..total]);
+        Ok(f(&buf[..total]))
+    } else {
+        let mut buf = vec![0u8; total];
+        fill(&mut buf);
+        Ok(f(&buf))
+    }
+}
+
+/// Derives the keys of messages `from..to` of a chain, returning them and the
+/// chain key after them. The caller has checked `to - from <= MAX_SKIP`.
+fn skip_keys(ck: &ChainKey, from: u32, to: u32) -> (Vec<(u32, MessageKeySeed)>, ChainKey) {
+    let mut out = Vec::with_capacity((to.saturating_sub(from)) as usize);
+    let mut ck = ck.clone();
+    for n in from..to {
+        let (mk, next) = ck.step();
+        out.push((n, mk));
+        ck = next;
+    }
+    (out, ck)
+}
+
+impl RatchetState {
+    /// Encrypts one message, appending the ratchet message's wire bytes to `out`.
+    pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        user_ad: &[u8],
+        rng: &mut R,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncryptError> {
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(EncryptError::PlaintextTooLong(plaintext.len()));
+        }
+        if user_ad.len() > u32::MAX as usize {
+            return Err(EncryptError::AssociatedDataTooLong);
+        }
+        if self.send.is_none() {
+            let fresh = X25519Secret::generate(rng);
+            self.take_sending_step(fresh)?;
+        }
+        self.encrypt_prepared(plaintext, user_ad, out)
+    }
+
+    /// The lazy sending half of a DH ratchet step, with the new ratchet key given.
+    pub(crate) fn take_sending_step(&mut self, fresh: X25519Secret) -> Result<(), EncryptError> {
+        let dhr = self.dhr.ok_or(EncryptError::NotReady)?;
+        let dh = fresh
+            .diffie_hellman(&dhr)
+            .map_err(|_| EncryptError::NotReady)?;
+        let (root, ck, nhks) = self.root.step(&dh);
+        self.root = root;
+        self.dhs = fresh;
+        self.nhks = nhks;
+        self.send = Some(SendingChain { ck, n: 0 });
+        Ok(())
+    }
+
+    fn encrypt_prepared(
+        &mut self,
+        plaintext: &[u8],
+        user_ad: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncryptError> {
+        let hks = self.hks.as_ref().ok_or(EncryptError::NotReady)?;
+        let chain = self.send.as_ref().ok_or(EncryptError::NotReady)?;
+        if chain.n == u32::MAX {
+            return Err(EncryptError::ChainExhausted);
+        }
+        let (seed, next_ck) = chain.ck.step();
+        let keys = seed.expand();
+
+        let start = out.len();
+        out.reserve(
+            2 + HEADER_WIRE_LEN + crate::ratchet::padding::padded_len(plaintext.len()) + TAG_LEN,
+        );
+        out.push(PROTOCOL_VERSION);
+        out.push(MSG_TYPE_RATCHET);
+        out.extend_from_slice(&keys.header_nonce);
+        let h_start = out.len();
+        out.extend_from_slice(&x25519_encoded(&self.dhs.public_key()));
+        out.extend_from_slice(&self.pn.to_be_bytes());
+        out.extend_from_slice(&chain.n.to_be_bytes());
+        let hdr_tag = seal_in_place(
+            &hks.0,
+            &keys.header_nonce,
+            &header_ad(self.direction, &self.th),
+            &mut out[h_start..],
+        )
+        .map_err(|_| EncryptError::NotReady)?;
+        out.extend_from_slice(&hdr_tag);
+
+        let body_start = out.len();
+        pad_into(plaintext, out);
+        let (head, body) = out.split_at_mut(body_start);
+        let header_wire = &head[start + 2..];
+        let tag = with_body_ad(self.direction, &self.th, header_wire, user_ad, |ad| {
+            seal_in_place(&keys.key, &keys.body_nonce, ad, body)
+        })?
+        .map_err(|_| EncryptError::NotReady)?;
+        out.extend_from_slice(&tag);
+
+        if let Some(chain) = self.send.as_mut() {
+            chain.ck = next_ck;
+            chain.n += 1;
+        }
+        Ok(())
+    }
+
+    /// Tries one header key; `Ok(None)` if the header does not authenticate under it.
+    fn try_header(
+        &self,
+        hk: &HeaderKey,
+        nonce: &[u8; NONCE_LEN],
+        sealed: &[u8; HEADER_PLAINTEXT_LEN + TAG_LEN],
+    ) -> Result<Option<Header>, DecryptError> {
+        let mut buf = [0u8; HEADER_PLAINTEXT_LEN];
+        buf.copy_from_slice(&sealed[..HEADER_PLAINTEXT_LEN]);
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&sealed[HEADER_PLAINTEXT_LEN..]);
+        let ad = header_ad(self.peer_direction, &self.th);
+        if open_in_place(&hk.0, nonce, &ad, &mut buf, &tag).is_err() {
+            return Ok(None);
+        }
+        // The header authenticated, so its sender holds the header key: a
+        // malformed one is a protocol violation, not noise.
+        if buf[0] != KEY_TYPE_X25519 {
+            return Err(DecryptError::MalformedHeader);
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&buf[1..33]);
+        let pn = u32::from_be_bytes([buf[33], buf[34], buf[35], buf[36]]);
+        let n = u32::from_be_bytes([buf[37], buf[38], buf[39], buf[40]]);
+        Ok(Some(Header {
+            ratchet_key: X25519Public::from_bytes(key),
+            pn,
+            n,
+        }))
+    }
+
+    fn plan_current(&self, h: &Header) -> Result<(Plan, MessageKeySeed), DecryptError> {
+        let recv = self.recv.as_ref().ok_or(DecryptError::MalformedHeader)?;
+        if h.ratchet_key != recv.ratchet_key {
+            return Err(DecryptError::MalformedHeader);
+        }
+        if h.n < recv.n {
+            return Err(DecryptError::DuplicateMessage);
+        }
+        if h.n - recv.n > MAX_SKIP {
+            return Err(DecryptError::TooFarAhead { skip: h.n - recv.n });
+        }
+        let (skipped, ck) = skip_keys(&recv.ck, recv.n, h.n);
+        let (mk, ck) = ck.step();
+        let n = h.n.checked_add(1).ok_or(DecryptError::CounterOverflow)?;
+        Ok((Plan::Current { ck, n, skipped }, mk))
+    }
+
+    fn plan_step(&self, h: &Header) -> Result<(Plan, MessageKeySeed), DecryptError> {
+        // Bounds first, before any key is derived.
+        let skipped_old_count = match &self.recv {
+            Some(r) if h.pn > r.n => h.pn - r.n,
+            _ => 0,
+        };
+        if skipped_old_count > MAX_SKIP {
+            return Err(DecryptError::TooFarAhead {
+                skip: skipped_old_count,
+            });
+        }
+        if h.n > MAX_SKIP {
+            return Err(DecryptError::TooFarAhead { skip: h.n });
+        }
+        let n_next = h.n.checked_add(1).ok_or(DecryptError::CounterOverflow)?;
+        let skipped_old = match &self.recv {
+            Some(r) if skipped_old_count > 0 => skip_keys(&r.ck, r.n, h.pn).0,
+            _ => Vec::new(),
+        };
+        let dh = self
+            .dhs
+            .diffie_hellman(&h.ratchet_key)
+            .map_err(|_| DecryptError::LowOrderRatchetKey)?;
+        let (root, ckr, nhkr) = self.root.step(&dh);
+        let (skipped_new, ck) = skip_keys(&ckr, 0, h.n);
+        let (mk, ck) = ck.step();
+        Ok((
+            Plan::Step {
+                root,
+                recv: ReceivingChain {
+                    ck,
+                    n: n_next,
+                    hk: self.nhkr.clone(),
+                    ratchet_key: h.ratchet_key,
+                },
+                nhkr,
+                skipped_old,
+                skipped_new,
+            },
+            mk,
+        ))
+    }
+
+    /// Decrypts a ratchet message (its complete wire bytes). On any error the
+    /// state is unchanged.
+    pub(crate) fn decrypt(&mut self, wire: &[u8], user_ad: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        let mut r = Reader::new(wire);
+        r.version()?;
+        match r.u8("message type")? {
+            MSG_TYPE_RATCHET => {}
+            other => return Err(DecodeError::UnknownType(other).into()),
+        }
+        let header_wire: &[u8] = &wire[2..wire.len().min(2 + HEADER_WIRE_LEN)];
+        let nonce = *r.array::<NONCE_LEN>("header nonce")?;
+        let sealed = *r.array::<{ HEADER_PLAINTEXT_LEN + TAG_LEN }>("encrypted header")?;
+        let body = r.rest();
+        if body.len() < TAG_LEN || !is_valid_padded_len(body.len() - TAG_LEN) {
+            return Err(DecodeError::InvalidLength {
+                field: "message body",
+                len: body.len(),
+            }
+            .into());
+        }
+
+        // Phase 1: find the header key (at most MAX_HEADER_TRIALS trials) and plan.
+        let mut found: Option<(Plan, MessageKeySeed)> = None;
+        let mut current_tried = false;
+        for (idx, chain) in self.skipped.chains().enumerate() {
+            let is_current = self.recv.as_ref().is_some_and(|r| r.hk == chain.header_key);
+            current_tried |= is_current;
+            if let Some(h) = self.try_header(&chain.header_key, &nonce, &sealed)? {
+                found = Some(if let Some(mk) = self.skipped.find(idx, h.n) {
+                    (Plan::Skipped { chain: idx, n: h.n }, mk.clone())
+                } else if is_current {
+                    self.plan_current(&h)?
+                } else {
+                    return Err(DecryptError::DuplicateMessage);
+                });
+                break;
+            }
+        }
+        if found.is_none() && !current_tried {
+            if let Some(recv) = &self.recv {
+                if let Some(h) = self.try_header(&recv.hk, &nonce, &sealed)? {
+                    found = Some(self.plan_current(&h)?);
+                }
+            }
+        }
+        if found.is_none() {
+            if let Some(h) = self.try_header(&self.nhkr, &nonce, &sealed)? {
+                found = Some(self.plan_step(&h)?);
+            }
+        }
+        let (plan, seed) = found.ok_or(DecryptError::HeaderNotDecryptable)?;
+
+        // Phase 2: authenticate and decrypt the body into a fresh buffer.
+        let keys = seed.expand();
+        let (ct, tag) = body.split_at(body.len() - TAG_LEN);
+        let mut tag_arr = [0u8; TAG_LEN];
+        tag_arr.copy_from_slice(tag);
+        let mut plaintext = ct.to_vec();
+        let opened = with_body_ad(self.peer_direction, &self.th, header_wire, user_ad, |ad| {
+            open_in_place(&keys.key, &keys.body_nonce, ad, &mut plaintext, &tag_arr)
+        })
+        .map_err(|_| DecryptError::AuthenticationFailed)?;
+        if opened.is_err() {
+            plaintext.zeroize();
+            return Err(DecryptError::AuthenticationFailed);
+        }
+        let Some(len) = unpadded_len(&plaintext) else {
+            plaintext.zeroize();
+            return Err(DecryptError::InvalidPadding);
+        };
+        plaintext.truncate(len);
+
+        // Phase 3: commit.
+        self.commit(plan);
+        Ok(plaintext)
+    }
+
+    fn commit(&mut self, plan: Plan) {
+        match plan {
+            Plan::Skipped { chain, n } => self.skipped.remove(chain, n),
+            Plan::Current { ck, n, skipped } => {
+                if let Some(recv) = self.recv.as_mut() {
+                    let hk = recv.hk.clone();
+                    recv.ck = ck;
+                    recv.n = n;
+                    self.skipped.insert(&hk, skipped);
+                }
+            }
+            Plan::Step {
+                root,
+                recv,
+                nhkr,
+                skipped_old,
+                skipped_new,
+            } => {
+                if let Some(old) = &self.recv {
+                    let hk = old.hk.clone();
+                    self.skipped.insert(&hk, skipped_old);
+                }
+                if let Some(send) = self.send.take() {
+                    self.pn = send.n;
+                }
+                self.hks = Some(self.nhks.clone());
+                self.dhr = Some(recv.ratchet_key);
+                let hk = recv.hk.clone();
+                self.recv = Some(recv);
+                self.nhkr = nhkr;
+                self.root = root;
+                self.skipped.insert(&hk, skipped_new);
+            }
+        }
+    }
+}
+
+impl RatchetState {
+    /// Appends every field of the state in a fixed order (used for the state
+    /// digest; the basis of the storage format).
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push(self.direction);
+        out.push(self.peer_direction);
+        out.extend_from_slice(&self.th);
+        out.extend_from_slice(&self.root.0);
+        out.extend_from_slice(&self.dhs.to_bytes());
+        match &self.dhr {
+            Some(k) => {
+                out.push(1);
+                out.extend_from_slice(k.as_bytes());
+            }
+            None => out.push(0),
+        }
+        match &self.send {
+            Some(c) => {
+                out.push(1);
+                out.extend_from_slice(&c.ck.0);
+                out.extend_from_slice(&c.n.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        match &self.hks {
+            Some(k) => {
+                out.push(1);
+                out.extend_from_slice(&k.0);
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&self.nhks.0);
+        match &self.recv {
+            Some(c) => {
+                out.push(1);
+                out.extend_from_slice(&c.ck.0);
+                out.extend_from_slice(&c.n.to_be_bytes());
+                out.extend_from_slice(&c.hk.0);
+                out.extend_from_slice(c.ratchet_key.as_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&self.nhkr.0);
+        out.extend_from_slice(&self.pn.to_be_bytes());
+        out.extend_from_slice(&(self.skipped.chain_count() as u32).to_be_bytes());
+        for chain in self.skipped.chains() {
+            out.extend_from_slice(&chain.header_key.0);
+            out.extend_from_slice(&(chain.keys.len() as u32).to_be_bytes());
+            for (n, mk) in &chain.keys {
+                out.extend_from_slice(&n.to_be_bytes());
+                out.extend_from_slice(&mk.0);
+            }
+        }
+    }
+}

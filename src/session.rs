@@ -1,0 +1,441 @@
+//! A session between two parties: the handshake's result and its ratchet.
+
+use rand_core::CryptoRng;
+use subtle::ConstantTimeEq;
+
+use crate::constants::{
+    DIRECTION_INITIATOR, DIRECTION_RESPONDER, MLKEM768_CT_LEN, MSG_TYPE_INITIAL, MSG_TYPE_RATCHET,
+    RATCHET_PREFIX_LEN, TAG_LEN,
+};
+use crate::error::{DecryptError, EncryptError, HandshakeError};
+use crate::handshake::derive_session_secrets;
+use crate::handshake::initial::InitialPrefix;
+use crate::handshake::transcript::TranscriptInputs;
+use crate::keys::{IdentityKey, IdentityKeyPair, PreKeyBundle, PreKeyStore};
+use crate::primitives::kdf::sha256;
+use crate::primitives::x25519::X25519Secret;
+use crate::ratchet::padding::padded_len;
+use crate::ratchet::skipped::SkippedKeys;
+use crate::ratchet::state::{RatchetState, SendingChain};
+use crate::wire::{DecodeError, Reader};
+
+/// Which side of the handshake a session is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Started the session from the peer's prekey bundle (usually the customer).
+    Initiator,
+    /// Accepted the session from an initial message (usually the business).
+    Responder,
+}
+
+/// The two kinds of wire message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageType {
+    /// Carries the handshake; sent by the initiator until the first reply.
+    Initial,
+    /// An ordinary ratchet message.
+    Ratchet,
+}
+
+/// Reads the version and type bytes of a wire message, so an application can
+/// route it (to [`Session::respond`] or to an existing session's
+/// [`Session::decrypt`]) without decrypting anything.
+pub fn message_type(bytes: &[u8]) -> Result<MessageType, DecodeError> {
+    let mut r = Reader::new(bytes);
+    r.version()?;
+    match r.u8("message type")? {
+        MSG_TYPE_INITIAL => Ok(MessageType::Initial),
+        MSG_TYPE_RATCHET => Ok(MessageType::Ratchet),
+        other => Err(DecodeError::UnknownType(other)),
+    }
+}
+
+/// An end-to-end encrypted session with one peer.
+///
+/// Created by [`Session::initiate`] (from the peer's verified
+/// [`PreKeyBundle`]) or by [`Session::respond`] (from an initial message).
+/// Until the initiator has decrypted a first reply, every message it sends is
+/// an initial message carrying the handshake, so the responder can start the
+/// session from whichever arrives first.
+///
+/// ```
+/// use hotline::{IdentityKeyPair, PreKeyStore, Session};
+/// let mut rng = rand::rng();
+/// let customer = IdentityKeyPair::generate(&mut rng);
+/// let business = IdentityKeyPair::generate(&mut rng);
+/// let mut business_keys = PreKeyStore::new(&business, 5, 5, &mut rng);
+///
+/// let mut c = Session::initiate(&customer, &business_keys.bundle(), &mut rng)?;
+/// let first = c.encrypt(b"Is my flight on time?", b"")?;
+/// let (mut b, text) = Session::respond(&mut business_keys, &first, b"")?;
+/// assert_eq!(text, b"Is my flight on time?");
+///
+/// let reply = b.encrypt(b"Yes, KL1234 departs 09:40.", b"")?;
+/// assert_eq!(c.decrypt(&reply, b"")?, b"Yes, KL1234 departs 09:40.");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Session {
+    role: Role,
+    local: IdentityKey,
+    peer: IdentityKey,
+    /// SHA-256 of the initial message's handshake bytes: identifies the handshake.
+    handshake_id: [u8; 32],
+    /// The initiator's handshake bytes, sent before each message until the
+    /// first reply is decrypted.
+    pending_prefix: Option<Vec<u8>>,
+    state: RatchetState,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("role", &self.role)
+            .field("local", &self.local)
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The random values an initiator draws, in this order (SPEC.md, "Handshake").
+pub(crate) struct InitiatorRandomness {
+    pub(crate) ephemeral: X25519Secret,
+    pub(crate) ratchet: X25519Secret,
+    pub(crate) kem_m: [u8; 32],
+}
+
+impl InitiatorRandomness {
+    pub(crate) fn draw<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let ephemeral = X25519Secret::generate(rng);
+        let ratchet = X25519Secret::generate(rng);
+        let mut kem_m = [0u8; 32];
+        rng.fill_bytes(&mut kem_m);
+        Self {
+            ephemeral,
+            ratchet,
+            kem_m,
+        }
+    }
+}
+
+impl Drop for InitiatorRandomness {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.kem_m);
+    }
+}
+
+impl Session {
+    /// Starts a session with the owner of `bundle`. The bundle's signatures
+    /// were verified when it was decoded; this computes the DHs and the KEM
+    /// encapsulation. Nothing is sent until [`Session::encrypt`].
+    pub fn initiate<R: CryptoRng + ?Sized>(
+        local: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        rng: &mut R,
+    ) -> Result<Self, HandshakeError> {
+        Self::initiate_with(local, bundle, InitiatorRandomness::draw(rng))
+    }
+
+    pub(crate) fn initiate_with(
+        local: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        rand: InitiatorRandomness,
+    ) -> Result<Self, HandshakeError> {
+        let peer = *bundle.identity();
+        if peer.signing_key() == local.public().signing_key() {
+            return Err(HandshakeError::SameIdentity);
+        }
+        let spk = bundle.signed_prekey();
+        let low = |_| HandshakeError::LowOrderKey;
+        let dh1 = local.dh().diffie_hellman(&spk.key).map_err(low)?;
+        let dh2 = rand.ephemeral.diffie_hellman(peer.dh_key()).map_err(low)?;
+        let dh3 = rand.ephemeral.diffie_hellman(&spk.key).map_err(low)?;
+        let dh4 = match bundle.one_time_prekey() {
+            Some(otk) => Some(rand.ephemeral.diffie_hellman(&otk.key).map_err(low)?),
+            None => None,
+        };
+        let kem = bundle.kem_prekey();
+        let (ct, ss) = kem.key.encapsulate(&rand.kem_m);
+        let ephemeral = rand.ephemeral.public_key();
+        let local_pub = local.public();
+        let th = TranscriptInputs {
+            initiator: &local_pub,
+            responder: &peer,
+            signed_prekey_id: spk.id,
+            signed_prekey: &spk.key,
+            one_time: bundle.one_time_prekey().map(|o| (o.id, &o.key)),
+            kem_id: kem.id,
+            kem_kind: kem.kind,
+            kem_key: &kem.key,
+            ephemeral: &ephemeral,
+            kem_ciphertext: &ct,
+        }
+        .hash();
+        let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
+        let dh = rand.ratchet.diffie_hellman(&spk.key).map_err(low)?;
+        let (root, cks, nhks) = secrets.root.step(&dh);
+        let prefix = InitialPrefix {
+            initiator: local_pub,
+            signed_prekey_id: spk.id,
+            one_time_id: bundle.one_time_prekey().map(|o| o.id),
+            kem_id: kem.id,
+            ephemeral,
+            kem_ciphertext: ct,
+        }
+        .encode();
+        Ok(Self {
+            role: Role::Initiator,
+            local: local_pub,
+            peer,
+            handshake_id: sha256(&prefix),
+            pending_prefix: Some(prefix),
+            state: RatchetState {
+                direction: DIRECTION_INITIATOR,
+                peer_direction: DIRECTION_RESPONDER,
+                th,
+                root,
+                dhs: rand.ratchet.clone(),
+                dhr: Some(spk.key),
+                send: Some(SendingChain { ck: cks, n: 0 }),
+                hks: Some(secrets.hk_initiator.clone()),
+                nhks,
+                recv: None,
+                nhkr: secrets.hk_responder.clone(),
+                pn: 0,
+                skipped: SkippedKeys::default(),
+            },
+        })
+    }
+
+    /// Accepts an initial message with the prekeys in `store`, returning the
+    /// new session and the first plaintext.
+    ///
+    /// Transactional: the one-time prekeys it names are consumed, and the
+    /// handshake remembered against replay, only after the embedded first
+    /// message authenticates. A replayed initial message fails with
+    /// [`HandshakeError::ReplayedHandshake`]; later initial messages of an
+    /// existing session go to that session's [`Session::decrypt`].
+    pub fn respond(
+        store: &mut PreKeyStore,
+        message: &[u8],
+        associated_data: &[u8],
+    ) -> Result<(Self, Vec<u8>), HandshakeError> {
+        let (prefix, prefix_bytes, ratchet) = InitialPrefix::decode(message)?;
+        let identity = store.identity().clone();
+        let local_pub = identity.public();
+        if prefix.initiator.signing_key() == local_pub.signing_key() {
+            return Err(HandshakeError::SameIdentity);
+        }
+        let spk = store
+            .signed_prekey_by_id(prefix.signed_prekey_id)
+            .ok_or(HandshakeError::UnknownSignedPreKey(prefix.signed_prekey_id))?;
+        let replay_id = *prefix.ephemeral.as_bytes();
+        if store.handshake_seen(spk.public.id, &replay_id) {
+            return Err(HandshakeError::ReplayedHandshake);
+        }
+        let otk = match prefix.one_time_id {
+            Some(id) => Some(
+                store
+                    .one_time_by_id(id)
+                    .ok_or(HandshakeError::UnknownOneTimePreKey(id))?,
+            ),
+            None => None,
+        };
+        let kem = store
+            .kem_by_id(prefix.kem_id)
+            .ok_or(HandshakeError::UnknownKemPreKey(prefix.kem_id))?;
+
+        let low = |_| HandshakeError::LowOrderKey;
+        let dh1 = spk
+            .secret
+            .diffie_hellman(prefix.initiator.dh_key())
+            .map_err(low)?;
+        let dh2 = identity
+            .dh()
+            .diffie_hellman(&prefix.ephemeral)
+            .map_err(low)?;
+        let dh3 = spk.secret.diffie_hellman(&prefix.ephemeral).map_err(low)?;
+        let dh4 = match otk {
+            Some(k) => Some(k.secret.diffie_hellman(&prefix.ephemeral).map_err(low)?),
+            None => None,
+        };
+        let ss = kem.secret.decapsulate(&prefix.kem_ciphertext);
+        let th = TranscriptInputs {
+            initiator: &prefix.initiator,
+            responder: &local_pub,
+            signed_prekey_id: spk.public.id,
+            signed_prekey: &spk.public.key,
+            one_time: otk.map(|k| (k.public.id, &k.public.key)),
+            kem_id: kem.public.id,
+            kem_kind: kem.public.kind,
+            kem_key: &kem.public.key,
+            ephemeral: &prefix.ephemeral,
+            kem_ciphertext: &prefix.kem_ciphertext,
+        }
+        .hash();
+        let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
+        let mut state = RatchetState {
+            direction: DIRECTION_RESPONDER,
+            peer_direction: DIRECTION_INITIATOR,
+            th,
+            root: secrets.root.clone(),
+            dhs: spk.secret.clone(),
+            dhr: None,
+            send: None,
+            hks: None,
+            nhks: secrets.hk_responder.clone(),
+            recv: None,
+            nhkr: secrets.hk_initiator.clone(),
+            pn: 0,
+            skipped: SkippedKeys::default(),
+        };
+        let plaintext = state
+            .decrypt(ratchet, associated_data)
+            .map_err(HandshakeError::Decrypt)?;
+        let spk_id = spk.public.id;
+        let kem_id = kem.public.id;
+        store.commit_handshake(spk_id, prefix.one_time_id, kem_id, replay_id);
+        Ok((
+            Self {
+                role: Role::Responder,
+                local: local_pub,
+                peer: prefix.initiator,
+                handshake_id: sha256(prefix_bytes),
+                pending_prefix: None,
+                state,
+            },
+            plaintext,
+        ))
+    }
+
+    /// Encrypts `plaintext` (at most 64 KiB) with `associated_data` (for
+    /// example the relay envelope's metadata, which the receiver must pass
+    /// identically). Returns the wire message.
+    pub fn encrypt(
+        &mut self,
+        plaintext: &[u8],
+        associated_data: &[u8],
+    ) -> Result<Vec<u8>, EncryptError> {
+        self.encrypt_with_rng(plaintext, associated_data, &mut rand::rng())
+    }
+
+    /// [`Session::encrypt`] with an explicit random number generator (drawn
+    /// from only when the message starts a new DH ratchet step).
+    pub fn encrypt_with_rng<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        associated_data: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>, EncryptError> {
+        let prefix_len = self.pending_prefix.as_ref().map_or(0, Vec::len);
+        let mut out = Vec::with_capacity(
+            prefix_len + RATCHET_PREFIX_LEN + padded_len(plaintext.len()) + TAG_LEN,
+        );
+        if let Some(prefix) = &self.pending_prefix {
+            out.extend_from_slice(prefix);
+        }
+        self.state
+            .encrypt(plaintext, associated_data, rng, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decrypts a message from the peer. Accepts ratchet messages and, on the
+    /// responder, further initial messages of this session's own handshake.
+    /// On any error the session is exactly as it was.
+    pub fn decrypt(
+        &mut self,
+        message: &[u8],
+        associated_data: &[u8],
+    ) -> Result<Vec<u8>, DecryptError> {
+        let ratchet = match message_type(message)? {
+            MessageType::Ratchet => message,
+            MessageType::Initial => {
+                let prefix_len = initial_prefix_len(message)?;
+                let id = sha256(&message[..prefix_len]);
+                if self.role != Role::Responder || !bool::from(id.ct_eq(&self.handshake_id)) {
+                    return Err(DecryptError::WrongSession);
+                }
+                &message[prefix_len..]
+            }
+        };
+        let plaintext = self.state.decrypt(ratchet, associated_data)?;
+        // A reply proves the responder has the session: stop resending the handshake.
+        self.pending_prefix = None;
+        Ok(plaintext)
+    }
+
+    /// Which side of the handshake this session is on.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The peer's identity, as verified in the handshake.
+    pub fn peer_identity(&self) -> &IdentityKey {
+        &self.peer
+    }
+
+    /// This party's identity.
+    pub fn local_identity(&self) -> &IdentityKey {
+        &self.local
+    }
+
+    /// The handshake transcript hash bound into every message of this session.
+    pub fn transcript_hash(&self) -> [u8; 32] {
+        self.state.th
+    }
+
+    /// Identifies the handshake (SHA-256 of the initial message's handshake
+    /// bytes), the same on both sides.
+    pub fn handshake_id(&self) -> [u8; 32] {
+        self.handshake_id
+    }
+
+    /// Whether the initiator is still waiting for a first reply (and so still
+    /// sends initial messages).
+    pub fn awaiting_reply(&self) -> bool {
+        self.pending_prefix.is_some()
+    }
+
+    /// Number of skipped message keys currently stored (at most
+    /// [`MAX_SKIPPED_KEYS`](crate::constants::MAX_SKIPPED_KEYS)).
+    pub fn skipped_key_count(&self) -> usize {
+        self.state.skipped.len()
+    }
+
+    /// A digest of the complete session state (every key, counter and stored
+    /// skipped key), for checking that an operation left a session unchanged.
+    /// It is a domain-separated SHA-256, so it reveals nothing usable about
+    /// the keys.
+    pub fn state_digest(&self) -> [u8; 32] {
+        let mut buf = b"Hotline v1 state digest".to_vec();
+        buf.push(u8::from(self.role == Role::Initiator));
+        buf.extend_from_slice(&self.handshake_id);
+        buf.push(u8::from(self.pending_prefix.is_some()));
+        self.state.encode_into(&mut buf);
+        let d = sha256(&buf);
+        zeroize::Zeroize::zeroize(&mut buf);
+        d
+    }
+}
+
+/// Length of the handshake part of an initial message (checked structurally only).
+fn initial_prefix_len(message: &[u8]) -> Result<usize, DecodeError> {
+    let mut r = Reader::new(message);
+    r.version()?;
+    r.u8("message type")?;
+    r.take(130 + 4, "initial message handshake")?;
+    let extra = match r.u8("one-time prekey flag")? {
+        0 => 0,
+        1 => 4,
+        value => {
+            return Err(DecodeError::InvalidValue {
+                field: "one-time prekey flag",
+                value,
+            });
+        }
+    };
+    r.take(
+        extra + 4 + 33 + MLKEM768_CT_LEN,
+        "initial message handshake",
+    )?;
+    Ok(message.len() - r.remaining())
+}
