@@ -1,1 +1,178 @@
-fn main() {}
+//! The hot path, next to the cost of its own primitives (the lower bound).
+//!
+//! `cargo bench --bench hot_path` prints, per group, Hotline's operation and
+//! the composition of the primitives it cannot avoid for the same work.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hotline::hazmat::aead::{open_in_place, seal_in_place};
+use hotline::hazmat::kdf::{hkdf, hkdf_expand, hmac_sha256};
+use hotline::hazmat::kem::KemSecret;
+use hotline::hazmat::x25519::X25519Secret;
+use hotline::padding::padded_len;
+use hotline::{IdentityKeyPair, PreKeyStore, Session};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+fn established() -> (Session, Session, ChaCha20Rng) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let c_id = IdentityKeyPair::generate(&mut rng);
+    let b_id = IdentityKeyPair::generate(&mut rng);
+    let mut store = PreKeyStore::new(&b_id, 1, 1, &mut rng);
+    let mut c = Session::initiate(&c_id, &store.bundle(), &mut rng).unwrap();
+    let m = c.encrypt_with_rng(b"hi", b"", &mut rng).unwrap();
+    let (mut b, _) = Session::respond(&mut store, &m, b"").unwrap();
+    let m = b.encrypt_with_rng(b"hi", b"", &mut rng).unwrap();
+    c.decrypt(&m, b"").unwrap();
+    let m = c.encrypt_with_rng(b"hi", b"", &mut rng).unwrap();
+    b.decrypt(&m, b"").unwrap();
+    (c, b, rng)
+}
+
+/// The primitives one established-chain message needs, for one message:
+/// two chain HMACs, the message-key expansion, the header AEAD and the body
+/// AEAD, on the sender and again on the receiver.
+fn primitives_encrypt_decrypt(len: usize) -> usize {
+    let ck = [7u8; 32];
+    let mut body = vec![0u8; padded_len(len)];
+    let mut header = [0u8; 41];
+    let mut total = 0;
+    for _ in 0..2 {
+        let mk = hmac_sha256(&ck, &[1]);
+        let next = hmac_sha256(&ck, &[2]);
+        let mut okm = [0u8; 56];
+        hkdf_expand(&mk, b"Hotline v1 message keys", &mut okm).unwrap();
+        let key: [u8; 32] = okm[..32].try_into().unwrap();
+        let nonce: [u8; 12] = okm[32..44].try_into().unwrap();
+        let t1 = seal_in_place(&next, &nonce, &[0u8; 35], &mut header).unwrap();
+        let t2 = seal_in_place(&key, &nonce, &[0u8; 108], &mut body).unwrap();
+        total += usize::from(t1[0]) + usize::from(t2[0]);
+    }
+    // The receiver opens what it verifies; opening costs what sealing does.
+    let _ = open_in_place;
+    total
+}
+
+fn bench_established(c: &mut Criterion) {
+    let mut group = c.benchmark_group("established_chain_encrypt_decrypt");
+    for len in [100usize, 1024, 16 * 1024] {
+        let pt = vec![0x61u8; len];
+        group.throughput(Throughput::Bytes(len as u64));
+        let (mut a, mut b, mut rng) = established();
+        group.bench_with_input(BenchmarkId::new("hotline", len), &len, |bench, _| {
+            bench.iter(|| {
+                let m = a.encrypt_with_rng(black_box(&pt), b"", &mut rng).unwrap();
+                black_box(b.decrypt(&m, b"").unwrap())
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("primitives", len), &len, |bench, &len| {
+            bench.iter(|| black_box(primitives_encrypt_decrypt(len)))
+        });
+        let (mut a, _b, mut rng) = established();
+        group.bench_with_input(
+            BenchmarkId::new("hotline_encrypt_only", len),
+            &len,
+            |bench, _| {
+                bench.iter(|| black_box(a.encrypt_with_rng(black_box(&pt), b"", &mut rng).unwrap()))
+            },
+        );
+    }
+    group.finish();
+}
+
+fn bench_ratchet_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ratchet_step_message");
+    let (mut a, mut b, mut rng) = established();
+    group.bench_function("hotline", |bench| {
+        bench.iter(|| {
+            // Each direction change is a DH step on both sides.
+            let m = a.encrypt_with_rng(b"ping", b"", &mut rng).unwrap();
+            b.decrypt(&m, b"").unwrap();
+            let m = b.encrypt_with_rng(b"pong", b"", &mut rng).unwrap();
+            black_box(a.decrypt(&m, b"").unwrap())
+        })
+    });
+    let peer = X25519Secret::generate(&mut rng).public_key();
+    group.bench_function("primitives", |bench| {
+        bench.iter(|| {
+            // Per direction: key generation, two DHs (sender and receiver),
+            // two root KDFs, plus the message's own primitives.
+            for _ in 0..2 {
+                let k = X25519Secret::generate(&mut rng);
+                let _pk = k.public_key();
+                let d1 = k.diffie_hellman(&peer).unwrap();
+                let d2 = k.diffie_hellman(&peer).unwrap();
+                let mut okm = [0u8; 96];
+                hkdf(&[1u8; 32], d1.as_bytes(), b"Hotline v1 root", &mut okm).unwrap();
+                hkdf(&[1u8; 32], d2.as_bytes(), b"Hotline v1 root", &mut okm).unwrap();
+            }
+            black_box(primitives_encrypt_decrypt(4))
+        })
+    });
+    group.finish();
+}
+
+fn bench_handshake(c: &mut Criterion) {
+    let mut group = c.benchmark_group("handshake");
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let c_id = IdentityKeyPair::generate(&mut rng);
+    let b_id = IdentityKeyPair::generate(&mut rng);
+    for with_otk in [true, false] {
+        let store = PreKeyStore::new(&b_id, usize::from(with_otk), 1, &mut rng);
+        let bundle = store.bundle();
+        let name = if with_otk {
+            "with_one_time_prekey"
+        } else {
+            "without_one_time_prekey"
+        };
+        group.bench_function(format!("initiate/{name}"), |bench| {
+            bench.iter(|| black_box(Session::initiate(&c_id, &bundle, &mut rng).unwrap()))
+        });
+        let mut s = Session::initiate(&c_id, &bundle, &mut rng).unwrap();
+        let first = s.encrypt_with_rng(b"hello", b"", &mut rng).unwrap();
+        group.bench_function(format!("respond/{name}"), |bench| {
+            bench.iter_batched(
+                || store.clone(),
+                |mut st| black_box(Session::respond(&mut st, &first, b"").unwrap()),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    let kem = KemSecret::generate(&mut rng);
+    let kem_pub = kem.public_key();
+    let x = X25519Secret::generate(&mut rng);
+    let peer = X25519Secret::generate(&mut rng).public_key();
+    group.bench_function("primitives/initiator", |bench| {
+        bench.iter(|| {
+            // Two key generations (ephemeral, ratchet), five DHs, one
+            // encapsulation.
+            let e = X25519Secret::generate(&mut rng);
+            let r = X25519Secret::generate(&mut rng);
+            let _ = (e.public_key(), r.public_key());
+            for _ in 0..4 {
+                black_box(e.diffie_hellman(&peer).unwrap());
+            }
+            black_box(r.diffie_hellman(&peer).unwrap());
+            black_box(kem_pub.encapsulate(&[3u8; 32]))
+        })
+    });
+    let (ct, _) = kem_pub.encapsulate(&[3u8; 32]);
+    group.bench_function("primitives/responder", |bench| {
+        bench.iter(|| {
+            for _ in 0..5 {
+                black_box(x.diffie_hellman(&peer).unwrap());
+            }
+            black_box(kem.decapsulate(&ct))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_established,
+    bench_ratchet_step,
+    bench_handshake
+);
+criterion_main!(benches);

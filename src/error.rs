@@ -1,6 +1,5 @@
 //! Errors, one enum per operation.
 
-use crate::keys::BundleError;
 pub use crate::keys::IdentityError;
 use crate::wire::DecodeError;
 
@@ -74,9 +73,6 @@ pub enum HandshakeError {
     /// The initial message is malformed.
     #[error("malformed initial message: {0}")]
     Decode(#[from] DecodeError),
-    /// The bundle was refused.
-    #[error("bundle refused: {0}")]
-    Bundle(#[from] BundleError),
     /// The initiator's identity key was refused.
     #[error("initiator identity refused: {0}")]
     Identity(#[from] IdentityError),

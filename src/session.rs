@@ -4,8 +4,8 @@ use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 
 use crate::constants::{
-    DIRECTION_INITIATOR, DIRECTION_RESPONDER, MLKEM768_CT_LEN, MSG_TYPE_INITIAL, MSG_TYPE_RATCHET,
-    RATCHET_PREFIX_LEN, TAG_LEN,
+    DIRECTION_INITIATOR, DIRECTION_RESPONDER, MAX_PLAINTEXT_LEN, MLKEM768_CT_LEN, MSG_TYPE_INITIAL,
+    MSG_TYPE_RATCHET, RATCHET_PREFIX_LEN, TAG_LEN,
 };
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::handshake::derive_session_secrets;
@@ -326,6 +326,9 @@ impl Session {
         associated_data: &[u8],
         rng: &mut R,
     ) -> Result<Vec<u8>, EncryptError> {
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(EncryptError::PlaintextTooLong(plaintext.len()));
+        }
         let prefix_len = self.pending_prefix.as_ref().map_or(0, Vec::len);
         let mut out = Vec::with_capacity(
             prefix_len + RATCHET_PREFIX_LEN + padded_len(plaintext.len()) + TAG_LEN,
@@ -361,6 +364,11 @@ impl Session {
         // A reply proves the responder has the session: stop resending the handshake.
         self.pending_prefix = None;
         Ok(plaintext)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
+        &mut self.state
     }
 
     /// Which side of the handshake this session is on.

@@ -1,1 +1,601 @@
+//! The deterministic generator of the conformance vectors in `tests/vectors/`.
+//!
+//! Every random value is written explicitly into the vectors (none is left to
+//! a seeded generator another implementation would have to copy), so an
+//! implementation written from SPEC.md alone can reproduce every byte.
+//! `cargo test` regenerates the vectors and compares them byte for byte with
+//! the committed files; `HOTLINE_WRITE_VECTORS=1 cargo test --lib vectors`
+//! rewrites the files after an intended protocol change.
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
+
+use serde_json::{Value, json};
+
+use crate::constants::*;
+use crate::handshake::derive_session_secrets;
+use crate::handshake::transcript::TranscriptInputs;
+use crate::keys::{
+    IdentityKeyPair, KemPreKey, KemPreKeyKind, OneTimePreKey, PreKeyBundle, PreKeyStore,
+    SignedPreKey,
+};
+use crate::primitives::kdf::sha256;
+use crate::primitives::kem::KemSecret;
+use crate::primitives::x25519::{DhOutput, X25519Secret};
+use crate::ratchet::keys::{ChainKey, MessageKeySeed, RootKey};
+use crate::ratchet::padding::{pad_into, padded_len};
+use crate::session::{InitiatorRandomness, Session};
+
+/// An RNG that returns scripted bytes and panics when asked for more: the
+/// vectors then prove exactly which random values each operation draws.
+struct ScriptedRng(VecDeque<u8>);
+
+impl rand_core::TryRng for ScriptedRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        unreachable!("the protocol only draws whole byte strings")
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        unreachable!("the protocol only draws whole byte strings")
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for b in dst {
+            *b = self.0.pop_front().expect("scripted randomness exhausted");
+        }
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for ScriptedRng {}
+
+/// A labelled 32-byte test value: SHA-256("Hotline vector " || label).
+fn val32(label: &str) -> [u8; 32] {
+    sha256(format!("Hotline vector {label}").as_bytes())
+}
+
+fn val64(label: &str) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&val32(&format!("{label} d")));
+    out[32..].copy_from_slice(&val32(&format!("{label} z")));
+    out
+}
+
+fn h(bytes: &[u8]) -> Value {
+    Value::String(hex::encode(bytes))
+}
+
+struct HandshakeCase {
+    name: &'static str,
+    with_one_time: bool,
+}
+
+struct HandshakeFixture {
+    customer: IdentityKeyPair,
+    store: PreKeyStore,
+    bundle: PreKeyBundle,
+    randomness: [[u8; 32]; 3],
+    json: Value,
+}
+
+fn handshake_fixture(case: &HandshakeCase) -> HandshakeFixture {
+    let tag = case.name;
+    let c_ed = val32(&format!("{tag} initiator ed25519 seed"));
+    let c_x = val32(&format!("{tag} initiator x25519 secret"));
+    let b_ed = val32(&format!("{tag} responder ed25519 seed"));
+    let b_x = val32(&format!("{tag} responder x25519 secret"));
+    let customer = IdentityKeyPair::from_secret_bytes(&c_ed, &c_x);
+    let business = IdentityKeyPair::from_secret_bytes(&b_ed, &b_x);
+    let spk_secret = val32(&format!("{tag} signed prekey secret"));
+    let otk_secret = val32(&format!("{tag} one-time prekey secret"));
+    let kem_seed = val64(&format!("{tag} kem prekey seed"));
+    let lr_seed = val64(&format!("{tag} last-resort kem prekey seed"));
+    let spk = SignedPreKey::new(&business, 7, X25519Secret::from_bytes(spk_secret));
+    let otk = OneTimePreKey::new(&business, 1001, X25519Secret::from_bytes(otk_secret));
+    let kem = KemPreKey::new(
+        &business,
+        2001,
+        KemPreKeyKind::OneTime,
+        KemSecret::from_seed(kem_seed),
+    );
+    let last_resort = KemPreKey::new(
+        &business,
+        2000,
+        KemPreKeyKind::LastResort,
+        KemSecret::from_seed(lr_seed),
+    );
+    let store = if case.with_one_time {
+        PreKeyStore::from_parts(
+            &business,
+            spk.clone(),
+            vec![otk.clone()],
+            vec![kem.clone()],
+            last_resort.clone(),
+        )
+    } else {
+        PreKeyStore::from_parts(&business, spk.clone(), vec![], vec![], last_resort.clone())
+    };
+    let bundle = store.bundle();
+    let used_kem = if case.with_one_time {
+        &kem
+    } else {
+        &last_resort
+    };
+
+    let ek = val32(&format!("{tag} initiator ephemeral secret"));
+    let rk = val32(&format!("{tag} initiator ratchet secret"));
+    let m = val32(&format!("{tag} kem encapsulation randomness"));
+    let ek_s = X25519Secret::from_bytes(ek);
+    let rk_s = X25519Secret::from_bytes(rk);
+
+    // Recompute every intermediate value independently of Session.
+    let dh1 = customer.dh().diffie_hellman(&spk.public.key).unwrap();
+    let dh2 = ek_s.diffie_hellman(business.public().dh_key()).unwrap();
+    let dh3 = ek_s.diffie_hellman(&spk.public.key).unwrap();
+    let dh4: Option<DhOutput> = case
+        .with_one_time
+        .then(|| ek_s.diffie_hellman(&otk.public.key).unwrap());
+    let (ct, ss) = used_kem.public.key.encapsulate(&m);
+    let th = TranscriptInputs {
+        initiator: &customer.public(),
+        responder: &business.public(),
+        signed_prekey_id: spk.public.id,
+        signed_prekey: &spk.public.key,
+        one_time: case
+            .with_one_time
+            .then_some((otk.public.id, &otk.public.key)),
+        kem_id: used_kem.public.id,
+        kem_kind: used_kem.public.kind,
+        kem_key: &used_kem.public.key,
+        ephemeral: &ek_s.public_key(),
+        kem_ciphertext: &ct,
+    }
+    .hash();
+    let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
+    let (root1, cks, nhks) = secrets
+        .root
+        .step(&rk_s.diffie_hellman(&spk.public.key).unwrap());
+
+    let session = Session::initiate_with(
+        &customer,
+        &bundle,
+        InitiatorRandomness {
+            ephemeral: X25519Secret::from_bytes(ek),
+            ratchet: X25519Secret::from_bytes(rk),
+            kem_m: m,
+        },
+    )
+    .unwrap();
+    assert_eq!(session.transcript_hash(), th);
+
+    let json = json!({
+        "name": tag,
+        "inputs": {
+            "initiator_ed25519_seed": h(&c_ed),
+            "initiator_x25519_secret": h(&c_x),
+            "responder_ed25519_seed": h(&b_ed),
+            "responder_x25519_secret": h(&b_x),
+            "signed_prekey_id": spk.public.id,
+            "signed_prekey_secret": h(&spk_secret),
+            "one_time_prekey_id": case.with_one_time.then_some(otk.public.id),
+            "one_time_prekey_secret": case.with_one_time.then(|| h(&otk_secret)),
+            "kem_prekey_id": used_kem.public.id,
+            "kem_prekey_kind": used_kem.public.kind.to_byte(),
+            "kem_prekey_seed": h(if case.with_one_time { &kem_seed } else { &lr_seed }),
+            "initiator_ephemeral_secret": h(&ek),
+            "initiator_ratchet_secret": h(&rk),
+            "kem_encapsulation_m": h(&m),
+        },
+        "outputs": {
+            "initiator_identity_key": h(&customer.public().to_bytes()),
+            "responder_identity_key": h(&business.public().to_bytes()),
+            "bundle": h(&bundle.to_bytes()),
+            "dh1": h(dh1.as_bytes()),
+            "dh2": h(dh2.as_bytes()),
+            "dh3": h(dh3.as_bytes()),
+            "dh4": dh4.as_ref().map(|d| h(d.as_bytes())),
+            "kem_ciphertext": h(&ct),
+            "kem_shared_secret": h(ss.as_bytes()),
+            "transcript_hash": h(&th),
+            "root_key": h(&secrets.root.0),
+            "header_key_initiator": h(&secrets.hk_initiator.0),
+            "header_key_responder": h(&secrets.hk_responder.0),
+            "initiator_first_root_key": h(&root1.0),
+            "initiator_first_sending_chain_key": h(&cks.0),
+            "initiator_first_next_header_key": h(&nhks.0),
+            "handshake_id": h(&session.handshake_id()),
+        }
+    });
+    HandshakeFixture {
+        customer,
+        store,
+        bundle,
+        randomness: [ek, rk, m],
+        json,
+    }
+}
+
+fn handshake_vectors() -> Value {
+    let cases: Vec<Value> = [
+        HandshakeCase {
+            name: "with one-time prekey",
+            with_one_time: true,
+        },
+        HandshakeCase {
+            name: "without one-time prekey",
+            with_one_time: false,
+        },
+    ]
+    .iter()
+    .map(|c| handshake_fixture(c).json)
+    .collect();
+    json!({
+        "description": "PQXDH-style handshakes: all private inputs, every intermediate value and the resulting secrets (SPEC.md, Handshake).",
+        "cases": cases,
+    })
+}
+
+fn kdf_vectors() -> Value {
+    let root = RootKey(val32("kdf root key"));
+    let dh = DhOutput(val32("kdf dh output"));
+    let (rk, ck, nhk) = root.step(&dh);
+    let mut chain = Vec::new();
+    let mut c = ChainKey(val32("kdf chain key"));
+    for i in 0..5u32 {
+        let (seed, next): (MessageKeySeed, ChainKey) = c.step();
+        let keys = seed.expand();
+        chain.push(json!({
+            "n": i,
+            "chain_key": h(&c.0),
+            "message_key_seed": h(&seed.0),
+            "message_key": h(&keys.key),
+            "body_nonce": h(&keys.body_nonce),
+            "header_nonce": h(&keys.header_nonce),
+            "next_chain_key": h(&next.0),
+        }));
+        c = next;
+    }
+    let padding: Vec<Value> = [0usize, 1, 63, 64, 100, 1000, 1024, 4096, 16384, 65536]
+        .iter()
+        .map(|&l| json!({"plaintext_len": l, "padded_len": padded_len(l)}))
+        .collect();
+    json!({
+        "description": "KDF_RK, KDF_CK, message key expansion and padded lengths (SPEC.md, Double Ratchet and Padding).",
+        "root_step": {
+            "root_key": h(&root.0),
+            "dh_output": h(&dh.0),
+            "next_root_key": h(&rk.0),
+            "chain_key": h(&ck.0),
+            "next_header_key": h(&nhk.0),
+        },
+        "chain": chain,
+        "padding": padding,
+    })
+}
+
+/// The scripted conversation: (sender is the initiator?, plaintext, associated data).
+fn conversation_script() -> Vec<(bool, Vec<u8>, Vec<u8>)> {
+    let long: Vec<u8> = (0..300u32).map(|i| (i * 7 % 256) as u8).collect();
+    vec![
+        (
+            true,
+            b"Hello, I need help with booking ABC123.".to_vec(),
+            b"".to_vec(),
+        ),
+        (
+            true,
+            b"It is for tomorrow's flight.".to_vec(),
+            b"envelope:1".to_vec(),
+        ),
+        (
+            false,
+            b"Happy to help. One moment please.".to_vec(),
+            b"".to_vec(),
+        ),
+        (
+            false,
+            b"Your booking ABC123 is confirmed.".to_vec(),
+            b"".to_vec(),
+        ),
+        (true, b"Thanks!".to_vec(), b"".to_vec()),
+        (true, b"Can I add a bag?".to_vec(), b"".to_vec()),
+        (true, long, b"envelope:6".to_vec()),
+        (false, b"Yes, a bag is 25 EUR.".to_vec(), b"".to_vec()),
+        (true, b"Please add one.".to_vec(), b"".to_vec()),
+        (true, b"".to_vec(), b"".to_vec()),
+        (false, b"Done.".to_vec(), b"".to_vec()),
+        (false, b"Anything else?".to_vec(), b"".to_vec()),
+        (true, b"No, that's all.".to_vec(), b"".to_vec()),
+    ]
+}
+
+/// Events: Send(i) or Deliver(i). Deliveries out of order on purpose.
+#[derive(Clone, Copy)]
+enum Ev {
+    Send(usize),
+    Deliver(usize),
+}
+
+fn conversation_events() -> Vec<Ev> {
+    use Ev::*;
+    vec![
+        Send(0),
+        Send(1),
+        Deliver(1),
+        Deliver(0),
+        Send(2),
+        Send(3),
+        Deliver(3),
+        Deliver(2),
+        Send(4),
+        Send(5),
+        Send(6),
+        Deliver(4),
+        Deliver(6),
+        Send(7),
+        Deliver(7),
+        Deliver(5),
+        Send(8),
+        Send(9),
+        Send(10),
+        Deliver(9),
+        Deliver(8),
+        Deliver(10),
+        Send(11),
+        Send(12),
+        Deliver(11),
+        Deliver(12),
+    ]
+}
+
+fn conversation_vectors() -> Value {
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let mut store = fx.store.clone();
+    let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let mut initiator = Some(Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap());
+    assert!(rng.0.is_empty());
+    let mut responder: Option<Session> = None;
+
+    let script = conversation_script();
+    let mut wires: Vec<Vec<u8>> = vec![Vec::new(); script.len()];
+    let mut msgs: Vec<Value> = vec![Value::Null; script.len()];
+    let mut events = Vec::new();
+    let mut step = 0u32;
+    for ev in conversation_events() {
+        match ev {
+            Ev::Send(i) => {
+                let (from_initiator, pt, ad) = &script[i];
+                let session = if *from_initiator {
+                    initiator.as_mut().unwrap()
+                } else {
+                    responder
+                        .as_mut()
+                        .expect("responder exists before it sends")
+                };
+                // Script a fresh ratchet secret for every message; the test
+                // below records whether the message drew it.
+                let secret = val32(&format!("conversation ratchet secret {step}"));
+                let mut rng = ScriptedRng(secret.iter().copied().collect());
+                let wire = session.encrypt_with_rng(pt, ad, &mut rng).unwrap();
+                let drew = rng.0.is_empty();
+                if drew {
+                    step += 1;
+                }
+                let mut padded = Vec::new();
+                pad_into(pt, &mut padded);
+                msgs[i] = json!({
+                    "index": i,
+                    "sender": if *from_initiator { "initiator" } else { "responder" },
+                    "ratchet_secret": drew.then(|| h(&secret)),
+                    "plaintext": h(pt),
+                    "associated_data": h(ad),
+                    "padded_plaintext": h(&padded),
+                    "wire": h(&wire),
+                });
+                wires[i] = wire;
+                events.push(json!({"send": i}));
+            }
+            Ev::Deliver(i) => {
+                let (from_initiator, pt, ad) = &script[i];
+                let got = if *from_initiator {
+                    match responder.as_mut() {
+                        Some(s) => s.decrypt(&wires[i], ad).unwrap(),
+                        None => {
+                            let (s, p) = Session::respond(&mut store, &wires[i], ad).unwrap();
+                            responder = Some(s);
+                            p
+                        }
+                    }
+                } else {
+                    initiator.as_mut().unwrap().decrypt(&wires[i], ad).unwrap()
+                };
+                assert_eq!(&got, pt);
+                events.push(json!({"deliver": i}));
+            }
+        }
+    }
+    json!({
+        "description": "A conversation of 13 messages with DH ratchet steps and out-of-order delivery, starting from the handshake case 'with one-time prekey'. ratchet_secret is the 32-byte X25519 secret drawn by a message that starts a sending chain (null when none was drawn). Events give the order of sends and deliveries; every delivery yields the plaintext.",
+        "handshake": fx.json,
+        "messages": msgs,
+        "events": events,
+    })
+}
+
+fn error_vectors() -> Value {
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let good_bundle = fx.bundle.to_bytes();
+    let mut cases = Vec::new();
+    let mut bundle_case = |name: &str, bytes: Vec<u8>| {
+        let err = PreKeyBundle::from_bytes(&bytes).unwrap_err();
+        cases.push(json!({"operation": "decode_bundle", "name": name, "input": h(&bytes), "error": format!("{err:?}")}));
+    };
+    bundle_case("empty", vec![]);
+    let mut b = good_bundle.clone();
+    b[0] = 0x02;
+    bundle_case("unknown version", b);
+    let mut b = good_bundle.clone();
+    b[1] = 0x01;
+    bundle_case("wrong object type", b);
+    bundle_case("truncated inside KEM key", good_bundle[..800].to_vec());
+    let mut b = good_bundle.clone();
+    b.push(0);
+    bundle_case("trailing byte", b);
+    let mut b = good_bundle.clone();
+    b[136] = 0x42;
+    bundle_case("unknown key type", b);
+    let mut b = good_bundle.clone();
+    b[340] = KEY_TYPE_X25519;
+    bundle_case("wrong key type", b);
+    let mut b = good_bundle.clone();
+    b[233] = 2;
+    bundle_case("invalid one-time flag", b);
+    let mut b = good_bundle.clone();
+    b[339] = 9;
+    bundle_case("invalid KEM kind", b);
+    for (name, at) in [
+        ("bad identity signature", 100usize),
+        ("bad signed prekey signature", 200),
+        ("bad one-time prekey signature", 300),
+        ("bad KEM prekey signature", 1560),
+    ] {
+        let mut b = good_bundle.clone();
+        b[at] ^= 1;
+        bundle_case(name, b);
+    }
+    let mut b = good_bundle.clone();
+    b[3..35].copy_from_slice(&{
+        let mut p = [0u8; 32];
+        p[0] = 1;
+        p
+    });
+    bundle_case("small-order Ed25519 identity key", b);
+
+    // Initial messages processed by the responder of the handshake case.
+    let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let mut init = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
+    let secret = val32("error vectors unused");
+    let wire = init
+        .encrypt_with_rng(
+            b"first",
+            b"",
+            &mut ScriptedRng(secret.iter().copied().collect()),
+        )
+        .unwrap();
+    let mut respond_case = |name: &str, bytes: Vec<u8>| {
+        let mut store = fx.store.clone();
+        let err = Session::respond(&mut store, &bytes, b"").unwrap_err();
+        cases.push(json!({"operation": "respond", "name": name, "input": h(&bytes), "associated_data": "", "error": format!("{err:?}")}));
+    };
+    let mut w = wire.clone();
+    w[132..136].copy_from_slice(&99u32.to_be_bytes());
+    respond_case("unknown signed prekey", w);
+    let mut w = wire.clone();
+    w[137..141].copy_from_slice(&98u32.to_be_bytes());
+    respond_case("unknown one-time prekey", w);
+    let mut w = wire.clone();
+    w[141..145].copy_from_slice(&97u32.to_be_bytes());
+    respond_case("unknown KEM prekey", w);
+    let mut w = wire.clone();
+    w[146..178].copy_from_slice(&[0u8; 32]);
+    respond_case("low-order ephemeral key", w);
+    let mut w = wire.clone();
+    w[1000] ^= 1;
+    respond_case("tampered KEM ciphertext", w);
+    let mut w = wire.clone();
+    let last = w.len() - 1;
+    w[last] ^= 1;
+    respond_case("tampered body tag", w);
+    let mut w = wire.clone();
+    w[80] ^= 1;
+    respond_case("bad initiator identity signature", w);
+    respond_case("truncated", wire[..500].to_vec());
+
+    // Ratchet messages decrypted by the responder session after the first message.
+    let mut store = fx.store.clone();
+    Session::respond(&mut store, &wire, b"").unwrap();
+    let second = init
+        .encrypt_with_rng(b"second", b"", &mut ScriptedRng(VecDeque::new()))
+        .unwrap();
+    // The initial message prefix with a one-time prekey is 1266 bytes.
+    let ratchet_part = second[1266..].to_vec();
+    let mut decrypt_case = |name: &str, bytes: Vec<u8>, ad: &[u8]| {
+        let mut store = fx.store.clone();
+        let (mut s, _) = Session::respond(&mut store, &wire, b"").unwrap();
+        let before = s.state_digest();
+        let err = s.decrypt(&bytes, ad).unwrap_err();
+        assert_eq!(s.state_digest(), before);
+        cases.push(json!({"operation": "decrypt_after_first_message", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": format!("{err:?}")}));
+    };
+    decrypt_case("replayed first message", wire.clone(), b"");
+    decrypt_case("empty", vec![], b"");
+    let mut w = ratchet_part.clone();
+    w[0] = 0;
+    decrypt_case("unknown version", w, b"");
+    let mut w = ratchet_part.clone();
+    w[1] = 0x33;
+    decrypt_case("unknown type", w, b"");
+    decrypt_case("truncated header", ratchet_part[..50].to_vec(), b"");
+    let mut w = ratchet_part.clone();
+    w.push(0);
+    decrypt_case("invalid body length", w, b"");
+    let mut w = ratchet_part.clone();
+    w[20] ^= 1;
+    decrypt_case("tampered header", w, b"");
+    let mut w = ratchet_part.clone();
+    let last = w.len() - 1;
+    w[last] ^= 1;
+    decrypt_case("tampered body", w, b"");
+    decrypt_case("wrong associated data", ratchet_part.clone(), b"x");
+    json!({
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
+        "first_message": h(&wire),
+        "second_message": h(&second),
+        "cases": cases,
+    })
+}
+
+fn render(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap();
+    s.push('\n');
+    s
+}
+
+#[test]
+fn vectors_match_committed_files() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let files = [
+        ("kdf.json", render(&kdf_vectors())),
+        ("handshake.json", render(&handshake_vectors())),
+        ("conversation.json", render(&conversation_vectors())),
+        ("errors.json", render(&error_vectors())),
+    ];
+    let write = std::env::var_os("HOTLINE_WRITE_VECTORS").is_some();
+    for (name, content) in files {
+        let path = dir.join(name);
+        if write {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &content).unwrap();
+        }
+        let committed =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            committed == content,
+            "{name} differs from the generator: a protocol change needs SPEC.md and the vectors updated together"
+        );
+    }
+}
+
+#[test]
+fn scripted_generation_is_deterministic() {
+    assert_eq!(
+        render(&conversation_vectors()),
+        render(&conversation_vectors())
+    );
+}

@@ -12,7 +12,8 @@ use crate::keys::prekeys::{
     SignedPreKeyPublic,
 };
 
-/// Handshakes already accepted under one signed prekey, oldest first.
+/// Ephemeral keys of handshakes already accepted under one signed prekey,
+/// oldest first.
 #[derive(Clone, Default)]
 struct SeenHandshakes {
     set: HashSet<[u8; 32]>,
@@ -103,6 +104,7 @@ impl PreKeyStore {
     }
 
     /// Builds a store from explicit keys (for conformance vectors).
+    #[cfg(test)]
     pub(crate) fn from_parts(
         identity: &IdentityKeyPair,
         signed: SignedPreKey,
@@ -265,10 +267,10 @@ impl PreKeyStore {
         self.kem_one_time.get(&id)
     }
 
-    pub(crate) fn handshake_seen(&self, signed_prekey_id: u32, handshake_id: &[u8; 32]) -> bool {
+    pub(crate) fn handshake_seen(&self, signed_prekey_id: u32, ephemeral_key: &[u8; 32]) -> bool {
         self.seen
             .get(&signed_prekey_id)
-            .is_some_and(|s| s.contains(handshake_id))
+            .is_some_and(|s| s.contains(ephemeral_key))
     }
 
     /// Commits a successful handshake: consumes its one-time prekeys and
@@ -278,7 +280,7 @@ impl PreKeyStore {
         signed_prekey_id: u32,
         one_time_id: Option<u32>,
         kem_id: u32,
-        handshake_id: [u8; 32],
+        ephemeral_key: [u8; 32],
     ) {
         if let Some(id) = one_time_id {
             self.one_time.remove(&id);
@@ -287,6 +289,6 @@ impl PreKeyStore {
         self.seen
             .entry(signed_prekey_id)
             .or_default()
-            .insert(handshake_id);
+            .insert(ephemeral_key);
     }
 }

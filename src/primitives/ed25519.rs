@@ -59,9 +59,13 @@ impl core::fmt::Debug for Ed25519Secret {
 }
 
 impl Ed25519Public {
-    /// Decodes a public key; refuses non-canonical encodings that do not
-    /// decompress, and small-order (weak) keys.
+    /// Decodes a public key; refuses encodings that do not decompress,
+    /// non-canonical encodings (y >= p), and small-order (weak) keys, so
+    /// every accepted key has exactly one encoding.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, BadSignature> {
+        if !is_canonical_y(bytes) {
+            return Err(BadSignature);
+        }
         let key = DalekVerifying::from_bytes(bytes).map_err(|_| BadSignature)?;
         if key.is_weak() {
             return Err(BadSignature);
@@ -105,5 +109,50 @@ impl core::fmt::Debug for Ed25519Public {
             write!(f, "{b:02x}")?;
         }
         write!(f, ")")
+    }
+}
+
+/// Whether the y-coordinate of a compressed Edwards point (sign bit cleared)
+/// is below p = 2^255 - 19. The only non-canonical values are p..2^255-1:
+/// byte 0 at least 0xed, bytes 1..=30 all 0xff, byte 31 equal to 0x7f once
+/// the sign bit is cleared.
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let top = bytes[31] & 0x7f;
+    !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_canonical_public_key_encodings_are_refused() {
+        // y = p + 3 (non-canonical for y = 3, which is not even a point on
+        // every curve model, so also check p + 9 .. p + 18 and 2^255 - 1).
+        for low in [0xedu8, 0xf0, 0xff] {
+            let mut enc = [0xffu8; 32];
+            enc[0] = low;
+            enc[31] = 0x7f;
+            assert_eq!(
+                Ed25519Public::from_bytes(&enc),
+                Err(BadSignature),
+                "{low:#x}"
+            );
+            enc[31] = 0xff;
+            assert_eq!(
+                Ed25519Public::from_bytes(&enc),
+                Err(BadSignature),
+                "{low:#x} signed"
+            );
+        }
+        assert!(is_canonical_y(&{
+            let mut e = [0xffu8; 32];
+            e[0] = 0xec;
+            e[31] = 0x7f;
+            e
+        }));
+        // A real key still decodes.
+        let k = Ed25519Secret::from_seed(&[1; 32]).public_key();
+        assert_eq!(Ed25519Public::from_bytes(&k.to_bytes()), Ok(k));
     }
 }

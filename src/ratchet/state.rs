@@ -238,6 +238,8 @@ impl RatchetState {
         nonce: &[u8; NONCE_LEN],
         sealed: &[u8; HEADER_PLAINTEXT_LEN + TAG_LEN],
     ) -> Result<Option<Header>, DecryptError> {
+        #[cfg(test)]
+        tests::HEADER_TRIALS.with(|c| c.set(c.get() + 1));
         let mut buf = [0u8; HEADER_PLAINTEXT_LEN];
         buf.copy_from_slice(&sealed[..HEADER_PLAINTEXT_LEN]);
         let mut tag = [0u8; TAG_LEN];
@@ -360,17 +362,17 @@ impl RatchetState {
                 break;
             }
         }
-        if found.is_none() && !current_tried {
-            if let Some(recv) = &self.recv {
-                if let Some(h) = self.try_header(&recv.hk, &nonce, &sealed)? {
-                    found = Some(self.plan_current(&h)?);
-                }
-            }
+        if found.is_none()
+            && !current_tried
+            && let Some(recv) = &self.recv
+            && let Some(h) = self.try_header(&recv.hk, &nonce, &sealed)?
+        {
+            found = Some(self.plan_current(&h)?);
         }
-        if found.is_none() {
-            if let Some(h) = self.try_header(&self.nhkr, &nonce, &sealed)? {
-                found = Some(self.plan_step(&h)?);
-            }
+        if found.is_none()
+            && let Some(h) = self.try_header(&self.nhkr, &nonce, &sealed)?
+        {
+            found = Some(self.plan_step(&h)?);
         }
         let (plan, seed) = found.ok_or(DecryptError::HeaderNotDecryptable)?;
 
@@ -388,7 +390,7 @@ impl RatchetState {
             plaintext.zeroize();
             return Err(DecryptError::AuthenticationFailed);
         }
-        let Some(len) = unpadded_len(&plaintext) else {
+        let Some(len) = unpadded_len(&plaintext).filter(|&l| l <= MAX_PLAINTEXT_LEN) else {
             plaintext.zeroize();
             return Err(DecryptError::InvalidPadding);
         };
@@ -489,5 +491,107 @@ impl RatchetState {
                 out.extend_from_slice(&mk.0);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::constants::{MAX_HEADER_TRIALS, MAX_SKIPPED_CHAINS};
+    use crate::keys::{IdentityKeyPair, PreKeyStore};
+    use crate::session::Session;
+    use rand::SeedableRng;
+
+    thread_local! {
+        pub(super) static HEADER_TRIALS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn pair() -> (Session, Session, rand_chacha::ChaCha20Rng) {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(99);
+        let c_id = IdentityKeyPair::generate(&mut rng);
+        let b_id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PreKeyStore::new(&b_id, 1, 1, &mut rng);
+        let mut c = Session::initiate(&c_id, &store.bundle(), &mut rng).unwrap();
+        let m = c.encrypt_with_rng(b"a", b"", &mut rng).unwrap();
+        let (mut b, _) = Session::respond(&mut store, &m, b"").unwrap();
+        let m = b.encrypt_with_rng(b"b", b"", &mut rng).unwrap();
+        c.decrypt(&m, b"").unwrap();
+        (c, b, rng)
+    }
+
+    #[test]
+    fn huge_message_number_is_refused_before_any_key_is_derived() {
+        for n in [u32::MAX - 1, u32::MAX / 2, MAX_SKIP + 2] {
+            let (mut c, mut b, mut rng) = pair();
+            let first = c.encrypt_with_rng(b"s", b"", &mut rng).unwrap();
+            b.decrypt(&first, b"").unwrap();
+            c.state_mut().send.as_mut().unwrap().n = n;
+            let m = c.encrypt_with_rng(b"x", b"", &mut rng).unwrap();
+            let before = b.state_digest();
+            let err = b.decrypt(&m, b"").unwrap_err();
+            assert!(
+                matches!(err, DecryptError::TooFarAhead { skip } if skip >= n - 1),
+                "{err:?}"
+            );
+            assert_eq!(b.state_digest(), before);
+        }
+    }
+
+    #[test]
+    fn huge_previous_chain_length_is_refused() {
+        let (mut c, mut b, mut rng) = pair();
+        let m = b.encrypt_with_rng(b"x", b"", &mut rng).unwrap();
+        c.decrypt(&m, b"").unwrap();
+        // c's next message starts a new chain and claims an enormous PN.
+        c.state_mut().send = None;
+        c.state_mut().pn = u32::MAX;
+        let m = c.encrypt_with_rng(b"y", b"", &mut rng).unwrap();
+        let before = b.state_digest();
+        let err = b.decrypt(&m, b"").unwrap_err();
+        assert!(matches!(err, DecryptError::TooFarAhead { .. }), "{err:?}");
+        assert_eq!(b.state_digest(), before);
+    }
+
+    #[test]
+    fn exhausted_sending_chain_is_refused() {
+        let (mut c, _b, mut rng) = pair();
+        c.encrypt_with_rng(b"s", b"", &mut rng).unwrap();
+        c.state_mut().send.as_mut().unwrap().n = u32::MAX;
+        let before = c.state_digest();
+        assert_eq!(
+            c.encrypt_with_rng(b"x", b"", &mut rng),
+            Err(EncryptError::ChainExhausted)
+        );
+        assert_eq!(c.state_digest(), before);
+    }
+
+    #[test]
+    fn garbage_costs_at_most_max_header_trials() {
+        let (mut c, mut b, mut rng) = pair();
+        // Fill b's skipped store with the maximum number of chains.
+        for _ in 0..MAX_SKIPPED_CHAINS + 2 {
+            let _lost = c.encrypt_with_rng(b"lost", b"", &mut rng).unwrap();
+            let m = c.encrypt_with_rng(b"kept", b"", &mut rng).unwrap();
+            b.decrypt(&m, b"").unwrap();
+            let r = b.encrypt_with_rng(b"r", b"", &mut rng).unwrap();
+            c.decrypt(&r, b"").unwrap();
+        }
+        assert_eq!(b.state_mut().skipped.chain_count(), MAX_SKIPPED_CHAINS);
+        let genuine = c.encrypt_with_rng(b"z", b"", &mut rng).unwrap();
+        let mut garbage = genuine.clone();
+        garbage[30] ^= 0xFF;
+        HEADER_TRIALS.with(|t| t.set(0));
+        assert_eq!(
+            b.decrypt(&garbage, b""),
+            Err(DecryptError::HeaderNotDecryptable)
+        );
+        let trials = HEADER_TRIALS.with(Cell::get);
+        assert!(trials <= MAX_HEADER_TRIALS, "{trials} trials");
+        assert!(
+            trials >= MAX_SKIPPED_CHAINS,
+            "{trials} trials: every key was tried"
+        );
     }
 }

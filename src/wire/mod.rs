@@ -103,10 +103,6 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(*self.array::<4>(what)?))
     }
 
-    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
-        Ok(u64::from_be_bytes(*self.array::<8>(what)?))
-    }
-
     /// The rest of the input.
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let out = &self.buf[self.pos..];
@@ -159,8 +155,10 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Typed key encodings: a one-byte type tag then the raw key. Tags and total
-/// lengths are pairwise distinct, so no key can be read as another kind.
+/// Typed key encodings: a one-byte type tag then the raw key. The tags are
+/// pairwise distinct and every field names the one tag it accepts, so no key
+/// can be read as another kind (X25519 and Ed25519 encodings share a length;
+/// only the tag separates them, and it is always checked).
 pub(crate) trait KeyEncoding {
     fn encode_into(&self, out: &mut Vec<u8>);
 }
