@@ -74,3 +74,8 @@ pub mod hazmat {
 
 #[cfg(test)]
 mod vectors;
+
+/// The README's code examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
