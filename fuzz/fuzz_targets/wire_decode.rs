@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
             MessageType::Initial => MSG_TYPE_INITIAL,
             MessageType::Ratchet => MSG_TYPE_RATCHET,
         };
-        assert_eq!(data[..2], [PROTOCOL_VERSION, expected], "message_type misread");
+        assert_eq!(
+            data[..2],
+            [PROTOCOL_VERSION, expected],
+            "message_type misread"
+        );
     }
 
     if let Ok(bundle) = PreKeyBundle::from_bytes(data) {
@@ -23,6 +27,10 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(id) = IdentityKey::from_bytes(data) {
-        assert_eq!(id.to_bytes()[..], data[..], "identity decoding is not canonical");
+        assert_eq!(
+            id.to_bytes()[..],
+            data[..],
+            "identity decoding is not canonical"
+        );
     }
 });
