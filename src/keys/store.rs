@@ -231,7 +231,10 @@ impl PreKeyStore {
     /// The public halves of every unused one-time ML-KEM-768 prekey, lowest
     /// id first (for upload to a directory).
     pub fn kem_prekeys(&self) -> Vec<KemPreKeyPublic> {
-        self.kem_one_time.values().map(|k| k.public.clone()).collect()
+        self.kem_one_time
+            .values()
+            .map(|k| k.public.clone())
+            .collect()
     }
 
     /// The current signed prekey's public half.

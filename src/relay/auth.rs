@@ -8,10 +8,12 @@
 //! from its clock, or whose counter is not above the last one it accepted
 //! from the account, so a captured request cannot be replayed.
 
-use crate::constants::{MAX_REQUEST_BODY_LEN, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION, SIG_CTX_RELAY_REQUEST};
+use crate::constants::{
+    MAX_REQUEST_BODY_LEN, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION, SIG_CTX_RELAY_REQUEST,
+};
 use crate::keys::{IdentityError, IdentityKey, IdentityKeyPair};
-use crate::relay::policy::RecordError;
 use crate::primitives::ed25519::Ed25519Public;
+use crate::relay::policy::RecordError;
 use crate::relay::protocol::Request;
 use crate::wire::{DecodeError, Reader};
 
@@ -97,7 +99,12 @@ impl SignedRequest {
     /// Signs `request` as the account of `identity`. `counter` must be above
     /// every counter this account used before; `timestamp` is the client's
     /// clock in seconds since the Unix epoch.
-    pub fn sign(identity: &IdentityKeyPair, counter: u64, timestamp: u64, request: Request) -> Self {
+    pub fn sign(
+        identity: &IdentityKeyPair,
+        counter: u64,
+        timestamp: u64,
+        request: Request,
+    ) -> Self {
         let account = AccountId::of(&identity.public());
         let signed = Self::signed_part(&account, counter, timestamp, &request);
         let signature = identity.signing().sign(SIG_CTX_RELAY_REQUEST, &signed);
@@ -110,7 +117,12 @@ impl SignedRequest {
         }
     }
 
-    fn signed_part(account: &AccountId, counter: u64, timestamp: u64, request: &Request) -> Vec<u8> {
+    fn signed_part(
+        account: &AccountId,
+        counter: u64,
+        timestamp: u64,
+        request: &Request,
+    ) -> Vec<u8> {
         let mut m = Vec::with_capacity(REQUEST_PREFIX_LEN + 64);
         m.push(PROTOCOL_VERSION);
         m.push(OBJ_TYPE_RELAY_REQUEST);

@@ -49,7 +49,10 @@ pub(crate) fn validate_upload(owner: &IdentityKey, u: &PreKeyUpload) -> Result<(
 /// Assembles and verifies a bundle from stored parts. Stored parts were
 /// verified at upload; verifying again means a corrupted store yields an
 /// error, not a bad bundle.
-pub(crate) fn assemble(owner: &IdentityKey, parts: BundleParts) -> Result<PreKeyBundle, RelayError> {
+pub(crate) fn assemble(
+    owner: &IdentityKey,
+    parts: BundleParts,
+) -> Result<PreKeyBundle, RelayError> {
     PreKeyBundle::new(
         *owner,
         parts.signed_prekey,

@@ -247,10 +247,7 @@ impl<S: RelayStore> Relay<S> {
             }
             Request::UploadPreKeys(upload) => {
                 directory::validate_upload(&account.identity, upload)?;
-                if !self
-                    .store
-                    .add_prekeys(&me, upload, MAX_DIRECTORY_PREKEYS)?
-                {
+                if !self.store.add_prekeys(&me, upload, MAX_DIRECTORY_PREKEYS)? {
                     return Err(RelayError::TooManyPreKeys);
                 }
                 Ok(Response::PreKeysStored(self.prekey_status(&me)?))
@@ -287,7 +284,13 @@ impl<S: RelayStore> Relay<S> {
                 })
             }
             Request::Consent(record) => {
-                self.check_record(account, record.customer(), record.business(), record.time(), now)?;
+                self.check_record(
+                    account,
+                    record.customer(),
+                    record.business(),
+                    record.time(),
+                    now,
+                )?;
                 let _guard = self.pair_lock(&record.customer(), &record.business());
                 if !self.store.put_consent(record, MAX_CONSENT_HISTORY)? {
                     return Err(RelayError::StaleRecord);
@@ -295,7 +298,13 @@ impl<S: RelayStore> Relay<S> {
                 Ok(Response::ConsentStored)
             }
             Request::Block(record) => {
-                self.check_record(account, record.customer(), record.business(), record.time(), now)?;
+                self.check_record(
+                    account,
+                    record.customer(),
+                    record.business(),
+                    record.time(),
+                    now,
+                )?;
                 let _guard = self.pair_lock(&record.customer(), &record.business());
                 if !self.store.put_block(record)? {
                     return Err(RelayError::StaleRecord);

@@ -78,7 +78,13 @@ struct SignedRecord {
 }
 
 impl SignedRecord {
-    fn signed_part(obj: u8, customer: &AccountId, business: &AccountId, value: u8, time: u64) -> Vec<u8> {
+    fn signed_part(
+        obj: u8,
+        customer: &AccountId,
+        business: &AccountId,
+        value: u8,
+        time: u64,
+    ) -> Vec<u8> {
         let mut m = Vec::with_capacity(RECORD_LEN - 64);
         m.push(PROTOCOL_VERSION);
         m.push(obj);
@@ -98,9 +104,10 @@ impl SignedRecord {
         time: u64,
     ) -> Self {
         let customer_id = AccountId::of(&customer.public());
-        let signature = customer
-            .signing()
-            .sign(ctx, &Self::signed_part(obj, &customer_id, &business, value, time));
+        let signature = customer.signing().sign(
+            ctx,
+            &Self::signed_part(obj, &customer_id, &business, value, time),
+        );
         Self {
             customer: customer_id,
             business,
@@ -400,7 +407,10 @@ mod tests {
             block: None,
             last_customer_message: Some(1000),
         };
-        assert_eq!(check_business_send(&pair, MessageClass::Chat, 1000 + CHAT_WINDOW_SECS), Ok(()));
+        assert_eq!(
+            check_business_send(&pair, MessageClass::Chat, 1000 + CHAT_WINDOW_SECS),
+            Ok(())
+        );
         assert_eq!(
             check_business_send(&pair, MessageClass::Chat, 1001 + CHAT_WINDOW_SECS),
             Err(PolicyError::WindowClosed)

@@ -192,7 +192,11 @@ impl Request {
                     false => None,
                     true => Some(KemPreKeyPublic::read(r)?),
                 };
-                let n = r.count_u16(MAX_UPLOAD_PREKEYS, SIGNED_PREKEY_LEN, "one-time prekey count")?;
+                let n = r.count_u16(
+                    MAX_UPLOAD_PREKEYS,
+                    SIGNED_PREKEY_LEN,
+                    "one-time prekey count",
+                )?;
                 let mut one_time_prekeys = Vec::with_capacity(n);
                 for _ in 0..n {
                     one_time_prekeys.push(OneTimePreKeyPublic::read(r)?);
@@ -465,7 +469,11 @@ impl Response {
             OP_FETCH_MAILBOX => {
                 let more = flag(r, "more flag")?;
                 let prekeys_low = flag(r, "low flag")?;
-                let n = r.count_u16(MAX_FETCH_BATCH, 16 + ENVELOPE_HEADER_LEN + 5, "delivery count")?;
+                let n = r.count_u16(
+                    MAX_FETCH_BATCH,
+                    16 + ENVELOPE_HEADER_LEN + 5,
+                    "delivery count",
+                )?;
                 let mut deliveries = Vec::with_capacity(n);
                 for _ in 0..n {
                     deliveries.push(Delivery {

@@ -135,7 +135,10 @@ impl<'a> Reader<'a> {
     ) -> Result<usize, DecodeError> {
         let n = self.u16(what)? as usize;
         if n > max || n.saturating_mul(min_item) > self.remaining() {
-            return Err(DecodeError::InvalidLength { field: what, len: n });
+            return Err(DecodeError::InvalidLength {
+                field: what,
+                len: n,
+            });
         }
         Ok(n)
     }

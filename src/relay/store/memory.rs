@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects,
-    StoreError, StoredEnvelope,
+    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
+    StoredEnvelope,
 };
 use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::AccountId;
@@ -342,7 +342,10 @@ impl RelayStore for MemoryStore {
     fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError> {
         let mut g = self.lock();
         let key = (record.customer(), record.business());
-        if g.blocks.get(&key).is_some_and(|last| record.time() <= last.time()) {
+        if g.blocks
+            .get(&key)
+            .is_some_and(|last| record.time() <= last.time())
+        {
             return Ok(false);
         }
         g.blocks.insert(key, *record);

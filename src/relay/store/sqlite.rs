@@ -1,0 +1,1 @@
+//! A durable [`RelayStore`] on SQLite (WAL). Written in the next step.
