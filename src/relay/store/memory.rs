@@ -102,32 +102,6 @@ impl MemoryStore {
         // (each method mutates only after all checks), so poisoning is ignored.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
-
-    /// Every byte the store holds for envelopes, records and prekeys, in one
-    /// buffer (for audits such as the ciphertext-only test).
-    pub fn dump(&self) -> Vec<u8> {
-        let g = self.lock();
-        let mut out = Vec::new();
-        for (rec, _) in g.accounts.values() {
-            out.extend_from_slice(&rec.identity.to_bytes());
-            out.extend_from_slice(&rec.certificate_chain);
-            out.extend_from_slice(rec.name.as_bytes());
-        }
-        for mb in g.mailboxes.values() {
-            for e in mb.waiting.values() {
-                out.extend_from_slice(&e.bytes);
-            }
-        }
-        for list in g.consents.values() {
-            for c in list {
-                out.extend_from_slice(&c.to_bytes());
-            }
-        }
-        for b in g.blocks.values() {
-            out.extend_from_slice(&b.to_bytes());
-        }
-        out
-    }
 }
 
 impl RelayStore for MemoryStore {
@@ -372,5 +346,29 @@ impl RelayStore for MemoryStore {
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect())
+    }
+
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        let g = self.lock();
+        let mut out = Vec::new();
+        for (rec, _) in g.accounts.values() {
+            out.extend_from_slice(&rec.identity.to_bytes());
+            out.extend_from_slice(&rec.certificate_chain);
+            out.extend_from_slice(rec.name.as_bytes());
+        }
+        for mb in g.mailboxes.values() {
+            for e in mb.waiting.values() {
+                out.extend_from_slice(&e.bytes);
+            }
+        }
+        for list in g.consents.values() {
+            for c in list {
+                out.extend_from_slice(&c.to_bytes());
+            }
+        }
+        for b in g.blocks.values() {
+            out.extend_from_slice(&b.to_bytes());
+        }
+        Ok(out)
     }
 }

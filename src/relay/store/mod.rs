@@ -199,4 +199,81 @@ pub trait RelayStore: Send + Sync {
     ) -> Result<Vec<ConsentRecord>, StoreError>;
     /// Notifications accepted from each business, for billing.
     fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError>;
+    /// Every byte the store holds for accounts, prekeys, envelopes and
+    /// records, concatenated: for audits such as the ciphertext-only test.
+    fn dump(&self) -> Result<Vec<u8>, StoreError>;
+}
+
+/// A boxed store is a store, so a relay can pick its backend at run time.
+impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
+    fn register(&self, a: &AccountRecord, c: u64) -> Result<bool, StoreError> {
+        (**self).register(a, c)
+    }
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account(id)
+    }
+    fn advance_counter(&self, id: &AccountId, c: u64) -> Result<Result<(), u64>, StoreError> {
+        (**self).advance_counter(id, c)
+    }
+    fn add_prekeys(&self, id: &AccountId, u: &PreKeyUpload, m: usize) -> Result<bool, StoreError> {
+        (**self).add_prekeys(id, u, m)
+    }
+    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
+        (**self).take_bundle_parts(id)
+    }
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
+        (**self).prekey_counts(id)
+    }
+    fn enqueue(
+        &self,
+        e: &StoredEnvelope,
+        f: SendEffects,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        (**self).enqueue(e, f, l, now)
+    }
+    fn fetch(
+        &self,
+        r: &AccountId,
+        max: usize,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError> {
+        (**self).fetch(r, max, l, now)
+    }
+    fn acknowledge(
+        &self,
+        r: &AccountId,
+        ids: &[u64],
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        (**self).acknowledge(r, ids, l, now)
+    }
+    fn expire(&self, l: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
+        (**self).expire(l, now)
+    }
+    fn pair(&self, c: &AccountId, b: &AccountId) -> Result<PairState, StoreError> {
+        (**self).pair(c, b)
+    }
+    fn put_consent(&self, r: &ConsentRecord, h: usize) -> Result<bool, StoreError> {
+        (**self).put_consent(r, h)
+    }
+    fn put_block(&self, r: &BlockRecord) -> Result<bool, StoreError> {
+        (**self).put_block(r)
+    }
+    fn consent_history(
+        &self,
+        c: &AccountId,
+        b: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        (**self).consent_history(c, b)
+    }
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        (**self).notification_counts()
+    }
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        (**self).dump()
+    }
 }
