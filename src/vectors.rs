@@ -553,8 +553,43 @@ fn error_vectors() -> Value {
     w[last] ^= 1;
     decrypt_case("tampered body", w, b"");
     decrypt_case("wrong associated data", ratchet_part.clone(), b"x");
+    // 1001 more messages: the last one (n = 1002) would skip 1001 keys.
+    let mut far = Vec::new();
+    for _ in 0..1001 {
+        far = init
+            .encrypt_with_rng(b"far", b"", &mut ScriptedRng(VecDeque::new()))
+            .unwrap();
+    }
+    decrypt_case("counter jump past MAX_SKIP", far[1266..].to_vec(), b"");
+    // The first message of a second handshake with the same bundle.
+    let other_rand = [
+        val32("error vectors other ephemeral"),
+        val32("error vectors other ratchet"),
+        val32("error vectors other kem m"),
+    ];
+    let mut other = Session::initiate(
+        &fx.customer,
+        &fx.bundle,
+        &mut ScriptedRng(other_rand.iter().flatten().copied().collect()),
+    )
+    .unwrap();
+    let other_first = other
+        .encrypt_with_rng(b"other", b"", &mut ScriptedRng(VecDeque::new()))
+        .unwrap();
+    decrypt_case("initial message of another handshake", other_first, b"");
+
+    // The responder's store after it accepted the first message.
+    let mut after = fx.store.clone();
+    Session::respond(&mut after, &wire, b"").unwrap();
+    let err = Session::respond(&mut after.clone(), &wire, b"").unwrap_err();
+    cases.push(json!({"operation": "respond_after_first_message", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": format!("{err:?}")}));
+    // An initial message that names the responder itself as initiator.
+    let mut w = wire.clone();
+    w[2..132].copy_from_slice(&fx.bundle.identity().to_bytes());
+    let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
+    cases.push(json!({"operation": "respond", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": format!("{err:?}")}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,

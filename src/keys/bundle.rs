@@ -67,6 +67,9 @@ impl PreKeyBundle {
         one_time_prekey: Option<OneTimePreKeyPublic>,
         kem_prekey: KemPreKeyPublic,
     ) -> Result<Self, BundleError> {
+        if identity.dh_key().is_low_order() {
+            return Err(BundleError::LowOrderKey(BundleField::Identity));
+        }
         let owner = identity.signing_key();
         signed_prekey
             .verify(owner)
