@@ -591,6 +591,12 @@ fn concurrent_fetches_never_hand_out_a_one_time_prekey_twice() {
 
 // ---------------------------------------------------------------- envelope
 
+/// Decoding a genuine response and encoding it again gives the same bytes.
+fn canonical(reply: &[u8]) {
+    let decoded = Response::decode_result(reply).unwrap();
+    assert_eq!(Response::encode_result(&decoded), reply);
+}
+
 /// A full exchange through the relay; returns everything the relay returned.
 fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<u8> {
     let mut returned = Vec::new();
@@ -598,6 +604,7 @@ fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<
         .account
         .sign(Request::FetchBundle { owner: b.id() }, w.now());
     let reply = w.relay.handle(&fetch_bundle.to_bytes());
+    canonical(&reply);
     returned.extend_from_slice(&reply);
     let bundle = match Response::decode_result(&reply).unwrap().unwrap() {
         Response::Bundle { bundle, .. } => bundle,
@@ -621,6 +628,7 @@ fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<
         };
         let req = from.account.sign(Request::Send(env), w.now());
         let reply = w.relay.handle(&req.to_bytes());
+        canonical(&reply);
         returned.extend_from_slice(&reply);
         assert_eq!(
             Response::decode_result(&reply).unwrap(),
@@ -628,6 +636,7 @@ fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<
         );
         let req = to.account.sign(Request::FetchMailbox { max: 10 }, w.now());
         let reply = w.relay.handle(&req.to_bytes());
+        canonical(&reply);
         returned.extend_from_slice(&reply);
         let deliveries = match Response::decode_result(&reply).unwrap().unwrap() {
             Response::Mailbox { deliveries, .. } => deliveries,
