@@ -31,8 +31,9 @@ const OP_EXPORT_CONSENT: u8 = 0x0B;
 const STATUS_OK: u8 = 0x00;
 const STATUS_REFUSED: u8 = 0x01;
 
-/// Largest encoded bundle in a response (one-time prekey present).
-const MAX_BUNDLE_LEN: usize = 2 + 130 + 101 + 1 + 101 + 1254;
+/// Largest encoded bundle in a response: every prekey present, with room for
+/// a certificate chain should the bundle carry one.
+const MAX_BUNDLE_LEN: usize = 2 + 130 + 101 + 1 + 101 + 1254 + 1 + MAX_CERTIFICATE_CHAIN_LEN;
 /// Encoded sizes used to bound element counts before allocation.
 const SIGNED_PREKEY_LEN: usize = 4 + 33 + 64;
 const KEM_PREKEY_LEN: usize = 4 + 1 + 1185 + 64;
