@@ -126,3 +126,75 @@ pub const MAX_WIRE_LEN: usize = 2
     + RATCHET_PREFIX_LEN
     + crate::ratchet::padding::MAX_PADDED_LEN
     + TAG_LEN;
+
+// ---- Relay (SPEC.md section 13). The relay sees only these objects, never a
+// session secret.
+
+/// Object type byte of a signed relay request.
+pub const OBJ_TYPE_RELAY_REQUEST: u8 = 0x20;
+/// Object type byte of a relay response.
+pub const OBJ_TYPE_RELAY_RESPONSE: u8 = 0x21;
+/// Object type byte of an envelope header (the metadata the relay sees and
+/// both clients pass to the session as associated data).
+pub const OBJ_TYPE_ENVELOPE: u8 = 0x22;
+/// Object type byte of a consent record.
+pub const OBJ_TYPE_CONSENT: u8 = 0x23;
+/// Object type byte of a block record.
+pub const OBJ_TYPE_BLOCK: u8 = 0x24;
+
+/// Signature context of a relay request.
+pub const SIG_CTX_RELAY_REQUEST: &[u8] = b"Hotline v1 relay request";
+/// Signature context of a consent record.
+pub const SIG_CTX_CONSENT: &[u8] = b"Hotline v1 consent";
+/// Signature context of a block record.
+pub const SIG_CTX_BLOCK: &[u8] = b"Hotline v1 block";
+
+/// Message class byte: free-form chat.
+pub const CLASS_CHAT: u8 = 0x01;
+/// Message class byte: a business-to-customer notification (metered).
+pub const CLASS_NOTIFICATION: u8 = 0x02;
+
+/// Consent scope bit: the business may send chat messages (within the
+/// 24-hour window).
+pub const SCOPE_CHAT: u8 = 0x01;
+/// Consent scope bit: the business may send notifications.
+pub const SCOPE_NOTIFICATIONS: u8 = 0x02;
+
+/// Largest distance, in seconds, between a request's timestamp and the
+/// relay's clock (either direction). Also the largest amount by which a
+/// consent or block record may lie in the future.
+pub const REQUEST_TIME_WINDOW_SECS: u64 = 300;
+/// The customer-service window: a business may send chat messages to a
+/// customer only this many seconds after the customer's last message to it.
+pub const CHAT_WINDOW_SECS: u64 = 24 * 60 * 60;
+/// Unfetched (or fetched but unacknowledged) envelopes are deleted this many
+/// seconds after the relay accepted them (30 days).
+pub const ENVELOPE_TTL_SECS: u64 = 30 * 24 * 60 * 60;
+/// Largest number of envelopes waiting in one recipient's mailbox.
+pub const MAX_MAILBOX_ENVELOPES: usize = 1000;
+/// Largest total size, in bytes, of the envelopes waiting in one mailbox.
+pub const MAX_MAILBOX_BYTES: usize = 16 * 1024 * 1024;
+/// Largest number of envelopes returned by one fetch.
+pub const MAX_FETCH_BATCH: usize = 100;
+/// Largest number of delivery ids in one acknowledgement.
+pub const MAX_ACK_BATCH: usize = 1000;
+/// Largest number of unused one-time prekeys of each kind (X25519, ML-KEM)
+/// the directory keeps per account.
+pub const MAX_DIRECTORY_PREKEYS: usize = 500;
+/// Largest number of prekeys of each kind in one upload.
+pub const MAX_UPLOAD_PREKEYS: usize = 100;
+/// When fewer one-time prekeys of either kind than this remain, the relay
+/// tells the owner to upload more.
+pub const LOW_PREKEY_THRESHOLD: usize = 10;
+/// Largest certificate chain a business may register, in bytes.
+pub const MAX_CERTIFICATE_CHAIN_LEN: usize = 16 * 1024;
+/// Largest request body, in bytes: room for an envelope with the largest
+/// message and for an upload of [`MAX_UPLOAD_PREKEYS`] prekeys of each kind.
+pub const MAX_REQUEST_BODY_LEN: usize = 256 * 1024;
+/// Consent records kept per customer and business as evidence; the oldest is
+/// dropped first (the newest always decides).
+pub const MAX_CONSENT_HISTORY: usize = 32;
+/// Message ids remembered per recipient after acknowledgement, so a sender's
+/// retry of an already delivered message is collapsed, not delivered twice.
+/// Forgotten after [`ENVELOPE_TTL_SECS`] or when more arrive (oldest first).
+pub const MAX_REMEMBERED_MESSAGE_IDS: usize = 4096;

@@ -41,12 +41,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod constants;
 mod error;
 mod handshake;
 mod keys;
 mod primitives;
 mod ratchet;
+pub mod relay;
 mod session;
 mod wire;
 

@@ -222,6 +222,21 @@ impl PreKeyStore {
         self.kem_one_time.len()
     }
 
+    /// The public halves of every unused one-time X25519 prekey, lowest id
+    /// first (for upload to a directory).
+    pub fn one_time_prekeys(&self) -> Vec<OneTimePreKeyPublic> {
+        self.one_time.values().map(|k| k.public).collect()
+    }
+
+    /// The public halves of every unused one-time ML-KEM-768 prekey, lowest
+    /// id first (for upload to a directory).
+    pub fn kem_prekeys(&self) -> Vec<KemPreKeyPublic> {
+        self.kem_one_time
+            .values()
+            .map(|k| k.public.clone())
+            .collect()
+    }
+
     /// The current signed prekey's public half.
     pub fn signed_prekey(&self) -> SignedPreKeyPublic {
         self.signed.public

@@ -99,8 +99,48 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>(what)?[0])
     }
 
+    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(*self.array::<2>(what)?))
+    }
+
     pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(*self.array::<4>(what)?))
+    }
+
+    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(*self.array::<8>(what)?))
+    }
+
+    /// A `u32` length prefix checked against `max` before anything is
+    /// allocated or read, then that many bytes.
+    pub(crate) fn bytes_u32(
+        &mut self,
+        max: usize,
+        what: &'static str,
+    ) -> Result<&'a [u8], DecodeError> {
+        let len = self.u32(what)? as usize;
+        if len > max {
+            return Err(DecodeError::InvalidLength { field: what, len });
+        }
+        self.take(len, what)
+    }
+
+    /// A `u16` element count checked against `max` (and against the bytes
+    /// left, at `min_item` bytes per element) before any allocation.
+    pub(crate) fn count_u16(
+        &mut self,
+        max: usize,
+        min_item: usize,
+        what: &'static str,
+    ) -> Result<usize, DecodeError> {
+        let n = self.u16(what)? as usize;
+        if n > max || n.saturating_mul(min_item) > self.remaining() {
+            return Err(DecodeError::InvalidLength {
+                field: what,
+                len: n,
+            });
+        }
+        Ok(n)
     }
 
     /// The rest of the input.
