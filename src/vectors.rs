@@ -1002,6 +1002,8 @@ pub(crate) const NAME_CORPUS: &[(&str, &str)] = &[
     ("german umlauts", "Müller & Söhne GmbH"),
     ("german sharp s", "Bäckerei Groß"),
     ("french", "Société Générale"),
+    ("turkish dotless i", "Yatırım Bankası"),
+    ("latin ligature", "Æon"),
     ("chinese", "中国国际航空"),
     ("japanese kanji", "日本航空"),
     ("japanese mixed", "トヨタ自動車"),
@@ -1016,6 +1018,7 @@ pub(crate) const NAME_CORPUS: &[(&str, &str)] = &[
     ("greek kappa in latin", "\u{39A}LM"),
     ("cyrillic o in latin", "G\u{43E}\u{43E}gle"),
     ("all-cyrillic look-alike", "\u{421}\u{41E}\u{421}\u{410}"),
+    ("all-cyrillic look-alike with digits", "\u{421}0\u{421}4"),
     (
         "latin with arabic",
         "Emirates \u{637}\u{64A}\u{631}\u{627}\u{646}",

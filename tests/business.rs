@@ -633,6 +633,9 @@ fn spoofed_names_are_refused_at_issuance_and_at_validation() {
             "\u{421}\u{41E}\u{421}\u{410}",
             |e| matches!(e, NameError::AsciiLookalike(s) if s == "COCA"),
         ),
+        ("\u{421}0\u{421}4", |e| {
+            matches!(e, NameError::AsciiLookalike(_))
+        }),
         ("K\u{200D}LM", |e| {
             matches!(e, NameError::InvisibleCharacter { position: 1, .. })
         }),
@@ -747,6 +750,8 @@ fn real_multilingual_names_are_accepted() {
         "Müller & Söhne GmbH",
         "Bäckerei Groß",
         "Société Générale",
+        "Yatırım Bankası",
+        "Æon",
         "中国国际航空",
         "日本航空",
         "トヨタ自動車",

@@ -8,6 +8,7 @@
 //! explicitly so the error can.
 
 use unicode_normalization::{UnicodeNormalization, is_nfc};
+use unicode_script::{Script, UnicodeScript};
 use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::{GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection};
 
@@ -86,8 +87,8 @@ pub enum NameError {
     /// level (for example a Cyrillic or Greek letter in a Latin name).
     #[error("the name mixes scripts (restriction level {0})")]
     MixedScript(&'static str),
-    /// The name is not ASCII but its confusable skeleton is: written
-    /// entirely in look-alikes of ASCII letters (for example all-Cyrillic
+    /// The name has no Latin letter but its confusable skeleton is ASCII:
+    /// a whole-script look-alike of an ASCII name (for example all-Cyrillic
     /// "СОСА" imitating "COCA").
     #[error("the name imitates the ASCII name {0:?}")]
     AsciiLookalike(String),
@@ -173,7 +174,11 @@ pub fn check_name(name: &str) -> Result<(), NameError> {
     if level > RestrictionLevel::HighlyRestrictive {
         return Err(NameError::MixedScript(level_name(level)));
     }
-    if !name.is_ascii() {
+    // Whole-script look-alikes: a name written without a single Latin
+    // letter that nevertheless looks like an ASCII name. (Latin names whose
+    // skeleton is ASCII, such as Turkish "Yatırım", are genuine; resemblance
+    // between Latin names is what the known-names warning is for.)
+    if !name.chars().any(|c| c.script() == Script::Latin) {
         let skeleton: String = unicode_security::skeleton(name).collect();
         if skeleton.is_ascii() {
             return Err(NameError::AsciiLookalike(skeleton));
