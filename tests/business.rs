@@ -933,6 +933,45 @@ fn every_truncation_and_byte_flip_of_a_certified_bundle_is_handled() {
     );
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Decoding is total and canonical: a mutated encoding either fails with
+    /// a typed error or re-encodes to exactly the same bytes, and validating
+    /// whatever decodes never panics.
+    #[test]
+    fn mutated_certificates_decode_canonically_or_not_at_all(
+        edits in proptest::collection::vec((0usize..2000, proptest::prelude::any::<u8>()), 1..4),
+        cut in 0usize..2000,
+    ) {
+        let p = platform();
+        let business = IdentityKeyPair::from_secret_bytes(&[3; 32], &[4; 32]);
+        let chain = chain_for(&p, &business).to_bytes();
+        let list = p.issuer.revoke(1, NOW, &[1, 2, 3]).unwrap().to_bytes();
+        for good in [chain, list, p.root.trust_root().to_bytes()] {
+            let mut t = good.clone();
+            for (at, v) in &edits {
+                let i = at % t.len();
+                t[i] = *v;
+            }
+            if cut < t.len() {
+                t.truncate(cut);
+            }
+            if let Ok(c) = CertificateChain::from_bytes(&t) {
+                proptest::prop_assert_eq!(c.to_bytes(), t.clone());
+                let _ = p.trust.validate_chain(&c, NOW);
+            }
+            if let Ok(l) = RevocationList::from_bytes(&t) {
+                proptest::prop_assert_eq!(l.to_bytes(), t.clone());
+                let _ = p.trust.clone().apply_revocation_list(&l, Some(p.issuer.certificate()), NOW);
+            }
+            if let Ok(r) = TrustRoot::from_bytes(&t) {
+                proptest::prop_assert_eq!(r.to_bytes(), t.clone());
+            }
+        }
+    }
+}
+
 #[test]
 fn authorities_never_print_their_keys() {
     let p = platform();
