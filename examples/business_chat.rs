@@ -1,6 +1,10 @@
 //! A customer asks an airline about a booking through a relay that only ever
 //! holds ciphertext. Run with `cargo run --example business_chat`.
 
+use hotline::business::{
+    BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet, Peer,
+    RootAuthority, TrustStore, Validity, VerificationLevel,
+};
 use hotline::{IdentityKeyPair, PreKeyBundle, PreKeyStore, Session, message_type};
 
 /// What the relay can see of a message: its type, its (padded) size and
@@ -21,9 +25,32 @@ fn relay_view(label: &str, wire: &[u8]) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = rand::rng();
 
-    println!("1. The airline publishes a prekey bundle (X25519 + ML-KEM-768, all signed).");
+    // The platform: a trust root (shipped in the customer's app) and an issuer.
+    let now = 1_800_000_000; // Unix seconds; the library never reads a clock
+    let window = Validity {
+        not_before: now - 86_400,
+        not_after: now + 365 * 86_400,
+    };
+    let root = RootAuthority::generate(1, window, &mut rng);
+    let (issuer_seed, issuer_key) = IssuerAuthority::generate_key(&mut rng);
+    let levels = LevelSet::new(&[VerificationLevel::Verified]).ok_or("no level")?;
+    let issuer_cert = root.certify_issuer(7, &issuer_key, levels, window)?;
+    let issuer = IssuerAuthority::new(&issuer_seed, issuer_cert.clone())?;
+
+    println!("1. The airline gets a certificate for its identity key and verified name,");
+    println!("   and publishes a prekey bundle (X25519 + ML-KEM-768, all signed) carrying it.");
     let airline = IdentityKeyPair::generate(&mut rng);
+    let certificate = issuer.issue(&BusinessCertificateRequest {
+        serial: 1001,
+        business_id: BusinessId([0x4b; 16]),
+        identity_key: *airline.public().signing_key(),
+        name: "KLM Royal Dutch Airlines".into(),
+        localized: vec![("ja".into(), "KLMオランダ航空".into())],
+        level: VerificationLevel::Verified,
+        validity: window,
+    })?;
     let mut airline_prekeys = PreKeyStore::new(&airline, 20, 20, &mut rng);
+    airline_prekeys.set_certificate_chain(CertificateChain::new(issuer_cert, certificate))?;
     let published = airline_prekeys.bundle().to_bytes();
     println!(
         "   bundle: {} bytes, airline identity {}",
@@ -31,10 +58,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         airline.public().short_id()
     );
 
-    println!("\n2. The customer's app verifies every signature and starts a session.");
+    println!("\n2. The customer's app verifies every signature and the certificate chain,");
+    println!("   and starts a session bound to that certificate.");
+    let mut trust = TrustStore::new();
+    trust.add_root(root.trust_root())?;
     let customer = IdentityKeyPair::generate(&mut rng);
     let bundle = PreKeyBundle::from_bytes(&published)?;
-    let mut customer_session = Session::initiate(&customer, &bundle, &mut rng)?;
+    let verified = trust.verify_bundle(&bundle, now)?;
+    let mut customer_session = Session::initiate_verified(&customer, &bundle, &verified, &mut rng)?;
+    if let Peer::VerifiedBusiness(b) = customer_session.peer() {
+        println!(
+            "   chatting with: verified business \"{}\" ({})",
+            b.name(),
+            b.level()
+        );
+    }
+    println!("   safety number: {}", customer_session.fingerprint());
+    // An impostor's bundle carrying the airline's certificate is refused.
+    let impostor = PreKeyStore::new(&IdentityKeyPair::generate(&mut rng), 1, 1, &mut rng)
+        .bundle()
+        .with_certificate_chain(bundle.certificate_chain().cloned());
+    println!(
+        "   impostor with the airline's certificate: {}",
+        trust.verify_bundle(&impostor, now).unwrap_err()
+    );
 
     let envelope = b"to=airline;class=chat";
     let question = "Hi, can I change booking ABC123 to Friday?";
