@@ -229,7 +229,13 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// Secret files: `hotline <kind> secret v1` then the seed(s) in hex.
 fn write_secret(path: &str, kind: &str, seed: &[u8]) -> Outcome {
-    let text = Zeroizing::new(format!("hotline {kind} secret v1\n{}\n", hex(seed)));
+    // Built in place so no unzeroized copy of the hex seed is left behind.
+    let mut text = Zeroizing::new(String::with_capacity(32 + 2 * seed.len()));
+    let _ = writeln!(text, "hotline {kind} secret v1");
+    for b in seed {
+        let _ = write!(text, "{b:02x}");
+    }
+    text.push('\n');
     write_new(path, text.as_bytes(), true)
 }
 
