@@ -14,6 +14,16 @@ pub const MSG_TYPE_INITIAL: u8 = 0x01;
 pub const MSG_TYPE_RATCHET: u8 = 0x02;
 /// Object type byte of a prekey bundle.
 pub const OBJ_TYPE_BUNDLE: u8 = 0x10;
+/// Object type byte of a trust root (the platform's self-signed root key).
+pub const OBJ_TYPE_TRUST_ROOT: u8 = 0x20;
+/// Object type byte of an issuer certificate (signed by a trust root).
+pub const OBJ_TYPE_ISSUER_CERT: u8 = 0x21;
+/// Object type byte of a business certificate (signed by an issuer).
+pub const OBJ_TYPE_BUSINESS_CERT: u8 = 0x22;
+/// Object type byte of a certificate chain (issuer certificate, business certificate).
+pub const OBJ_TYPE_CERT_CHAIN: u8 = 0x23;
+/// Object type byte of a signed revocation list.
+pub const OBJ_TYPE_REVOCATION_LIST: u8 = 0x24;
 
 /// Type tag of an encoded X25519 public key (33 bytes in all).
 pub const KEY_TYPE_X25519: u8 = 0x05;
@@ -56,6 +66,14 @@ pub const SIG_CTX_SIGNED_PREKEY: &[u8] = b"Hotline v1 signed prekey";
 pub const SIG_CTX_ONE_TIME_PREKEY: &[u8] = b"Hotline v1 one-time prekey";
 /// Signature context of an ML-KEM-768 prekey.
 pub const SIG_CTX_KEM_PREKEY: &[u8] = b"Hotline v1 kem prekey";
+/// Signature context of a trust root's self-signature.
+pub const SIG_CTX_TRUST_ROOT: &[u8] = b"Hotline v1 trust root";
+/// Signature context of an issuer certificate (signed by a root).
+pub const SIG_CTX_ISSUER_CERT: &[u8] = b"Hotline v1 issuer certificate";
+/// Signature context of a business certificate (signed by an issuer).
+pub const SIG_CTX_BUSINESS_CERT: &[u8] = b"Hotline v1 business certificate";
+/// Signature context of a revocation list (signed by a root or an issuer).
+pub const SIG_CTX_REVOCATION_LIST: &[u8] = b"Hotline v1 revocation list";
 
 // ---- KDF labels.
 
@@ -74,6 +92,52 @@ pub const CHAIN_NEXT_BYTE: u8 = 0x02;
 /// Leading 32 bytes of 0xFF in the handshake key material (as in X3DH/PQXDH,
 /// keeps the input distinct from any X25519 output prefix).
 pub const HANDSHAKE_PREFIX: [u8; 32] = [0xFF; 32];
+
+/// Domain separator of an identity's fingerprint hash (safety numbers).
+pub const LABEL_FINGERPRINT: &[u8] = b"Hotline v1 fingerprint";
+
+// ---- Business identity (SPEC.md, "Business identity").
+
+/// Verification level byte: the business's identity and name were verified.
+pub const LEVEL_VERIFIED: u8 = 0x01;
+/// Verification level byte: an official account (the highest level, for
+/// example a government body or a company's primary account).
+pub const LEVEL_OFFICIAL: u8 = 0x02;
+/// Revocation list scope: serials of business certificates, signed by their issuer.
+pub const REVOCATION_SCOPE_BUSINESS: u8 = 0x01;
+/// Revocation list scope: issuer ids, signed by a trust root.
+pub const REVOCATION_SCOPE_ISSUER: u8 = 0x02;
+/// Clock-skew allowance in seconds: a validity window `[not_before,
+/// not_after]` is accepted for `now` in `[not_before - 300, not_after + 300]`,
+/// so a client whose clock is a few minutes off does not refuse a fresh
+/// certificate (and accepts an expired one at most five minutes late).
+pub const CLOCK_SKEW_SECS: u64 = 300;
+/// Largest verified name, in Unicode scalar values.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Largest verified name, in UTF-8 bytes (the wire length is one byte).
+pub const MAX_NAME_BYTES: usize = 200;
+/// Largest number of localized names in a business certificate.
+pub const MAX_LOCALIZED_NAMES: usize = 8;
+/// Shortest language tag of a localized name (`"de"`).
+pub const MIN_LANGUAGE_TAG_LEN: usize = 2;
+/// Longest language tag of a localized name (BCP 47 tags in practice).
+pub const MAX_LANGUAGE_TAG_LEN: usize = 35;
+/// Characters allowed in a verified name besides letters, marks and digits
+/// allowed by the UTS #39 General Security Profile. ASCII only, so none of
+/// them has a look-alike in another script that is also allowed.
+pub const NAME_PUNCTUATION: &[char] = &[' ', '&', '\'', '-', '.', ',', '(', ')', '+', '!'];
+/// Largest number of entries in one revocation list (bounds its decoding
+/// to 512 KiB of entries).
+pub const MAX_REVOKED_ENTRIES: usize = 65_536;
+/// Number of previous certificate chains a responder keeps after renewal,
+/// so initial messages in flight that name them still complete.
+pub const MAX_OLD_CERTIFICATE_CHAINS: usize = 2;
+/// Largest number of businesses a client pins (see `KnownBusinesses`).
+pub const MAX_KNOWN_BUSINESSES: usize = 100_000;
+/// Version byte of the scannable (QR) fingerprint encoding.
+pub const FINGERPRINT_VERSION: u8 = 0x01;
+/// Number of decimal digits of a displayed fingerprint (30 per identity).
+pub const FINGERPRINT_DIGITS: usize = 60;
 
 // ---- Sizes of the ratchet message.
 
@@ -123,6 +187,8 @@ pub const MAX_WIRE_LEN: usize = 2
     + 4
     + 33
     + MLKEM768_CT_LEN
+    + 1
+    + 32
     + RATCHET_PREFIX_LEN
     + crate::ratchet::padding::MAX_PADDED_LEN
     + TAG_LEN;

@@ -41,6 +41,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod business;
 pub mod client;
 pub mod constants;
 mod error;

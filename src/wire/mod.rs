@@ -53,6 +53,23 @@ pub enum DecodeError {
     /// An ML-KEM-768 encapsulation key failed the FIPS 203 modulus check.
     #[error("invalid ML-KEM-768 encapsulation key")]
     InvalidKemKey,
+    /// The type byte names a known object type, but not the one expected
+    /// here (for example a business certificate where an issuer certificate
+    /// belongs).
+    #[error("wrong object type: expected {expected:#04x}, found {found:#04x}")]
+    WrongObjectType {
+        /// The type the field requires.
+        expected: u8,
+        /// The type found.
+        found: u8,
+    },
+    /// A text field is not valid UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    InvalidUtf8(&'static str),
+    /// A field is well-formed but not in its one canonical form (for
+    /// example list entries not strictly ascending).
+    #[error("{0} is not in canonical form")]
+    NotCanonical(&'static str),
     /// A length is outside the range the format allows.
     #[error("invalid length {len} for {field}")]
     InvalidLength {
@@ -141,6 +158,25 @@ impl<'a> Reader<'a> {
             });
         }
         Ok(n)
+    }
+
+    /// Reads an object type byte: `expected`, or `WrongObjectType` for
+    /// another object type of the business layer, or `UnknownType`.
+    pub(crate) fn object_type(&mut self, expected: u8) -> Result<(), DecodeError> {
+        use crate::constants::{
+            OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN, OBJ_TYPE_ISSUER_CERT,
+            OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
+        };
+        match self.u8("object type")? {
+            t if t == expected => Ok(()),
+            found @ (OBJ_TYPE_BUNDLE
+            | OBJ_TYPE_TRUST_ROOT
+            | OBJ_TYPE_ISSUER_CERT
+            | OBJ_TYPE_BUSINESS_CERT
+            | OBJ_TYPE_CERT_CHAIN
+            | OBJ_TYPE_REVOCATION_LIST) => Err(DecodeError::WrongObjectType { expected, found }),
+            other => Err(DecodeError::UnknownType(other)),
+        }
     }
 
     /// The rest of the input.
