@@ -127,7 +127,7 @@ fn main() -> Result<(), Error> {
     let mut policy = ClientPolicy::new(customer.id());
 
     println!("\n3. The customer asks about a booking.");
-    let Response::Bundle { bundle, .. } = demo.call(
+    let Response::Bundle(bundle) = demo.call(
         &mut customer,
         Request::FetchBundle {
             owner: airline.id(),

@@ -1,24 +1,32 @@
-//! The seam between the relay and business certificate validation.
+//! Business certificate validation at registration.
 //!
 //! Registration of a business hands its identity and certificate chain bytes
 //! to a [`CertificateValidator`]; the relay stores the chain only if the
-//! validator returns a [`VerifiedBusiness`] for exactly that identity.
-// INTEGRATION SEAM: when the business certificate layer (src/business) is
-// available, implement `CertificateValidator` for its trust-root type (a few
-// lines: decode the chain, validate it at `now` for `identity`, map the
-// verified name into `VerifiedBusiness`) and make `CertificateRefused::Invalid`
-// carry its validation error.
+//! validator returns a [`VerifiedBusiness`] for exactly that identity, and
+//! then attaches the chain to every bundle it hands out for the business.
+//!
+//! A public relay uses the platform's [`TrustStore`]: the same roots and
+//! revocation lists the customers' clients hold, so a chain the relay accepts
+//! is one the clients accept at the same time. [`AllowList`] and
+//! [`NoBusinesses`] serve closed deployments and tests.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
+use crate::business::{TrustStore, ValidationError, VerificationLevel};
 use crate::keys::IdentityKey;
 use crate::relay::auth::AccountId;
 
-/// A business identity the validator vouched for.
+/// A business identity the validator vouched for (what the relay records
+/// with the account; the customer's client validates the chain itself and
+/// gets a [`business::VerifiedBusiness`](crate::business::VerifiedBusiness)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedBusiness {
-    /// The verified display name (for the customer's badge).
+    /// The verified display name (for the operator's records and logs).
     pub name: String,
+    /// The verification level, when a certificate chain was validated
+    /// (`None` for an identity vouched for by hand).
+    pub level: Option<VerificationLevel>,
 }
 
 /// Why a business's certificate chain was refused.
@@ -28,9 +36,11 @@ pub enum CertificateRefused {
     /// The validator does not vouch for this identity.
     #[error("no trusted certificate for this identity")]
     Untrusted,
-    /// The chain failed validation.
+    /// The chain failed validation: the precise step of SPEC.md 13
+    /// ("Validation") that failed, or [`ValidationError::KeyMismatch`] when
+    /// the chain certifies another identity key than the registering one.
     #[error("invalid certificate chain: {0}")]
-    Invalid(String),
+    Invalid(#[from] ValidationError),
 }
 
 /// Validates a business's certificate chain against the relay's trust roots.
@@ -43,6 +53,80 @@ pub trait CertificateValidator: Send + Sync {
         chain: &[u8],
         now: u64,
     ) -> Result<VerifiedBusiness, CertificateRefused>;
+}
+
+/// Validates chains exactly as the customer's client does
+/// ([`TrustStore::validate_chain_bytes`] at the relay's time), and requires
+/// the certified identity key to be the registering account's.
+///
+/// ```
+/// use hotline::business::*;
+/// use hotline::relay::{CertificateRefused, CertificateValidator};
+/// use hotline::IdentityKeyPair;
+/// let mut rng = rand::rng();
+/// let always = Validity { not_before: 0, not_after: u64::MAX };
+/// let root = RootAuthority::generate(1, always, &mut rng);
+/// let (seed, key) = IssuerAuthority::generate_key(&mut rng);
+/// let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+/// let issuer = IssuerAuthority::new(&seed, root.certify_issuer(7, &key, levels, always)?)?;
+/// let airline = IdentityKeyPair::generate(&mut rng);
+/// let cert = issuer.issue(&BusinessCertificateRequest {
+///     serial: 1,
+///     business_id: BusinessId([1; 16]),
+///     identity_key: *airline.public().signing_key(),
+///     name: "Example Air".into(),
+///     localized: vec![],
+///     level: VerificationLevel::Verified,
+///     validity: always,
+/// })?;
+/// let chain = CertificateChain::new(issuer.certificate().clone(), cert).to_bytes();
+///
+/// let mut trust = TrustStore::new();
+/// trust.add_root(root.trust_root())?;
+/// let now = 1_800_000_000;
+/// assert_eq!(trust.validate(&airline.public(), &chain, now)?.name, "Example Air");
+/// let impostor = IdentityKeyPair::generate(&mut rng);
+/// assert_eq!(
+///     trust.validate(&impostor.public(), &chain, now),
+///     Err(CertificateRefused::Invalid(ValidationError::KeyMismatch))
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl CertificateValidator for TrustStore {
+    fn validate(
+        &self,
+        identity: &IdentityKey,
+        chain: &[u8],
+        now: u64,
+    ) -> Result<VerifiedBusiness, CertificateRefused> {
+        if chain.is_empty() {
+            return Err(ValidationError::NoCertificate.into());
+        }
+        let verified = self.validate_chain_bytes(chain, now)?;
+        if verified.identity_key() != identity.signing_key() {
+            return Err(ValidationError::KeyMismatch.into());
+        }
+        Ok(VerifiedBusiness {
+            name: verified.name().to_owned(),
+            level: Some(verified.level()),
+        })
+    }
+}
+
+/// A trust store the operator keeps updating (new roots, revocation lists)
+/// while the relay runs: the relay reads it at every registration.
+impl CertificateValidator for Arc<RwLock<TrustStore>> {
+    fn validate(
+        &self,
+        identity: &IdentityKey,
+        chain: &[u8],
+        now: u64,
+    ) -> Result<VerifiedBusiness, CertificateRefused> {
+        // A poisoned lock: a writer panicked between whole updates of the
+        // store (each `TrustStore` method leaves it consistent).
+        let store = self.read().unwrap_or_else(|p| p.into_inner());
+        store.validate(identity, chain, now)
+    }
 }
 
 /// Refuses every business: a relay for customers only.
@@ -60,9 +144,10 @@ impl CertificateValidator for NoBusinesses {
     }
 }
 
-/// Vouches for business identities the operator has vetted by hand (the
-/// chain bytes are ignored). Useful for tests and closed deployments; a
-/// public relay validates certificate chains against trust roots instead.
+/// Vouches for business identities the operator has vetted by hand. The
+/// chain is not validated (the relay only requires it to be empty or to
+/// decode, and hands it out with the bundles). Useful for tests and closed
+/// deployments; a public relay validates chains with a [`TrustStore`].
 #[derive(Debug, Clone, Default)]
 pub struct AllowList(HashMap<AccountId, String>);
 
@@ -87,7 +172,10 @@ impl CertificateValidator for AllowList {
     ) -> Result<VerifiedBusiness, CertificateRefused> {
         self.0
             .get(&AccountId::of(identity))
-            .map(|name| VerifiedBusiness { name: name.clone() })
+            .map(|name| VerifiedBusiness {
+                name: name.clone(),
+                level: None,
+            })
             .ok_or(CertificateRefused::Untrusted)
     }
 }

@@ -1,10 +1,11 @@
 //! The prekey directory: checks every uploaded prekey against its owner's
 //! identity, and assembles bundles that hand out each one-time prekey once.
 
+use crate::business::CertificateChain;
 use crate::keys::{IdentityKey, KemPreKeyKind, PreKeyBundle};
 use crate::relay::error::{PreKeySlot, RelayError};
 use crate::relay::protocol::PreKeyUpload;
-use crate::relay::store::BundleParts;
+use crate::relay::store::{BundleParts, StoreError};
 
 /// Checks every signature (strictly, under `owner`), every X25519 key (not
 /// of low order) and every KEM kind of an upload. The first failure is
@@ -46,18 +47,28 @@ pub(crate) fn validate_upload(owner: &IdentityKey, u: &PreKeyUpload) -> Result<(
     Ok(())
 }
 
-/// Assembles and verifies a bundle from stored parts. Stored parts were
-/// verified at upload; verifying again means a corrupted store yields an
-/// error, not a bad bundle.
+/// Assembles and verifies a bundle from stored parts, with the owner's
+/// registered certificate chain attached (none for an empty chain). Stored
+/// parts were verified at upload and the chain decoded at registration;
+/// checking again means a corrupted store yields an error, not a bad bundle.
 pub(crate) fn assemble(
     owner: &IdentityKey,
+    chain: &[u8],
     parts: BundleParts,
 ) -> Result<PreKeyBundle, RelayError> {
-    PreKeyBundle::new(
+    let corrupt = |what| RelayError::Store(StoreError::Corrupt(what));
+    let chain = match chain {
+        [] => None,
+        bytes => {
+            Some(CertificateChain::from_bytes(bytes).map_err(|_| corrupt("certificate chain"))?)
+        }
+    };
+    let bundle = PreKeyBundle::new(
         *owner,
         parts.signed_prekey,
         parts.one_time_prekey,
         parts.kem_prekey,
     )
-    .map_err(|_| RelayError::Store(crate::relay::store::StoreError::Corrupt("prekey")))
+    .map_err(|_| corrupt("prekey"))?;
+    Ok(bundle.with_certificate_chain(chain))
 }

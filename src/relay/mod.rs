@@ -55,6 +55,8 @@ mod store;
 
 use std::sync::{Mutex, MutexGuard};
 
+use crate::business::{CertificateChain, ValidationError};
+
 pub use auth::{AccountId, AccountKind, RequestError, SignedRequest};
 pub use certificates::{
     AllowList, CertificateRefused, CertificateValidator, NoBusinesses, VerifiedBusiness,
@@ -186,6 +188,13 @@ impl<S: RelayStore> Relay<S> {
                 if AccountId::of(identity) != id {
                     return Err(RelayError::IdentityMismatch);
                 }
+                // Whatever the validator, a stored chain is one that decodes:
+                // it is attached to the business's bundles (SPEC.md 14.1).
+                if !certificate_chain.is_empty() {
+                    CertificateChain::from_bytes(certificate_chain).map_err(|e| {
+                        RelayError::CertificateRefused(ValidationError::Malformed(e).into())
+                    })?;
+                }
                 let verified = self
                     .certificates
                     .validate(identity, certificate_chain, now)
@@ -261,10 +270,11 @@ impl<S: RelayStore> Relay<S> {
                     .store
                     .take_bundle_parts(&owner.id())?
                     .ok_or(RelayError::NoBundle)?;
-                Ok(Response::Bundle {
-                    bundle: Box::new(directory::assemble(&owner.identity, parts)?),
-                    certificate_chain: owner.certificate_chain,
-                })
+                Ok(Response::Bundle(Box::new(directory::assemble(
+                    &owner.identity,
+                    &owner.certificate_chain,
+                    parts,
+                )?)))
             }
             Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me)?)),
             Request::Send(envelope) => self.send(account, envelope, now),

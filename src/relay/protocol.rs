@@ -295,15 +295,13 @@ pub enum Response {
     Registered,
     /// The prekeys were stored; how many are now available.
     PreKeysStored(PreKeyStatus),
-    /// A verified bundle and, for a business, its certificate chain (empty
-    /// for a customer).
-    Bundle {
-        /// The bundle, assembled and verified by the relay; the client
-        /// verifies it again when decoding.
-        bundle: Box<PreKeyBundle>,
-        /// The owner's certificate chain as registered.
-        certificate_chain: Vec<u8>,
-    },
+    /// A verified bundle. A business's bundle carries the certificate chain
+    /// it registered with ([`PreKeyBundle::certificate_chain`]), which the
+    /// customer's client validates with
+    /// [`TrustStore::verify_bundle`](crate::business::TrustStore::verify_bundle).
+    /// The relay assembled and verified it; the client verifies it again
+    /// when decoding.
+    Bundle(Box<PreKeyBundle>),
     /// The account's prekey counts.
     PreKeyStatus(PreKeyStatus),
     /// The envelope is stored (`duplicate`: an envelope with the same sender
@@ -341,7 +339,7 @@ impl Response {
         match self {
             Self::Registered => OP_REGISTER_CUSTOMER,
             Self::PreKeysStored(_) => OP_UPLOAD_PREKEYS,
-            Self::Bundle { .. } => OP_FETCH_BUNDLE,
+            Self::Bundle(_) => OP_FETCH_BUNDLE,
             Self::PreKeyStatus(_) => OP_PREKEY_STATUS,
             Self::Accepted { .. } => OP_SEND,
             Self::Mailbox { .. } => OP_FETCH_MAILBOX,
@@ -377,13 +375,7 @@ impl Response {
                 out.extend_from_slice(&s.kem.to_be_bytes());
                 out.push(u8::from(s.low));
             }
-            Self::Bundle {
-                bundle,
-                certificate_chain,
-            } => {
-                put_bytes(out, &bundle.to_bytes());
-                put_bytes(out, certificate_chain);
-            }
+            Self::Bundle(bundle) => put_bytes(out, &bundle.to_bytes()),
             Self::Accepted { duplicate } => out.push(u8::from(*duplicate)),
             Self::Mailbox {
                 deliveries,
@@ -451,18 +443,9 @@ impl Response {
         Ok(match r.u8("operation")? {
             OP_REGISTER_CUSTOMER => Self::Registered,
             OP_UPLOAD_PREKEYS => Self::PreKeysStored(status(r)?),
-            OP_FETCH_BUNDLE => {
-                let bundle = Box::new(PreKeyBundle::from_bytes(
-                    r.bytes_u32(MAX_BUNDLE_LEN, "bundle")?,
-                )?);
-                let certificate_chain = r
-                    .bytes_u32(MAX_CERTIFICATE_CHAIN_LEN, "certificate chain")?
-                    .to_vec();
-                Self::Bundle {
-                    bundle,
-                    certificate_chain,
-                }
-            }
+            OP_FETCH_BUNDLE => Self::Bundle(Box::new(PreKeyBundle::from_bytes(
+                r.bytes_u32(MAX_BUNDLE_LEN, "bundle")?,
+            )?)),
             OP_PREKEY_STATUS => Self::PreKeyStatus(status(r)?),
             OP_SEND => Self::Accepted {
                 duplicate: flag(r, "duplicate flag")?,
