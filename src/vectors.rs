@@ -1082,6 +1082,247 @@ pub(crate) const NAME_CORPUS: &[(&str, &str)] = &[
     ),
 ];
 
+// ---- Relay vectors.
+
+/// The relay's time in the relay vectors (Mon 1 Jun 2026 09:00 UTC); inside
+/// every validity window of the business fixture.
+const RELAY_NOW: u64 = 1_780_304_400;
+
+fn relay_vectors() -> Value {
+    use crate::relay::{
+        AccountId, BlockRecord, CertificateRefused, ConsentRecord, ConsentScope, Envelope,
+        EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId, Refusal, Relay,
+        RelayError, Request, Response, SignedRequest,
+    };
+
+    let identity = |who: &str| {
+        let ed = val32(&format!("relay {who} ed25519 seed"));
+        let x = val32(&format!("relay {who} x25519 secret"));
+        (IdentityKeyPair::from_secret_bytes(&ed, &x), ed, x)
+    };
+    let (customer, c_ed, c_x) = identity("customer");
+    let (business, b_ed, b_x) = identity("business");
+    let c_id = AccountId::of(&customer.public());
+    let b_id = AccountId::of(&business.public());
+    let chain = business_fixture(&business).chain.to_bytes();
+
+    let mut message_id = [0u8; 16];
+    message_id.copy_from_slice(&val32("relay message id")[..16]);
+    let mut notification_id = [0u8; 16];
+    notification_id.copy_from_slice(&val32("relay notification id")[..16]);
+    let chat = EnvelopeHeader {
+        sender: c_id,
+        recipient: b_id,
+        message_id: MessageId(message_id),
+        class: MessageClass::Chat,
+        sent_at: RELAY_NOW,
+    };
+    let notification = EnvelopeHeader {
+        sender: b_id,
+        recipient: c_id,
+        message_id: MessageId(notification_id),
+        class: MessageClass::Notification,
+        sent_at: RELAY_NOW + 90_000,
+    };
+    let ciphertext = val32("relay ciphertext").to_vec();
+    let envelope = Envelope {
+        header: chat,
+        ciphertext: ciphertext.clone(),
+    };
+    let envelope_bytes = envelope.to_bytes();
+    assert_eq!(Envelope::from_bytes(&envelope_bytes).unwrap(), envelope);
+    let header_case = |name: &str, hd: &EnvelopeHeader| {
+        let bytes = hd.associated_data();
+        assert_eq!(EnvelopeHeader::from_bytes(&bytes).unwrap(), *hd);
+        json!({
+            "name": name,
+            "sender": h(&hd.sender.0),
+            "recipient": h(&hd.recipient.0),
+            "message_id": h(&hd.message_id.0),
+            "class": format!("{:?}", hd.class),
+            "sent_at": hd.sent_at,
+            "encoding": h(&bytes),
+        })
+    };
+
+    let consent = |name: &str, scope: ConsentScope, time: u64| {
+        let r = ConsentRecord::sign(&customer, b_id, scope, time);
+        let bytes = r.to_bytes();
+        assert_eq!(ConsentRecord::from_bytes(&bytes).unwrap(), r);
+        json!({"name": name, "business": h(&b_id.0), "chat": scope.chat, "notifications": scope.notifications, "time": time, "encoding": h(&bytes)})
+    };
+    let block = |name: &str, blocked: bool, time: u64| {
+        let r = BlockRecord::sign(&customer, b_id, blocked, time);
+        let bytes = r.to_bytes();
+        assert_eq!(BlockRecord::from_bytes(&bytes).unwrap(), r);
+        json!({"name": name, "business": h(&b_id.0), "blocked": blocked, "time": time, "encoding": h(&bytes)})
+    };
+
+    let consent_all = ConsentRecord::sign(&customer, b_id, ConsentScope::ALL, RELAY_NOW);
+    let requests: Vec<(&str, &IdentityKeyPair, u64, u64, Request)> = vec![
+        (
+            "register customer",
+            &customer,
+            1,
+            RELAY_NOW,
+            Request::RegisterCustomer {
+                identity: customer.public(),
+            },
+        ),
+        (
+            "register business",
+            &business,
+            1,
+            RELAY_NOW,
+            Request::RegisterBusiness {
+                identity: business.public(),
+                certificate_chain: chain.clone(),
+            },
+        ),
+        (
+            "consent",
+            &customer,
+            2,
+            RELAY_NOW + 1,
+            Request::Consent(consent_all),
+        ),
+        (
+            "fetch bundle",
+            &customer,
+            3,
+            RELAY_NOW + 2,
+            Request::FetchBundle { owner: b_id },
+        ),
+        (
+            "send",
+            &customer,
+            4,
+            RELAY_NOW + 3,
+            Request::Send(envelope.clone()),
+        ),
+        (
+            "fetch mailbox",
+            &business,
+            2,
+            RELAY_NOW + 4,
+            Request::FetchMailbox { max: 10 },
+        ),
+        (
+            "acknowledge",
+            &business,
+            3,
+            RELAY_NOW + 5,
+            Request::Acknowledge { ids: vec![1, 2] },
+        ),
+        (
+            "block",
+            &customer,
+            5,
+            RELAY_NOW + 6,
+            Request::Block(BlockRecord::sign(&customer, b_id, true, RELAY_NOW + 6)),
+        ),
+        (
+            "export consent",
+            &business,
+            4,
+            RELAY_NOW + 7,
+            Request::ExportConsent { customer: c_id },
+        ),
+    ];
+    let requests: Vec<Value> = requests
+        .into_iter()
+        .map(|(name, who, counter, timestamp, request)| {
+            let signed = SignedRequest::sign(who, counter, timestamp, request);
+            let bytes = signed.to_bytes();
+            assert_eq!(SignedRequest::from_bytes(&bytes).unwrap(), signed);
+            let signer = if core::ptr::eq(who, &customer) {
+                "customer"
+            } else {
+                "business"
+            };
+            json!({"name": name, "signer": signer, "counter": counter, "timestamp": timestamp, "encoding": h(&bytes)})
+        })
+        .collect();
+
+    // Registration verdicts of a relay whose trust store holds root 1 of
+    // business.json, at RELAY_NOW.
+    let mut trust = TrustStore::new();
+    trust
+        .add_root(business_fixture(&business).root.trust_root())
+        .unwrap();
+    let relay = Relay::new(MemoryStore::new(), ManualClock::new(RELAY_NOW), trust);
+    let mut registration = Vec::new();
+    for (name, who) in [
+        ("the certified business", &business),
+        ("another identity with the business's chain", &customer),
+    ] {
+        let req = Request::RegisterBusiness {
+            identity: who.public(),
+            certificate_chain: chain.clone(),
+        };
+        let result = relay.handle_request(&SignedRequest::sign(who, 1, RELAY_NOW, req));
+        if name.starts_with("another") {
+            assert_eq!(
+                result,
+                Err(RelayError::CertificateRefused(CertificateRefused::Invalid(
+                    crate::business::ValidationError::KeyMismatch
+                )))
+            );
+        }
+        let wire = Response::encode_result(&result.clone().map_err(|e| e.refusal()));
+        registration.push(json!({
+            "name": name,
+            "identity_key": h(&who.public().to_bytes()),
+            "result": match &result { Ok(r) => format!("{r:?}"), Err(e) => format!("{e:?}") },
+            "response": h(&wire),
+        }));
+    }
+
+    let responses: Vec<Value> = [
+        ("accepted", Ok(Response::Accepted { duplicate: false })),
+        ("window closed", Err(Refusal::WindowClosed)),
+        ("blocked", Err(Refusal::Blocked)),
+        (
+            "consent evidence",
+            Ok(Response::ConsentEvidence(vec![consent_all])),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, r)| {
+        let bytes = Response::encode_result(&r);
+        assert_eq!(Response::decode_result(&bytes).unwrap(), r);
+        json!({"name": name, "encoding": h(&bytes)})
+    })
+    .collect();
+
+    json!({
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses.",
+        "inputs": {
+            "now": RELAY_NOW,
+            "customer_ed25519_seed": h(&c_ed),
+            "customer_x25519_secret": h(&c_x),
+            "business_ed25519_seed": h(&b_ed),
+            "business_x25519_secret": h(&b_x),
+            "customer_identity_key": h(&customer.public().to_bytes()),
+            "business_identity_key": h(&business.public().to_bytes()),
+            "customer_account": h(&c_id.0),
+            "business_account": h(&b_id.0),
+            "certificate_chain": h(&chain),
+        },
+        "envelope_headers": [header_case("chat from the customer", &chat), header_case("notification from the business", &notification)],
+        "envelope": {"ciphertext": h(&ciphertext), "encoding": h(&envelope_bytes)},
+        "consent_records": [
+            consent("opt in to everything", ConsentScope::ALL, RELAY_NOW),
+            consent("notifications only", ConsentScope { chat: false, notifications: true }, RELAY_NOW + 60),
+            consent("opt out", ConsentScope::NONE, RELAY_NOW + 120),
+        ],
+        "block_records": [block("block", true, RELAY_NOW + 6), block("unblock", false, RELAY_NOW + 600)],
+        "requests": requests,
+        "registration": registration,
+        "responses": responses,
+    })
+}
+
 fn render(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap();
     s.push('\n');
@@ -1097,6 +1338,7 @@ fn vectors_match_committed_files() {
         ("conversation.json", render(&conversation_vectors())),
         ("errors.json", render(&error_vectors())),
         ("business.json", render(&business_vectors())),
+        ("relay.json", render(&relay_vectors())),
     ];
     let write = std::env::var_os("HOTLINE_WRITE_VECTORS").is_some();
     for (name, content) in files {
