@@ -529,3 +529,28 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
         );
     }
 }
+
+/// Regression: `inspect` once sniffed the object type from the second byte,
+/// which in an identity key is key material, so identities whose Ed25519 key
+/// starts with an object-type byte were misread.
+#[test]
+fn inspect_reads_identity_keys_whatever_their_key_bytes() {
+    let d = Dir::new("sniff");
+    for wanted in [0x10u8, 0x20, 0x21, 0x22, 0x23, 0x24] {
+        let id = (0u8..=255)
+            .flat_map(|a| (0u8..=255).map(move |b| [a, b]))
+            .map(|[a, b]| {
+                let mut seed = [0u8; 32];
+                seed[0] = a;
+                seed[1] = b;
+                hotline::IdentityKeyPair::from_secret_bytes(&seed, &[9u8; 32]).public()
+            })
+            .find(|id| id.to_bytes()[1] == wanted)
+            .expect("some seed gives that first key byte");
+        let path = d.path("id.identity");
+        std::fs::write(&path, id.to_bytes()).unwrap();
+        let out = ok(&d.0, &["inspect", &path]);
+        assert!(out.contains("identity key"), "{wanted:#x}: {out}");
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -658,6 +658,15 @@ fn cmd_check_name(args: &Args) -> Outcome {
 
 /// Decodes any Hotline object and describes it.
 fn describe_file(bytes: &[u8], out: &mut String) -> Result<(), String> {
+    // An identity key starts with its Ed25519 key tag, every other object
+    // with the version byte: check it first, since its second byte is key
+    // material and may look like any object type.
+    if bytes.len() == 130 && bytes[0] == hotline::constants::KEY_TYPE_ED25519 {
+        let id = IdentityKey::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let _ = writeln!(out, "identity key (signature valid)");
+        let _ = writeln!(out, "  Ed25519 key:    {}", key_hex(id.signing_key()));
+        return Ok(());
+    }
     match bytes.get(1).copied() {
         Some(OBJ_TYPE_TRUST_ROOT) => describe_root(
             &TrustRoot::from_bytes(bytes).map_err(|e| e.to_string())?,
