@@ -48,6 +48,7 @@ mod keys;
 mod primitives;
 mod ratchet;
 mod session;
+pub mod store;
 mod wire;
 
 pub use error::{DecryptError, EncryptError, HandshakeError, IdentityError};

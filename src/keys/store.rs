@@ -12,6 +12,8 @@ use crate::keys::prekeys::{
     SignedPreKeyPublic,
 };
 
+mod codec;
+
 /// Ephemeral keys of handshakes already accepted under one signed prekey,
 /// oldest first.
 #[derive(Clone, Default)]
