@@ -544,3 +544,48 @@ fn stores_and_clients_are_send() {
     fn assert_store<T: ClientStore + SessionRepository>() {}
     assert_store::<MemoryStore>();
 }
+
+/// Stored rows and debug output carry no plaintext and no secret.
+#[test]
+fn stored_records_and_debug_output_leak_nothing() {
+    let mut r = common::rng(54);
+    let (pa, pb) = (peer("a"), peer("b"));
+    let key = StorageKey::generate(&mut r);
+    let (ed_seed, x_secret) = ([0x5E; 32], [0x5F; 32]);
+    let identity = IdentityKeyPair::from_secret_bytes(&ed_seed, &x_secret);
+    let mut store = MemoryStore::in_memory(key.clone());
+    store.save_local_identity(&identity).unwrap();
+    store
+        .save_prekeys(&PreKeyStore::new(&identity, 2, 2, &mut r))
+        .unwrap();
+    let mut a = Client::open(store).unwrap();
+    let mut b = new_client(&mut r);
+    a.start_session(&pb, &b.bundle().unwrap(), &mut r).unwrap();
+    let secret_text = b"my card number is 4111 1111 1111 1111";
+    let w = a.encrypt(&pb, secret_text, b"").unwrap();
+    assert_eq!(b.decrypt(&pa, &w, b"").unwrap(), secret_text);
+    let w = b.encrypt(&pa, secret_text, b"").unwrap();
+    assert_eq!(a.decrypt(&pb, &w, b"").unwrap(), secret_text);
+
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    for client in [&a, &b] {
+        for (_, record) in client.store().backend().records() {
+            assert!(!contains(record, &secret_text[..16]));
+            assert!(!contains(record, key.as_bytes()));
+            assert!(!contains(record, &ed_seed[..16]));
+            assert!(!contains(record, &x_secret[..16]));
+        }
+    }
+    let debug = format!(
+        "{a:?} {:?} {:?} {key:?}",
+        a.store(),
+        a.sessions(&pb).unwrap().unwrap()
+    );
+    let hex: String = key.as_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!debug.contains(&hex), "{debug}");
+    assert!(!debug.contains("5e5e5e5e"), "{debug}");
+    assert!(!debug.contains("4111"), "{debug}");
+}
