@@ -16,6 +16,16 @@ pub const MSG_TYPE_INITIAL: u8 = 0x01;
 pub const MSG_TYPE_RATCHET: u8 = 0x02;
 /// Object type byte of a prekey bundle.
 pub const OBJ_TYPE_BUNDLE: u8 = 0x10;
+/// Object type byte of a trust root (the platform's self-signed root key).
+pub const OBJ_TYPE_TRUST_ROOT: u8 = 0x20;
+/// Object type byte of an issuer certificate (signed by a trust root).
+pub const OBJ_TYPE_ISSUER_CERT: u8 = 0x21;
+/// Object type byte of a business certificate (signed by an issuer).
+pub const OBJ_TYPE_BUSINESS_CERT: u8 = 0x22;
+/// Object type byte of a certificate chain (issuer certificate, business certificate).
+pub const OBJ_TYPE_CERT_CHAIN: u8 = 0x23;
+/// Object type byte of a signed revocation list.
+pub const OBJ_TYPE_REVOCATION_LIST: u8 = 0x24;
 
 /// Type tag of an encoded X25519 public key (33 bytes in all).
 pub const KEY_TYPE_X25519: u8 = 0x05;
@@ -58,6 +68,14 @@ pub const SIG_CTX_SIGNED_PREKEY: &[u8] = b"Hotline v1 signed prekey";
 pub const SIG_CTX_ONE_TIME_PREKEY: &[u8] = b"Hotline v1 one-time prekey";
 /// Signature context of an ML-KEM-768 prekey.
 pub const SIG_CTX_KEM_PREKEY: &[u8] = b"Hotline v1 kem prekey";
+/// Signature context of a trust root's self-signature.
+pub const SIG_CTX_TRUST_ROOT: &[u8] = b"Hotline v1 trust root";
+/// Signature context of an issuer certificate (signed by a root).
+pub const SIG_CTX_ISSUER_CERT: &[u8] = b"Hotline v1 issuer certificate";
+/// Signature context of a business certificate (signed by an issuer).
+pub const SIG_CTX_BUSINESS_CERT: &[u8] = b"Hotline v1 business certificate";
+/// Signature context of a revocation list (signed by a root or an issuer).
+pub const SIG_CTX_REVOCATION_LIST: &[u8] = b"Hotline v1 revocation list";
 
 // ---- KDF labels.
 
@@ -76,6 +94,52 @@ pub const CHAIN_NEXT_BYTE: u8 = 0x02;
 /// Leading 32 bytes of 0xFF in the handshake key material (as in X3DH/PQXDH,
 /// keeps the input distinct from any X25519 output prefix).
 pub const HANDSHAKE_PREFIX: [u8; 32] = [0xFF; 32];
+
+/// Domain separator of an identity's fingerprint hash (safety numbers).
+pub const LABEL_FINGERPRINT: &[u8] = b"Hotline v1 fingerprint";
+
+// ---- Business identity (SPEC.md, "Business identity").
+
+/// Verification level byte: the business's identity and name were verified.
+pub const LEVEL_VERIFIED: u8 = 0x01;
+/// Verification level byte: an official account (the highest level, for
+/// example a government body or a company's primary account).
+pub const LEVEL_OFFICIAL: u8 = 0x02;
+/// Revocation list scope: serials of business certificates, signed by their issuer.
+pub const REVOCATION_SCOPE_BUSINESS: u8 = 0x01;
+/// Revocation list scope: issuer ids, signed by a trust root.
+pub const REVOCATION_SCOPE_ISSUER: u8 = 0x02;
+/// Clock-skew allowance in seconds: a validity window `[not_before,
+/// not_after]` is accepted for `now` in `[not_before - 300, not_after + 300]`,
+/// so a client whose clock is a few minutes off does not refuse a fresh
+/// certificate (and accepts an expired one at most five minutes late).
+pub const CLOCK_SKEW_SECS: u64 = 300;
+/// Largest verified name, in Unicode scalar values.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Largest verified name, in UTF-8 bytes (the wire length is one byte).
+pub const MAX_NAME_BYTES: usize = 200;
+/// Largest number of localized names in a business certificate.
+pub const MAX_LOCALIZED_NAMES: usize = 8;
+/// Shortest language tag of a localized name (`"de"`).
+pub const MIN_LANGUAGE_TAG_LEN: usize = 2;
+/// Longest language tag of a localized name (BCP 47 tags in practice).
+pub const MAX_LANGUAGE_TAG_LEN: usize = 35;
+/// Characters allowed in a verified name besides letters, marks and digits
+/// allowed by the UTS #39 General Security Profile. ASCII only, so none of
+/// them has a look-alike in another script that is also allowed.
+pub const NAME_PUNCTUATION: &[char] = &[' ', '&', '\'', '-', '.', ',', '(', ')', '+', '!'];
+/// Largest number of entries in one revocation list (bounds its decoding
+/// to 512 KiB of entries).
+pub const MAX_REVOKED_ENTRIES: usize = 65_536;
+/// Number of previous certificate chains a responder keeps after renewal,
+/// so initial messages in flight that name them still complete.
+pub const MAX_OLD_CERTIFICATE_CHAINS: usize = 2;
+/// Largest number of businesses a client pins (see `KnownBusinesses`).
+pub const MAX_KNOWN_BUSINESSES: usize = 100_000;
+/// Version byte of the scannable (QR) fingerprint encoding.
+pub const FINGERPRINT_VERSION: u8 = 0x01;
+/// Number of decimal digits of a displayed fingerprint (30 per identity).
+pub const FINGERPRINT_DIGITS: usize = 60;
 
 // ---- Sizes of the ratchet message.
 
@@ -125,6 +189,80 @@ pub const MAX_WIRE_LEN: usize = 2
     + 4
     + 33
     + MLKEM768_CT_LEN
+    + 1
+    + 32
     + RATCHET_PREFIX_LEN
     + crate::ratchet::padding::MAX_PADDED_LEN
     + TAG_LEN;
+
+// ---- Relay (SPEC.md section 14). The relay sees only these objects, never a
+// session secret.
+
+/// Object type byte of a signed relay request.
+pub const OBJ_TYPE_RELAY_REQUEST: u8 = 0x20;
+/// Object type byte of a relay response.
+pub const OBJ_TYPE_RELAY_RESPONSE: u8 = 0x21;
+/// Object type byte of an envelope header (the metadata the relay sees and
+/// both clients pass to the session as associated data).
+pub const OBJ_TYPE_ENVELOPE: u8 = 0x22;
+/// Object type byte of a consent record.
+pub const OBJ_TYPE_CONSENT: u8 = 0x23;
+/// Object type byte of a block record.
+pub const OBJ_TYPE_BLOCK: u8 = 0x24;
+
+/// Signature context of a relay request.
+pub const SIG_CTX_RELAY_REQUEST: &[u8] = b"Hotline v1 relay request";
+/// Signature context of a consent record.
+pub const SIG_CTX_CONSENT: &[u8] = b"Hotline v1 consent";
+/// Signature context of a block record.
+pub const SIG_CTX_BLOCK: &[u8] = b"Hotline v1 block";
+
+/// Message class byte: free-form chat.
+pub const CLASS_CHAT: u8 = 0x01;
+/// Message class byte: a business-to-customer notification (metered).
+pub const CLASS_NOTIFICATION: u8 = 0x02;
+
+/// Consent scope bit: the business may send chat messages (within the
+/// 24-hour window).
+pub const SCOPE_CHAT: u8 = 0x01;
+/// Consent scope bit: the business may send notifications.
+pub const SCOPE_NOTIFICATIONS: u8 = 0x02;
+
+/// Largest distance, in seconds, between a request's timestamp and the
+/// relay's clock (either direction). Also the largest amount by which a
+/// consent or block record may lie in the future.
+pub const REQUEST_TIME_WINDOW_SECS: u64 = 300;
+/// The customer-service window: a business may send chat messages to a
+/// customer only this many seconds after the customer's last message to it.
+pub const CHAT_WINDOW_SECS: u64 = 24 * 60 * 60;
+/// Unfetched (or fetched but unacknowledged) envelopes are deleted this many
+/// seconds after the relay accepted them (30 days).
+pub const ENVELOPE_TTL_SECS: u64 = 30 * 24 * 60 * 60;
+/// Largest number of envelopes waiting in one recipient's mailbox.
+pub const MAX_MAILBOX_ENVELOPES: usize = 1000;
+/// Largest total size, in bytes, of the envelopes waiting in one mailbox.
+pub const MAX_MAILBOX_BYTES: usize = 16 * 1024 * 1024;
+/// Largest number of envelopes returned by one fetch.
+pub const MAX_FETCH_BATCH: usize = 100;
+/// Largest number of delivery ids in one acknowledgement.
+pub const MAX_ACK_BATCH: usize = 1000;
+/// Largest number of unused one-time prekeys of each kind (X25519, ML-KEM)
+/// the directory keeps per account.
+pub const MAX_DIRECTORY_PREKEYS: usize = 500;
+/// Largest number of prekeys of each kind in one upload.
+pub const MAX_UPLOAD_PREKEYS: usize = 100;
+/// When fewer one-time prekeys of either kind than this remain, the relay
+/// tells the owner to upload more.
+pub const LOW_PREKEY_THRESHOLD: usize = 10;
+/// Largest certificate chain a business may register, in bytes.
+pub const MAX_CERTIFICATE_CHAIN_LEN: usize = 16 * 1024;
+/// Largest request body, in bytes: room for an envelope with the largest
+/// message and for an upload of [`MAX_UPLOAD_PREKEYS`] prekeys of each kind.
+pub const MAX_REQUEST_BODY_LEN: usize = 256 * 1024;
+/// Consent records kept per customer and business as evidence; the oldest is
+/// dropped first (the newest always decides).
+pub const MAX_CONSENT_HISTORY: usize = 32;
+/// Message ids remembered per recipient after acknowledgement, so a sender's
+/// retry of an already delivered message is collapsed, not delivered twice.
+/// Forgotten after [`ENVELOPE_TTL_SECS`] or when more arrive (oldest first).
+pub const MAX_REMEMBERED_MESSAGE_IDS: usize = 4096;

@@ -94,6 +94,14 @@ pub enum HandshakeError {
     /// The initiator named itself as the responder.
     #[error("initiator and responder identities are the same")]
     SameIdentity,
+    /// The initial message names a certificate chain (by hash) that the
+    /// responder does not hold (neither current nor a retained previous one).
+    #[error("unknown certificate chain")]
+    UnknownCertificate,
+    /// The verified business given to `initiate_verified` was not validated
+    /// from this bundle (another chain, or another identity key).
+    #[error("verified business does not belong to this bundle")]
+    CertificateMismatch,
     /// The first ratchet message inside the initial message failed.
     #[error("first message failed: {0}")]
     Decrypt(DecryptError),

@@ -3,6 +3,7 @@
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 
+use crate::business::{Fingerprint, Peer, VerifiedBusiness};
 use crate::constants::{
     DIRECTION_INITIATOR, DIRECTION_RESPONDER, MAX_PLAINTEXT_LEN, MLKEM768_CT_LEN, MSG_TYPE_INITIAL,
     MSG_TYPE_RATCHET, RATCHET_PREFIX_LEN, TAG_LEN,
@@ -80,6 +81,11 @@ pub struct Session {
     role: Role,
     local: IdentityKey,
     peer: IdentityKey,
+    /// The peer as typed identity: a verified business only when the
+    /// initiator validated its chain and bound it into the transcript.
+    peer_kind: Peer,
+    /// The certificate chain hash bound into the transcript, if any.
+    certificate_hash: Option<[u8; 32]>,
     /// SHA-256 of the initial message's handshake bytes: identifies the handshake.
     handshake_id: [u8; 32],
     /// The initiator's handshake bytes, sent before each message until the
@@ -93,7 +99,7 @@ impl core::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("role", &self.role)
             .field("local", &self.local)
-            .field("peer", &self.peer)
+            .field("peer", &self.peer_kind)
             .finish_non_exhaustive()
     }
 }
@@ -129,20 +135,91 @@ impl Session {
     /// Starts a session with the owner of `bundle`. The bundle's signatures
     /// were verified when it was decoded; this computes the DHs and the KEM
     /// encapsulation. Nothing is sent until [`Session::encrypt`].
+    ///
+    /// The peer is [`Peer::Unverified`] even if the bundle carries a
+    /// certificate chain: use [`Session::initiate_verified`] to talk to a
+    /// verified business.
     pub fn initiate<R: CryptoRng + ?Sized>(
         local: &IdentityKeyPair,
         bundle: &PreKeyBundle,
         rng: &mut R,
     ) -> Result<Self, HandshakeError> {
-        Self::initiate_with(local, bundle, InitiatorRandomness::draw(rng))
+        Self::initiate_with(local, bundle, None, InitiatorRandomness::draw(rng))
+    }
+
+    /// Starts a session with a verified business: `business` must have been
+    /// validated from this very bundle (by
+    /// [`TrustStore::verify_bundle`](crate::business::TrustStore::verify_bundle)),
+    /// otherwise [`HandshakeError::CertificateMismatch`]. The chain's hash is
+    /// sent in the initial message and bound into the transcript, so the
+    /// session only completes with the holder of that certificate's identity
+    /// key, and [`Session::peer`] reports [`Peer::VerifiedBusiness`].
+    ///
+    /// ```
+    /// # use hotline::business::*;
+    /// # use hotline::{IdentityKeyPair, PreKeyBundle, PreKeyStore, Session};
+    /// # let mut rng = rand::rng();
+    /// # let always = Validity { not_before: 0, not_after: u64::MAX };
+    /// # let root = RootAuthority::generate(1, always, &mut rng);
+    /// # let (seed, key) = IssuerAuthority::generate_key(&mut rng);
+    /// # let levels = LevelSet::new(&[VerificationLevel::Official]).unwrap();
+    /// # let issuer_cert = root.certify_issuer(7, &key, levels, always)?;
+    /// # let issuer = IssuerAuthority::new(&seed, issuer_cert.clone())?;
+    /// # let business = IdentityKeyPair::generate(&mut rng);
+    /// # let cert = issuer.issue(&BusinessCertificateRequest {
+    /// #     serial: 1, business_id: BusinessId([1; 16]),
+    /// #     identity_key: *business.public().signing_key(),
+    /// #     name: "KLM Royal Dutch Airlines".into(), localized: vec![],
+    /// #     level: VerificationLevel::Official, validity: always })?;
+    /// # let mut prekeys = PreKeyStore::new(&business, 5, 5, &mut rng);
+    /// # prekeys.set_certificate_chain(CertificateChain::new(issuer_cert, cert))?;
+    /// # let mut trust = TrustStore::new();
+    /// # trust.add_root(root.trust_root())?;
+    /// # let now = 1_800_000_000;
+    /// let bundle = PreKeyBundle::from_bytes(&prekeys.bundle().to_bytes())?;
+    /// let verified = trust.verify_bundle(&bundle, now)?;
+    /// let customer = IdentityKeyPair::generate(&mut rng);
+    /// let mut session = Session::initiate_verified(&customer, &bundle, &verified, &mut rng)?;
+    /// match session.peer() {
+    ///     Peer::VerifiedBusiness(b) => assert_eq!(b.name(), "KLM Royal Dutch Airlines"),
+    ///     Peer::Unverified(_) => unreachable!(),
+    /// }
+    /// let first = session.encrypt(b"Hello", b"")?;
+    /// let (business_session, _) = Session::respond(&mut prekeys, &first, b"")?;
+    /// assert_eq!(business_session.certificate_hash(), Some(verified.chain_hash()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn initiate_verified<R: CryptoRng + ?Sized>(
+        local: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        business: &VerifiedBusiness,
+        rng: &mut R,
+    ) -> Result<Self, HandshakeError> {
+        Self::initiate_with(
+            local,
+            bundle,
+            Some(business),
+            InitiatorRandomness::draw(rng),
+        )
     }
 
     pub(crate) fn initiate_with(
         local: &IdentityKeyPair,
         bundle: &PreKeyBundle,
+        business: Option<&VerifiedBusiness>,
         rand: InitiatorRandomness,
     ) -> Result<Self, HandshakeError> {
         let peer = *bundle.identity();
+        let certificate_hash = match business {
+            None => None,
+            Some(b) => {
+                let chain_hash = bundle.certificate_chain().map(|c| c.hash());
+                if chain_hash != Some(b.chain_hash()) || b.identity_key() != peer.signing_key() {
+                    return Err(HandshakeError::CertificateMismatch);
+                }
+                chain_hash
+            }
+        };
         if peer.signing_key() == local.public().signing_key() {
             return Err(HandshakeError::SameIdentity);
         }
@@ -170,6 +247,7 @@ impl Session {
             kem_key: &kem.key,
             ephemeral: &ephemeral,
             kem_ciphertext: &ct,
+            certificate_hash: certificate_hash.as_ref(),
         }
         .hash();
         let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
@@ -182,12 +260,18 @@ impl Session {
             kem_id: kem.id,
             ephemeral,
             kem_ciphertext: ct,
+            certificate_hash,
         }
         .encode();
         Ok(Self {
             role: Role::Initiator,
             local: local_pub,
             peer,
+            peer_kind: match business {
+                Some(b) => Peer::VerifiedBusiness(b.clone()),
+                None => Peer::Unverified(peer),
+            },
+            certificate_hash,
             handshake_id: sha256(&prefix),
             pending_prefix: Some(prefix),
             state: RatchetState {
@@ -245,6 +329,11 @@ impl Session {
         let kem = store
             .kem_by_id(prefix.kem_id)
             .ok_or(HandshakeError::UnknownKemPreKey(prefix.kem_id))?;
+        if let Some(h) = &prefix.certificate_hash
+            && !store.has_certificate(h)
+        {
+            return Err(HandshakeError::UnknownCertificate);
+        }
 
         let low = |_| HandshakeError::LowOrderKey;
         let dh1 = spk
@@ -272,6 +361,7 @@ impl Session {
             kem_key: &kem.public.key,
             ephemeral: &prefix.ephemeral,
             kem_ciphertext: &prefix.kem_ciphertext,
+            certificate_hash: prefix.certificate_hash.as_ref(),
         }
         .hash();
         let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
@@ -301,6 +391,10 @@ impl Session {
                 role: Role::Responder,
                 local: local_pub,
                 peer: prefix.initiator,
+                // An initiator never presents a certificate: whoever starts a
+                // session is never shown as a verified business.
+                peer_kind: Peer::Unverified(prefix.initiator),
+                certificate_hash: prefix.certificate_hash,
                 handshake_id: sha256(prefix_bytes),
                 pending_prefix: None,
                 state,
@@ -383,6 +477,24 @@ impl Session {
         &self.peer
     }
 
+    /// Who the peer is: a verified business (its name, id and level, bound
+    /// into this session's transcript) or an unverified party.
+    pub fn peer(&self) -> &Peer {
+        &self.peer_kind
+    }
+
+    /// The hash of the responder's certificate chain bound into the
+    /// transcript, the same on both sides; `None` for unverified sessions.
+    pub fn certificate_hash(&self) -> Option<[u8; 32]> {
+        self.certificate_hash
+    }
+
+    /// The safety-number fingerprint of the two identities, identical on
+    /// both sides, for comparison out of band.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::new(&self.local, &self.peer)
+    }
+
     /// This party's identity.
     pub fn local_identity(&self) -> &IdentityKey {
         &self.local
@@ -447,5 +559,16 @@ fn initial_prefix_len(message: &[u8]) -> Result<usize, DecodeError> {
         extra + 4 + 33 + MLKEM768_CT_LEN,
         "initial message handshake",
     )?;
+    let hash_len = match r.u8("certificate flag")? {
+        0 => 0,
+        1 => 32,
+        value => {
+            return Err(DecodeError::InvalidValue {
+                field: "certificate flag",
+                value,
+            });
+        }
+    };
+    r.take(hash_len, "initial message handshake")?;
     Ok(message.len() - r.remaining())
 }

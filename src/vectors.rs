@@ -12,6 +12,11 @@ use std::convert::Infallible;
 
 use serde_json::{Value, json};
 
+use crate::business::{
+    BusinessCertificate, BusinessCertificateRequest, BusinessId, CertificateChain, Fingerprint,
+    IssuerAuthority, LevelSet, RevocationList, RootAuthority, TrustStore, Validity,
+    VerificationLevel, check_name, confusable_key, names_confusable, normalize_name,
+};
 use crate::constants::*;
 use crate::handshake::derive_session_secrets;
 use crate::handshake::transcript::TranscriptInputs;
@@ -19,6 +24,7 @@ use crate::keys::{
     IdentityKeyPair, KemPreKey, KemPreKeyKind, OneTimePreKey, PreKeyBundle, PreKeyStore,
     SignedPreKey,
 };
+use crate::primitives::ed25519::Ed25519Secret;
 use crate::primitives::kdf::sha256;
 use crate::primitives::kem::KemSecret;
 use crate::primitives::x25519::{DhOutput, X25519Secret};
@@ -147,6 +153,7 @@ fn handshake_fixture(case: &HandshakeCase) -> HandshakeFixture {
         kem_key: &used_kem.public.key,
         ephemeral: &ek_s.public_key(),
         kem_ciphertext: &ct,
+        certificate_hash: None,
     }
     .hash();
     let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
@@ -157,6 +164,7 @@ fn handshake_fixture(case: &HandshakeCase) -> HandshakeFixture {
     let session = Session::initiate_with(
         &customer,
         &bundle,
+        None,
         InitiatorRandomness {
             ephemeral: X25519Secret::from_bytes(ek),
             ratchet: X25519Secret::from_bytes(rk),
@@ -523,8 +531,9 @@ fn error_vectors() -> Value {
     let second = init
         .encrypt_with_rng(b"second", b"", &mut ScriptedRng(VecDeque::new()))
         .unwrap();
-    // The initial message prefix with a one-time prekey is 1266 bytes.
-    let ratchet_part = second[1266..].to_vec();
+    // The initial message prefix with a one-time prekey and no certificate
+    // hash is 1267 bytes.
+    let ratchet_part = second[1267..].to_vec();
     let mut decrypt_case = |name: &str, bytes: Vec<u8>, ad: &[u8]| {
         let mut store = fx.store.clone();
         let (mut s, _) = Session::respond(&mut store, &wire, b"").unwrap();
@@ -553,13 +562,525 @@ fn error_vectors() -> Value {
     w[last] ^= 1;
     decrypt_case("tampered body", w, b"");
     decrypt_case("wrong associated data", ratchet_part.clone(), b"x");
+    // 1001 more messages: the last one (n = 1002) would skip 1001 keys.
+    let mut far = Vec::new();
+    for _ in 0..1001 {
+        far = init
+            .encrypt_with_rng(b"far", b"", &mut ScriptedRng(VecDeque::new()))
+            .unwrap();
+    }
+    decrypt_case("counter jump past MAX_SKIP", far[1267..].to_vec(), b"");
+    // The first message of a second handshake with the same bundle.
+    let other_rand = [
+        val32("error vectors other ephemeral"),
+        val32("error vectors other ratchet"),
+        val32("error vectors other kem m"),
+    ];
+    let mut other = Session::initiate(
+        &fx.customer,
+        &fx.bundle,
+        &mut ScriptedRng(other_rand.iter().flatten().copied().collect()),
+    )
+    .unwrap();
+    let other_first = other
+        .encrypt_with_rng(b"other", b"", &mut ScriptedRng(VecDeque::new()))
+        .unwrap();
+    decrypt_case("initial message of another handshake", other_first, b"");
+
+    // The responder's store after it accepted the first message.
+    let mut after = fx.store.clone();
+    Session::respond(&mut after, &wire, b"").unwrap();
+    let err = Session::respond(&mut after.clone(), &wire, b"").unwrap_err();
+    cases.push(json!({"operation": "respond_after_first_message", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": format!("{err:?}")}));
+    // An initial message that names the responder itself as initiator.
+    let mut w = wire.clone();
+    w[2..132].copy_from_slice(&fx.bundle.identity().to_bytes());
+    let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
+    cases.push(json!({"operation": "respond", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": format!("{err:?}")}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,
     })
 }
+
+// ---- Business identity vectors.
+
+const ROOT_VALIDITY: Validity = Validity {
+    not_before: 1_600_000_000,
+    not_after: 2_000_000_000,
+};
+const ISSUER_VALIDITY: Validity = Validity {
+    not_before: 1_700_000_000,
+    not_after: 1_900_000_000,
+};
+const BUSINESS_VALIDITY: Validity = Validity {
+    not_before: 1_750_000_000,
+    not_after: 1_850_000_000,
+};
+const VECTOR_NOW: u64 = 1_800_000_000;
+
+struct BusinessFixture {
+    root: RootAuthority,
+    issuer: IssuerAuthority,
+    issuer_secret: Ed25519Secret,
+    chain: CertificateChain,
+    request: BusinessCertificateRequest,
+}
+
+fn business_fixture(business: &IdentityKeyPair) -> BusinessFixture {
+    let root = RootAuthority::from_seed(&val32("business root seed"), 1, ROOT_VALIDITY);
+    let issuer_seed = val32("business issuer seed");
+    let issuer_secret = Ed25519Secret::from_seed(&issuer_seed);
+    let issuer_cert = root
+        .certify_issuer(
+            7,
+            &issuer_secret.public_key(),
+            LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+            ISSUER_VALIDITY,
+        )
+        .unwrap();
+    let issuer = IssuerAuthority::new(&issuer_seed, issuer_cert.clone()).unwrap();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&val32("business id")[..16]);
+    let request = BusinessCertificateRequest {
+        serial: 1001,
+        business_id: BusinessId(id),
+        identity_key: *business.public().signing_key(),
+        name: "KLM Royal Dutch Airlines".into(),
+        localized: vec![
+            ("nl".into(), "KLM Koninklijke Luchtvaartmaatschappij".into()),
+            ("ja".into(), "KLMオランダ航空".into()),
+            ("zh-Hans".into(), "荷兰皇家航空".into()),
+        ],
+        level: VerificationLevel::Verified,
+        validity: BUSINESS_VALIDITY,
+    };
+    let cert = issuer.issue(&request).unwrap();
+    BusinessFixture {
+        root,
+        issuer,
+        issuer_secret,
+        chain: CertificateChain::new(issuer_cert, cert),
+        request,
+    }
+}
+
+/// Signs a business certificate directly, bypassing the issuer's checks,
+/// to produce certificates a correct issuer would refuse to make.
+fn forge_business(
+    signer: &Ed25519Secret,
+    template: &BusinessCertificate,
+    edit: impl FnOnce(&mut BusinessCertificate),
+) -> BusinessCertificate {
+    let mut c = template.clone();
+    edit(&mut c);
+    c.signature = signer.sign(SIG_CTX_BUSINESS_CERT, &c.signed_part());
+    c
+}
+
+fn business_vectors() -> Value {
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let hs = handshake_fixture(&case);
+    let business = hs.store.identity().clone();
+    let fx = business_fixture(&business);
+    let trust = || {
+        let mut t = TrustStore::new();
+        t.add_root(fx.root.trust_root()).unwrap();
+        t
+    };
+    let good = fx.chain.clone();
+    let issuer_cert = good.issuer().clone();
+    let cert = good.business().clone();
+
+    // ---- Revocation lists.
+    let issuer_list_1 = fx.issuer.revoke(1, 1_790_000_000, &[5, 1001]).unwrap();
+    let issuer_list_2 = fx.issuer.revoke(2, 1_795_000_000, &[5]).unwrap();
+    let root_list = fx.root.revoke_issuers(1, 1_790_000_000, &[7]).unwrap();
+    let mut revocation_cases = Vec::new();
+    {
+        let mut t = trust();
+        let mut apply = |name: &str, list: &RevocationList, with_issuer: bool| {
+            let r = t.apply_revocation_list(list, with_issuer.then_some(&issuer_cert), VECTOR_NOW);
+            revocation_cases.push(json!({
+                "name": name,
+                "list": h(&list.to_bytes()),
+                "with_issuer_certificate": with_issuer,
+                "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
+            }));
+        };
+        apply(
+            "issuer list 1 without the issuer certificate",
+            &issuer_list_1,
+            false,
+        );
+        apply("issuer list 1", &issuer_list_1, true);
+        apply("issuer list 1 again", &issuer_list_1, true);
+        apply("issuer list 2 (un-revokes 1001)", &issuer_list_2, true);
+        apply(
+            "issuer list 1 replayed after 2 (rollback)",
+            &issuer_list_1,
+            true,
+        );
+        let mut tampered = issuer_list_2.to_bytes();
+        let at = tampered.len() - 1;
+        tampered[at] ^= 1;
+        apply(
+            "tampered list",
+            &RevocationList::from_bytes(&tampered).unwrap(),
+            true,
+        );
+        apply("root list revoking issuer 7", &root_list, false);
+    }
+
+    // ---- Validation verdicts.
+    let mut validation = Vec::new();
+    let mut verdict = |name: &str, t: &TrustStore, chain: &CertificateChain, now: u64| {
+        let r = t.validate_chain(chain, now);
+        validation.push(json!({
+            "name": name,
+            "chain": h(&chain.to_bytes()),
+            "now": now,
+            "verdict": match r { Ok(v) => json!({"valid": {
+                "business_id": v.business_id().to_string(),
+                "name": v.name(),
+                "level": v.level().as_str(),
+                "serial": v.serial(),
+                "chain_hash": h(&v.chain_hash()),
+            }}), Err(e) => json!({"error": format!("{e:?}")}) },
+        }));
+    };
+    let t = trust();
+    verdict("valid", &t, &good, VECTOR_NOW);
+    verdict(
+        "valid at the last second of the clock skew",
+        &t,
+        &good,
+        BUSINESS_VALIDITY.not_after + CLOCK_SKEW_SECS,
+    );
+    verdict(
+        "business expired one second after the clock skew",
+        &t,
+        &good,
+        BUSINESS_VALIDITY.not_after + CLOCK_SKEW_SECS + 1,
+    );
+    verdict("business not yet valid", &t, &good, 1_720_000_000);
+    verdict("issuer not yet valid", &t, &good, 1_650_000_000);
+    verdict("issuer expired", &t, &good, 1_950_000_000);
+    verdict("root expired", &t, &good, 2_100_000_000);
+    verdict("unknown root", &TrustStore::new(), &good, VECTOR_NOW);
+    let mut retired = trust();
+    retired.retire_root(1);
+    verdict("retired root", &retired, &good, VECTOR_NOW);
+    let mut bad = issuer_cert.clone();
+    bad.signature[5] ^= 1;
+    verdict(
+        "bad issuer signature",
+        &t,
+        &CertificateChain::new(bad, cert.clone()),
+        VECTOR_NOW,
+    );
+    let mut bad = cert.clone();
+    bad.signature[5] ^= 1;
+    verdict(
+        "bad business signature",
+        &t,
+        &CertificateChain::new(issuer_cert.clone(), bad),
+        VECTOR_NOW,
+    );
+    let mut revoked = trust();
+    revoked
+        .apply_revocation_list(&issuer_list_1, Some(&issuer_cert), VECTOR_NOW)
+        .unwrap();
+    verdict("revoked certificate", &revoked, &good, VECTOR_NOW);
+    let mut revoked = trust();
+    revoked
+        .apply_revocation_list(&root_list, None, VECTOR_NOW)
+        .unwrap();
+    verdict("revoked issuer", &revoked, &good, VECTOR_NOW);
+    let s = &fx.issuer_secret;
+    verdict(
+        "business certificate names another issuer",
+        &t,
+        &CertificateChain::new(
+            issuer_cert.clone(),
+            forge_business(s, &cert, |c| c.issuer_id = 8),
+        ),
+        VECTOR_NOW,
+    );
+    verdict(
+        "issuer certifies a level it may not",
+        &t,
+        &CertificateChain::new(
+            issuer_cert.clone(),
+            forge_business(s, &cert, |c| c.level = VerificationLevel::Official),
+        ),
+        VECTOR_NOW,
+    );
+    verdict(
+        "mixed-script name signed by the issuer",
+        &t,
+        &CertificateChain::new(
+            issuer_cert.clone(),
+            forge_business(s, &cert, |c| {
+                c.name = "KLM Royal Dutch \u{410}irlines".into()
+            }),
+        ),
+        VECTOR_NOW,
+    );
+    verdict(
+        "bidi override in a localized name",
+        &t,
+        &CertificateChain::new(
+            issuer_cert.clone(),
+            forge_business(s, &cert, |c| c.localized[0].name = "KLM\u{202E}".into()),
+        ),
+        VECTOR_NOW,
+    );
+    // A business (or its key) acting as an issuer: the business certificate
+    // in the issuer slot is refused by type; a certificate signed with a
+    // business key is refused by signature.
+    let mut confused = vec![PROTOCOL_VERSION, OBJ_TYPE_CERT_CHAIN];
+    confused.extend_from_slice(&cert.to_bytes());
+    confused.extend_from_slice(&cert.to_bytes());
+    let confused_err = t.validate_chain_bytes(&confused, VECTOR_NOW).unwrap_err();
+    let business_signer =
+        Ed25519Secret::from_seed(&val32("with one-time prekey responder ed25519 seed"));
+    verdict(
+        "business certificate signed by a business key",
+        &t,
+        &CertificateChain::new(
+            issuer_cert.clone(),
+            forge_business(&business_signer, &cert, |c| c.serial = 1),
+        ),
+        VECTOR_NOW,
+    );
+
+    // ---- Bundles.
+    let mut store = hs.store.clone();
+    store.set_certificate_chain(good.clone()).unwrap();
+    let certified_bundle = store.bundle();
+    let other = IdentityKeyPair::from_secret_bytes(
+        &val32("other business ed25519"),
+        &val32("other business x25519"),
+    );
+    let foreign = hs
+        .bundle
+        .clone()
+        .with_certificate_chain(Some(CertificateChain::new(
+            issuer_cert.clone(),
+            fx.issuer
+                .issue(&BusinessCertificateRequest {
+                    identity_key: *other.public().signing_key(),
+                    ..fx.request.clone()
+                })
+                .unwrap(),
+        )));
+    let bundle_cases: Vec<Value> = [
+        ("certified bundle", &certified_bundle),
+        ("bundle without certificate", &hs.bundle),
+        ("certificate for another key", &foreign),
+    ]
+    .iter()
+    .map(|(name, b)| {
+        let decoded = PreKeyBundle::from_bytes(&b.to_bytes()).unwrap();
+        json!({
+            "name": name,
+            "bundle": h(&b.to_bytes()),
+            "now": VECTOR_NOW,
+            "verdict": match t.verify_bundle(&decoded, VECTOR_NOW) {
+                Ok(v) => json!({"valid": {"name": v.name(), "chain_hash": h(&v.chain_hash())}}),
+                Err(e) => json!({"error": format!("{e:?}")}),
+            },
+        })
+    })
+    .collect();
+
+    // ---- A certified handshake: the handshake case 'with one-time prekey'
+    // with the chain hash bound into the transcript.
+    let verified = t.verify_bundle(&certified_bundle, VECTOR_NOW).unwrap();
+    let [ek, rk, m] = hs.randomness;
+    let mut session = Session::initiate_with(
+        &hs.customer,
+        &certified_bundle,
+        Some(&verified),
+        InitiatorRandomness {
+            ephemeral: X25519Secret::from_bytes(ek),
+            ratchet: X25519Secret::from_bytes(rk),
+            kem_m: m,
+        },
+    )
+    .unwrap();
+    let first = session
+        .encrypt_with_rng(
+            b"Is my flight on time?",
+            b"",
+            &mut ScriptedRng(VecDeque::new()),
+        )
+        .unwrap();
+    let (responder, pt) = Session::respond(&mut store.clone(), &first, b"").unwrap();
+    assert_eq!(pt, b"Is my flight on time?");
+    assert_eq!(responder.transcript_hash(), session.transcript_hash());
+    let mut stripped = first.clone();
+    // Clearing the certificate flag (and dropping the hash) changes the
+    // transcript, so the embedded message no longer authenticates.
+    let flag_at = 2 + 130 + 4 + 1 + 4 + 4 + 33 + MLKEM768_CT_LEN;
+    stripped[flag_at] = 0;
+    stripped.drain(flag_at + 1..flag_at + 33);
+    let stripped_err = Session::respond(&mut store.clone(), &stripped, b"").unwrap_err();
+    let unknown_err = Session::respond(&mut hs.store.clone(), &first, b"").unwrap_err();
+
+    // ---- Names.
+    let names: Vec<Value> = NAME_CORPUS
+        .iter()
+        .map(|(label, name)| {
+            json!({
+                "label": label,
+                "name": name,
+                "utf8": h(name.as_bytes()),
+                "check": match check_name(name) { Ok(()) => "ok".to_string(), Err(e) => format!("{e:?}") },
+            })
+        })
+        .collect();
+    let normalization: Vec<Value> = [
+        "Cafe\u{301} de Flore",
+        "Mu\u{308}ller & So\u{308}hne GmbH",
+        "KLM Royal Dutch Airlines",
+    ]
+    .iter()
+    .map(|n| {
+        json!({"input": h(n.as_bytes()), "output": match normalize_name(n) {
+            Ok(o) => json!({"name": o, "utf8": h(o.as_bytes())}),
+            Err(e) => json!({"error": format!("{e:?}")}),
+        }})
+    })
+    .collect();
+    let confusables: Vec<Value> = [
+        ("KLM", "K1M"),
+        ("PayPal", "P\u{430}yPal"),
+        ("KLM", "\u{39A}LM"),
+        ("KLM", "KLN"),
+        ("Lufthansa", "lufthansa"),
+    ]
+    .iter()
+    .map(|(a, b)| json!({"a": a, "b": b, "confusable": names_confusable(a, b), "key_a": confusable_key(a), "key_b": confusable_key(b)}))
+    .collect();
+
+    // ---- Fingerprint of the handshake identities.
+    let fp = Fingerprint::new(&hs.customer.public(), &business.public());
+
+    json!({
+        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
+        "inputs": {
+            "root_seed": h(&val32("business root seed")),
+            "root_id": 1,
+            "root_validity": [ROOT_VALIDITY.not_before, ROOT_VALIDITY.not_after],
+            "issuer_seed": h(&val32("business issuer seed")),
+            "issuer_id": 7,
+            "issuer_allowed_levels": LevelSet::new(&[VerificationLevel::Verified]).unwrap().to_byte(),
+            "issuer_validity": [ISSUER_VALIDITY.not_before, ISSUER_VALIDITY.not_after],
+            "business_identity_key": h(&business.public().to_bytes()),
+            "serial": fx.request.serial,
+            "business_id": fx.request.business_id.to_string(),
+            "name": fx.request.name,
+            "localized": fx.request.localized.iter().map(|(l, n)| json!([l, n])).collect::<Vec<_>>(),
+            "level": LEVEL_VERIFIED,
+            "business_validity": [BUSINESS_VALIDITY.not_before, BUSINESS_VALIDITY.not_after],
+            "now": VECTOR_NOW,
+            "clock_skew": CLOCK_SKEW_SECS,
+        },
+        "encodings": {
+            "trust_root": h(&fx.root.trust_root().to_bytes()),
+            "issuer_certificate": h(&issuer_cert.to_bytes()),
+            "business_certificate": h(&cert.to_bytes()),
+            "chain": h(&good.to_bytes()),
+            "chain_hash": h(&good.hash()),
+        },
+        "validation": validation,
+        "chain_confusion": {
+            "name": "business certificate in the issuer slot",
+            "chain": h(&confused),
+            "error": format!("{confused_err:?}"),
+        },
+        "bundles": bundle_cases,
+        "revocation": revocation_cases,
+        "certified_handshake": {
+            "bundle": h(&certified_bundle.to_bytes()),
+            "certificate_hash": h(&verified.chain_hash()),
+            "transcript_hash": h(&session.transcript_hash()),
+            "handshake_id": h(&session.handshake_id()),
+            "first_message": h(&first),
+            "first_plaintext": h(b"Is my flight on time?"),
+            "certificate_flag_stripped": {"input": h(&stripped), "error": format!("{stripped_err:?}")},
+            "responder_without_certificate": format!("{unknown_err:?}"),
+        },
+        "names": names,
+        "normalization": normalization,
+        "confusables": confusables,
+        "fingerprint": {
+            "identity_a": h(&hs.customer.public().to_bytes()),
+            "identity_b": h(&business.public().to_bytes()),
+            "digits": fp.digits(),
+            "scannable": h(&fp.scannable()),
+        },
+    })
+}
+
+/// The name corpus: real multilingual names that must pass and spoofs that
+/// must fail. Shared with tests/business.rs through the vectors file.
+pub(crate) const NAME_CORPUS: &[(&str, &str)] = &[
+    ("latin", "KLM Royal Dutch Airlines"),
+    ("german umlauts", "Müller & Söhne GmbH"),
+    ("german sharp s", "Bäckerei Groß"),
+    ("french", "Société Générale"),
+    ("turkish dotless i", "Yatırım Bankası"),
+    ("latin ligature", "Æon"),
+    ("chinese", "中国国际航空"),
+    ("japanese kanji", "日本航空"),
+    ("japanese mixed", "トヨタ自動車"),
+    ("japanese with latin", "KLMオランダ航空"),
+    ("arabic", "الخطوط الجوية القطرية"),
+    ("hebrew", "אל על"),
+    ("korean", "삼성전자"),
+    ("greek", "Αιγαίον"),
+    ("cyrillic", "Аэрофлот"),
+    ("digits and punctuation", "7-Eleven"),
+    ("cyrillic a in latin", "P\u{430}yPal"),
+    ("greek kappa in latin", "\u{39A}LM"),
+    ("cyrillic o in latin", "G\u{43E}\u{43E}gle"),
+    ("all-cyrillic look-alike", "\u{421}\u{41E}\u{421}\u{410}"),
+    ("all-cyrillic look-alike with digits", "\u{421}0\u{421}4"),
+    (
+        "latin with arabic",
+        "Emirates \u{637}\u{64A}\u{631}\u{627}\u{646}",
+    ),
+    ("zero-width joiner", "K\u{200D}LM"),
+    ("zero-width space", "KL\u{200B}M"),
+    ("zero-width non-joiner", "Pay\u{200C}Pal"),
+    ("soft hyphen", "Luft\u{AD}hansa"),
+    ("right-to-left override", "KLM\u{202E}enilriA"),
+    ("left-to-right mark", "\u{200E}KLM"),
+    ("isolate", "KLM \u{2067}x\u{2069}"),
+    ("full-width latin", "\u{FF2B}\u{FF2C}\u{FF2D}"),
+    ("full-width space", "KLM\u{3000}Air"),
+    ("no-break space", "KLM\u{A0}Air"),
+    ("control character", "KLM\nAir"),
+    ("decomposed (not NFC)", "Mu\u{308}ller"),
+    ("mathematical bold", "\u{1D40A}\u{1D40B}\u{1D40C}"),
+    ("emoji", "KLM \u{2708}"),
+    ("leading space", " KLM"),
+    ("double space", "KLM  Air"),
+    ("no letter", "1234"),
+    ("empty", ""),
+    (
+        "too long",
+        "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ),
+];
 
 fn storage_vectors() -> Value {
     use crate::store::constants::{
@@ -743,7 +1264,7 @@ fn storage_vectors() -> Value {
     err_case("relabelled version", b, &key, RECORD_PEER_SESSIONS, peer);
 
     json!({
-        "description": "Encrypted storage records (SPEC.md, section 13). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
         "storage_key": h(&storage_key),
         "key_id": h(&key.key_id()),
         "records": records,
@@ -765,6 +1286,7 @@ fn vectors_match_committed_files() {
         ("handshake.json", render(&handshake_vectors())),
         ("conversation.json", render(&conversation_vectors())),
         ("errors.json", render(&error_vectors())),
+        ("business.json", render(&business_vectors())),
         ("storage.json", render(&storage_vectors())),
     ];
     let write = std::env::var_os("HOTLINE_WRITE_VECTORS").is_some();

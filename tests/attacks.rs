@@ -674,3 +674,25 @@ fn debug_output_contains_no_secret_bytes() {
     assert!(!printed.contains("171, 171"), "{printed}");
     assert!(printed.contains("IdentityKey("));
 }
+
+#[test]
+fn low_order_initiator_identity_key_is_refused() {
+    let mut p = common::parties(60);
+    let mut r = common::rng(61);
+    let customer = IdentityKeyPair::from_secret_bytes(&ED_SEED, &X_SECRET);
+    let mut c = Session::initiate(&customer, &p.store.bundle(), &mut r).unwrap();
+    let m = c.encrypt_with_rng(b"x", b"", &mut r).unwrap();
+    for point in low_order_points() {
+        let mut t = m.clone();
+        t[B_ID_X25519_KEY..B_ID_X25519_KEY + 32].copy_from_slice(&point);
+        resign(&mut t, SIG_CTX_IDENTITY, 2..B_ID_SIG, B_ID_SIG);
+        assert_eq!(
+            Session::respond(&mut p.store, &t, b"").unwrap_err(),
+            HandshakeError::LowOrderKey
+        );
+        assert!(matches!(
+            hotline::IdentityKey::from_bytes(&t[2..132]),
+            Err(hotline::IdentityError::LowOrderKey)
+        ));
+    }
+}

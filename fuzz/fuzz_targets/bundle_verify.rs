@@ -9,7 +9,9 @@
 #![no_main]
 
 use hotline::{MessageType, PreKeyBundle, Session, message_type};
-use hotline_fuzz::{AD, BUNDLE_RNG_SEED, business, business_store, customer, fixtures, resign_bundle, rng};
+use hotline_fuzz::{
+    AD, BUNDLE_RNG_SEED, business, business_store, customer, fixtures, resign_bundle, rng,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn check(bytes: &[u8]) {
@@ -37,7 +39,10 @@ fn check(bytes: &[u8]) {
     match Session::respond(&mut store, &wire, AD) {
         Ok((_, pt)) => assert_eq!(pt, plaintext),
         Err(e) => {
-            assert!(!genuine, "initial message from a genuine bundle refused: {e}");
+            assert!(
+                !genuine,
+                "initial message from a genuine bundle refused: {e}"
+            );
             assert_eq!(
                 (store.one_time_count(), store.kem_one_time_count()),
                 counts,

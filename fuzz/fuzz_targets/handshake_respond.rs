@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let before = counts(&store);
     match Session::respond(&mut store, data, AD) {
         Err(e) => {
-            assert_eq!(counts(&store), before, "failed respond ({e:?}) consumed prekeys");
+            assert_eq!(
+                counts(&store),
+                before,
+                "failed respond ({e:?}) consumed prekeys"
+            );
             // Errors after the key lookups (the DHs, the first message) are
             // where a partial commit could hide: check that every genuine
             // initial message is still accepted by this store.
@@ -23,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
                 for g in &fixtures().initials {
                     let mut s = store.clone();
                     let (_, pt) = Session::respond(&mut s, &g.bytes, AD).unwrap_or_else(|e2| {
-                        panic!("after a failed respond ({e:?}), genuine {} refused: {e2}", g.name)
+                        panic!(
+                            "after a failed respond ({e:?}), genuine {} refused: {e2}",
+                            g.name
+                        )
                     });
                     assert_eq!(pt, g.plaintext);
                 }

@@ -1,8 +1,12 @@
-//! Every decoder of untrusted bytes: `message_type`, `PreKeyBundle::from_bytes`
-//! and `IdentityKey::from_bytes`. None may panic, and decoding is canonical:
+//! Every decoder of untrusted bytes: `message_type`, `PreKeyBundle::from_bytes`,
+//! `IdentityKey::from_bytes` and the business layer's trust roots,
+//! certificates, chains and revocation lists. None may panic, and decoding is canonical:
 //! whatever decodes re-encodes to exactly the input.
 #![no_main]
 
+use hotline::business::{
+    BusinessCertificate, CertificateChain, IssuerCertificate, RevocationList, TrustRoot,
+};
 use hotline::constants::{MSG_TYPE_INITIAL, MSG_TYPE_RATCHET, PROTOCOL_VERSION};
 use hotline::{IdentityKey, MessageType, PreKeyBundle, message_type};
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
             MessageType::Initial => MSG_TYPE_INITIAL,
             MessageType::Ratchet => MSG_TYPE_RATCHET,
         };
-        assert_eq!(data[..2], [PROTOCOL_VERSION, expected], "message_type misread");
+        assert_eq!(
+            data[..2],
+            [PROTOCOL_VERSION, expected],
+            "message_type misread"
+        );
     }
 
     if let Ok(bundle) = PreKeyBundle::from_bytes(data) {
@@ -23,6 +31,26 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(id) = IdentityKey::from_bytes(data) {
-        assert_eq!(id.to_bytes()[..], data[..], "identity decoding is not canonical");
+        assert_eq!(
+            id.to_bytes()[..],
+            data[..],
+            "identity decoding is not canonical"
+        );
+    }
+
+    if let Ok(r) = TrustRoot::from_bytes(data) {
+        assert_eq!(r.to_bytes(), data, "trust root decoding is not canonical");
+    }
+    if let Ok(c) = IssuerCertificate::from_bytes(data) {
+        assert_eq!(c.to_bytes(), data, "issuer certificate decoding is not canonical");
+    }
+    if let Ok(c) = BusinessCertificate::from_bytes(data) {
+        assert_eq!(c.to_bytes(), data, "business certificate decoding is not canonical");
+    }
+    if let Ok(c) = CertificateChain::from_bytes(data) {
+        assert_eq!(c.to_bytes(), data, "chain decoding is not canonical");
+    }
+    if let Ok(l) = RevocationList::from_bytes(data) {
+        assert_eq!(l.to_bytes(), data, "revocation list decoding is not canonical");
     }
 });

@@ -35,6 +35,9 @@ const CUSTOMER_RNG_SEED: u64 = 0x5EED_0010;
 const BUSINESS_RNG_SEED: u64 = 0x5EED_0020;
 const INITIAL_RNG_SEEDS: [u64; 3] = [0x5EED_0100, 0x5EED_0101, 0x5EED_0102];
 /// Seed of the RNG `bundle_verify` initiates sessions with.
+/// The storage key of the `store_restore` target and its seeds.
+pub const STORE_KEY: [u8; 32] = [0x5a; 32];
+
 pub const BUNDLE_RNG_SEED: u64 = 0x5EED_0200;
 
 /// A ChaCha20 RNG from a fixed seed.
@@ -119,7 +122,12 @@ pub fn fixtures() -> &'static Fixtures {
             store.last_resort_kem_prekey(),
         )
         .expect("own prekeys verify");
-        let a = initial_for("initial_otk3_kem5", &first, INITIAL_RNG_SEEDS[0], b"first, otk 3");
+        let a = initial_for(
+            "initial_otk3_kem5",
+            &first,
+            INITIAL_RNG_SEEDS[0],
+            b"first, otk 3",
+        );
         let b = initial_for(
             "initial_no_otk_last_resort",
             &no_otk,
@@ -152,20 +160,19 @@ pub fn fixtures() -> &'static Fixtures {
 /// One side of the established session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Party {
-    /// The initiator.
+    /// The initiator of the established session.
     Customer,
-    /// The responder.
+    /// The responder of the established session.
     Business,
+    /// The initiator of a second session that is still waiting for the
+    /// business's first reply (it still sends initial messages, has no
+    /// receiving chain and no skipped keys).
+    Awaiting,
 }
 
 impl Party {
-    /// The other side.
-    pub fn peer(self) -> Self {
-        match self {
-            Self::Customer => Self::Business,
-            Self::Business => Self::Customer,
-        }
-    }
+    /// Every party, in the order `session_decrypt` checks them.
+    pub const ALL: [Self; 3] = [Self::Customer, Self::Business, Self::Awaiting];
 }
 
 /// A genuine message of the established session.
@@ -198,9 +205,15 @@ pub struct Msg {
 ///
 /// Undelivered: to the business `i0`, `m0`, `m2_next`; to the customer `r1`,
 /// `r4_next`.
+///
+/// Besides, a second customer session (`Awaiting`, from the bundle without a
+/// one-time prekey) has sent `a_i0`, which the business accepted and answered
+/// with `a_r0` and `a_r1`; neither reply is delivered yet. Only the awaiting
+/// side is kept live; the replies are computed once and cached.
 pub struct Established {
     customer: Session,
     business: Session,
+    awaiting: Session,
     customer_rng: ChaCha20Rng,
     business_rng: ChaCha20Rng,
     /// Every message sent, in order.
@@ -219,8 +232,9 @@ impl Established {
         let mut store = business_store();
         let mut customer_rng = rng(CUSTOMER_RNG_SEED);
         let business_rng = rng(BUSINESS_RNG_SEED);
-        let mut customer = Session::initiate(customer(), &store.bundle(), &mut customer_rng)
-            .expect("initiate");
+        let bundle = &fixtures().bundles[0].1; // == store.bundle(), without re-verifying
+        let mut customer =
+            Session::initiate(customer(), bundle, &mut customer_rng).expect("initiate");
         let mut messages = Vec::new();
         for (label, pt, delivered) in [
             ("i0", &b"i0: where is my order?"[..], false),
@@ -237,12 +251,14 @@ impl Established {
                 delivered,
             });
         }
-        let (business, pt) =
-            Session::respond(&mut store, &messages[1].bytes, AD).expect("respond");
+        let (business, pt) = Session::respond(&mut store, &messages[1].bytes, AD).expect("respond");
         assert_eq!(pt, messages[1].plaintext);
+        let (awaiting, awaiting_messages) = awaiting_session();
+        messages.extend(awaiting_messages.iter().cloned());
         let mut est = Self {
             customer,
             business,
+            awaiting,
             customer_rng,
             business_rng,
             messages,
@@ -267,20 +283,20 @@ impl Established {
         match party {
             Party::Customer => &mut self.customer,
             Party::Business => &mut self.business,
+            Party::Awaiting => &mut self.awaiting,
         }
     }
 
     fn send(&mut self, from: Party, label: &'static str, plaintext: &[u8]) {
-        let (session, r) = match from {
-            Party::Customer => (&mut self.customer, &mut self.customer_rng),
-            Party::Business => (&mut self.business, &mut self.business_rng),
+        let (session, r, to) = match from {
+            Party::Customer => (&mut self.customer, &mut self.customer_rng, Party::Business),
+            Party::Business => (&mut self.business, &mut self.business_rng, Party::Customer),
+            Party::Awaiting => unreachable!("the awaiting session only receives"),
         };
-        let bytes = session
-            .encrypt_with_rng(plaintext, AD, r)
-            .expect("encrypt");
+        let bytes = session.encrypt_with_rng(plaintext, AD, r).expect("encrypt");
         self.messages.push(Msg {
             label,
-            to: from.peer(),
+            to,
             bytes,
             plaintext: plaintext.to_vec(),
             delivered: false,
@@ -359,6 +375,40 @@ impl Established {
             }
         }
     }
+}
+
+const AWAITING_RNG_SEED: u64 = 0x5EED_0030;
+const AWAITING_BUSINESS_RNG_SEED: u64 = 0x5EED_0031;
+
+/// A fresh awaiting session, and the business's two replies to it (computed once).
+fn awaiting_session() -> (Session, &'static [Msg]) {
+    static REPLIES: OnceLock<Vec<Msg>> = OnceLock::new();
+    let mut r = rng(AWAITING_RNG_SEED);
+    let mut session =
+        Session::initiate(customer(), &fixtures().bundles[1].1, &mut r).expect("initiate");
+    let first = session
+        .encrypt_with_rng(b"a_i0: hello?", AD, &mut r)
+        .expect("encrypt");
+    assert!(session.awaiting_reply());
+    let replies = REPLIES.get_or_init(|| {
+        let (mut business, _) =
+            Session::respond(&mut business_store(), &first, AD).expect("respond");
+        let mut r = rng(AWAITING_BUSINESS_RNG_SEED);
+        [
+            ("a_r0", &b"a_r0: hello, how can we help?"[..]),
+            ("a_r1", b"a_r1: are you there?"),
+        ]
+        .into_iter()
+        .map(|(label, pt)| Msg {
+            label,
+            to: Party::Awaiting,
+            bytes: business.encrypt_with_rng(pt, AD, &mut r).expect("encrypt"),
+            plaintext: pt.to_vec(),
+            delivered: false,
+        })
+        .collect()
+    });
+    (session, replies)
 }
 
 /// A genuine message of [`Established`] altered as an input describes:
@@ -447,7 +497,13 @@ pub fn resign_bundle(data: &[u8]) -> Vec<u8> {
         b[BUNDLE_IDENTITY + 1..BUNDLE_IDENTITY + 33]
             .copy_from_slice(&signer.public_key().to_bytes());
     }
-    sign_at(&mut b, &signer, SIG_CTX_IDENTITY, BUNDLE_IDENTITY, IDENTITY_SIGNED_LEN);
+    sign_at(
+        &mut b,
+        &signer,
+        SIG_CTX_IDENTITY,
+        BUNDLE_IDENTITY,
+        IDENTITY_SIGNED_LEN,
+    );
     sign_at(
         &mut b,
         &signer,
@@ -466,6 +522,12 @@ pub fn resign_bundle(data: &[u8]) -> Vec<u8> {
         );
         kem += X25519_PREKEY_LEN;
     }
-    sign_at(&mut b, &signer, SIG_CTX_KEM_PREKEY, kem, KEM_PREKEY_SIGNED_LEN);
+    sign_at(
+        &mut b,
+        &signer,
+        SIG_CTX_KEM_PREKEY,
+        kem,
+        KEM_PREKEY_SIGNED_LEN,
+    );
     b
 }

@@ -15,11 +15,13 @@ pub(crate) struct InitialPrefix {
     pub(crate) kem_id: u32,
     pub(crate) ephemeral: X25519Public,
     pub(crate) kem_ciphertext: [u8; MLKEM768_CT_LEN],
+    /// Hash of the responder's certificate chain the initiator validated.
+    pub(crate) certificate_hash: Option<[u8; 32]>,
 }
 
 impl InitialPrefix {
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(2 + 130 + 13 + 33 + MLKEM768_CT_LEN);
+        let mut out = Vec::with_capacity(2 + 130 + 13 + 33 + MLKEM768_CT_LEN + 33);
         out.push(PROTOCOL_VERSION);
         out.push(MSG_TYPE_INITIAL);
         self.initiator.encode_into(&mut out);
@@ -34,6 +36,13 @@ impl InitialPrefix {
         out.extend_from_slice(&self.kem_id.to_be_bytes());
         self.ephemeral.encode_into(&mut out);
         out.extend_from_slice(&self.kem_ciphertext);
+        match &self.certificate_hash {
+            None => out.push(0),
+            Some(h) => {
+                out.push(1);
+                out.extend_from_slice(h);
+            }
+        }
         out
     }
 
@@ -62,6 +71,17 @@ impl InitialPrefix {
         let kem_id = r.u32("KEM prekey id")?;
         let ephemeral = r.x25519("ephemeral key")?;
         let kem_ciphertext = *r.array::<MLKEM768_CT_LEN>("KEM ciphertext")?;
+        let certificate_hash = match r.u8("certificate flag")? {
+            0 => None,
+            1 => Some(*r.array::<32>("certificate hash")?),
+            value => {
+                return Err(DecodeError::InvalidValue {
+                    field: "certificate flag",
+                    value,
+                }
+                .into());
+            }
+        };
         let prefix_len = bytes.len() - r.remaining();
         let ratchet = r.rest();
         Ok((
@@ -72,6 +92,7 @@ impl InitialPrefix {
                 kem_id,
                 ephemeral,
                 kem_ciphertext,
+                certificate_hash,
             },
             &bytes[..prefix_len],
             ratchet,

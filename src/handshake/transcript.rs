@@ -1,5 +1,6 @@
 //! The transcript hash: both identities, every prekey id and public key used,
-//! the KEM public key and ciphertext, and the initiator's ephemeral key.
+//! the KEM public key and ciphertext, the initiator's ephemeral key, and the
+//! hash of the responder's certificate chain when the initiator validated one.
 //!
 //! It is the HKDF salt of the handshake and part of the associated data of
 //! every header and body, so a message can only be accepted in the session of
@@ -25,6 +26,8 @@ pub(crate) struct TranscriptInputs<'a> {
     pub(crate) kem_key: &'a KemPublic,
     pub(crate) ephemeral: &'a X25519Public,
     pub(crate) kem_ciphertext: &'a [u8; MLKEM768_CT_LEN],
+    /// The responder's certificate chain hash, when the initiator validated one.
+    pub(crate) certificate_hash: Option<&'a [u8; 32]>,
 }
 
 impl TranscriptInputs<'_> {
@@ -52,6 +55,13 @@ impl TranscriptInputs<'_> {
         self.kem_key.encode_into(&mut buf);
         self.ephemeral.encode_into(&mut buf);
         buf.extend_from_slice(self.kem_ciphertext);
+        match self.certificate_hash {
+            None => buf.push(0),
+            Some(h) => {
+                buf.push(1);
+                buf.extend_from_slice(h);
+            }
+        }
         let mut h = Sha256Hasher::new();
         h.update(&buf);
         h.finalize()

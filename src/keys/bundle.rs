@@ -1,5 +1,6 @@
 //! The prekey bundle a party publishes so others can start sessions with it.
 
+use crate::business::CertificateChain;
 use crate::constants::{OBJ_TYPE_BUNDLE, PROTOCOL_VERSION};
 use crate::keys::identity::{IdentityError, IdentityKey};
 use crate::keys::prekeys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
@@ -12,12 +13,19 @@ use crate::wire::{DecodeError, Reader};
 /// strictly and every X25519 key has been checked not to be of low order, so
 /// the handshake never touches an unchecked key. The KEM prekey is mandatory:
 /// there is no classical-only handshake to downgrade to.
+///
+/// A certified business's bundle also carries its certificate chain. The
+/// chain is decoded strictly but *not trusted* by bundle decoding: trust
+/// needs the client's roots and clock, see
+/// [`TrustStore::verify_bundle`](crate::business::TrustStore::verify_bundle)
+/// and [`Session::initiate_verified`](crate::Session::initiate_verified).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreKeyBundle {
     identity: IdentityKey,
     signed_prekey: SignedPreKeyPublic,
     one_time_prekey: Option<OneTimePreKeyPublic>,
     kem_prekey: KemPreKeyPublic,
+    certificate: Option<CertificateChain>,
 }
 
 /// Which part of a bundle failed verification.
@@ -67,6 +75,9 @@ impl PreKeyBundle {
         one_time_prekey: Option<OneTimePreKeyPublic>,
         kem_prekey: KemPreKeyPublic,
     ) -> Result<Self, BundleError> {
+        if identity.dh_key().is_low_order() {
+            return Err(BundleError::LowOrderKey(BundleField::Identity));
+        }
         let owner = identity.signing_key();
         signed_prekey
             .verify(owner)
@@ -89,7 +100,21 @@ impl PreKeyBundle {
             signed_prekey,
             one_time_prekey,
             kem_prekey,
+            certificate: None,
         })
+    }
+
+    /// The bundle with a certificate chain attached (replacing any). The
+    /// chain is not checked here; a chain for another key is refused at
+    /// validation with `KeyMismatch`.
+    pub fn with_certificate_chain(mut self, chain: Option<CertificateChain>) -> Self {
+        self.certificate = chain;
+        self
+    }
+
+    /// The certificate chain the bundle carries, if any (unvalidated).
+    pub fn certificate_chain(&self) -> Option<&CertificateChain> {
+        self.certificate.as_ref()
     }
 
     /// The owner's identity.
@@ -124,6 +149,13 @@ impl PreKeyBundle {
             }
         }
         self.kem_prekey.encode_into(&mut out);
+        match &self.certificate {
+            None => out.push(0),
+            Some(chain) => {
+                out.push(1);
+                chain.encode_into(&mut out);
+            }
+        }
         out
     }
 
@@ -149,7 +181,21 @@ impl PreKeyBundle {
             }
         };
         let kem_prekey = KemPreKeyPublic::read(&mut r)?;
+        let certificate = match r.u8("certificate flag")? {
+            0 => None,
+            1 => Some(CertificateChain::read(&mut r)?),
+            value => {
+                return Err(DecodeError::InvalidValue {
+                    field: "certificate flag",
+                    value,
+                }
+                .into());
+            }
+        };
         r.finish()?;
-        Self::new(identity, signed_prekey, one_time_prekey, kem_prekey)
+        Ok(
+            Self::new(identity, signed_prekey, one_time_prekey, kem_prekey)?
+                .with_certificate_chain(certificate),
+        )
     }
 }

@@ -134,9 +134,16 @@ impl IdentityKey {
         let mut r = Reader::new(bytes);
         let id = Self::read(&mut r)?;
         r.finish()?;
+        if id.dh.is_low_order() {
+            return Err(IdentityError::LowOrderKey);
+        }
         Ok(id)
     }
 
+    /// Reads an identity and verifies its signature. The caller checks the
+    /// X25519 key's order: bundles do it on decoding, and in an initial
+    /// message DH1 with it fails as `LowOrderKey` (saving a scalar
+    /// multiplication on the responder's hot path).
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, IdentityError> {
         let signing = r.ed25519("identity Ed25519 key")?;
         let dh = r.x25519("identity X25519 key")?;
@@ -148,9 +155,6 @@ impl IdentityKey {
                 &signature,
             )
             .map_err(|_| IdentityError::BadSignature)?;
-        if dh.is_low_order() {
-            return Err(IdentityError::LowOrderKey);
-        }
         Ok(Self {
             signing,
             dh,

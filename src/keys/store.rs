@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use rand_core::CryptoRng;
 
-use crate::constants::{MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES};
+use crate::business::{CertificateChain, ValidationError};
+use crate::constants::{
+    MAX_OLD_CERTIFICATE_CHAINS, MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES,
+};
 use crate::keys::bundle::PreKeyBundle;
 use crate::keys::identity::IdentityKeyPair;
 use crate::keys::prekeys::{
@@ -66,6 +69,11 @@ pub struct PreKeyStore {
     kem_one_time: BTreeMap<u32, KemPreKey>,
     kem_last_resort: KemPreKey,
     seen: BTreeMap<u32, SeenHandshakes>,
+    /// The current certificate chain and its hash.
+    certificate: Option<(CertificateChain, [u8; 32])>,
+    /// Chains replaced by a renewal, newest first, kept so handshakes that
+    /// named them still complete.
+    old_certificates: VecDeque<[u8; 32]>,
 }
 
 impl core::fmt::Debug for PreKeyStore {
@@ -99,6 +107,8 @@ impl PreKeyStore {
             kem_one_time: BTreeMap::new(),
             kem_last_resort,
             seen: BTreeMap::new(),
+            certificate: None,
+            old_certificates: VecDeque::new(),
         };
         store.add_one_time_prekeys(one_time, rng);
         store.add_kem_prekeys(kem_one_time, rng);
@@ -134,6 +144,8 @@ impl PreKeyStore {
             kem_one_time: kt,
             kem_last_resort,
             seen: BTreeMap::new(),
+            certificate: None,
+            old_certificates: VecDeque::new(),
         }
     }
 
@@ -224,6 +236,21 @@ impl PreKeyStore {
         self.kem_one_time.len()
     }
 
+    /// The public halves of every unused one-time X25519 prekey, lowest id
+    /// first (for upload to a directory).
+    pub fn one_time_prekeys(&self) -> Vec<OneTimePreKeyPublic> {
+        self.one_time.values().map(|k| k.public).collect()
+    }
+
+    /// The public halves of every unused one-time ML-KEM-768 prekey, lowest
+    /// id first (for upload to a directory).
+    pub fn kem_prekeys(&self) -> Vec<KemPreKeyPublic> {
+        self.kem_one_time
+            .values()
+            .map(|k| k.public.clone())
+            .collect()
+    }
+
     /// The current signed prekey's public half.
     pub fn signed_prekey(&self) -> SignedPreKeyPublic {
         self.signed.public
@@ -232,6 +259,41 @@ impl PreKeyStore {
     /// The last-resort KEM prekey's public half.
     pub fn last_resort_kem_prekey(&self) -> KemPreKeyPublic {
         self.kem_last_resort.public.clone()
+    }
+
+    /// Sets the certificate chain published in this party's bundles (a
+    /// business's identity). The previous chain's hash is kept (at most
+    /// [`MAX_OLD_CERTIFICATE_CHAINS`]) so initial messages that name it still
+    /// complete. Refused with [`ValidationError::KeyMismatch`] if the chain
+    /// certifies another identity key. Validity is not checked here: that is
+    /// the customer's job, at its own time.
+    pub fn set_certificate_chain(
+        &mut self,
+        chain: CertificateChain,
+    ) -> Result<(), ValidationError> {
+        if chain.business().identity_key() != self.identity.public().signing_key() {
+            return Err(ValidationError::KeyMismatch);
+        }
+        let hash = chain.hash();
+        if let Some((_, old)) = self.certificate.replace((chain, hash))
+            && old != hash
+        {
+            self.old_certificates.retain(|h| *h != hash && *h != old);
+            self.old_certificates.push_front(old);
+            self.old_certificates.truncate(MAX_OLD_CERTIFICATE_CHAINS);
+        }
+        Ok(())
+    }
+
+    /// The current certificate chain, if any.
+    pub fn certificate_chain(&self) -> Option<&CertificateChain> {
+        self.certificate.as_ref().map(|(c, _)| c)
+    }
+
+    /// Whether `hash` names the current or a retained previous chain.
+    pub(crate) fn has_certificate(&self, hash: &[u8; 32]) -> bool {
+        self.certificate.as_ref().is_some_and(|(_, h)| h == hash)
+            || self.old_certificates.contains(hash)
     }
 
     /// A bundle with the lowest-id unused one-time prekeys (or none, and the
@@ -249,6 +311,7 @@ impl PreKeyStore {
         // Our own keys are signed by our own identity, so this cannot fail.
         PreKeyBundle::new(self.identity.public(), self.signed.public, otk, kem)
             .unwrap_or_else(|_| unreachable!("own prekeys verify"))
+            .with_certificate_chain(self.certificate_chain().cloned())
     }
 
     pub(crate) fn signed_prekey_by_id(&self, id: u32) -> Option<&SignedPreKey> {

@@ -7,18 +7,39 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::constants::{MLKEM768_CT_LEN, MLKEM768_EK_LEN, MLKEM768_SEED_LEN};
 
-/// An ML-KEM-768 decapsulation key, held as its 64-byte seed (d || z) so it
-/// can be stored compactly. Zeroized on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+/// An ML-KEM-768 decapsulation key. Stored as its 64-byte seed (d || z);
+/// the expanded key is kept beside it so decapsulation does not repeat key
+/// generation. Both are zeroized on drop.
+#[derive(Clone)]
 pub struct KemSecret {
     seed: [u8; MLKEM768_SEED_LEN],
+    expanded: Box<DecapsulationKey<MlKem768>>,
 }
 
-/// An ML-KEM-768 encapsulation key, checked on decoding (FIPS 203 modulus check).
-#[derive(Clone, PartialEq, Eq)]
+impl Drop for KemSecret {
+    fn drop(&mut self) {
+        // The expanded key zeroizes itself (ml-kem's `zeroize` feature).
+        self.seed.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for KemSecret {}
+
+/// An ML-KEM-768 encapsulation key, checked on decoding (FIPS 203 modulus
+/// check) and kept decoded for encapsulation.
+#[derive(Clone)]
 pub struct KemPublic {
     bytes: Box<[u8; MLKEM768_EK_LEN]>,
+    key: Box<EncapsulationKey<MlKem768>>,
 }
+
+impl PartialEq for KemPublic {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for KemPublic {}
 
 /// The 32-byte shared secret of an encapsulation. Zeroized on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]
@@ -33,12 +54,18 @@ impl KemSecret {
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut seed = [0u8; MLKEM768_SEED_LEN];
         rng.fill_bytes(&mut seed);
-        Self { seed }
+        let key = Self::from_seed(seed);
+        seed.zeroize();
+        key
     }
 
     /// A key from its 64-byte seed (d || z).
     pub fn from_seed(seed: [u8; MLKEM768_SEED_LEN]) -> Self {
-        Self { seed }
+        let s: Seed = seed.into();
+        Self {
+            seed,
+            expanded: Box::new(DecapsulationKey::<MlKem768>::from_seed(s)),
+        }
     }
 
     /// The 64-byte seed, for storage.
@@ -46,26 +73,22 @@ impl KemSecret {
         &self.seed
     }
 
-    fn expand(&self) -> DecapsulationKey<MlKem768> {
-        let seed: Seed = self.seed.into();
-        DecapsulationKey::<MlKem768>::from_seed(seed)
-    }
-
     /// The matching encapsulation key.
     pub fn public_key(&self) -> KemPublic {
-        let dk = self.expand();
-        let ek = dk.encapsulation_key().to_bytes();
+        let ek = self.expanded.encapsulation_key().clone();
         let mut bytes = Box::new([0u8; MLKEM768_EK_LEN]);
-        bytes.copy_from_slice(ek.as_slice());
-        KemPublic { bytes }
+        bytes.copy_from_slice(ek.to_bytes().as_slice());
+        KemPublic {
+            bytes,
+            key: Box::new(ek),
+        }
     }
 
     /// Decapsulates a ciphertext. ML-KEM rejects implicitly: a wrong
     /// ciphertext yields an unrelated secret, which then fails authentication.
     pub fn decapsulate(&self, ciphertext: &[u8; MLKEM768_CT_LEN]) -> KemShared {
-        let dk = self.expand();
         let ct: ml_kem::Ciphertext<MlKem768> = (*ciphertext).into();
-        let ss = dk.decapsulate(&ct);
+        let ss = self.expanded.decapsulate(&ct);
         let mut out = [0u8; 32];
         out.copy_from_slice(ss.as_slice());
         KemShared(out)
@@ -81,10 +104,11 @@ impl core::fmt::Debug for KemSecret {
 impl KemPublic {
     /// Decodes and checks an encapsulation key.
     pub fn from_bytes(bytes: &[u8; MLKEM768_EK_LEN]) -> Result<Self, InvalidKemKey> {
-        let key: ml_kem::Key<EncapsulationKey<MlKem768>> = (*bytes).into();
-        EncapsulationKey::<MlKem768>::new(&key).map_err(|_| InvalidKemKey)?;
+        let encoded: ml_kem::Key<EncapsulationKey<MlKem768>> = (*bytes).into();
+        let key = EncapsulationKey::<MlKem768>::new(&encoded).map_err(|_| InvalidKemKey)?;
         Ok(Self {
             bytes: Box::new(*bytes),
+            key: Box::new(key),
         })
     }
 
@@ -96,10 +120,7 @@ impl KemPublic {
     /// Encapsulates with explicit 32-byte randomness `m` (FIPS 203
     /// ML-KEM.Encaps_internal); callers draw `m` from a CSPRNG.
     pub fn encapsulate(&self, m: &[u8; 32]) -> ([u8; MLKEM768_CT_LEN], KemShared) {
-        let key: ml_kem::Key<EncapsulationKey<MlKem768>> = (*self.bytes).into();
-        // The bytes were checked in `from_bytes`, so this cannot fail.
-        let ek = EncapsulationKey::<MlKem768>::new(&key).unwrap_or_else(|_| unreachable!());
-        let (ct, ss) = ek.encapsulate_deterministic(&(*m).into());
+        let (ct, ss) = self.key.encapsulate_deterministic(&(*m).into());
         let mut ct_out = [0u8; MLKEM768_CT_LEN];
         ct_out.copy_from_slice(ct.as_slice());
         let mut ss_out = [0u8; 32];

@@ -5,9 +5,13 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// An X25519 private key. Zeroized on drop (by x25519-dalek's `StaticSecret`);
-/// `Debug` prints no key material.
+/// `Debug` prints no key material. The public key is computed once, at
+/// creation, because the ratchet needs it for every message header.
 #[derive(Clone)]
-pub struct X25519Secret(x25519_dalek::StaticSecret);
+pub struct X25519Secret {
+    secret: x25519_dalek::StaticSecret,
+    public: X25519Public,
+}
 
 /// An X25519 public key (its raw 32-byte u-coordinate).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,24 +38,26 @@ impl X25519Secret {
 
     /// A private key from its 32 bytes (clamping happens inside X25519).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(x25519_dalek::StaticSecret::from(bytes))
+        let secret = x25519_dalek::StaticSecret::from(bytes);
+        let public = X25519Public(x25519_dalek::PublicKey::from(&secret).to_bytes());
+        Self { secret, public }
     }
 
     /// The private key's bytes, for storage.
     pub fn to_bytes(&self) -> [u8; 32] {
-        self.0.to_bytes()
+        self.secret.to_bytes()
     }
 
     /// The matching public key.
     pub fn public_key(&self) -> X25519Public {
-        X25519Public(x25519_dalek::PublicKey::from(&self.0).to_bytes())
+        self.public
     }
 
     /// X25519(self, peer), refusing an all-zero output (a low-order or
     /// otherwise non-contributory peer key).
     pub fn diffie_hellman(&self, peer: &X25519Public) -> Result<DhOutput, LowOrderPoint> {
         let shared = self
-            .0
+            .secret
             .diffie_hellman(&x25519_dalek::PublicKey::from(peer.0));
         let out = DhOutput(shared.to_bytes());
         if bool::from(out.0.ct_eq(&[0u8; 32])) {

@@ -1,7 +1,7 @@
 //! The high-level client: encrypt to a peer and decrypt from a peer, with
 //! every state change loaded from and saved to a [`ClientStore`].
 //!
-//! Durability rules (SPEC.md, section 13.11):
+//! Durability rules (SPEC.md, section 15.11):
 //! - **Save before send.** [`Client::encrypt`] commits the advanced session
 //!   before it returns the ciphertext. A crash before the commit loses a
 //!   ciphertext that was never returned; a crash after it loses a message

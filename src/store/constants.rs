@@ -1,11 +1,11 @@
-//! Constants of the storage format (SPEC.md, section 13). Re-exported from
+//! Constants of the storage format (SPEC.md, section 15). Re-exported from
 //! [`crate::constants`]; changing one changes the stored format and must
 //! change SPEC.md and `tests/vectors/storage.json` in the same commit.
 
 /// Version byte written into every new record.
 pub const STORAGE_VERSION: u8 = 0x02;
 /// The first record version: still read, and migrated to
-/// [`STORAGE_VERSION`] on load (SPEC.md, section 13.8). Never written.
+/// [`STORAGE_VERSION`] on load (SPEC.md, section 15.8). Never written.
 pub const STORAGE_VERSION_1: u8 = 0x01;
 
 /// Record kind: a party's identity key pair.
@@ -40,5 +40,5 @@ pub const MAX_RECORD_NAME_LEN: usize = 255;
 pub const MAX_RECORD_PLAINTEXT_LEN: usize = 16 * 1024 * 1024;
 
 /// Previous sessions kept per peer besides the active one, newest first;
-/// the oldest is dropped when a newer one is added (SPEC.md, section 13.10).
+/// the oldest is dropped when a newer one is added (SPEC.md, section 15.10).
 pub const MAX_PREVIOUS_SESSIONS: usize = 4;

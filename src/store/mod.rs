@@ -2,7 +2,7 @@
 //!
 //! - [`StorageKey`] and the record format: every stored object is sealed
 //!   with ChaCha20-Poly1305 under a caller's 32-byte key, with the record's
-//!   version, kind and name authenticated (SPEC.md, section 13).
+//!   version, kind and name authenticated (SPEC.md, section 15).
 //!   [`Session::pickle`](crate::Session::pickle),
 //!   [`IdentityKeyPair::pickle`](crate::IdentityKeyPair::pickle) and
 //!   [`PreKeyStore::pickle`](crate::PreKeyStore::pickle) seal single
@@ -15,6 +15,10 @@
 //! - [`Client`]: encrypt to and decrypt from a peer, with every change saved
 //!   before its result is returned, and a bounded [`SessionRecord`] of
 //!   sessions per peer that recovers from simultaneous starts and reinstalls.
+//!
+//! These are the app's stores. The relay's stores for accounts and mailboxes
+//! are [`crate::relay::MemoryStore`] and `relay::SqliteStore`, and the app's
+//! helpers for talking to a relay are in [`crate::client`].
 
 mod client;
 pub(crate) mod constants;

@@ -45,7 +45,7 @@ impl Session {
     /// Seals the complete session (keys, counters, skipped keys, pending
     /// handshake) under `key`. Save it before sending what
     /// [`Session::encrypt`] returned, so a restart never reuses a key
-    /// (SPEC.md, section 13.11).
+    /// (SPEC.md, section 15.11).
     ///
     /// ```
     /// use hotline::{IdentityKeyPair, PreKeyStore, Session, store::StorageKey};
@@ -73,7 +73,8 @@ impl Session {
 
     /// Restores a session from [`Session::pickle`]'s output.
     pub fn from_pickle(record: &[u8], key: &StorageKey) -> Result<Self, RestoreError> {
-        open_state(key, RECORD_SESSION, b"", record, |r, _| {
+        open_state(key, RECORD_SESSION, b"", record, |r, version| {
+            Session::check_version(RECORD_SESSION, version)?;
             Session::read_state(r)
         })
     }

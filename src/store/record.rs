@@ -120,6 +120,15 @@ pub enum RestoreError {
     /// the state it holds.
     #[error("inconsistent stored state: {0}")]
     Inconsistent(&'static str),
+    /// A record version this kind no longer has a reader for (version 1
+    /// sessions predate business identity; SPEC.md, section 15.8).
+    #[error("record version {version:#04x} of kind {kind:#04x} is not read")]
+    RetiredVersion {
+        /// The record kind.
+        kind: u8,
+        /// The record's version.
+        version: u8,
+    },
 }
 
 /// The record kinds.

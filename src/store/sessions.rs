@@ -1,6 +1,6 @@
 //! The sessions with one peer: the active session and a bounded list of
 //! previous ones, and the deterministic rules that choose the active one
-//! (SPEC.md, section 13.10).
+//! (SPEC.md, section 15.10).
 
 use std::collections::VecDeque;
 
@@ -28,7 +28,7 @@ struct Previous {
 /// messages in flight.
 ///
 /// Which session is active follows fixed rules, the same on both sides
-/// (SPEC.md, section 13.10):
+/// (SPEC.md, section 15.10):
 /// - a session we start becomes active and retires the one it replaces;
 /// - a session the peer starts becomes active, except when our active session
 ///   is one we started that is still awaiting its first reply and has the
@@ -212,7 +212,7 @@ impl SessionRecord {
             .any(|s| bool::from(s.handshake_id().ct_eq(handshake_id)))
     }
 
-    /// Appends the stored layout (SPEC.md, section 13.7).
+    /// Appends the stored layout (SPEC.md, section 15.7).
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
         out.push(self.len() as u8);
         let entries = core::iter::once((&self.active, false))
@@ -298,7 +298,10 @@ impl SessionRecord {
             RECORD_PEER_SESSIONS,
             peer.as_bytes(),
             record,
-            |r, _| Self::read_state(r),
+            |r, version| {
+                Session::check_version(RECORD_PEER_SESSIONS, version)?;
+                Self::read_state(r)
+            },
         )
     }
 }

@@ -1,4 +1,4 @@
-//! Plaintext layouts of stored state (SPEC.md, section 13.4 onwards): the
+//! Plaintext layouts of stored state (SPEC.md, section 15.4 onwards): the
 //! identity key pair and the ratchet state. The session and prekey store
 //! layouts live next to their types (`session/pickle.rs`,
 //! `keys/store/codec.rs`), which own the private fields they encode.
@@ -83,7 +83,7 @@ fn ratchet_public(r: &mut Reader<'_>, field: &'static str) -> Result<X25519Publi
 }
 
 /// Reads the ratchet state in the field order of [`RatchetState::encode_into`]
-/// (SPEC.md, Appendix A and section 13.6).
+/// (SPEC.md, Appendix A and section 15.6).
 pub(crate) fn read_ratchet(r: &mut Reader<'_>) -> Result<RatchetState, RestoreError> {
     let direction = r.u8("direction")?;
     let peer_direction = r.u8("peer direction")?;

@@ -370,9 +370,9 @@ fn session_at_caps() -> (Session, Session, ChaCha20Rng) {
     (b, c, r)
 }
 
-/// Stored sizes (SPEC.md, section 13.9).
-const SESSION_BASE_LEN: usize = 668;
-const PENDING_PREFIX_EXTRA: usize = 2 + 1266;
+/// Stored sizes (SPEC.md, section 15.9).
+const SESSION_BASE_LEN: usize = 670;
+const PENDING_PREFIX_EXTRA: usize = 2 + 1267;
 
 #[test]
 fn stored_session_sizes() {
@@ -385,7 +385,7 @@ fn stored_session_sizes() {
     );
     // The customer has just received a DH step: no sending chain until it sends.
     assert_eq!(plain(&c).len(), SESSION_BASE_LEN - 36);
-    assert_eq!(SESSION_BASE_LEN + RECORD_OVERHEAD, 710);
+    assert_eq!(SESSION_BASE_LEN + RECORD_OVERHEAD, 712);
     // Before the first reply the initiator also keeps its handshake prefix.
     let mut r2 = rng(19);
     let store = PreKeyStore::new(&IdentityKeyPair::generate(&mut r2), 1, 1, &mut r2);
@@ -400,14 +400,14 @@ fn stored_session_sizes() {
         plain(&fresh).len(),
         SESSION_BASE_LEN - 100 + PENDING_PREFIX_EXTRA
     );
-    assert_eq!(plain(&fresh).len(), 1836);
+    assert_eq!(plain(&fresh).len(), 1839);
 
     let (full, _, mut r) = session_at_caps();
     let at_caps = SESSION_BASE_LEN + MAX_SKIPPED_CHAINS * 36 + MAX_SKIPPED_KEYS * 36;
     assert_eq!(plain(&full).len(), at_caps);
     let record = full.pickle(&key(), &mut r);
     assert_eq!(record.len(), at_caps + RECORD_OVERHEAD);
-    assert_eq!(record.len(), 72_890);
+    assert_eq!(record.len(), 72_892);
     let start = std::time::Instant::now();
     let restored = Session::from_pickle(&record, &key()).unwrap();
     let took = start.elapsed();
@@ -553,4 +553,153 @@ fn damaged_layouts_of_every_kind_never_panic() {
             let _ = decode(&v);
         }
     }
+}
+
+/// A business prekey store with a current certificate chain and two
+/// replaced ones, and a trust store that validates it.
+fn certified_business(
+    r: &mut ChaCha20Rng,
+) -> (IdentityKeyPair, PreKeyStore, crate::business::TrustStore) {
+    use crate::business::*;
+    let always = Validity {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let root = RootAuthority::generate(1, always, r);
+    let (issuer_seed, issuer_key) = IssuerAuthority::generate_key(r);
+    let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+    let issuer_cert = root.certify_issuer(7, &issuer_key, levels, always).unwrap();
+    let issuer = IssuerAuthority::new(&issuer_seed, issuer_cert.clone()).unwrap();
+    let business = IdentityKeyPair::generate(r);
+    let mut prekeys = PreKeyStore::new(&business, 3, 3, r);
+    // Three renewals: the current chain plus the two before it are kept.
+    for serial in 1..=4 {
+        let cert = issuer
+            .issue(&BusinessCertificateRequest {
+                serial,
+                business_id: BusinessId([0x4b; 16]),
+                identity_key: *business.public().signing_key(),
+                name: "KLM Royal Dutch Airlines".into(),
+                localized: vec![
+                    ("ja".into(), "KLMオランダ航空".into()),
+                    ("nl".into(), "KLM Koninklijke Luchtvaartmaatschappij".into()),
+                ],
+                level: VerificationLevel::Verified,
+                validity: always,
+            })
+            .unwrap();
+        prekeys
+            .set_certificate_chain(CertificateChain::new(issuer_cert.clone(), cert))
+            .unwrap();
+    }
+    let mut trust = TrustStore::new();
+    trust.add_root(root.trust_root()).unwrap();
+    (business, prekeys, trust)
+}
+
+#[test]
+fn a_session_with_a_verified_business_round_trips_as_verified() {
+    use crate::business::Peer;
+    let mut r = rng(21);
+    let (_, prekeys, trust) = certified_business(&mut r);
+    let verified = trust
+        .verify_bundle(&prekeys.bundle(), 1_800_000_000)
+        .unwrap();
+    let customer = IdentityKeyPair::generate(&mut r);
+    let c = Session::initiate_verified(&customer, &prekeys.bundle(), &verified, &mut r).unwrap();
+    assert_eq!(c.certificate_hash(), Some(verified.chain_hash()));
+
+    // Awaiting the reply (pending prefix carries the certificate hash).
+    let mut c = restore(&c, &mut r);
+    assert_eq!(c.peer(), &Peer::VerifiedBusiness(verified.clone()));
+    assert_eq!(c.certificate_hash(), Some(verified.chain_hash()));
+    let first = c.encrypt_with_rng(b"flight?", b"", &mut r).unwrap();
+
+    // The business store, with its chains, survives a restore and still
+    // accepts the certified handshake.
+    let mut prekeys = PreKeyStore::from_pickle(&prekeys.pickle(&key(), &mut r), &key()).unwrap();
+    let (b, text) = Session::respond(&mut prekeys, &first, b"").unwrap();
+    assert_eq!(text, b"flight?");
+    let mut b = restore(&b, &mut r);
+    assert!(matches!(b.peer(), Peer::Unverified(k) if *k == customer.public()));
+    assert_eq!(b.certificate_hash(), Some(verified.chain_hash()));
+
+    let reply = b.encrypt_with_rng(b"on time", b"", &mut r).unwrap();
+    assert_eq!(c.decrypt(&reply, b"").unwrap(), b"on time");
+    let c = restore(&c, &mut r);
+    match c.peer() {
+        Peer::VerifiedBusiness(v) => {
+            assert_eq!(v, &verified);
+            assert_eq!(v.name_for("ja"), "KLMオランダ航空");
+        }
+        Peer::Unverified(_) => panic!("restored session lost its verified business"),
+    }
+    assert_eq!(c.certificate_hash(), Some(verified.chain_hash()));
+}
+
+#[test]
+fn prekey_store_keeps_its_certificate_chains() {
+    let mut r = rng(22);
+    let (_, prekeys, _) = certified_business(&mut r);
+    let back = PreKeyStore::from_pickle(&prekeys.pickle(&key(), &mut r), &key()).unwrap();
+    assert_eq!(prekey_plain(&back), prekey_plain(&prekeys));
+    // Sizes (SPEC.md, section 15.9): the chain, and 32 bytes per previous one.
+    let chain_len = prekeys.certificate_chain().unwrap().to_bytes().len();
+    assert_eq!(
+        prekey_plain(&prekeys).len(),
+        184 + 36 * 3 + 68 * 3 + chain_len + 32 * 2
+    );
+    let plain_store = PreKeyStore::new(&IdentityKeyPair::generate(&mut r), 3, 3, &mut r);
+    assert_eq!(prekey_plain(&plain_store).len(), 184 + 36 * 3 + 68 * 3);
+    assert_eq!(back.certificate_chain(), prekeys.certificate_chain());
+    assert!(back.certificate_chain().is_some());
+    assert_eq!(back.bundle(), prekeys.bundle());
+}
+
+#[test]
+fn inconsistent_peer_kinds_are_refused() {
+    let mut r = rng(23);
+    let (_, prekeys, trust) = certified_business(&mut r);
+    let verified = trust
+        .verify_bundle(&prekeys.bundle(), 1_800_000_000)
+        .unwrap();
+    let customer = IdentityKeyPair::generate(&mut r);
+    let c = Session::initiate_verified(&customer, &prekeys.bundle(), &verified, &mut r).unwrap();
+    let p = plain(&c);
+    // role (1) + two identities (260): the peer kind byte.
+    let kind_at = 1 + 130 + 130;
+    assert_eq!(p[kind_at], 1);
+    // A verified session whose stored certificate hash is dropped: the
+    // certificate flag sits right after the verified business data.
+    let mut vb = Vec::new();
+    verified.encode_state(&mut vb);
+    let flag_at = kind_at + 1 + vb.len();
+    assert_eq!(p[flag_at], 1);
+    let mut bad = p[..flag_at].to_vec();
+    bad.push(0);
+    bad.extend_from_slice(&p[flag_at + 33..]);
+    assert!(matches!(
+        open_session(&bad),
+        Err(RestoreError::Inconsistent(_))
+    ));
+    // A verified session relabelled unverified keeps a hash it cannot have.
+    let mut bad = p[..kind_at].to_vec();
+    bad.push(0);
+    bad.extend_from_slice(&p[flag_at..]);
+    assert!(matches!(
+        open_session(&bad),
+        Err(RestoreError::Inconsistent(_))
+    ));
+    // An unknown peer kind.
+    let mut bad = p.clone();
+    bad[kind_at] = 2;
+    assert!(matches!(
+        open_session(&bad),
+        Err(RestoreError::Malformed(DecodeError::InvalidValue {
+            field: "peer kind",
+            value: 2
+        }))
+    ));
+    // The untouched layout opens.
+    assert!(open_session(&p).is_ok());
 }

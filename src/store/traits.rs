@@ -299,9 +299,15 @@ impl<B: RecordBackend> PreKeyRepository for EncryptedStore<B> {
 
 impl<B: RecordBackend> SessionRepository for EncryptedStore<B> {
     fn load_sessions(&self, peer: &PeerId) -> Result<Option<SessionRecord>, StoreError> {
-        self.load("sessions", RECORD_PEER_SESSIONS, peer.as_bytes(), |r, _| {
-            SessionRecord::read_state(r)
-        })
+        self.load(
+            "sessions",
+            RECORD_PEER_SESSIONS,
+            peer.as_bytes(),
+            |r, version| {
+                crate::Session::check_version(RECORD_PEER_SESSIONS, version)?;
+                SessionRecord::read_state(r)
+            },
+        )
     }
     fn save_sessions(&mut self, peer: &PeerId, record: &SessionRecord) -> Result<(), StoreError> {
         self.commit(&StoreUpdate {

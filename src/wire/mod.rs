@@ -53,6 +53,23 @@ pub enum DecodeError {
     /// An ML-KEM-768 encapsulation key failed the FIPS 203 modulus check.
     #[error("invalid ML-KEM-768 encapsulation key")]
     InvalidKemKey,
+    /// The type byte names a known object type, but not the one expected
+    /// here (for example a business certificate where an issuer certificate
+    /// belongs).
+    #[error("wrong object type: expected {expected:#04x}, found {found:#04x}")]
+    WrongObjectType {
+        /// The type the field requires.
+        expected: u8,
+        /// The type found.
+        found: u8,
+    },
+    /// A text field is not valid UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    InvalidUtf8(&'static str),
+    /// A field is well-formed but not in its one canonical form (for
+    /// example list entries not strictly ascending).
+    #[error("{0} is not in canonical form")]
+    NotCanonical(&'static str),
     /// A length is outside the range the format allows.
     #[error("invalid length {len} for {field}")]
     InvalidLength {
@@ -99,8 +116,67 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>(what)?[0])
     }
 
+    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(*self.array::<2>(what)?))
+    }
+
     pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(*self.array::<4>(what)?))
+    }
+
+    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(*self.array::<8>(what)?))
+    }
+
+    /// A `u32` length prefix checked against `max` before anything is
+    /// allocated or read, then that many bytes.
+    pub(crate) fn bytes_u32(
+        &mut self,
+        max: usize,
+        what: &'static str,
+    ) -> Result<&'a [u8], DecodeError> {
+        let len = self.u32(what)? as usize;
+        if len > max {
+            return Err(DecodeError::InvalidLength { field: what, len });
+        }
+        self.take(len, what)
+    }
+
+    /// A `u16` element count checked against `max` (and against the bytes
+    /// left, at `min_item` bytes per element) before any allocation.
+    pub(crate) fn count_u16(
+        &mut self,
+        max: usize,
+        min_item: usize,
+        what: &'static str,
+    ) -> Result<usize, DecodeError> {
+        let n = self.u16(what)? as usize;
+        if n > max || n.saturating_mul(min_item) > self.remaining() {
+            return Err(DecodeError::InvalidLength {
+                field: what,
+                len: n,
+            });
+        }
+        Ok(n)
+    }
+
+    /// Reads an object type byte: `expected`, or `WrongObjectType` for
+    /// another object type of the business layer, or `UnknownType`.
+    pub(crate) fn object_type(&mut self, expected: u8) -> Result<(), DecodeError> {
+        use crate::constants::{
+            OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN, OBJ_TYPE_ISSUER_CERT,
+            OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
+        };
+        match self.u8("object type")? {
+            t if t == expected => Ok(()),
+            found @ (OBJ_TYPE_BUNDLE
+            | OBJ_TYPE_TRUST_ROOT
+            | OBJ_TYPE_ISSUER_CERT
+            | OBJ_TYPE_BUSINESS_CERT
+            | OBJ_TYPE_CERT_CHAIN
+            | OBJ_TYPE_REVOCATION_LIST) => Err(DecodeError::WrongObjectType { expected, found }),
+            other => Err(DecodeError::UnknownType(other)),
+        }
     }
 
     /// The rest of the input.

@@ -1,4 +1,4 @@
-//! The stored layout of a prekey store (SPEC.md, section 13.5), in both
+//! The stored layout of a prekey store (SPEC.md, section 15.5), in both
 //! record versions. Lives here because it reads the store's private fields.
 //!
 //! Only secrets and ids are stored: every public key and signature is
@@ -9,13 +9,17 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::{PreKeyStore, SeenHandshakes};
-use crate::constants::{MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES};
+use crate::business::CertificateChain;
+use crate::constants::{
+    MAX_OLD_CERTIFICATE_CHAINS, MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES,
+};
+use crate::keys::identity::IdentityKeyPair;
 use crate::keys::prekeys::{KemPreKey, KemPreKeyKind, OneTimePreKey, SignedPreKey};
 use crate::primitives::kem::KemSecret;
 use crate::primitives::x25519::X25519Secret;
 use crate::store::constants::{STORAGE_VERSION, STORAGE_VERSION_1};
 use crate::store::record::RestoreError;
-use crate::store::state::{count, encode_identity, key32, read_identity};
+use crate::store::state::{count, encode_identity, flag, key32, read_identity};
 use crate::wire::{DecodeError, Reader};
 
 /// Most replay-cache groups: one per signed prekey held.
@@ -33,6 +37,19 @@ impl PreKeyStore {
             for e in &seen.order {
                 out.extend_from_slice(e);
             }
+        }
+        // The current certificate chain (its hash is recomputed on load) and
+        // the hashes of the chains it replaced, newest first.
+        match &self.certificate {
+            Some((chain, _)) => {
+                out.push(1);
+                chain.encode_into(out);
+            }
+            None => out.push(0),
+        }
+        out.push(self.old_certificates.len() as u8);
+        for h in &self.old_certificates {
+            out.extend_from_slice(h);
         }
     }
 
@@ -136,8 +153,11 @@ impl PreKeyStore {
         let lr_seed = KemSecret::from_seed(*r.array::<64>("last-resort KEM prekey seed")?);
         let kem_last_resort = KemPreKey::new(&identity, lr_id, KemPreKeyKind::LastResort, lr_seed);
 
-        let held = |id: u32| signed.public.id == id || old_signed.iter().any(|k| k.public.id == id);
+        let held_keys =
+            |id: u32| signed.public.id == id || old_signed.iter().any(|k| k.public.id == id);
         let mut seen: BTreeMap<u32, SeenHandshakes> = BTreeMap::new();
+        let mut certificate = None;
+        let mut old_certificates = VecDeque::new();
         match version {
             STORAGE_VERSION => {
                 let groups = r.u8("replay cache group count")? as usize;
@@ -152,7 +172,7 @@ impl PreKeyStore {
                 for _ in 0..groups {
                     let id = ascending(r, &mut last, "replay cache signed prekey id")?;
                     let n = count(r, "replay cache size", MAX_REMEMBERED_HANDSHAKES, 32)?;
-                    if n == 0 || !held(id) {
+                    if n == 0 || !held_keys(id) {
                         return Err(RestoreError::Inconsistent(
                             "replay cache group is empty or for an unknown signed prekey",
                         ));
@@ -162,6 +182,7 @@ impl PreKeyStore {
                         remember(group, key32(r, "replayed ephemeral key")?)?;
                     }
                 }
+                (certificate, old_certificates) = read_certificates(r, &identity)?;
             }
             STORAGE_VERSION_1 => {
                 // Version 1: a flat list of (signed prekey id, ephemeral key)
@@ -175,7 +196,7 @@ impl PreKeyStore {
                 for _ in 0..n {
                     let id = r.u32("replay cache signed prekey id")?;
                     let e = key32(r, "replayed ephemeral key")?;
-                    if !held(id) {
+                    if !held_keys(id) {
                         return Err(RestoreError::Inconsistent(
                             "replay cache entry for an unknown signed prekey",
                         ));
@@ -198,8 +219,50 @@ impl PreKeyStore {
             kem_one_time,
             kem_last_resort,
             seen,
+            certificate,
+            old_certificates,
         })
     }
+}
+
+/// The current chain and previous chain hashes of a version 2 record.
+type Certificates = (Option<(CertificateChain, [u8; 32])>, VecDeque<[u8; 32]>);
+
+fn read_certificates(
+    r: &mut Reader<'_>,
+    identity: &IdentityKeyPair,
+) -> Result<Certificates, RestoreError> {
+    let current = if flag(r, "certificate chain flag")? {
+        let chain = CertificateChain::read(r)?;
+        if chain.business().identity_key() != identity.public().signing_key() {
+            return Err(RestoreError::Inconsistent(
+                "certificate chain certifies another identity key",
+            ));
+        }
+        let hash = chain.hash();
+        Some((chain, hash))
+    } else {
+        None
+    };
+    let n = r.u8("previous certificate chain count")? as usize;
+    if n > MAX_OLD_CERTIFICATE_CHAINS {
+        return Err(DecodeError::InvalidLength {
+            field: "previous certificate chain count",
+            len: n,
+        }
+        .into());
+    }
+    let mut old = VecDeque::with_capacity(n);
+    for _ in 0..n {
+        let h = key32(r, "previous certificate chain hash")?;
+        if current.as_ref().is_none_or(|(_, c)| *c == h) || old.contains(&h) {
+            return Err(RestoreError::Inconsistent(
+                "previous certificate chain hash repeated or without a current chain",
+            ));
+        }
+        old.push_back(h);
+    }
+    Ok((current, old))
 }
 
 fn ascending(

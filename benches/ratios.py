@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Prints Hotline's benchmark ratios from the last `cargo bench --bench hot_path` run.
+
+Usage: python3 benches/ratios.py [target/criterion]
+
+Each ratio divides two mean times measured in the same run: Hotline over the
+lower bound of its own primitives, and Hotline over vodozemac.
+"""
+import json
+import os
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
+
+
+def mean_ns(*parts):
+    path = os.path.join(root, *parts, "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["mean"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def fmt(ns):
+    return "n/a" if ns is None else (f"{ns / 1000:.2f} us" if ns < 1e6 else f"{ns / 1e6:.3f} ms")
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b is None else f"{a / b:.2f}x"
+
+
+rows = []
+for size in ("100", "1024", "16384"):
+    g = "established_chain_encrypt_decrypt"
+    h, p, v = mean_ns(g, "hotline", size), mean_ns(g, "primitives", size), mean_ns(g, "vodozemac", size)
+    he, ve = mean_ns(g, "hotline_encrypt_only", size), mean_ns(g, "vodozemac_encrypt_only", size)
+    rows.append((f"encrypt+decrypt {size} B", h, p, v))
+    rows.append((f"encrypt only {size} B", he, None, ve))
+g = "ratchet_step_message"
+rows.append(("ratchet step (ping-pong)", mean_ns(g, "hotline"), mean_ns(g, "primitives"), mean_ns(g, "vodozemac")))
+g = "handshake"
+rows.append(("handshake initiate (OTK)", mean_ns(g, "initiate", "with_one_time_prekey"), mean_ns(g, "primitives", "initiator"), None))
+rows.append(("handshake respond (OTK)", mean_ns(g, "respond", "with_one_time_prekey"), mean_ns(g, "primitives", "responder"), None))
+rows.append(("handshake initiate (no OTK)", mean_ns(g, "initiate", "without_one_time_prekey"), None, None))
+rows.append(("handshake respond (no OTK)", mean_ns(g, "respond", "without_one_time_prekey"), None, None))
+h_i, h_r = mean_ns(g, "initiate", "with_one_time_prekey"), mean_ns(g, "respond", "with_one_time_prekey")
+v_hs = mean_ns(g, "vodozemac", "create_outbound_and_inbound")
+both = None if h_i is None or h_r is None else h_i + h_r
+rows.append(("handshake both sides (OTK)", both, None, v_hs))
+
+print(f"{'operation':30} {'hotline':>12} {'primitives':>12} {'vodozemac':>12} {'/primitives':>12} {'/vodozemac':>11}")
+for name, h, p, v in rows:
+    print(f"{name:30} {fmt(h):>12} {fmt(p):>12} {fmt(v):>12} {ratio(h, p):>12} {ratio(h, v):>11}")

@@ -1,0 +1,190 @@
+//! Writes the seed corpora under `fuzz/seeds/<target>/` from genuine
+//! messages, bundles and identities of the deterministic fixtures in
+//! `src/lib.rs`, after checking that each seed behaves in its target as
+//! intended (genuine messages decrypt, genuine bundles verify, re-signing is
+//! the identity on genuine bundles).
+//!
+//! ```text
+//! cargo run --manifest-path fuzz/Cargo.toml --example gen_seeds [OUT_DIR]
+//! ```
+//!
+//! `OUT_DIR` defaults to `fuzz/seeds`. Each target's directory is emptied
+//! first, so the output depends only on the fixtures.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hotline::{PreKeyBundle, Session};
+use hotline_fuzz::{
+    AD, Established, Mutation, STORE_KEY, business, business_store, customer, fixtures,
+    resign_bundle, rng,
+};
+
+fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
+    let d = dir.join(target);
+    fs::create_dir_all(&d).expect("create seed dir");
+    fs::write(d.join(name), bytes).expect("write seed");
+}
+
+fn main() {
+    let out: PathBuf = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds"));
+    let targets = [
+        "wire_decode",
+        "session_decrypt",
+        "session_decrypt_mutate",
+        "bundle_verify",
+        "handshake_respond",
+        "store_restore",
+    ];
+    for t in targets {
+        let d = out.join(t);
+        if d.exists() {
+            fs::remove_dir_all(&d).expect("clear seed dir");
+        }
+    }
+
+    let fx = fixtures();
+    let est = Established::new();
+    let by_label = |label: &str| {
+        est.messages
+            .iter()
+            .find(|m| m.label == label)
+            .unwrap_or_else(|| panic!("no message {label}"))
+    };
+
+    // Self-checks: each seed does in its target what it is meant to.
+    for (name, b) in &fx.bundles {
+        let bytes = b.to_bytes();
+        assert_eq!(PreKeyBundle::from_bytes(&bytes).as_ref(), Ok(b), "{name}");
+        assert_eq!(resign_bundle(&bytes), bytes, "re-signing changed {name}");
+    }
+    for g in &fx.initials {
+        let (_, pt) = Session::respond(&mut business_store(), &g.bytes, AD).expect(g.name);
+        assert_eq!(pt, g.plaintext);
+    }
+    for m in &est.messages {
+        Established::new().check_decrypt(m.to, &m.bytes, AD);
+    }
+
+    // wire_decode: one of each kind of object.
+    let w = "wire_decode";
+    for (name, b) in &fx.bundles[..2] {
+        write(&out, w, name, &b.to_bytes());
+    }
+    write(
+        &out,
+        w,
+        "identity_customer",
+        &customer().public().to_bytes(),
+    );
+    write(
+        &out,
+        w,
+        "identity_business",
+        &business().public().to_bytes(),
+    );
+    write(&out, w, fx.initials[0].name, &fx.initials[0].bytes);
+    write(&out, w, "ratchet_r0", &by_label("r0").bytes);
+
+    // session_decrypt: every message of the session, delivered or not.
+    for m in &est.messages {
+        write(&out, "session_decrypt", m.label, &m.bytes);
+    }
+
+    // session_decrypt_mutate: each message unaltered, and a few alterations.
+    let index = |label: &str| {
+        est.messages
+            .iter()
+            .position(|m| m.label == label)
+            .expect("label") as u8
+    };
+    let mut mutate: Vec<(String, Vec<u8>)> = est
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (format!("{}_as_is", m.label), vec![i as u8, 0, 0]))
+        .collect();
+    let m0_len = by_label("m0").bytes.len() as u16;
+    let last = (m0_len - 1).to_be_bytes();
+    mutate.extend([
+        ("r4_next_wrong_ad".into(), vec![index("r4_next"), 1, 0x42]),
+        ("m2_next_truncated".into(), vec![index("m2_next"), 2, 16]),
+        ("r1_extended".into(), vec![index("r1"), 4, 8]),
+        ("m0_nonce_flip".into(), vec![index("m0"), 0, 0, 0, 2, 0x01]),
+        (
+            "m0_tag_flip".into(),
+            vec![index("m0"), 0, 0, last[0], last[1], 0x80],
+        ),
+        // i0's handshake part is 1266 bytes; 1280 is the first byte of the
+        // encrypted header of its embedded ratchet message.
+        (
+            "i0_header_flip".into(),
+            vec![index("i0"), 0, 0, 0x05, 0x00, 0x01],
+        ),
+    ]);
+    for (name, input) in &mutate {
+        let e = Established::new();
+        let m = Mutation::new(&e, input);
+        let mut e = e;
+        e.check_decrypt(m.to, &m.bytes, &m.ad);
+        write(&out, "session_decrypt_mutate", name, input);
+    }
+
+    // bundle_verify: the business's bundles, and the customer's own.
+    for (name, b) in &fx.bundles {
+        write(&out, "bundle_verify", name, &b.to_bytes());
+    }
+    write(
+        &out,
+        "bundle_verify",
+        "bundle_customer_own",
+        &fx.own_bundle.to_bytes(),
+    );
+
+    // handshake_respond: genuine initial messages, and a ratchet message.
+    for g in &fx.initials {
+        write(&out, "handshake_respond", g.name, &g.bytes);
+    }
+    write(
+        &out,
+        "handshake_respond",
+        "session_i0",
+        &by_label("i0").bytes,
+    );
+    write(
+        &out,
+        "handshake_respond",
+        "ratchet_r0",
+        &by_label("r0").bytes,
+    );
+
+    // store_restore: real records of an identity, the business's prekey
+    // store before and after a handshake, and sessions on both sides.
+    let key = hotline::store::StorageKey::from_bytes(STORE_KEY);
+    let mut r = rng(0x5EED_0301);
+    let s = "store_restore";
+    write(&out, s, "identity_customer", &customer().pickle(&key, &mut r));
+    let mut store = business_store();
+    write(&out, s, "prekeys_fresh", &store.pickle(&key, &mut r));
+    let mut initiator = Session::initiate(customer(), &fx.bundles[0].1, &mut r).expect("initiate");
+    write(&out, s, "session_awaiting_reply", &initiator.pickle(&key, &mut r));
+    let first = initiator.encrypt_with_rng(b"hello", AD, &mut r).expect("encrypt");
+    let (mut responder, _) = Session::respond(&mut store, &first, AD).expect("respond");
+    write(&out, s, "prekeys_after_handshake", &store.pickle(&key, &mut r));
+    let reply = responder.encrypt_with_rng(b"hi", AD, &mut r).expect("encrypt");
+    write(&out, s, "session_responder", &responder.pickle(&key, &mut r));
+    initiator.decrypt(&reply, AD).expect("decrypt");
+    write(&out, s, "session_initiator", &initiator.pickle(&key, &mut r));
+    for name in ["session_awaiting_reply", "session_responder", "session_initiator"] {
+        let bytes = fs::read(out.join(s).join(name)).expect("read seed");
+        Session::from_pickle(&bytes, &key).expect("seed restores");
+    }
+
+    for t in targets {
+        let n = fs::read_dir(out.join(t)).map(|d| d.count()).unwrap_or(0);
+        println!("{t}: {n} seeds");
+    }
+}

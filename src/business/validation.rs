@@ -1,0 +1,543 @@
+//! The client's trust store and chain validation (SPEC.md, "Validation").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::constants::CLOCK_SKEW_SECS;
+use crate::keys::{IdentityKey, PreKeyBundle};
+use crate::primitives::ed25519::Ed25519Public;
+use crate::wire::{DecodeError, Reader};
+
+use super::certificate::{
+    BusinessId, CertificateChain, IssuerCertificate, LocalizedName, TrustRoot, Validity,
+    VerificationLevel, encode_names, read_names,
+};
+use super::names::{NameError, check_name};
+use super::revocation::{
+    RevocationError, RevocationList, RevocationScope, RevocationState, RevocationUpdate,
+};
+use crate::constants::SIG_CTX_BUSINESS_CERT;
+use crate::constants::SIG_CTX_ISSUER_CERT;
+
+/// A link of a certificate chain, for errors that can occur at several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChainLink {
+    /// The trust root.
+    Root,
+    /// The issuer certificate.
+    Issuer,
+    /// The business certificate.
+    Business,
+}
+
+/// Why a certificate chain (or the bundle carrying it) does not establish a
+/// verified business. The variants follow the steps of SPEC.md,
+/// "Validation", and the first failing step is reported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// The chain's bytes are malformed.
+    #[error("malformed certificate chain: {0}")]
+    Malformed(#[from] DecodeError),
+    /// The bundle carries no certificate chain: its owner is not a
+    /// certified business.
+    #[error("no certificate")]
+    NoCertificate,
+    /// The issuer certificate names a root this store does not hold.
+    #[error("unknown root {0}")]
+    UnknownRoot(u32),
+    /// The issuer certificate names a root this store has retired.
+    #[error("root {0} was rotated out")]
+    RootRetired(u32),
+    /// `now` is before a link's `not_before` (minus the clock skew).
+    #[error("{link:?} not valid before {not_before} (now {now})")]
+    NotYetValid {
+        /// Which link.
+        link: ChainLink,
+        /// Its `not_before`.
+        not_before: u64,
+        /// The time of validation.
+        now: u64,
+    },
+    /// `now` is after a link's `not_after` (plus the clock skew).
+    #[error("{link:?} expired at {not_after} (now {now})")]
+    Expired {
+        /// Which link.
+        link: ChainLink,
+        /// Its `not_after`.
+        not_after: u64,
+        /// The time of validation.
+        now: u64,
+    },
+    /// A signature fails strict verification: the root's over the issuer
+    /// certificate (`Issuer`) or the issuer's over the business certificate
+    /// (`Business`).
+    #[error("bad signature on the {0:?} certificate")]
+    BadSignature(ChainLink),
+    /// The issuer is revoked by its root.
+    #[error("issuer {0} is revoked")]
+    IssuerRevoked(u32),
+    /// The business certificate names another issuer than the chain's
+    /// issuer certificate.
+    #[error("business certificate names issuer {named}, chain carries issuer {present}")]
+    IssuerMismatch {
+        /// The issuer id in the business certificate.
+        named: u32,
+        /// The issuer id of the issuer certificate.
+        present: u32,
+    },
+    /// The business certificate is revoked by its issuer.
+    #[error("certificate {serial} of issuer {issuer_id} is revoked")]
+    CertificateRevoked {
+        /// The issuer.
+        issuer_id: u32,
+        /// The serial.
+        serial: u64,
+    },
+    /// The issuer may not certify this level.
+    #[error("issuer {issuer_id} may not certify level {level}")]
+    LevelNotAllowed {
+        /// The issuer.
+        issuer_id: u32,
+        /// The level claimed.
+        level: VerificationLevel,
+    },
+    /// The display name breaks the name rules.
+    #[error("name refused: {0}")]
+    InvalidName(NameError),
+    /// A localized name breaks the name rules.
+    #[error("localized name for {language:?} refused: {error}")]
+    InvalidLocalizedName {
+        /// Its language tag.
+        language: String,
+        /// Why.
+        error: NameError,
+    },
+    /// The certificate names another identity key than the bundle's (or
+    /// than the peer's in the handshake).
+    #[error("certificate identity key does not match the bundle identity")]
+    KeyMismatch,
+}
+
+/// Why a root could not be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustStoreError {
+    /// A different root with this id is already installed.
+    #[error("a different root with id {0} is installed")]
+    DuplicateRoot(u32),
+    /// The root id was retired and cannot come back.
+    #[error("root {0} was retired")]
+    Retired(u32),
+}
+
+/// A business whose certificate chain validated: the only way to obtain a
+/// value of this type is [`TrustStore::validate_chain`] or
+/// [`TrustStore::verify_bundle`], so holding one means every check of
+/// SPEC.md, "Validation", passed at the given time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBusiness {
+    business_id: BusinessId,
+    name: String,
+    localized: Vec<LocalizedName>,
+    level: VerificationLevel,
+    serial: u64,
+    issuer_id: u32,
+    root_id: u32,
+    identity_key: Ed25519Public,
+    validity: Validity,
+    chain_hash: [u8; 32],
+}
+
+impl VerifiedBusiness {
+    /// The stable business id.
+    pub fn business_id(&self) -> BusinessId {
+        self.business_id
+    }
+    /// The verified display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The verified localized names.
+    pub fn localized_names(&self) -> &[LocalizedName] {
+        &self.localized
+    }
+    /// The name for a language tag, falling back to the display name.
+    pub fn name_for(&self, language: &str) -> &str {
+        self.localized
+            .iter()
+            .find(|l| l.language.eq_ignore_ascii_case(language))
+            .map_or(&self.name, |l| &l.name)
+    }
+    /// The verification level.
+    pub fn level(&self) -> VerificationLevel {
+        self.level
+    }
+    /// The certificate's serial.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+    /// The issuer's id.
+    pub fn issuer_id(&self) -> u32 {
+        self.issuer_id
+    }
+    /// The root's id.
+    pub fn root_id(&self) -> u32 {
+        self.root_id
+    }
+    /// The business's Ed25519 identity key.
+    pub fn identity_key(&self) -> &Ed25519Public {
+        &self.identity_key
+    }
+    /// The certificate's validity window.
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+    /// SHA-256 of the validated chain's encoding (bound into the handshake).
+    pub fn chain_hash(&self) -> [u8; 32] {
+        self.chain_hash
+    }
+
+    /// Appends the stored layout (SPEC.md, "Session (kind 0x03)"). The
+    /// identity key is not written: it is the session's peer signing key.
+    pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.root_id.to_be_bytes());
+        out.extend_from_slice(&self.issuer_id.to_be_bytes());
+        out.extend_from_slice(&self.serial.to_be_bytes());
+        out.extend_from_slice(&self.business_id.0);
+        out.push(self.level.to_byte());
+        self.validity.encode_into(out);
+        out.extend_from_slice(&self.chain_hash);
+        encode_names(&self.name, &self.localized, out);
+    }
+
+    /// Reads the layout of [`VerifiedBusiness::encode_state`] for a session
+    /// whose peer signs with `identity_key`. Only stored state (authenticated
+    /// under the storage key) reaches this; the chain was validated when the
+    /// session started.
+    pub(crate) fn read_state(
+        r: &mut Reader<'_>,
+        identity_key: Ed25519Public,
+    ) -> Result<Self, DecodeError> {
+        let root_id = r.u32("root id")?;
+        let issuer_id = r.u32("issuer id")?;
+        let serial = r.u64("serial")?;
+        let business_id = BusinessId(*r.array::<16>("business id")?);
+        let level = VerificationLevel::from_byte(r.u8("verification level")?)?;
+        let validity = Validity::read(r)?;
+        let chain_hash = *r.array::<32>("certificate chain hash")?;
+        let (name, localized) = read_names(r)?;
+        Ok(Self {
+            business_id,
+            name,
+            localized,
+            level,
+            serial,
+            issuer_id,
+            root_id,
+            identity_key,
+            validity,
+            chain_hash,
+        })
+    }
+}
+
+/// Who the other side of a session is. Exactly one of two cases, never
+/// ambiguous: a business whose certificate chain validated and is bound into
+/// the handshake, or a party known only by its identity key (a customer, or
+/// a business whose certificate was not checked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// A verified business (see [`Session::initiate_verified`](crate::Session::initiate_verified)).
+    VerifiedBusiness(VerifiedBusiness),
+    /// Not a verified business: nothing is known but the identity key.
+    Unverified(IdentityKey),
+}
+
+impl Peer {
+    /// The verified business, if the peer is one.
+    pub fn verified_business(&self) -> Option<&VerifiedBusiness> {
+        match self {
+            Self::VerifiedBusiness(b) => Some(b),
+            Self::Unverified(_) => None,
+        }
+    }
+}
+
+/// The client's trust roots (several, by id, for rotation) and the
+/// revocation lists it has applied.
+///
+/// ```
+/// use hotline::business::*;
+/// use hotline::{IdentityKeyPair, PreKeyBundle, PreKeyStore};
+/// let mut rng = rand::rng();
+/// let always = Validity { not_before: 0, not_after: u64::MAX };
+/// let now = 1_800_000_000;
+///
+/// // The platform: a root and an issuer allowed to certify "verified".
+/// let root = RootAuthority::generate(1, always, &mut rng);
+/// let (issuer_seed, issuer_key) = IssuerAuthority::generate_key(&mut rng);
+/// let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+/// let issuer_cert = root.certify_issuer(7, &issuer_key, levels, always)?;
+/// let issuer = IssuerAuthority::new(&issuer_seed, issuer_cert.clone())?;
+///
+/// // A business gets a certificate for its identity key and publishes it.
+/// let business = IdentityKeyPair::generate(&mut rng);
+/// let cert = issuer.issue(&BusinessCertificateRequest {
+///     serial: 1,
+///     business_id: BusinessId([0x4b; 16]),
+///     identity_key: *business.public().signing_key(),
+///     name: "KLM Royal Dutch Airlines".into(),
+///     localized: vec![],
+///     level: VerificationLevel::Verified,
+///     validity: always,
+/// })?;
+/// let mut prekeys = PreKeyStore::new(&business, 5, 5, &mut rng);
+/// prekeys.set_certificate_chain(CertificateChain::new(issuer_cert, cert))?;
+/// let published = prekeys.bundle().to_bytes();
+///
+/// // The customer's client validates it against its roots.
+/// let mut trust = TrustStore::new();
+/// trust.add_root(root.trust_root())?;
+/// let verified = trust.verify_bundle(&PreKeyBundle::from_bytes(&published)?, now)?;
+/// assert_eq!(verified.name(), "KLM Royal Dutch Airlines");
+/// assert_eq!(verified.level(), VerificationLevel::Verified);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    roots: BTreeMap<u32, TrustRoot>,
+    retired: BTreeSet<u32>,
+    revocations: RevocationState,
+}
+
+/// Checks `now` against a window with the clock-skew allowance.
+fn check_time(link: ChainLink, v: Validity, now: u64) -> Result<(), ValidationError> {
+    if now < v.not_before.saturating_sub(CLOCK_SKEW_SECS) {
+        return Err(ValidationError::NotYetValid {
+            link,
+            not_before: v.not_before,
+            now,
+        });
+    }
+    if now > v.not_after.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(ValidationError::Expired {
+            link,
+            not_after: v.not_after,
+            now,
+        });
+    }
+    Ok(())
+}
+
+impl TrustStore {
+    /// An empty store (it trusts nothing).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Installs a root. Installing the same root again is a no-op.
+    pub fn add_root(&mut self, root: TrustRoot) -> Result<(), TrustStoreError> {
+        if self.retired.contains(&root.root_id) {
+            return Err(TrustStoreError::Retired(root.root_id));
+        }
+        match self.roots.get(&root.root_id) {
+            Some(existing) if *existing != root => {
+                Err(TrustStoreError::DuplicateRoot(root.root_id))
+            }
+            _ => {
+                self.roots.insert(root.root_id, root);
+                Ok(())
+            }
+        }
+    }
+
+    /// Rotates a root out: chains under it are refused from now on with
+    /// [`ValidationError::RootRetired`], and the id cannot be reinstalled.
+    /// Returns whether the root was installed.
+    pub fn retire_root(&mut self, root_id: u32) -> bool {
+        self.retired.insert(root_id);
+        self.roots.remove(&root_id).is_some()
+    }
+
+    /// The installed roots, by id.
+    pub fn roots(&self) -> impl Iterator<Item = &TrustRoot> {
+        self.roots.values()
+    }
+
+    /// The sequence of the revocation list in force for a signer, if any.
+    pub fn revocation_sequence(&self, scope: RevocationScope, signer_id: u32) -> Option<u64> {
+        self.revocations.current_sequence(scope, signer_id)
+    }
+
+    fn root_for(&self, root_id: u32) -> Result<&TrustRoot, ValidationError> {
+        if self.retired.contains(&root_id) {
+            return Err(ValidationError::RootRetired(root_id));
+        }
+        self.roots
+            .get(&root_id)
+            .ok_or(ValidationError::UnknownRoot(root_id))
+    }
+
+    /// Steps 1 to 3 (and 5 when `now` is given): the issuer certificate
+    /// under its root.
+    fn check_issuer(
+        &self,
+        issuer: &IssuerCertificate,
+        now: Option<u64>,
+    ) -> Result<(), ValidationError> {
+        let root = self.root_for(issuer.root_id)?;
+        if let Some(now) = now {
+            check_time(ChainLink::Root, root.validity, now)?;
+        }
+        root.key
+            .verify(
+                SIG_CTX_ISSUER_CERT,
+                &issuer.signed_part(),
+                &issuer.signature,
+            )
+            .map_err(|_| ValidationError::BadSignature(ChainLink::Issuer))?;
+        if self
+            .revocations
+            .issuer_revoked(issuer.root_id, issuer.issuer_id)
+        {
+            return Err(ValidationError::IssuerRevoked(issuer.issuer_id));
+        }
+        if let Some(now) = now {
+            check_time(ChainLink::Issuer, issuer.validity, now)?;
+        }
+        Ok(())
+    }
+
+    /// Validates a chain at time `now` (Unix seconds), following SPEC.md,
+    /// "Validation", step by step; the first failure is returned.
+    pub fn validate_chain(
+        &self,
+        chain: &CertificateChain,
+        now: u64,
+    ) -> Result<VerifiedBusiness, ValidationError> {
+        let issuer = &chain.issuer;
+        let cert = &chain.business;
+        self.check_issuer(issuer, Some(now))?;
+        if cert.issuer_id != issuer.issuer_id {
+            return Err(ValidationError::IssuerMismatch {
+                named: cert.issuer_id,
+                present: issuer.issuer_id,
+            });
+        }
+        issuer
+            .key
+            .verify(SIG_CTX_BUSINESS_CERT, &cert.signed_part(), &cert.signature)
+            .map_err(|_| ValidationError::BadSignature(ChainLink::Business))?;
+        if self
+            .revocations
+            .serial_revoked(issuer.issuer_id, cert.serial)
+        {
+            return Err(ValidationError::CertificateRevoked {
+                issuer_id: issuer.issuer_id,
+                serial: cert.serial,
+            });
+        }
+        check_time(ChainLink::Business, cert.validity, now)?;
+        if !issuer.allowed.contains(cert.level) {
+            return Err(ValidationError::LevelNotAllowed {
+                issuer_id: issuer.issuer_id,
+                level: cert.level,
+            });
+        }
+        check_name(&cert.name).map_err(ValidationError::InvalidName)?;
+        for l in &cert.localized {
+            check_name(&l.name).map_err(|error| ValidationError::InvalidLocalizedName {
+                language: l.language.clone(),
+                error,
+            })?;
+        }
+        Ok(VerifiedBusiness {
+            business_id: cert.business_id,
+            name: cert.name.clone(),
+            localized: cert.localized.clone(),
+            level: cert.level,
+            serial: cert.serial,
+            issuer_id: issuer.issuer_id,
+            root_id: issuer.root_id,
+            identity_key: cert.identity_key,
+            validity: cert.validity,
+            chain_hash: chain.hash(),
+        })
+    }
+
+    /// Decodes and validates a chain's bytes.
+    pub fn validate_chain_bytes(
+        &self,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<VerifiedBusiness, ValidationError> {
+        self.validate_chain(&CertificateChain::from_bytes(bytes)?, now)
+    }
+
+    /// Validates the chain a bundle carries and checks that it names the
+    /// bundle's identity key (the last step of SPEC.md, "Validation").
+    pub fn verify_bundle(
+        &self,
+        bundle: &PreKeyBundle,
+        now: u64,
+    ) -> Result<VerifiedBusiness, ValidationError> {
+        let chain = bundle
+            .certificate_chain()
+            .ok_or(ValidationError::NoCertificate)?;
+        let verified = self.validate_chain(chain, now)?;
+        if verified.identity_key != *bundle.identity().signing_key() {
+            return Err(ValidationError::KeyMismatch);
+        }
+        Ok(verified)
+    }
+
+    /// Applies a revocation list after checking its signer, signature,
+    /// issue time and sequence (SPEC.md, "Revocation lists"). An issuer's
+    /// list needs that issuer's certificate, which must chain to a root of
+    /// this store (its validity window is not checked: an expired issuer's
+    /// revocations still count). On any error nothing changes.
+    pub fn apply_revocation_list(
+        &mut self,
+        list: &RevocationList,
+        issuer: Option<&IssuerCertificate>,
+        now: u64,
+    ) -> Result<RevocationUpdate, RevocationError> {
+        let key = match list.scope {
+            RevocationScope::Issuers => match self.root_for(list.signer_id) {
+                Ok(root) => root.key,
+                Err(_) => return Err(RevocationError::UnknownRoot(list.signer_id)),
+            },
+            RevocationScope::BusinessCertificates => {
+                let issuer = issuer
+                    .filter(|i| i.issuer_id == list.signer_id)
+                    .ok_or(RevocationError::IssuerCertificateNeeded(list.signer_id))?;
+                match self.check_issuer(issuer, None) {
+                    // A revoked issuer's lists still apply: they only revoke more.
+                    Ok(()) | Err(ValidationError::IssuerRevoked(_)) => {}
+                    Err(e) => return Err(RevocationError::IssuerNotTrusted(e)),
+                }
+                issuer.key
+            }
+        };
+        if !list.verify(&key) {
+            return Err(RevocationError::BadSignature);
+        }
+        if list.issued_at > now.saturating_add(CLOCK_SKEW_SECS) {
+            return Err(RevocationError::IssuedInFuture {
+                issued_at: list.issued_at,
+                now,
+            });
+        }
+        if let Some(current) = self
+            .revocations
+            .current_sequence(list.scope, list.signer_id)
+            && list.sequence <= current
+        {
+            return Err(RevocationError::Stale {
+                current,
+                offered: list.sequence,
+            });
+        }
+        Ok(self.revocations.install(list))
+    }
+}

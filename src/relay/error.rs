@@ -1,0 +1,219 @@
+//! The relay's refusals: a rich error for the server application, and the
+//! numeric code that crosses the wire to the client.
+
+use crate::relay::auth::{AccountKind, RequestError};
+use crate::relay::certificates::CertificateRefused;
+use crate::relay::policy::PolicyError;
+use crate::relay::store::StoreError;
+
+/// Which prekey of an upload was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreKeySlot {
+    /// The signed X25519 prekey.
+    Signed,
+    /// The last-resort ML-KEM prekey.
+    LastResort,
+    /// A one-time X25519 prekey.
+    OneTime,
+    /// A one-time ML-KEM prekey.
+    Kem,
+}
+
+/// Why the relay refused a request. Nothing was changed, except that a
+/// request with a valid signature and fresh counter uses up its counter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The request is malformed, or its signature, identity or record failed.
+    #[error("{0}")]
+    Request(#[from] RequestError),
+    /// The request's timestamp is too far from the relay's clock.
+    #[error("request time {timestamp} is too far from the relay's time {now}")]
+    StaleRequest {
+        /// The request's timestamp.
+        timestamp: u64,
+        /// The relay's time.
+        now: u64,
+    },
+    /// The request's counter is not above the last accepted one: a replay.
+    #[error("request counter {counter} is not above {last}: replayed")]
+    ReplayedRequest {
+        /// The request's counter.
+        counter: u64,
+        /// The last counter accepted from the account.
+        last: u64,
+    },
+    /// No account with this id.
+    #[error("unknown account")]
+    UnknownAccount,
+    /// The identity already has an account.
+    #[error("account already registered")]
+    AlreadyRegistered,
+    /// A registration names another identity than the one that signed it.
+    #[error("registered identity is not the signing identity")]
+    IdentityMismatch,
+    /// The business's certificate chain was refused.
+    #[error("certificate chain refused: {0}")]
+    CertificateRefused(CertificateRefused),
+    /// The operation is for another kind of account.
+    #[error("operation requires a {0:?} account")]
+    WrongAccountKind(AccountKind),
+    /// A prekey's signature failed strict verification under the uploader's identity.
+    #[error("bad signature on {slot:?} prekey {id}")]
+    BadPreKeySignature {
+        /// Which kind of prekey.
+        slot: PreKeySlot,
+        /// Its id.
+        id: u32,
+    },
+    /// An X25519 prekey is of low order.
+    #[error("low-order {slot:?} prekey {id}")]
+    LowOrderPreKey {
+        /// Which kind of prekey.
+        slot: PreKeySlot,
+        /// Its id.
+        id: u32,
+    },
+    /// A KEM prekey's kind does not match the slot it was uploaded in.
+    #[error("KEM prekey {id} has the wrong kind for {slot:?}")]
+    WrongKemKind {
+        /// Which slot.
+        slot: PreKeySlot,
+        /// Its id.
+        id: u32,
+    },
+    /// The upload would exceed the directory's per-account limit.
+    #[error("too many one-time prekeys")]
+    TooManyPreKeys,
+    /// The owner has no signed prekey or no last-resort KEM prekey yet.
+    #[error("the account has published no bundle")]
+    NoBundle,
+    /// The envelope's sender is not the requesting account.
+    #[error("envelope sender is not the requesting account")]
+    SenderMismatch,
+    /// The recipient's mailbox is full; nothing was dropped, retry later.
+    #[error("recipient's mailbox is full")]
+    MailboxFull,
+    /// A rule of business messaging refused the message.
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+    /// A consent or block record was sent by another account than its customer.
+    #[error("the record is not signed by the requesting customer")]
+    RecordNotYours,
+    /// A consent or block record is not newer than the one in force, or
+    /// lies in the future.
+    #[error("record time is not after the record in force, or is in the future")]
+    StaleRecord,
+    /// The relay's store failed; the request may be retried.
+    #[error("store failure: {0}")]
+    Store(#[from] StoreError),
+}
+
+macro_rules! refusals {
+    ($($(#[$doc:meta])* $name:ident = $code:expr,)*) => {
+        /// The refusal code a client receives (SPEC.md 14.3). Each
+        /// [`RelayError`] maps to one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Refusal {
+            $($(#[$doc])* $name,)*
+        }
+        impl Refusal {
+            /// The wire code.
+            pub fn code(self) -> u16 {
+                match self { $(Self::$name => $code,)* }
+            }
+            /// The refusal with this wire code.
+            pub fn from_code(code: u16) -> Option<Self> {
+                match code { $($code => Some(Self::$name),)* _ => None }
+            }
+        }
+    };
+}
+
+refusals! {
+    /// Malformed request.
+    Malformed = 1,
+    /// Bad request signature.
+    BadSignature = 2,
+    /// Bad identity key in a registration.
+    BadIdentity = 3,
+    /// Bad consent or block record.
+    BadRecord = 4,
+    /// Timestamp outside the window.
+    StaleRequest = 5,
+    /// Counter not above the last one.
+    ReplayedRequest = 6,
+    /// Unknown account.
+    UnknownAccount = 7,
+    /// Already registered.
+    AlreadyRegistered = 8,
+    /// Registration for another identity.
+    IdentityMismatch = 9,
+    /// Certificate chain refused.
+    CertificateRefused = 10,
+    /// Wrong kind of account for the operation.
+    WrongAccountKind = 11,
+    /// A prekey was refused.
+    BadPreKey = 12,
+    /// Too many one-time prekeys.
+    TooManyPreKeys = 13,
+    /// No bundle published.
+    NoBundle = 14,
+    /// Envelope sender is not the requester.
+    SenderMismatch = 15,
+    /// Mailbox full.
+    MailboxFull = 16,
+    /// The customer blocked the business.
+    Blocked = 17,
+    /// No consent.
+    NoConsent = 18,
+    /// Outside the 24-hour window.
+    WindowClosed = 19,
+    /// Customers do not send notifications.
+    NotificationFromCustomer = 20,
+    /// Not a customer–business route.
+    UnsupportedRoute = 21,
+    /// Record not signed by the requester.
+    RecordNotYours = 22,
+    /// Record not newer than the one in force.
+    StaleRecord = 23,
+    /// Store failure (retry).
+    Unavailable = 24,
+}
+
+impl RelayError {
+    /// The code sent to the client.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            Self::Request(RequestError::Decode(_)) => Refusal::Malformed,
+            Self::Request(RequestError::BadSignature) => Refusal::BadSignature,
+            Self::Request(RequestError::BadIdentity(_)) => Refusal::BadIdentity,
+            Self::Request(RequestError::BadRecord(_)) => Refusal::BadRecord,
+            Self::StaleRequest { .. } => Refusal::StaleRequest,
+            Self::ReplayedRequest { .. } => Refusal::ReplayedRequest,
+            Self::UnknownAccount => Refusal::UnknownAccount,
+            Self::AlreadyRegistered => Refusal::AlreadyRegistered,
+            Self::IdentityMismatch => Refusal::IdentityMismatch,
+            Self::CertificateRefused(_) => Refusal::CertificateRefused,
+            Self::WrongAccountKind(_) => Refusal::WrongAccountKind,
+            Self::BadPreKeySignature { .. }
+            | Self::LowOrderPreKey { .. }
+            | Self::WrongKemKind { .. } => Refusal::BadPreKey,
+            Self::TooManyPreKeys => Refusal::TooManyPreKeys,
+            Self::NoBundle => Refusal::NoBundle,
+            Self::SenderMismatch => Refusal::SenderMismatch,
+            Self::MailboxFull => Refusal::MailboxFull,
+            Self::Policy(PolicyError::Blocked) => Refusal::Blocked,
+            Self::Policy(PolicyError::NoConsent) => Refusal::NoConsent,
+            Self::Policy(PolicyError::WindowClosed) => Refusal::WindowClosed,
+            Self::Policy(PolicyError::NotificationFromCustomer) => {
+                Refusal::NotificationFromCustomer
+            }
+            Self::Policy(PolicyError::UnsupportedRoute) => Refusal::UnsupportedRoute,
+            Self::RecordNotYours => Refusal::RecordNotYours,
+            Self::StaleRecord => Refusal::StaleRecord,
+            Self::Store(_) => Refusal::Unavailable,
+        }
+    }
+}

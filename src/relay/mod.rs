@@ -1,0 +1,468 @@
+//! The relay: prekey directory, mailboxes and the rules of business
+//! messaging, on ciphertext only.
+//!
+//! The relay is transport-agnostic. Its whole client-facing API is
+//! [`Relay::handle`]: a [`SignedRequest`]'s bytes in, a response's bytes out
+//! (or [`Relay::handle_request`] with typed values). Server applications
+//! carry those bytes over whatever transport they like and call the operator
+//! methods ([`Relay::notification_counts`], [`Relay::consent_evidence`],
+//! [`Relay::expire`]) directly.
+//!
+//! This module never imports the session or ratchet code: the relay cannot
+//! decrypt because it cannot even name a session secret. It sees envelope
+//! headers ([`EnvelopeHeader`]), signed public prekeys, signed consent and
+//! block records, and opaque ciphertext.
+//!
+//! ```
+//! use hotline::relay::{
+//!     AllowList, ConsentRecord, ConsentScope, ManualClock, MemoryStore, Relay, Request,
+//!     Response, SignedRequest, AccountId,
+//! };
+//! use hotline::IdentityKeyPair;
+//! let mut rng = rand::rng();
+//! let clock = ManualClock::new(1_700_000_000);
+//! let airline = IdentityKeyPair::generate(&mut rng);
+//! let customer = IdentityKeyPair::generate(&mut rng);
+//! let mut trust = AllowList::new();
+//! trust.allow(&airline.public(), "Example Air");
+//! let relay = Relay::new(MemoryStore::new(), clock.clone(), trust);
+//!
+//! let now = 1_700_000_000;
+//! let register = Request::RegisterBusiness {
+//!     identity: airline.public(),
+//!     certificate_chain: Vec::new(),
+//! };
+//! let reply = relay.handle(&SignedRequest::sign(&airline, 1, now, register).to_bytes());
+//! assert_eq!(Response::decode_result(&reply)?, Ok(Response::Registered));
+//!
+//! let register = Request::RegisterCustomer { identity: customer.public() };
+//! relay.handle_request(&SignedRequest::sign(&customer, 1, now, register))?;
+//! let consent = ConsentRecord::sign(&customer, AccountId::of(&airline.public()), ConsentScope::ALL, now);
+//! let resp = relay.handle_request(&SignedRequest::sign(&customer, 2, now, Request::Consent(consent)))?;
+//! assert_eq!(resp, Response::ConsentStored);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod auth;
+mod certificates;
+mod clock;
+mod directory;
+mod envelope;
+mod error;
+mod policy;
+mod protocol;
+mod store;
+
+use std::sync::{Mutex, MutexGuard};
+
+pub use auth::{AccountId, AccountKind, RequestError, SignedRequest};
+pub use certificates::{
+    AllowList, CertificateRefused, CertificateValidator, NoBusinesses, VerifiedBusiness,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use envelope::{ENVELOPE_HEADER_LEN, Envelope, EnvelopeHeader, MessageClass, MessageId};
+pub use error::{PreKeySlot, Refusal, RelayError};
+pub use policy::{
+    BlockRecord, ConsentRecord, ConsentScope, PairState, PolicyError, RECORD_LEN, RecordError,
+};
+pub use protocol::{Delivery, PreKeyStatus, PreKeyUpload, Request, Response, ResponseError};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
+pub use store::{
+    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, MemoryStore, RelayStore,
+    SendEffects, StoreError, StoredEnvelope,
+};
+
+use crate::constants::{
+    LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH,
+    REQUEST_TIME_WINDOW_SECS,
+};
+
+/// Number of locks that serialize rule checks with rule changes, per
+/// customer–business pair (pairs share a lock by hash).
+const PAIR_LOCKS: usize = 64;
+
+/// A log line sink (see [`Relay::with_log`]).
+type LogSink = Box<dyn Fn(&str) + Send + Sync>;
+
+/// The relay. `Sync`: share one across threads (for example in an `Arc`).
+pub struct Relay<S: RelayStore = MemoryStore> {
+    store: S,
+    clock: Box<dyn Clock>,
+    certificates: Box<dyn CertificateValidator>,
+    limits: MailboxLimits,
+    pair_locks: [Mutex<()>; PAIR_LOCKS],
+    log: Option<LogSink>,
+}
+
+impl<S: RelayStore> core::fmt::Debug for Relay<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Relay")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: RelayStore> Relay<S> {
+    /// A relay over `store`, with `clock` for its time rules and
+    /// `certificates` to validate business registrations.
+    pub fn new(
+        store: S,
+        clock: impl Clock + 'static,
+        certificates: impl CertificateValidator + 'static,
+    ) -> Self {
+        Self {
+            store,
+            clock: Box::new(clock),
+            certificates: Box::new(certificates),
+            limits: MailboxLimits::default(),
+            pair_locks: std::array::from_fn(|_| Mutex::new(())),
+            log: None,
+        }
+    }
+
+    /// Replaces the mailbox limits (tests use small ones).
+    pub fn with_limits(mut self, limits: MailboxLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sends one line per handled request to `sink`: the operation, the
+    /// accounts involved, class, size and outcome. Never content.
+    pub fn with_log(mut self, sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.log = Some(Box::new(sink));
+        self
+    }
+
+    /// The store (for operators and audits).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The relay's current time.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// Handles an encoded request and returns the encoded response. Never
+    /// panics on any input.
+    pub fn handle(&self, request: &[u8]) -> Vec<u8> {
+        let result = SignedRequest::from_bytes(request)
+            .map_err(RelayError::from)
+            .and_then(|req| self.handle_request(&req));
+        if let (Err(e @ RelayError::Request(_)), Some(log)) = (&result, &self.log) {
+            log(&format!("refused undecodable request: {e}"));
+        }
+        Response::encode_result(&result.map_err(|e| e.refusal()))
+    }
+
+    /// Handles a request: checks freshness, the account and the counter, then
+    /// the operation's own rules.
+    pub fn handle_request(&self, req: &SignedRequest) -> Result<Response, RelayError> {
+        let result = self.handle_inner(req);
+        if let Some(log) = &self.log {
+            log(&describe(req, &result));
+        }
+        result
+    }
+
+    fn handle_inner(&self, req: &SignedRequest) -> Result<Response, RelayError> {
+        let now = self.clock.now();
+        if req.timestamp().abs_diff(now) > REQUEST_TIME_WINDOW_SECS {
+            return Err(RelayError::StaleRequest {
+                timestamp: req.timestamp(),
+                now,
+            });
+        }
+        let id = req.account();
+        match req.request() {
+            Request::RegisterCustomer { identity } => {
+                self.register(req, identity, AccountKind::Customer, &[], String::new())
+            }
+            Request::RegisterBusiness {
+                identity,
+                certificate_chain,
+            } => {
+                if AccountId::of(identity) != id {
+                    return Err(RelayError::IdentityMismatch);
+                }
+                let verified = self
+                    .certificates
+                    .validate(identity, certificate_chain, now)
+                    .map_err(RelayError::CertificateRefused)?;
+                self.register(
+                    req,
+                    identity,
+                    AccountKind::Business,
+                    certificate_chain,
+                    verified.name,
+                )
+            }
+            op => {
+                let account = self.store.account(&id)?.ok_or(RelayError::UnknownAccount)?;
+                self.store
+                    .advance_counter(&id, req.counter())?
+                    .map_err(|last| RelayError::ReplayedRequest {
+                        counter: req.counter(),
+                        last,
+                    })?;
+                self.dispatch(&account, op, now)
+            }
+        }
+    }
+
+    fn register(
+        &self,
+        req: &SignedRequest,
+        identity: &crate::keys::IdentityKey,
+        kind: AccountKind,
+        chain: &[u8],
+        name: String,
+    ) -> Result<Response, RelayError> {
+        if AccountId::of(identity) != req.account() {
+            return Err(RelayError::IdentityMismatch);
+        }
+        let record = AccountRecord {
+            kind,
+            identity: *identity,
+            certificate_chain: chain.to_vec(),
+            name,
+        };
+        if !self.store.register(&record, req.counter())? {
+            return Err(RelayError::AlreadyRegistered);
+        }
+        Ok(Response::Registered)
+    }
+
+    fn dispatch(
+        &self,
+        account: &AccountRecord,
+        op: &Request,
+        now: u64,
+    ) -> Result<Response, RelayError> {
+        let me = account.id();
+        match op {
+            Request::RegisterCustomer { .. } | Request::RegisterBusiness { .. } => {
+                Err(RelayError::AlreadyRegistered)
+            }
+            Request::UploadPreKeys(upload) => {
+                directory::validate_upload(&account.identity, upload)?;
+                if !self.store.add_prekeys(&me, upload, MAX_DIRECTORY_PREKEYS)? {
+                    return Err(RelayError::TooManyPreKeys);
+                }
+                Ok(Response::PreKeysStored(self.prekey_status(&me)?))
+            }
+            Request::FetchBundle { owner } => {
+                let owner = self
+                    .store
+                    .account(owner)?
+                    .ok_or(RelayError::UnknownAccount)?;
+                let parts = self
+                    .store
+                    .take_bundle_parts(&owner.id())?
+                    .ok_or(RelayError::NoBundle)?;
+                Ok(Response::Bundle {
+                    bundle: Box::new(directory::assemble(&owner.identity, parts)?),
+                    certificate_chain: owner.certificate_chain,
+                })
+            }
+            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me)?)),
+            Request::Send(envelope) => self.send(account, envelope, now),
+            Request::FetchMailbox { max } => {
+                let max = usize::from(*max).min(MAX_FETCH_BATCH);
+                let (deliveries, more) = self.store.fetch(&me, max, &self.limits, now)?;
+                Ok(Response::Mailbox {
+                    deliveries,
+                    more,
+                    prekeys_low: self.prekey_status(&me)?.low,
+                })
+            }
+            Request::Acknowledge { ids } => {
+                let removed = self.store.acknowledge(&me, ids, &self.limits, now)?;
+                Ok(Response::Acknowledged {
+                    removed: u32::try_from(removed).unwrap_or(u32::MAX),
+                })
+            }
+            Request::Consent(record) => {
+                self.check_record(
+                    account,
+                    record.customer(),
+                    record.business(),
+                    record.time(),
+                    now,
+                )?;
+                let _guard = self.pair_lock(&record.customer(), &record.business());
+                if !self.store.put_consent(record, MAX_CONSENT_HISTORY)? {
+                    return Err(RelayError::StaleRecord);
+                }
+                Ok(Response::ConsentStored)
+            }
+            Request::Block(record) => {
+                self.check_record(
+                    account,
+                    record.customer(),
+                    record.business(),
+                    record.time(),
+                    now,
+                )?;
+                let _guard = self.pair_lock(&record.customer(), &record.business());
+                if !self.store.put_block(record)? {
+                    return Err(RelayError::StaleRecord);
+                }
+                Ok(Response::BlockStored)
+            }
+            Request::ExportConsent { customer } => {
+                if account.kind != AccountKind::Business {
+                    return Err(RelayError::WrongAccountKind(AccountKind::Business));
+                }
+                Ok(Response::ConsentEvidence(
+                    self.store.consent_history(customer, &me)?,
+                ))
+            }
+        }
+    }
+
+    fn check_record(
+        &self,
+        account: &AccountRecord,
+        customer: AccountId,
+        business: AccountId,
+        time: u64,
+        now: u64,
+    ) -> Result<(), RelayError> {
+        if account.kind != AccountKind::Customer {
+            return Err(RelayError::WrongAccountKind(AccountKind::Customer));
+        }
+        if customer != account.id() {
+            return Err(RelayError::RecordNotYours);
+        }
+        let business = self
+            .store
+            .account(&business)?
+            .ok_or(RelayError::UnknownAccount)?;
+        if business.kind != AccountKind::Business {
+            return Err(RelayError::Policy(PolicyError::UnsupportedRoute));
+        }
+        if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS) {
+            return Err(RelayError::StaleRecord);
+        }
+        Ok(())
+    }
+
+    fn send(
+        &self,
+        sender: &AccountRecord,
+        envelope: &Envelope,
+        now: u64,
+    ) -> Result<Response, RelayError> {
+        let h = &envelope.header;
+        if h.sender != sender.id() {
+            return Err(RelayError::SenderMismatch);
+        }
+        let recipient = self
+            .store
+            .account(&h.recipient)?
+            .ok_or(RelayError::UnknownAccount)?;
+        let mut effects = SendEffects::default();
+        let _guard = match (sender.kind, recipient.kind) {
+            (AccountKind::Customer, AccountKind::Business) => {
+                if h.class != MessageClass::Chat {
+                    return Err(PolicyError::NotificationFromCustomer.into());
+                }
+                effects.open_window = Some((h.sender, h.recipient));
+                self.pair_lock(&h.sender, &h.recipient)
+            }
+            (AccountKind::Business, AccountKind::Customer) => {
+                // The rule check and the enqueue happen under the pair's
+                // lock, so a block recorded before this point always wins.
+                let guard = self.pair_lock(&h.recipient, &h.sender);
+                let pair = self.store.pair(&h.recipient, &h.sender)?;
+                policy::check_business_send(&pair, h.class, now)?;
+                if h.class == MessageClass::Notification {
+                    effects.meter_notification = Some(h.sender);
+                }
+                guard
+            }
+            _ => return Err(PolicyError::UnsupportedRoute.into()),
+        };
+        let stored = StoredEnvelope {
+            recipient: h.recipient,
+            sender: h.sender,
+            message_id: h.message_id,
+            received_at: now,
+            bytes: envelope.to_bytes(),
+        };
+        match self.store.enqueue(&stored, effects, &self.limits, now)? {
+            EnqueueOutcome::Stored(_) => Ok(Response::Accepted { duplicate: false }),
+            EnqueueOutcome::Duplicate => Ok(Response::Accepted { duplicate: true }),
+            EnqueueOutcome::Full => Err(RelayError::MailboxFull),
+        }
+    }
+
+    fn pair_lock(&self, customer: &AccountId, business: &AccountId) -> MutexGuard<'_, ()> {
+        let i = usize::from(customer.0[0] ^ business.0[0].rotate_left(3)) % PAIR_LOCKS;
+        // The guarded data is `()`: a poisoned lock protects nothing broken.
+        self.pair_locks[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn prekey_status(&self, id: &AccountId) -> Result<PreKeyStatus, RelayError> {
+        let (one_time, kem) = self.store.prekey_counts(id)?;
+        Ok(PreKeyStatus {
+            one_time: u32::try_from(one_time).unwrap_or(u32::MAX),
+            kem: u32::try_from(kem).unwrap_or(u32::MAX),
+            low: one_time < LOW_PREKEY_THRESHOLD || kem < LOW_PREKEY_THRESHOLD,
+        })
+    }
+
+    /// Operator: notifications accepted per business, for billing.
+    pub fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        self.store.notification_counts()
+    }
+
+    /// Operator: notifications accepted from one business.
+    pub fn notification_count(&self, business: &AccountId) -> Result<u64, StoreError> {
+        Ok(self
+            .store
+            .notification_counts()?
+            .into_iter()
+            .find(|(b, _)| b == business)
+            .map_or(0, |(_, n)| n))
+    }
+
+    /// Operator: the consent records a customer gave a business, oldest
+    /// first (each verifiable by anyone with [`ConsentRecord::from_bytes`]).
+    pub fn consent_evidence(
+        &self,
+        customer: &AccountId,
+        business: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.store.consent_history(customer, business)
+    }
+
+    /// Operator: deletes expired envelopes now (they are also deleted lazily
+    /// whenever their mailbox is used). Returns how many were deleted.
+    pub fn expire(&self) -> Result<usize, StoreError> {
+        self.store.expire(&self.limits, self.clock.now())
+    }
+}
+
+/// One log line: metadata only.
+fn describe(req: &SignedRequest, result: &Result<Response, RelayError>) -> String {
+    let who = req.account().short();
+    let what = match req.request() {
+        Request::Send(e) => format!(
+            "send {:?} {} -> {} ({} bytes)",
+            e.header.class,
+            e.header.sender.short(),
+            e.header.recipient.short(),
+            e.ciphertext.len()
+        ),
+        Request::FetchBundle { owner } => format!("fetch bundle of {}", owner.short()),
+        other => format!("{:?}", core::mem::discriminant(other)),
+    };
+    let outcome = match result {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => format!("refused: {e}"),
+    };
+    format!("{who}: {what}: {outcome}")
+}

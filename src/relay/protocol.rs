@@ -1,0 +1,523 @@
+//! Request and response bodies and their strict encodings (SPEC.md 14.2,
+//! 14.3). Any transport can carry them: the relay's whole API is
+//! [`Relay::handle`](crate::relay::Relay::handle), bytes in, bytes out.
+
+use crate::constants::{
+    MAX_ACK_BATCH, MAX_CERTIFICATE_CHAIN_LEN, MAX_CONSENT_HISTORY, MAX_FETCH_BATCH,
+    MAX_UPLOAD_PREKEYS, OBJ_TYPE_RELAY_RESPONSE, PROTOCOL_VERSION,
+};
+use crate::keys::{
+    BundleError, IdentityError, IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, PreKeyBundle,
+    SignedPreKeyPublic,
+};
+use crate::relay::auth::{AccountId, RequestError};
+use crate::relay::envelope::{ENVELOPE_HEADER_LEN, Envelope};
+use crate::relay::error::Refusal;
+use crate::relay::policy::{BlockRecord, ConsentRecord, RECORD_LEN, RecordError};
+use crate::wire::{DecodeError, Reader};
+
+const OP_REGISTER_CUSTOMER: u8 = 0x01;
+const OP_REGISTER_BUSINESS: u8 = 0x02;
+const OP_UPLOAD_PREKEYS: u8 = 0x03;
+const OP_FETCH_BUNDLE: u8 = 0x04;
+const OP_PREKEY_STATUS: u8 = 0x05;
+const OP_SEND: u8 = 0x06;
+const OP_FETCH_MAILBOX: u8 = 0x07;
+const OP_ACKNOWLEDGE: u8 = 0x08;
+const OP_CONSENT: u8 = 0x09;
+const OP_BLOCK: u8 = 0x0A;
+const OP_EXPORT_CONSENT: u8 = 0x0B;
+
+const STATUS_OK: u8 = 0x00;
+const STATUS_REFUSED: u8 = 0x01;
+
+/// Largest encoded bundle in a response: every prekey present, with room for
+/// a certificate chain should the bundle carry one.
+const MAX_BUNDLE_LEN: usize = 2 + 130 + 101 + 1 + 101 + 1254 + 1 + MAX_CERTIFICATE_CHAIN_LEN;
+/// Encoded sizes used to bound element counts before allocation.
+const SIGNED_PREKEY_LEN: usize = 4 + 33 + 64;
+const KEM_PREKEY_LEN: usize = 4 + 1 + 1185 + 64;
+
+/// Public prekeys to add to the directory. Every signature is checked
+/// against the uploading account's identity before anything is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreKeyUpload {
+    /// A new signed prekey, replacing the current one.
+    pub signed_prekey: Option<SignedPreKeyPublic>,
+    /// A new last-resort ML-KEM prekey, replacing the current one.
+    pub last_resort_kem_prekey: Option<KemPreKeyPublic>,
+    /// One-time X25519 prekeys to add.
+    pub one_time_prekeys: Vec<OneTimePreKeyPublic>,
+    /// One-time ML-KEM prekeys to add.
+    pub kem_prekeys: Vec<KemPreKeyPublic>,
+}
+
+/// A relay operation and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// Register a customer account for this identity.
+    RegisterCustomer {
+        /// The identity (must be the one that signs the request).
+        identity: IdentityKey,
+    },
+    /// Register a business account; the relay validates the certificate
+    /// chain against its trust roots.
+    RegisterBusiness {
+        /// The identity (must be the one that signs the request).
+        identity: IdentityKey,
+        /// The certificate chain, at most
+        /// [`MAX_CERTIFICATE_CHAIN_LEN`](crate::constants::MAX_CERTIFICATE_CHAIN_LEN) bytes.
+        certificate_chain: Vec<u8>,
+    },
+    /// Add prekeys to the account's directory entry.
+    UploadPreKeys(PreKeyUpload),
+    /// Fetch a bundle to start a session with `owner` (consumes one one-time
+    /// prekey of each kind, if any are left).
+    FetchBundle {
+        /// Whose bundle.
+        owner: AccountId,
+    },
+    /// How many one-time prekeys the account has left.
+    PreKeyStatus,
+    /// Store an envelope in the recipient's mailbox.
+    Send(Envelope),
+    /// Fetch up to `max` envelopes from the account's own mailbox, oldest first.
+    FetchMailbox {
+        /// Largest number to return (capped at
+        /// [`MAX_FETCH_BATCH`](crate::constants::MAX_FETCH_BATCH)).
+        max: u16,
+    },
+    /// Delete fetched envelopes from the account's own mailbox.
+    Acknowledge {
+        /// Delivery ids from [`Delivery::id`].
+        ids: Vec<u64>,
+    },
+    /// Record a customer's consent (sent by that customer).
+    Consent(ConsentRecord),
+    /// Record a customer's block or unblock (sent by that customer).
+    Block(BlockRecord),
+    /// A business asks for the consent records a customer gave it.
+    ExportConsent {
+        /// The customer.
+        customer: AccountId,
+    },
+}
+
+impl Request {
+    fn op(&self) -> u8 {
+        match self {
+            Self::RegisterCustomer { .. } => OP_REGISTER_CUSTOMER,
+            Self::RegisterBusiness { .. } => OP_REGISTER_BUSINESS,
+            Self::UploadPreKeys(_) => OP_UPLOAD_PREKEYS,
+            Self::FetchBundle { .. } => OP_FETCH_BUNDLE,
+            Self::PreKeyStatus => OP_PREKEY_STATUS,
+            Self::Send(_) => OP_SEND,
+            Self::FetchMailbox { .. } => OP_FETCH_MAILBOX,
+            Self::Acknowledge { .. } => OP_ACKNOWLEDGE,
+            Self::Consent(_) => OP_CONSENT,
+            Self::Block(_) => OP_BLOCK,
+            Self::ExportConsent { .. } => OP_EXPORT_CONSENT,
+        }
+    }
+
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push(self.op());
+        match self {
+            Self::RegisterCustomer { identity } => identity.encode_into(out),
+            Self::RegisterBusiness {
+                identity,
+                certificate_chain,
+            } => {
+                identity.encode_into(out);
+                put_bytes(out, certificate_chain);
+            }
+            Self::UploadPreKeys(u) => {
+                match &u.signed_prekey {
+                    None => out.push(0),
+                    Some(k) => {
+                        out.push(1);
+                        k.encode_into(out);
+                    }
+                }
+                match &u.last_resort_kem_prekey {
+                    None => out.push(0),
+                    Some(k) => {
+                        out.push(1);
+                        k.encode_into(out);
+                    }
+                }
+                put_count(out, u.one_time_prekeys.len());
+                for k in &u.one_time_prekeys {
+                    k.encode_into(out);
+                }
+                put_count(out, u.kem_prekeys.len());
+                for k in &u.kem_prekeys {
+                    k.encode_into(out);
+                }
+            }
+            Self::FetchBundle { owner } => out.extend_from_slice(&owner.0),
+            Self::PreKeyStatus => {}
+            Self::Send(e) => e.encode_into(out),
+            Self::FetchMailbox { max } => out.extend_from_slice(&max.to_be_bytes()),
+            Self::Acknowledge { ids } => {
+                put_count(out, ids.len());
+                for id in ids {
+                    out.extend_from_slice(&id.to_be_bytes());
+                }
+            }
+            Self::Consent(c) => out.extend_from_slice(&c.to_bytes()),
+            Self::Block(b) => out.extend_from_slice(&b.to_bytes()),
+            Self::ExportConsent { customer } => out.extend_from_slice(&customer.0),
+        }
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, RequestError> {
+        let op = r.u8("operation")?;
+        Ok(match op {
+            OP_REGISTER_CUSTOMER => Self::RegisterCustomer {
+                identity: read_identity(r)?,
+            },
+            OP_REGISTER_BUSINESS => Self::RegisterBusiness {
+                identity: read_identity(r)?,
+                certificate_chain: r
+                    .bytes_u32(MAX_CERTIFICATE_CHAIN_LEN, "certificate chain")?
+                    .to_vec(),
+            },
+            OP_UPLOAD_PREKEYS => {
+                let signed_prekey = match flag(r, "signed prekey flag")? {
+                    false => None,
+                    true => Some(SignedPreKeyPublic::read(r)?),
+                };
+                let last_resort_kem_prekey = match flag(r, "last-resort prekey flag")? {
+                    false => None,
+                    true => Some(KemPreKeyPublic::read(r)?),
+                };
+                let n = r.count_u16(
+                    MAX_UPLOAD_PREKEYS,
+                    SIGNED_PREKEY_LEN,
+                    "one-time prekey count",
+                )?;
+                let mut one_time_prekeys = Vec::with_capacity(n);
+                for _ in 0..n {
+                    one_time_prekeys.push(OneTimePreKeyPublic::read(r)?);
+                }
+                let n = r.count_u16(MAX_UPLOAD_PREKEYS, KEM_PREKEY_LEN, "KEM prekey count")?;
+                let mut kem_prekeys = Vec::with_capacity(n);
+                for _ in 0..n {
+                    kem_prekeys.push(KemPreKeyPublic::read(r)?);
+                }
+                Self::UploadPreKeys(PreKeyUpload {
+                    signed_prekey,
+                    last_resort_kem_prekey,
+                    one_time_prekeys,
+                    kem_prekeys,
+                })
+            }
+            OP_FETCH_BUNDLE => Self::FetchBundle {
+                owner: AccountId(*r.array("bundle owner")?),
+            },
+            OP_PREKEY_STATUS => Self::PreKeyStatus,
+            OP_SEND => Self::Send(Envelope::read(r)?),
+            OP_FETCH_MAILBOX => Self::FetchMailbox {
+                max: r.u16("fetch count")?,
+            },
+            OP_ACKNOWLEDGE => {
+                let n = r.count_u16(MAX_ACK_BATCH, 8, "acknowledged id count")?;
+                let mut ids = Vec::with_capacity(n);
+                for _ in 0..n {
+                    ids.push(r.u64("delivery id")?);
+                }
+                Self::Acknowledge { ids }
+            }
+            OP_CONSENT => Self::Consent(ConsentRecord::read(r).map_err(RequestError::BadRecord)?),
+            OP_BLOCK => Self::Block(BlockRecord::read(r).map_err(RequestError::BadRecord)?),
+            OP_EXPORT_CONSENT => Self::ExportConsent {
+                customer: AccountId(*r.array("customer")?),
+            },
+            other => return Err(DecodeError::UnknownType(other).into()),
+        })
+    }
+}
+
+fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, RequestError> {
+    IdentityKey::read(r).map_err(|e| match e {
+        IdentityError::Decode(d) => RequestError::Decode(d),
+        other => RequestError::BadIdentity(other),
+    })
+}
+
+fn flag(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
+    match r.u8(what)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        value => Err(DecodeError::InvalidValue { field: what, value }),
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+fn put_count(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n.min(u16::MAX as usize) as u16).to_be_bytes());
+}
+
+/// How many one-time prekeys an account has left in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PreKeyStatus {
+    /// Unused one-time X25519 prekeys.
+    pub one_time: u32,
+    /// Unused one-time ML-KEM prekeys.
+    pub kem: u32,
+    /// Fewer than [`LOW_PREKEY_THRESHOLD`](crate::constants::LOW_PREKEY_THRESHOLD)
+    /// of either kind are left: upload more.
+    pub low: bool,
+}
+
+/// An envelope waiting in a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The relay's id for this delivery, used to acknowledge it.
+    pub id: u64,
+    /// When the relay accepted it (relay clock).
+    pub received_at: u64,
+    /// The envelope, exactly as the sender submitted it.
+    pub envelope: Envelope,
+}
+
+/// A successful relay response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Response {
+    /// The account was registered.
+    Registered,
+    /// The prekeys were stored; how many are now available.
+    PreKeysStored(PreKeyStatus),
+    /// A verified bundle and, for a business, its certificate chain (empty
+    /// for a customer).
+    Bundle {
+        /// The bundle, assembled and verified by the relay; the client
+        /// verifies it again when decoding.
+        bundle: Box<PreKeyBundle>,
+        /// The owner's certificate chain as registered.
+        certificate_chain: Vec<u8>,
+    },
+    /// The account's prekey counts.
+    PreKeyStatus(PreKeyStatus),
+    /// The envelope is stored (`duplicate`: an envelope with the same sender
+    /// and message id was already accepted, and nothing new was stored).
+    Accepted {
+        /// Whether this was a retry of an already accepted envelope.
+        duplicate: bool,
+    },
+    /// Envelopes from the mailbox, oldest first.
+    Mailbox {
+        /// The envelopes.
+        deliveries: Vec<Delivery>,
+        /// More envelopes are waiting.
+        more: bool,
+        /// The account's one-time prekeys are running low.
+        prekeys_low: bool,
+    },
+    /// How many of the acknowledged envelopes were deleted (already deleted
+    /// or unknown ids are ignored, so acknowledging twice is harmless).
+    Acknowledged {
+        /// Number deleted.
+        removed: u32,
+    },
+    /// The consent record was stored.
+    ConsentStored,
+    /// The block record was stored.
+    BlockStored,
+    /// The consent records the customer gave the requesting business,
+    /// oldest first; the last one is in force.
+    ConsentEvidence(Vec<ConsentRecord>),
+}
+
+impl Response {
+    fn op(&self) -> u8 {
+        match self {
+            Self::Registered => OP_REGISTER_CUSTOMER,
+            Self::PreKeysStored(_) => OP_UPLOAD_PREKEYS,
+            Self::Bundle { .. } => OP_FETCH_BUNDLE,
+            Self::PreKeyStatus(_) => OP_PREKEY_STATUS,
+            Self::Accepted { .. } => OP_SEND,
+            Self::Mailbox { .. } => OP_FETCH_MAILBOX,
+            Self::Acknowledged { .. } => OP_ACKNOWLEDGE,
+            Self::ConsentStored => OP_CONSENT,
+            Self::BlockStored => OP_BLOCK,
+            Self::ConsentEvidence(_) => OP_EXPORT_CONSENT,
+        }
+    }
+
+    /// Encodes the outcome of a request (SPEC.md 14.3).
+    pub fn encode_result(result: &Result<Response, Refusal>) -> Vec<u8> {
+        let mut out = vec![PROTOCOL_VERSION, OBJ_TYPE_RELAY_RESPONSE];
+        match result {
+            Err(refusal) => {
+                out.push(STATUS_REFUSED);
+                out.extend_from_slice(&refusal.code().to_be_bytes());
+            }
+            Ok(resp) => {
+                out.push(STATUS_OK);
+                out.push(resp.op());
+                resp.encode_body(&mut out);
+            }
+        }
+        out
+    }
+
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Registered | Self::ConsentStored | Self::BlockStored => {}
+            Self::PreKeysStored(s) | Self::PreKeyStatus(s) => {
+                out.extend_from_slice(&s.one_time.to_be_bytes());
+                out.extend_from_slice(&s.kem.to_be_bytes());
+                out.push(u8::from(s.low));
+            }
+            Self::Bundle {
+                bundle,
+                certificate_chain,
+            } => {
+                put_bytes(out, &bundle.to_bytes());
+                put_bytes(out, certificate_chain);
+            }
+            Self::Accepted { duplicate } => out.push(u8::from(*duplicate)),
+            Self::Mailbox {
+                deliveries,
+                more,
+                prekeys_low,
+            } => {
+                out.push(u8::from(*more));
+                out.push(u8::from(*prekeys_low));
+                put_count(out, deliveries.len());
+                for d in deliveries {
+                    out.extend_from_slice(&d.id.to_be_bytes());
+                    out.extend_from_slice(&d.received_at.to_be_bytes());
+                    d.envelope.encode_into(out);
+                }
+            }
+            Self::Acknowledged { removed } => out.extend_from_slice(&removed.to_be_bytes()),
+            Self::ConsentEvidence(records) => {
+                put_count(out, records.len());
+                for rec in records {
+                    out.extend_from_slice(&rec.to_bytes());
+                }
+            }
+        }
+    }
+
+    /// Decodes a response: the relay's answer or its refusal. Every bundle
+    /// and record in it is verified again; a client trusts nothing the relay
+    /// says about keys.
+    pub fn decode_result(bytes: &[u8]) -> Result<Result<Response, Refusal>, ResponseError> {
+        let mut r = Reader::new(bytes);
+        r.version()?;
+        match r.u8("object type")? {
+            OBJ_TYPE_RELAY_RESPONSE => {}
+            other => return Err(DecodeError::UnknownType(other).into()),
+        }
+        let out = match r.u8("response status")? {
+            STATUS_REFUSED => {
+                let code = r.u16("refusal code")?;
+                Err(Refusal::from_code(code).ok_or(DecodeError::InvalidValue {
+                    field: "refusal code",
+                    value: code.min(255) as u8,
+                })?)
+            }
+            STATUS_OK => Ok(Self::read_body(&mut r)?),
+            value => {
+                return Err(DecodeError::InvalidValue {
+                    field: "response status",
+                    value,
+                }
+                .into());
+            }
+        };
+        r.finish()?;
+        Ok(out)
+    }
+
+    fn read_body(r: &mut Reader<'_>) -> Result<Self, ResponseError> {
+        let status = |r: &mut Reader<'_>| -> Result<PreKeyStatus, DecodeError> {
+            Ok(PreKeyStatus {
+                one_time: r.u32("one-time count")?,
+                kem: r.u32("KEM count")?,
+                low: flag(r, "low flag")?,
+            })
+        };
+        Ok(match r.u8("operation")? {
+            OP_REGISTER_CUSTOMER => Self::Registered,
+            OP_UPLOAD_PREKEYS => Self::PreKeysStored(status(r)?),
+            OP_FETCH_BUNDLE => {
+                let bundle = Box::new(PreKeyBundle::from_bytes(
+                    r.bytes_u32(MAX_BUNDLE_LEN, "bundle")?,
+                )?);
+                let certificate_chain = r
+                    .bytes_u32(MAX_CERTIFICATE_CHAIN_LEN, "certificate chain")?
+                    .to_vec();
+                Self::Bundle {
+                    bundle,
+                    certificate_chain,
+                }
+            }
+            OP_PREKEY_STATUS => Self::PreKeyStatus(status(r)?),
+            OP_SEND => Self::Accepted {
+                duplicate: flag(r, "duplicate flag")?,
+            },
+            OP_FETCH_MAILBOX => {
+                let more = flag(r, "more flag")?;
+                let prekeys_low = flag(r, "low flag")?;
+                let n = r.count_u16(
+                    MAX_FETCH_BATCH,
+                    16 + ENVELOPE_HEADER_LEN + 5,
+                    "delivery count",
+                )?;
+                let mut deliveries = Vec::with_capacity(n);
+                for _ in 0..n {
+                    deliveries.push(Delivery {
+                        id: r.u64("delivery id")?,
+                        received_at: r.u64("received at")?,
+                        envelope: Envelope::read(r)?,
+                    });
+                }
+                Self::Mailbox {
+                    deliveries,
+                    more,
+                    prekeys_low,
+                }
+            }
+            OP_ACKNOWLEDGE => Self::Acknowledged {
+                removed: r.u32("removed count")?,
+            },
+            OP_CONSENT => Self::ConsentStored,
+            OP_BLOCK => Self::BlockStored,
+            OP_EXPORT_CONSENT => {
+                let n = r.count_u16(MAX_CONSENT_HISTORY, RECORD_LEN, "consent record count")?;
+                let mut records = Vec::with_capacity(n);
+                for _ in 0..n {
+                    records.push(ConsentRecord::read(r)?);
+                }
+                Self::ConsentEvidence(records)
+            }
+            other => return Err(DecodeError::UnknownType(other).into()),
+        })
+    }
+}
+
+/// Why a relay response could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The bytes are malformed.
+    #[error("malformed response: {0}")]
+    Decode(#[from] DecodeError),
+    /// A bundle in the response failed verification.
+    #[error("bundle refused: {0}")]
+    Bundle(#[from] BundleError),
+    /// A consent record in the response failed verification.
+    #[error("consent record refused: {0}")]
+    Record(#[from] RecordError),
+}

@@ -1,0 +1,374 @@
+//! An in-memory [`RelayStore`]: one lock around plain collections.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{
+    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
+    StoredEnvelope,
+};
+use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
+use crate::relay::auth::AccountId;
+use crate::relay::envelope::{Envelope, MessageId};
+use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
+use crate::relay::protocol::{Delivery, PreKeyUpload};
+
+type DupKey = (AccountId, MessageId);
+
+#[derive(Default)]
+struct Directory {
+    signed: Option<SignedPreKeyPublic>,
+    last_resort: Option<KemPreKeyPublic>,
+    one_time: BTreeMap<u32, OneTimePreKeyPublic>,
+    kem: BTreeMap<u32, KemPreKeyPublic>,
+}
+
+#[derive(Default)]
+struct Mailbox {
+    waiting: BTreeMap<u64, StoredEnvelope>,
+    bytes: usize,
+    waiting_ids: HashSet<DupKey>,
+    remembered: VecDeque<(DupKey, u64)>,
+    remembered_set: HashSet<DupKey>,
+}
+
+impl Mailbox {
+    fn expire(&mut self, limits: &MailboxLimits, now: u64) -> usize {
+        let expired: Vec<u64> = self
+            .waiting
+            .iter()
+            .filter(|(_, e)| now.saturating_sub(e.received_at) >= limits.ttl_secs)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &expired {
+            if let Some(e) = self.waiting.remove(k) {
+                self.bytes -= e.bytes.len();
+                self.waiting_ids.remove(&(e.sender, e.message_id));
+            }
+        }
+        while let Some((key, at)) = self.remembered.front() {
+            if now.saturating_sub(*at) < limits.ttl_secs {
+                break;
+            }
+            self.remembered_set.remove(key);
+            self.remembered.pop_front();
+        }
+        expired.len()
+    }
+
+    fn remember(&mut self, key: DupKey, now: u64, limits: &MailboxLimits) {
+        if self.remembered_set.insert(key) {
+            self.remembered.push_back((key, now));
+        }
+        while self.remembered.len() > limits.remembered_ids {
+            if let Some((old, _)) = self.remembered.pop_front() {
+                self.remembered_set.remove(&old);
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    accounts: HashMap<AccountId, (AccountRecord, u64)>,
+    directory: HashMap<AccountId, Directory>,
+    mailboxes: HashMap<AccountId, Mailbox>,
+    next_delivery: u64,
+    consents: HashMap<(AccountId, AccountId), VecDeque<ConsentRecord>>,
+    blocks: HashMap<(AccountId, AccountId), BlockRecord>,
+    windows: HashMap<(AccountId, AccountId), u64>,
+    notifications: BTreeMap<AccountId, u64>,
+}
+
+/// A [`RelayStore`] in memory: fast, for tests and single-process relays
+/// that may lose their state on restart.
+#[derive(Default)]
+pub struct MemoryStore(Mutex<Inner>);
+
+impl core::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied change
+        // (each method mutates only after all checks), so poisoning is ignored.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl RelayStore for MemoryStore {
+    fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        let id = account.id();
+        if g.accounts.contains_key(&id) {
+            return Ok(false);
+        }
+        g.accounts.insert(id, (account.clone(), counter));
+        Ok(true)
+    }
+
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(self.lock().accounts.get(id).map(|(a, _)| a.clone()))
+    }
+
+    fn advance_counter(&self, id: &AccountId, counter: u64) -> Result<Result<(), u64>, StoreError> {
+        let mut g = self.lock();
+        let Some((_, last)) = g.accounts.get_mut(id) else {
+            return Err(StoreError::Corrupt("account"));
+        };
+        if counter <= *last {
+            return Ok(Err(*last));
+        }
+        *last = counter;
+        Ok(Ok(()))
+    }
+
+    fn add_prekeys(
+        &self,
+        id: &AccountId,
+        upload: &PreKeyUpload,
+        max_per_kind: usize,
+    ) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        let d = g.directory.entry(*id).or_default();
+        let new_ot = upload
+            .one_time_prekeys
+            .iter()
+            .filter(|k| !d.one_time.contains_key(&k.id))
+            .map(|k| k.id)
+            .collect::<HashSet<_>>()
+            .len();
+        let new_kem = upload
+            .kem_prekeys
+            .iter()
+            .filter(|k| !d.kem.contains_key(&k.id))
+            .map(|k| k.id)
+            .collect::<HashSet<_>>()
+            .len();
+        if d.one_time.len() + new_ot > max_per_kind || d.kem.len() + new_kem > max_per_kind {
+            return Ok(false);
+        }
+        if let Some(s) = upload.signed_prekey {
+            d.signed = Some(s);
+        }
+        if let Some(k) = &upload.last_resort_kem_prekey {
+            d.last_resort = Some(k.clone());
+        }
+        for k in &upload.one_time_prekeys {
+            d.one_time.insert(k.id, *k);
+        }
+        for k in &upload.kem_prekeys {
+            d.kem.insert(k.id, k.clone());
+        }
+        Ok(true)
+    }
+
+    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
+        let mut g = self.lock();
+        let Some(d) = g.directory.get_mut(id) else {
+            return Ok(None);
+        };
+        let (Some(signed_prekey), Some(last_resort)) = (d.signed, d.last_resort.clone()) else {
+            return Ok(None);
+        };
+        let one_time_prekey = d.one_time.pop_first().map(|(_, k)| k);
+        let kem_prekey = d.kem.pop_first().map_or(last_resort, |(_, k)| k);
+        Ok(Some(BundleParts {
+            signed_prekey,
+            one_time_prekey,
+            kem_prekey,
+        }))
+    }
+
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
+        Ok(self
+            .lock()
+            .directory
+            .get(id)
+            .map_or((0, 0), |d| (d.one_time.len(), d.kem.len())))
+    }
+
+    fn enqueue(
+        &self,
+        envelope: &StoredEnvelope,
+        effects: SendEffects,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let mb = inner.mailboxes.entry(envelope.recipient).or_default();
+        mb.expire(limits, now);
+        let key = (envelope.sender, envelope.message_id);
+        if mb.waiting_ids.contains(&key) || mb.remembered_set.contains(&key) {
+            return Ok(EnqueueOutcome::Duplicate);
+        }
+        if mb.waiting.len() >= limits.max_envelopes
+            || mb.bytes + envelope.bytes.len() > limits.max_bytes
+        {
+            return Ok(EnqueueOutcome::Full);
+        }
+        inner.next_delivery += 1;
+        let id = inner.next_delivery;
+        mb.bytes += envelope.bytes.len();
+        mb.waiting_ids.insert(key);
+        mb.waiting.insert(id, envelope.clone());
+        if let Some(b) = effects.meter_notification {
+            *inner.notifications.entry(b).or_default() += 1;
+        }
+        if let Some(pair) = effects.open_window {
+            inner.windows.insert(pair, envelope.received_at);
+        }
+        Ok(EnqueueOutcome::Stored(id))
+    }
+
+    fn fetch(
+        &self,
+        recipient: &AccountId,
+        max: usize,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError> {
+        let mut g = self.lock();
+        let Some(mb) = g.mailboxes.get_mut(recipient) else {
+            return Ok((Vec::new(), false));
+        };
+        mb.expire(limits, now);
+        let mut out = Vec::new();
+        for (id, e) in mb.waiting.iter().take(max) {
+            out.push(Delivery {
+                id: *id,
+                received_at: e.received_at,
+                envelope: Envelope::from_bytes(&e.bytes)
+                    .map_err(|_| StoreError::Corrupt("envelope"))?,
+            });
+        }
+        Ok((out, mb.waiting.len() > max))
+    }
+
+    fn acknowledge(
+        &self,
+        recipient: &AccountId,
+        ids: &[u64],
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        let mut g = self.lock();
+        let Some(mb) = g.mailboxes.get_mut(recipient) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for id in ids {
+            if let Some(e) = mb.waiting.remove(id) {
+                removed += 1;
+                mb.bytes -= e.bytes.len();
+                let key = (e.sender, e.message_id);
+                mb.waiting_ids.remove(&key);
+                mb.remember(key, now, limits);
+            }
+        }
+        Ok(removed)
+    }
+
+    fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
+        Ok(self
+            .lock()
+            .mailboxes
+            .values_mut()
+            .map(|mb| mb.expire(limits, now))
+            .sum())
+    }
+
+    fn pair(&self, customer: &AccountId, business: &AccountId) -> Result<PairState, StoreError> {
+        let g = self.lock();
+        let key = (*customer, *business);
+        Ok(PairState {
+            consent: g.consents.get(&key).and_then(|l| l.back().copied()),
+            block: g.blocks.get(&key).copied(),
+            last_customer_message: g.windows.get(&key).copied(),
+        })
+    }
+
+    fn put_consent(&self, record: &ConsentRecord, history: usize) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        let list = g
+            .consents
+            .entry((record.customer(), record.business()))
+            .or_default();
+        if list.back().is_some_and(|last| record.time() <= last.time()) {
+            return Ok(false);
+        }
+        list.push_back(*record);
+        while list.len() > history.max(1) {
+            list.pop_front();
+        }
+        Ok(true)
+    }
+
+    fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        let key = (record.customer(), record.business());
+        if g.blocks
+            .get(&key)
+            .is_some_and(|last| record.time() <= last.time())
+        {
+            return Ok(false);
+        }
+        g.blocks.insert(key, *record);
+        Ok(true)
+    }
+
+    fn consent_history(
+        &self,
+        customer: &AccountId,
+        business: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .consents
+            .get(&(*customer, *business))
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default())
+    }
+
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        Ok(self
+            .lock()
+            .notifications
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect())
+    }
+
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        let g = self.lock();
+        let mut out = Vec::new();
+        for (rec, _) in g.accounts.values() {
+            out.extend_from_slice(&rec.identity.to_bytes());
+            out.extend_from_slice(&rec.certificate_chain);
+            out.extend_from_slice(rec.name.as_bytes());
+        }
+        for mb in g.mailboxes.values() {
+            for e in mb.waiting.values() {
+                out.extend_from_slice(&e.bytes);
+            }
+        }
+        for list in g.consents.values() {
+            for c in list {
+                out.extend_from_slice(&c.to_bytes());
+            }
+        }
+        for b in g.blocks.values() {
+            out.extend_from_slice(&b.to_bytes());
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,279 @@
+//! The relay's storage: a trait, an in-memory implementation and (behind the
+//! `sqlite` feature) a durable one.
+//!
+//! Each method is atomic on its own: it either happens completely or not at
+//! all, and concurrent calls behave as if made one after another. A durable
+//! store returns from a method only once its effect is on disk, so a crash
+//! after `enqueue` returned `Stored` never loses that envelope.
+
+mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
+use crate::relay::auth::{AccountId, AccountKind};
+use crate::relay::envelope::MessageId;
+use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
+use crate::relay::protocol::{Delivery, PreKeyUpload};
+
+/// A registered account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Customer or business.
+    pub kind: AccountKind,
+    /// The verified identity.
+    pub identity: IdentityKey,
+    /// The certificate chain a business registered with (empty for a customer).
+    pub certificate_chain: Vec<u8>,
+    /// The verified business name (empty for a customer).
+    pub name: String,
+}
+
+impl AccountRecord {
+    /// The account's id.
+    pub fn id(&self) -> AccountId {
+        AccountId::of(&self.identity)
+    }
+}
+
+/// The parts of a bundle taken from the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleParts {
+    /// The current signed prekey.
+    pub signed_prekey: SignedPreKeyPublic,
+    /// A one-time X25519 prekey, now removed from the directory.
+    pub one_time_prekey: Option<OneTimePreKeyPublic>,
+    /// A one-time ML-KEM prekey (now removed) or the last-resort one.
+    pub kem_prekey: KemPreKeyPublic,
+}
+
+/// An envelope as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEnvelope {
+    /// Whose mailbox.
+    pub recipient: AccountId,
+    /// Who sent it (part of the duplicate key).
+    pub sender: AccountId,
+    /// The sender's message id (part of the duplicate key).
+    pub message_id: MessageId,
+    /// When the relay accepted it.
+    pub received_at: u64,
+    /// The envelope's encoding.
+    pub bytes: Vec<u8>,
+}
+
+/// What accepting an envelope also changes, in the same atomic step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendEffects {
+    /// Count one notification for this business.
+    pub meter_notification: Option<AccountId>,
+    /// Open the 24-hour window of this (customer, business) pair at the
+    /// envelope's receipt time.
+    pub open_window: Option<(AccountId, AccountId)>,
+}
+
+/// The mailbox limits a store enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxLimits {
+    /// Largest number of waiting envelopes per recipient.
+    pub max_envelopes: usize,
+    /// Largest total size of waiting envelopes per recipient.
+    pub max_bytes: usize,
+    /// Seconds after which an unacknowledged envelope is deleted.
+    pub ttl_secs: u64,
+    /// Message ids remembered per recipient after acknowledgement.
+    pub remembered_ids: usize,
+}
+
+impl Default for MailboxLimits {
+    fn default() -> Self {
+        use crate::constants::*;
+        Self {
+            max_envelopes: MAX_MAILBOX_ENVELOPES,
+            max_bytes: MAX_MAILBOX_BYTES,
+            ttl_secs: ENVELOPE_TTL_SECS,
+            remembered_ids: MAX_REMEMBERED_MESSAGE_IDS,
+        }
+    }
+}
+
+/// The outcome of [`RelayStore::enqueue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnqueueOutcome {
+    /// Stored (durably, for a durable store) under this delivery id; the
+    /// effects were applied.
+    Stored(u64),
+    /// An envelope with the same recipient, sender and message id was
+    /// already accepted; nothing changed.
+    Duplicate,
+    /// The mailbox is full; nothing changed.
+    Full,
+}
+
+/// A store failure (I/O, corruption). The operation did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage backend failed.
+    #[error("storage backend: {0}")]
+    Backend(String),
+    /// Stored bytes did not decode: the database was altered or corrupted.
+    #[error("corrupt stored {0}")]
+    Corrupt(&'static str),
+}
+
+/// The relay's state. Every method is atomic (see the module docs).
+pub trait RelayStore: Send + Sync {
+    /// Creates an account with its first request counter. Returns false (and
+    /// changes nothing) if the account exists.
+    fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError>;
+    /// Looks an account up.
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError>;
+    /// Accepts `counter` if it is above the account's last accepted counter
+    /// (and records it); otherwise returns the last one.
+    fn advance_counter(&self, id: &AccountId, counter: u64) -> Result<Result<(), u64>, StoreError>;
+
+    /// Adds verified prekeys; refuses (changing nothing) with `Ok(false)` if
+    /// either one-time kind would exceed `max_per_kind`.
+    fn add_prekeys(
+        &self,
+        id: &AccountId,
+        upload: &PreKeyUpload,
+        max_per_kind: usize,
+    ) -> Result<bool, StoreError>;
+    /// Takes the parts of one bundle, removing the one-time prekeys handed
+    /// out. `None` if there is no signed or no last-resort prekey.
+    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError>;
+    /// Counts of unused one-time prekeys: (X25519, ML-KEM).
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError>;
+
+    /// Stores an envelope (unless duplicate or full) and applies `effects`
+    /// in the same atomic step. Expired envelopes of the recipient are
+    /// deleted first.
+    fn enqueue(
+        &self,
+        envelope: &StoredEnvelope,
+        effects: SendEffects,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError>;
+    /// Up to `max` unexpired envelopes for `recipient`, oldest first, and
+    /// whether more are waiting. Nothing is deleted.
+    fn fetch(
+        &self,
+        recipient: &AccountId,
+        max: usize,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError>;
+    /// Deletes the given deliveries of `recipient`, remembering their message
+    /// ids against retries. Returns how many were deleted.
+    fn acknowledge(
+        &self,
+        recipient: &AccountId,
+        ids: &[u64],
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError>;
+    /// Deletes every expired envelope and remembered id; returns how many
+    /// envelopes were deleted.
+    fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError>;
+
+    /// The rule state of a pair.
+    fn pair(&self, customer: &AccountId, business: &AccountId) -> Result<PairState, StoreError>;
+    /// Stores a consent record if it is newer than the pair's last one;
+    /// `Ok(false)` (nothing changed) otherwise. Keeps at most
+    /// `history` records per pair, dropping the oldest.
+    fn put_consent(&self, record: &ConsentRecord, history: usize) -> Result<bool, StoreError>;
+    /// Stores a block record if it is newer than the pair's last one.
+    fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError>;
+    /// The consent records kept for a pair, oldest first.
+    fn consent_history(
+        &self,
+        customer: &AccountId,
+        business: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError>;
+    /// Notifications accepted from each business, for billing.
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError>;
+    /// Every byte the store holds for accounts, prekeys, envelopes and
+    /// records, concatenated: for audits such as the ciphertext-only test.
+    fn dump(&self) -> Result<Vec<u8>, StoreError>;
+}
+
+/// A boxed store is a store, so a relay can pick its backend at run time.
+impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
+    fn register(&self, a: &AccountRecord, c: u64) -> Result<bool, StoreError> {
+        (**self).register(a, c)
+    }
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account(id)
+    }
+    fn advance_counter(&self, id: &AccountId, c: u64) -> Result<Result<(), u64>, StoreError> {
+        (**self).advance_counter(id, c)
+    }
+    fn add_prekeys(&self, id: &AccountId, u: &PreKeyUpload, m: usize) -> Result<bool, StoreError> {
+        (**self).add_prekeys(id, u, m)
+    }
+    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
+        (**self).take_bundle_parts(id)
+    }
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
+        (**self).prekey_counts(id)
+    }
+    fn enqueue(
+        &self,
+        e: &StoredEnvelope,
+        f: SendEffects,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        (**self).enqueue(e, f, l, now)
+    }
+    fn fetch(
+        &self,
+        r: &AccountId,
+        max: usize,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError> {
+        (**self).fetch(r, max, l, now)
+    }
+    fn acknowledge(
+        &self,
+        r: &AccountId,
+        ids: &[u64],
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        (**self).acknowledge(r, ids, l, now)
+    }
+    fn expire(&self, l: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
+        (**self).expire(l, now)
+    }
+    fn pair(&self, c: &AccountId, b: &AccountId) -> Result<PairState, StoreError> {
+        (**self).pair(c, b)
+    }
+    fn put_consent(&self, r: &ConsentRecord, h: usize) -> Result<bool, StoreError> {
+        (**self).put_consent(r, h)
+    }
+    fn put_block(&self, r: &BlockRecord) -> Result<bool, StoreError> {
+        (**self).put_block(r)
+    }
+    fn consent_history(
+        &self,
+        c: &AccountId,
+        b: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        (**self).consent_history(c, b)
+    }
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        (**self).notification_counts()
+    }
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        (**self).dump()
+    }
+}

@@ -1,0 +1,714 @@
+//! A durable [`RelayStore`] on SQLite (bundled, WAL, `synchronous=FULL`).
+//!
+//! Every method runs in one transaction and returns only after it
+//! committed, so a process killed at any moment loses no envelope whose
+//! `enqueue` returned `Stored` and no consent or block record whose `put_*`
+//! returned `true`. Everything read back is decoded and verified again
+//! (identities, prekey signatures, record signatures): an altered database
+//! yields [`StoreError::Corrupt`], never a wrong answer.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{
+    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
+    StoredEnvelope,
+};
+use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
+use crate::relay::auth::{AccountId, AccountKind};
+use crate::relay::envelope::Envelope;
+use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
+use crate::relay::protocol::{Delivery, PreKeyUpload};
+use crate::wire::Reader;
+
+const SLOT_SIGNED: i64 = 0;
+const SLOT_LAST_RESORT: i64 = 1;
+const SLOT_ONE_TIME: i64 = 2;
+const SLOT_KEM: i64 = 3;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts(
+    id BLOB PRIMARY KEY, kind INTEGER NOT NULL, identity BLOB NOT NULL,
+    chain BLOB NOT NULL, name TEXT NOT NULL, counter INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS prekeys(
+    account BLOB NOT NULL, slot INTEGER NOT NULL, id INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY(account, slot, id));
+CREATE TABLE IF NOT EXISTS mailbox(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, recipient BLOB NOT NULL, sender BLOB NOT NULL,
+    message_id BLOB NOT NULL, received_at INTEGER NOT NULL, envelope BLOB NOT NULL,
+    UNIQUE(recipient, sender, message_id));
+CREATE INDEX IF NOT EXISTS mailbox_by_recipient ON mailbox(recipient, seq);
+CREATE TABLE IF NOT EXISTS delivered(
+    recipient BLOB NOT NULL, sender BLOB NOT NULL, message_id BLOB NOT NULL,
+    at INTEGER NOT NULL, PRIMARY KEY(recipient, sender, message_id));
+CREATE TABLE IF NOT EXISTS consents(
+    customer BLOB NOT NULL, business BLOB NOT NULL, time INTEGER NOT NULL, record BLOB NOT NULL,
+    PRIMARY KEY(customer, business, time));
+CREATE TABLE IF NOT EXISTS blocks(
+    customer BLOB NOT NULL, business BLOB NOT NULL, time INTEGER NOT NULL, record BLOB NOT NULL,
+    PRIMARY KEY(customer, business));
+CREATE TABLE IF NOT EXISTS windows(
+    customer BLOB NOT NULL, business BLOB NOT NULL, last INTEGER NOT NULL,
+    PRIMARY KEY(customer, business));
+CREATE TABLE IF NOT EXISTS metering(business BLOB PRIMARY KEY, notifications INTEGER NOT NULL);
+";
+
+/// A [`RelayStore`] in an SQLite database file. Available with the
+/// `sqlite` feature.
+///
+/// ```
+/// use hotline::relay::{RelayStore, SqliteStore};
+/// let dir = std::env::temp_dir().join(format!("hotline-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let store = SqliteStore::open(dir.join("relay.db"))?;
+/// assert!(store.notification_counts()?.is_empty());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SqliteStore(Mutex<Connection>);
+
+impl core::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Times and counters are stored as SQLite's signed 64-bit integers, by
+/// their bit pattern; comparisons that matter happen in Rust on `u64`.
+fn to_sql(x: u64) -> i64 {
+    x as i64
+}
+fn from_sql(x: i64) -> u64 {
+    x as u64
+}
+
+fn account_id(bytes: Vec<u8>) -> Result<AccountId, StoreError> {
+    Ok(AccountId(
+        bytes
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("account id"))?,
+    ))
+}
+
+fn decode_prekey<T>(
+    data: &[u8],
+    read: impl FnOnce(&mut Reader<'_>) -> Result<T, crate::wire::DecodeError>,
+) -> Result<T, StoreError> {
+    let mut r = Reader::new(data);
+    let v = read(&mut r).map_err(|_| StoreError::Corrupt("prekey"))?;
+    r.finish().map_err(|_| StoreError::Corrupt("prekey"))?;
+    Ok(v)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode with
+    /// full synchronization.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Self(Mutex::new(conn)))
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-transaction rolls the transaction back on drop, so a
+        // poisoned connection is still consistent.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn tx<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(backend)?;
+        Ok(out)
+    }
+}
+
+fn expire_recipient(
+    tx: &Transaction<'_>,
+    recipient: &AccountId,
+    limits: &MailboxLimits,
+    now: u64,
+) -> Result<usize, StoreError> {
+    let cutoff = to_sql(now.saturating_sub(limits.ttl_secs));
+    let n = tx
+        .execute(
+            "DELETE FROM mailbox WHERE recipient = ?1 AND received_at <= ?2",
+            params![&recipient.0[..], cutoff],
+        )
+        .map_err(backend)?;
+    tx.execute(
+        "DELETE FROM delivered WHERE recipient = ?1 AND at <= ?2",
+        params![&recipient.0[..], cutoff],
+    )
+    .map_err(backend)?;
+    Ok(n)
+}
+
+fn read_pair(
+    tx: &Connection,
+    customer: &AccountId,
+    business: &AccountId,
+) -> Result<PairState, StoreError> {
+    let key = params![&customer.0[..], &business.0[..]];
+    let consent: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT record FROM consents WHERE customer = ?1 AND business = ?2
+             ORDER BY time DESC LIMIT 1",
+            key,
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    let block: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT record FROM blocks WHERE customer = ?1 AND business = ?2",
+            key,
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    let last: Option<i64> = tx
+        .query_row(
+            "SELECT last FROM windows WHERE customer = ?1 AND business = ?2",
+            key,
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    Ok(PairState {
+        consent: consent
+            .map(|b| ConsentRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("consent")))
+            .transpose()?,
+        block: block
+            .map(|b| BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block")))
+            .transpose()?,
+        last_customer_message: last.map(from_sql),
+    })
+}
+
+impl RelayStore for SqliteStore {
+    fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let kind = match account.kind {
+                AccountKind::Customer => 0,
+                AccountKind::Business => 1,
+            };
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO accounts(id, kind, identity, chain, name, counter)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        &account.id().0[..],
+                        kind,
+                        &account.identity.to_bytes()[..],
+                        &account.certificate_chain,
+                        &account.name,
+                        to_sql(counter)
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        let conn = self.conn();
+        let row: Option<(i64, Vec<u8>, Vec<u8>, String)> = conn
+            .query_row(
+                "SELECT kind, identity, chain, name FROM accounts WHERE id = ?1",
+                params![&id.0[..]],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        let Some((kind, identity, chain, name)) = row else {
+            return Ok(None);
+        };
+        let kind = match kind {
+            0 => AccountKind::Customer,
+            1 => AccountKind::Business,
+            _ => return Err(StoreError::Corrupt("account kind")),
+        };
+        let identity =
+            IdentityKey::from_bytes(&identity).map_err(|_| StoreError::Corrupt("identity"))?;
+        if AccountId::of(&identity) != *id {
+            return Err(StoreError::Corrupt("identity"));
+        }
+        Ok(Some(AccountRecord {
+            kind,
+            identity,
+            certificate_chain: chain,
+            name,
+        }))
+    }
+
+    fn advance_counter(&self, id: &AccountId, counter: u64) -> Result<Result<(), u64>, StoreError> {
+        self.tx(|tx| {
+            let last: i64 = tx
+                .query_row(
+                    "SELECT counter FROM accounts WHERE id = ?1",
+                    params![&id.0[..]],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            let last = from_sql(last);
+            if counter <= last {
+                return Ok(Err(last));
+            }
+            tx.execute(
+                "UPDATE accounts SET counter = ?2 WHERE id = ?1",
+                params![&id.0[..], to_sql(counter)],
+            )
+            .map_err(backend)?;
+            Ok(Ok(()))
+        })
+    }
+
+    fn add_prekeys(
+        &self,
+        id: &AccountId,
+        upload: &PreKeyUpload,
+        max_per_kind: usize,
+    ) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let count = |slot: i64, ids: &mut dyn Iterator<Item = u32>| -> Result<usize, StoreError> {
+                let existing: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM prekeys WHERE account = ?1 AND slot = ?2",
+                        params![&id.0[..], slot],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)?;
+                let mut new = std::collections::HashSet::new();
+                for k in ids {
+                    let exists: bool = tx
+                        .query_row(
+                            "SELECT EXISTS(SELECT 1 FROM prekeys WHERE account = ?1 AND slot = ?2 AND id = ?3)",
+                            params![&id.0[..], slot, i64::from(k)],
+                            |r| r.get(0),
+                        )
+                        .map_err(backend)?;
+                    if !exists {
+                        new.insert(k);
+                    }
+                }
+                Ok(usize::try_from(existing).unwrap_or(usize::MAX) + new.len())
+            };
+            if count(SLOT_ONE_TIME, &mut upload.one_time_prekeys.iter().map(|k| k.id))?
+                > max_per_kind
+                || count(SLOT_KEM, &mut upload.kem_prekeys.iter().map(|k| k.id))? > max_per_kind
+            {
+                return Ok(false);
+            }
+            let put = |slot: i64, kid: u32, data: Vec<u8>| -> Result<(), StoreError> {
+                tx.execute(
+                    "INSERT OR REPLACE INTO prekeys(account, slot, id, data) VALUES (?1, ?2, ?3, ?4)",
+                    params![&id.0[..], slot, i64::from(kid), data],
+                )
+                .map_err(backend)?;
+                Ok(())
+            };
+            let replace_single = |slot: i64| -> Result<(), StoreError> {
+                tx.execute(
+                    "DELETE FROM prekeys WHERE account = ?1 AND slot = ?2",
+                    params![&id.0[..], slot],
+                )
+                .map_err(backend)?;
+                Ok(())
+            };
+            if let Some(k) = &upload.signed_prekey {
+                replace_single(SLOT_SIGNED)?;
+                let mut d = Vec::new();
+                k.encode_into(&mut d);
+                put(SLOT_SIGNED, k.id, d)?;
+            }
+            if let Some(k) = &upload.last_resort_kem_prekey {
+                replace_single(SLOT_LAST_RESORT)?;
+                let mut d = Vec::new();
+                k.encode_into(&mut d);
+                put(SLOT_LAST_RESORT, k.id, d)?;
+            }
+            for k in &upload.one_time_prekeys {
+                let mut d = Vec::new();
+                k.encode_into(&mut d);
+                put(SLOT_ONE_TIME, k.id, d)?;
+            }
+            for k in &upload.kem_prekeys {
+                let mut d = Vec::new();
+                k.encode_into(&mut d);
+                put(SLOT_KEM, k.id, d)?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
+        self.tx(|tx| {
+            let first = |slot: i64| -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+                tx.query_row(
+                    "SELECT id, data FROM prekeys WHERE account = ?1 AND slot = ?2
+                     ORDER BY id LIMIT 1",
+                    params![&id.0[..], slot],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)
+            };
+            let take = |slot: i64, kid: i64| -> Result<(), StoreError> {
+                tx.execute(
+                    "DELETE FROM prekeys WHERE account = ?1 AND slot = ?2 AND id = ?3",
+                    params![&id.0[..], slot, kid],
+                )
+                .map_err(backend)?;
+                Ok(())
+            };
+            let (Some((_, signed)), Some((_, last_resort))) =
+                (first(SLOT_SIGNED)?, first(SLOT_LAST_RESORT)?)
+            else {
+                return Ok(None);
+            };
+            let signed_prekey = decode_prekey(&signed, SignedPreKeyPublic::read)?;
+            let one_time_prekey = match first(SLOT_ONE_TIME)? {
+                Some((kid, data)) => {
+                    take(SLOT_ONE_TIME, kid)?;
+                    Some(decode_prekey(&data, OneTimePreKeyPublic::read)?)
+                }
+                None => None,
+            };
+            let kem_prekey = match first(SLOT_KEM)? {
+                Some((kid, data)) => {
+                    take(SLOT_KEM, kid)?;
+                    decode_prekey(&data, KemPreKeyPublic::read)?
+                }
+                None => decode_prekey(&last_resort, KemPreKeyPublic::read)?,
+            };
+            Ok(Some(BundleParts {
+                signed_prekey,
+                one_time_prekey,
+                kem_prekey,
+            }))
+        })
+    }
+
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
+        let conn = self.conn();
+        let count = |slot: i64| -> Result<usize, StoreError> {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM prekeys WHERE account = ?1 AND slot = ?2",
+                    params![&id.0[..], slot],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        Ok((count(SLOT_ONE_TIME)?, count(SLOT_KEM)?))
+    }
+
+    fn enqueue(
+        &self,
+        envelope: &StoredEnvelope,
+        effects: SendEffects,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        self.tx(|tx| {
+            let r = &envelope.recipient.0[..];
+            let s = &envelope.sender.0[..];
+            let m = &envelope.message_id.0[..];
+            expire_recipient(tx, &envelope.recipient, limits, now)?;
+            let dup: bool = tx
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM mailbox WHERE recipient = ?1 AND sender = ?2 AND message_id = ?3)
+                     OR EXISTS(SELECT 1 FROM delivered WHERE recipient = ?1 AND sender = ?2 AND message_id = ?3)",
+                    params![r, s, m],
+                    |row| row.get(0),
+                )
+                .map_err(backend)?;
+            if dup {
+                return Ok(EnqueueOutcome::Duplicate);
+            }
+            let (count, bytes): (i64, i64) = tx
+                .query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM mailbox WHERE recipient = ?1",
+                    params![r],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(backend)?;
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+            if count >= limits.max_envelopes
+                || bytes.saturating_add(envelope.bytes.len()) > limits.max_bytes
+            {
+                return Ok(EnqueueOutcome::Full);
+            }
+            tx.execute(
+                "INSERT INTO mailbox(recipient, sender, message_id, received_at, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![r, s, m, to_sql(envelope.received_at), &envelope.bytes],
+            )
+            .map_err(backend)?;
+            let seq = from_sql(tx.last_insert_rowid());
+            if let Some(b) = effects.meter_notification {
+                tx.execute(
+                    "INSERT INTO metering(business, notifications) VALUES (?1, 1)
+                     ON CONFLICT(business) DO UPDATE SET notifications = notifications + 1",
+                    params![&b.0[..]],
+                )
+                .map_err(backend)?;
+            }
+            if let Some((c, b)) = effects.open_window {
+                tx.execute(
+                    "INSERT OR REPLACE INTO windows(customer, business, last) VALUES (?1, ?2, ?3)",
+                    params![&c.0[..], &b.0[..], to_sql(envelope.received_at)],
+                )
+                .map_err(backend)?;
+            }
+            Ok(EnqueueOutcome::Stored(seq))
+        })
+    }
+
+    fn fetch(
+        &self,
+        recipient: &AccountId,
+        max: usize,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError> {
+        self.tx(|tx| {
+            expire_recipient(tx, recipient, limits, now)?;
+            let mut stmt = tx
+                .prepare(
+                    "SELECT seq, received_at, envelope FROM mailbox WHERE recipient = ?1
+                     ORDER BY seq LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let limit = i64::try_from(max).unwrap_or(i64::MAX).saturating_add(1);
+            let rows = stmt
+                .query_map(params![&recipient.0[..], limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            let mut more = false;
+            for row in rows {
+                let (seq, at, bytes) = row.map_err(backend)?;
+                if out.len() == max {
+                    more = true;
+                    break;
+                }
+                let envelope =
+                    Envelope::from_bytes(&bytes).map_err(|_| StoreError::Corrupt("envelope"))?;
+                if envelope.header.recipient != *recipient {
+                    return Err(StoreError::Corrupt("envelope"));
+                }
+                out.push(Delivery {
+                    id: from_sql(seq),
+                    received_at: from_sql(at),
+                    envelope,
+                });
+            }
+            Ok((out, more))
+        })
+    }
+
+    fn acknowledge(
+        &self,
+        recipient: &AccountId,
+        ids: &[u64],
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        self.tx(|tx| {
+            let r = &recipient.0[..];
+            let mut removed = 0;
+            for id in ids {
+                let row: Option<(Vec<u8>, Vec<u8>)> = tx
+                    .query_row(
+                        "DELETE FROM mailbox WHERE recipient = ?1 AND seq = ?2
+                         RETURNING sender, message_id",
+                        params![r, to_sql(*id)],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                if let Some((sender, message_id)) = row {
+                    removed += 1;
+                    tx.execute(
+                        "INSERT OR REPLACE INTO delivered(recipient, sender, message_id, at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![r, sender, message_id, to_sql(now)],
+                    )
+                    .map_err(backend)?;
+                }
+            }
+            if removed > 0 {
+                tx.execute(
+                    "DELETE FROM delivered WHERE recipient = ?1 AND rowid NOT IN
+                     (SELECT rowid FROM delivered WHERE recipient = ?1
+                      ORDER BY at DESC, rowid DESC LIMIT ?2)",
+                    params![r, i64::try_from(limits.remembered_ids).unwrap_or(i64::MAX)],
+                )
+                .map_err(backend)?;
+            }
+            Ok(removed)
+        })
+    }
+
+    fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
+        self.tx(|tx| {
+            let cutoff = to_sql(now.saturating_sub(limits.ttl_secs));
+            let n = tx
+                .execute(
+                    "DELETE FROM mailbox WHERE received_at <= ?1",
+                    params![cutoff],
+                )
+                .map_err(backend)?;
+            tx.execute("DELETE FROM delivered WHERE at <= ?1", params![cutoff])
+                .map_err(backend)?;
+            Ok(n)
+        })
+    }
+
+    fn pair(&self, customer: &AccountId, business: &AccountId) -> Result<PairState, StoreError> {
+        read_pair(&self.conn(), customer, business)
+    }
+
+    fn put_consent(&self, record: &ConsentRecord, history: usize) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let (c, b) = (&record.customer().0[..], &record.business().0[..]);
+            let last = read_pair(tx, &record.customer(), &record.business())?.consent;
+            if last.is_some_and(|l| record.time() <= l.time()) {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO consents(customer, business, time, record) VALUES (?1, ?2, ?3, ?4)",
+                params![c, b, to_sql(record.time()), record.to_bytes()],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM consents WHERE customer = ?1 AND business = ?2 AND time NOT IN
+                 (SELECT time FROM consents WHERE customer = ?1 AND business = ?2
+                  ORDER BY time DESC LIMIT ?3)",
+                params![c, b, i64::try_from(history.max(1)).unwrap_or(i64::MAX)],
+            )
+            .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let last = read_pair(tx, &record.customer(), &record.business())?.block;
+            if last.is_some_and(|l| record.time() <= l.time()) {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO blocks(customer, business, time, record) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    &record.customer().0[..],
+                    &record.business().0[..],
+                    to_sql(record.time()),
+                    record.to_bytes()
+                ],
+            )
+            .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    fn consent_history(
+        &self,
+        customer: &AccountId,
+        business: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT record FROM consents WHERE customer = ?1 AND business = ?2 ORDER BY time",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![&customer.0[..], &business.0[..]], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(
+                ConsentRecord::from_bytes(&row.map_err(backend)?)
+                    .map_err(|_| StoreError::Corrupt("consent"))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT business, notifications FROM metering ORDER BY business")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (b, n) = row.map_err(backend)?;
+            out.push((account_id(b)?, from_sql(n)));
+        }
+        Ok(out)
+    }
+
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        let conn = self.conn();
+        let mut out = Vec::new();
+        for (table, cols) in [
+            ("accounts", "identity, chain, CAST(name AS BLOB)"),
+            ("prekeys", "data, data, data"),
+            ("mailbox", "envelope, sender, message_id"),
+            ("consents", "record, record, record"),
+            ("blocks", "record, record, record"),
+        ] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT {cols} FROM {table}"))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok([
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ])
+                })
+                .map_err(backend)?;
+            for row in rows {
+                for col in row.map_err(backend)? {
+                    out.extend_from_slice(&col);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

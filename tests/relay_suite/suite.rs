@@ -1,0 +1,1226 @@
+// The relay's test suite, run against every store (included by
+// tests/relay.rs and tests/relay_sqlite.rs, which define `new_store`).
+
+use std::sync::{Arc, Mutex};
+
+use hotline::client::{ClientPolicy, Dropped, RelayAccount, accept, open, seal};
+use hotline::constants::{
+    CHAT_WINDOW_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD, MAX_DIRECTORY_PREKEYS,
+    REQUEST_TIME_WINDOW_SECS,
+};
+use hotline::relay::{
+    AccountId, AllowList, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope,
+    EnvelopeHeader, MailboxLimits, ManualClock, MessageClass, MessageId, PolicyError,
+    PreKeySlot, PreKeyUpload, Refusal, Relay, RelayError, RelayStore, Request, RequestError, Response,
+    SignedRequest,
+};
+use hotline::{DecryptError, IdentityKeyPair, PreKeyStore, Session};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+const T0: u64 = 1_700_000_000;
+
+struct World {
+    relay: Arc<Relay<Box<dyn RelayStore>>>,
+    clock: ManualClock,
+    rng: ChaCha20Rng,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+struct Party {
+    account: RelayAccount,
+    prekeys: PreKeyStore,
+}
+
+impl Party {
+    fn id(&self) -> AccountId {
+        self.account.id()
+    }
+}
+
+fn world_with(seed: u64, limits: MailboxLimits, trusted: &[&IdentityKeyPair]) -> World {
+    let clock = ManualClock::new(T0);
+    let mut trust = AllowList::new();
+    for b in trusted {
+        trust.allow(&b.public(), "Example Air");
+    }
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let relay = Relay::new(new_store(), clock.clone(), trust)
+        .with_limits(limits)
+        .with_log(move |line| sink.lock().unwrap().push(line.to_owned()));
+    World {
+        relay: Arc::new(relay),
+        clock,
+        rng: ChaCha20Rng::seed_from_u64(seed),
+        log,
+    }
+}
+
+impl World {
+    fn now(&self) -> u64 {
+        hotline::relay::Clock::now(&self.clock)
+    }
+
+    fn call(&self, p: &mut Party, req: Request) -> Result<Response, RelayError> {
+        let signed = p.account.sign(req, self.now());
+        self.relay.handle_request(&signed)
+    }
+
+    /// Through the byte-level entry point, as a transport would.
+    fn call_bytes(&self, p: &mut Party, req: Request) -> Result<Response, Refusal> {
+        let signed = p.account.sign(req, self.now());
+        let reply = self.relay.handle(&signed.to_bytes());
+        Response::decode_result(&reply).expect("relay responses decode")
+    }
+
+    fn party(&mut self, otk: usize) -> Party {
+        let identity = IdentityKeyPair::generate(&mut self.rng);
+        let prekeys = PreKeyStore::new(&identity, otk, otk, &mut self.rng);
+        Party {
+            account: RelayAccount::new(identity, 0),
+            prekeys,
+        }
+    }
+
+    fn customer(&mut self) -> Party {
+        let mut p = self.party(5);
+        let identity = p.account.identity().public();
+        self.call(&mut p, Request::RegisterCustomer { identity })
+            .unwrap();
+        p
+    }
+
+    fn business_identity(&mut self) -> IdentityKeyPair {
+        IdentityKeyPair::generate(&mut self.rng)
+    }
+
+    fn register_business(&mut self, identity: IdentityKeyPair, otk: usize) -> Party {
+        let prekeys = PreKeyStore::new(&identity, otk, otk, &mut self.rng);
+        let mut p = Party {
+            account: RelayAccount::new(identity, 0),
+            prekeys,
+        };
+        let identity = p.account.identity().public();
+        self.call(
+            &mut p,
+            Request::RegisterBusiness {
+                identity,
+                certificate_chain: b"chain".to_vec(),
+            },
+        )
+        .unwrap();
+        let upload = full_upload(&p.prekeys);
+        self.call(&mut p, Request::UploadPreKeys(upload)).unwrap();
+        p
+    }
+
+    fn consent(
+        &self,
+        c: &mut Party,
+        b: &Party,
+        scope: ConsentScope,
+    ) -> Result<Response, RelayError> {
+        let rec = ConsentRecord::sign(c.account.identity(), b.id(), scope, self.now());
+        self.call(c, Request::Consent(rec))
+    }
+
+    fn block(&self, c: &mut Party, b: &Party, blocked: bool) -> Result<Response, RelayError> {
+        let rec = BlockRecord::sign(c.account.identity(), b.id(), blocked, self.now());
+        self.call(c, Request::Block(rec))
+    }
+
+    fn header(&mut self, from: &Party, to: &Party, class: MessageClass) -> EnvelopeHeader {
+        EnvelopeHeader {
+            sender: from.id(),
+            recipient: to.id(),
+            message_id: MessageId::random(&mut self.rng),
+            class,
+            sent_at: self.now(),
+        }
+    }
+
+    /// Sends opaque bytes (for rule tests that need no session).
+    fn send_raw(
+        &mut self,
+        from: &mut Party,
+        to: &Party,
+        class: MessageClass,
+    ) -> Result<Response, RelayError> {
+        let header = self.header(from, to, class);
+        let envelope = Envelope {
+            header,
+            ciphertext: vec![0xAB; 100],
+        };
+        self.call(from, Request::Send(envelope))
+    }
+
+    fn fetch(&self, p: &mut Party) -> Vec<Delivery> {
+        match self.call(p, Request::FetchMailbox { max: 100 }).unwrap() {
+            Response::Mailbox { deliveries, .. } => deliveries,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn fetch_and_ack(&self, p: &mut Party) -> Vec<Delivery> {
+        let d = self.fetch(p);
+        let ids = d.iter().map(|d| d.id).collect();
+        self.call(p, Request::Acknowledge { ids }).unwrap();
+        d
+    }
+}
+
+fn world(seed: u64) -> World {
+    world_with(seed, MailboxLimits::default(), &[])
+}
+
+fn full_upload(prekeys: &PreKeyStore) -> PreKeyUpload {
+    PreKeyUpload {
+        signed_prekey: Some(prekeys.signed_prekey()),
+        last_resort_kem_prekey: Some(prekeys.last_resort_kem_prekey()),
+        one_time_prekeys: prekeys.one_time_prekeys(),
+        kem_prekeys: prekeys.kem_prekeys(),
+    }
+}
+
+/// A world with one customer and one trusted business with 20 prekeys.
+fn pair(seed: u64) -> (World, Party, Party) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0xB);
+    let biz = IdentityKeyPair::generate(&mut rng);
+    let mut w = world_with(seed, MailboxLimits::default(), &[&biz]);
+    let c = w.customer();
+    let b = w.register_business(biz, 20);
+    (w, c, b)
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[test]
+fn business_registration_requires_a_trusted_certificate() {
+    let mut w = world(1);
+    let biz = w.business_identity();
+    let mut p = Party {
+        prekeys: PreKeyStore::new(&biz, 0, 0, &mut w.rng),
+        account: RelayAccount::new(biz, 0),
+    };
+    let identity = p.account.identity().public();
+    let req = Request::RegisterBusiness {
+        identity,
+        certificate_chain: b"not a chain".to_vec(),
+    };
+    assert!(matches!(
+        w.call(&mut p, req.clone()),
+        Err(RelayError::CertificateRefused(_))
+    ));
+    assert_eq!(w.call_bytes(&mut p, req), Err(Refusal::CertificateRefused));
+}
+
+#[test]
+fn registration_must_be_signed_by_the_registered_identity() {
+    let mut w = world(2);
+    let mut attacker = w.party(0);
+    let victim = IdentityKeyPair::generate(&mut w.rng);
+    let err = w
+        .call(
+            &mut attacker,
+            Request::RegisterCustomer {
+                identity: victim.public(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err, RelayError::IdentityMismatch);
+    // A replayed registration is refused.
+    let mut c = w.party(0);
+    let req = c.account.sign(
+        Request::RegisterCustomer {
+            identity: c.account.identity().public(),
+        },
+        w.now(),
+    );
+    assert_eq!(w.relay.handle_request(&req), Ok(Response::Registered));
+    assert_eq!(
+        w.relay.handle_request(&req),
+        Err(RelayError::AlreadyRegistered)
+    );
+}
+
+#[test]
+fn bad_signatures_are_refused_with_a_typed_error() {
+    let (w, mut c, _b) = pair(3);
+    let signed = c.account.sign(Request::FetchMailbox { max: 10 }, w.now());
+    let bytes = signed.to_bytes();
+    // Flip a bit in every position: each is refused, none panics, and
+    // nothing is served.
+    for i in 0..bytes.len() {
+        let mut forged = bytes.clone();
+        forged[i] ^= 0x01;
+        let reply = Response::decode_result(&w.relay.handle(&forged)).unwrap();
+        let refusal = reply.unwrap_err();
+        assert!(
+            matches!(refusal, Refusal::BadSignature | Refusal::Malformed),
+            "byte {i}: {refusal:?}"
+        );
+    }
+    assert!(matches!(
+        SignedRequest::from_bytes(&{
+            let mut f = bytes.clone();
+            let n = f.len();
+            f[n - 1] ^= 1;
+            f
+        }),
+        Err(RequestError::BadSignature)
+    ));
+    // The genuine request is still accepted afterwards.
+    assert!(matches!(
+        w.relay.handle_request(&signed),
+        Ok(Response::Mailbox { .. })
+    ));
+}
+
+#[test]
+fn replayed_and_stale_requests_are_refused() {
+    let (w, mut c, _b) = pair(4);
+    let req = c.account.sign(Request::PreKeyStatus, w.now());
+    assert!(w.relay.handle_request(&req).is_ok());
+    assert!(matches!(
+        w.relay.handle_request(&req),
+        Err(RelayError::ReplayedRequest { .. })
+    ));
+    assert_eq!(
+        Response::decode_result(&w.relay.handle(&req.to_bytes())).unwrap(),
+        Err(Refusal::ReplayedRequest)
+    );
+    // A lower counter than the last accepted one.
+    let lower = SignedRequest::sign(c.account.identity(), 1, w.now(), Request::PreKeyStatus);
+    assert!(matches!(
+        w.relay.handle_request(&lower),
+        Err(RelayError::ReplayedRequest { counter: 1, .. })
+    ));
+    let late = c.account.sign(
+        Request::PreKeyStatus,
+        w.now() - REQUEST_TIME_WINDOW_SECS - 1,
+    );
+    assert!(matches!(
+        w.relay.handle_request(&late),
+        Err(RelayError::StaleRequest { .. })
+    ));
+    let early = c.account.sign(
+        Request::PreKeyStatus,
+        w.now() + REQUEST_TIME_WINDOW_SECS + 1,
+    );
+    assert!(matches!(
+        w.relay.handle_request(&early),
+        Err(RelayError::StaleRequest { .. })
+    ));
+    // Inside the window, fine.
+    let edge = c
+        .account
+        .sign(Request::PreKeyStatus, w.now() + REQUEST_TIME_WINDOW_SECS);
+    assert!(w.relay.handle_request(&edge).is_ok());
+}
+
+#[test]
+fn unknown_accounts_cannot_act() {
+    let mut w = world(5);
+    let mut stranger = w.party(0);
+    assert_eq!(
+        w.call(&mut stranger, Request::FetchMailbox { max: 1 }),
+        Err(RelayError::UnknownAccount)
+    );
+}
+
+#[test]
+fn nobody_sends_as_someone_else() {
+    let (mut w, mut c, b) = pair(6);
+    let mut mallory = w.customer();
+    // Mallory signs an envelope claiming to come from the customer.
+    let header = w.header(&c, &b, MessageClass::Chat);
+    let env = Envelope {
+        header,
+        ciphertext: vec![1; 64],
+    };
+    assert_eq!(
+        w.call(&mut mallory, Request::Send(env.clone())),
+        Err(RelayError::SenderMismatch)
+    );
+    // The customer can.
+    assert_eq!(
+        w.call(&mut c, Request::Send(env)),
+        Ok(Response::Accepted { duplicate: false })
+    );
+}
+
+#[test]
+fn a_mailbox_is_read_and_emptied_only_by_its_owner() {
+    let (mut w, mut c, mut b) = pair(7);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    let mut mallory = w.customer();
+    // Fetch and acknowledge always act on the requester's own mailbox.
+    assert!(w.fetch(&mut mallory).is_empty());
+    let d = w.fetch(&mut b);
+    assert_eq!(d.len(), 1);
+    let ids = vec![d[0].id];
+    assert_eq!(
+        w.call(&mut mallory, Request::Acknowledge { ids: ids.clone() }),
+        Ok(Response::Acknowledged { removed: 0 })
+    );
+    assert_eq!(w.fetch(&mut b).len(), 1);
+    // A request claiming to be the business but signed by Mallory fails.
+    let forged = {
+        let mine = mallory
+            .account
+            .sign(Request::FetchMailbox { max: 1 }, w.now())
+            .to_bytes();
+        let mut f = mine.clone();
+        f[2..34].copy_from_slice(&b.id().0);
+        f
+    };
+    assert_eq!(
+        Response::decode_result(&w.relay.handle(&forged)).unwrap(),
+        Err(Refusal::BadSignature)
+    );
+}
+
+// --------------------------------------------------------------- directory
+
+#[test]
+fn uploads_with_any_bad_signature_are_refused_whole() {
+    let (mut w, _c, mut b) = pair(8);
+    let mut mallory = w.customer();
+    // Mallory uploads the business's genuine prekeys as her own: every
+    // signature is checked against the uploader's identity.
+    let upload = full_upload(&b.prekeys);
+    assert!(matches!(
+        w.call(&mut mallory, Request::UploadPreKeys(upload)),
+        Err(RelayError::BadPreKeySignature {
+            slot: PreKeySlot::Signed,
+            ..
+        })
+    ));
+    // One tampered one-time prekey among good ones: the whole upload is refused.
+    let before = match w.call(&mut b, Request::PreKeyStatus).unwrap() {
+        Response::PreKeyStatus(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let mut fresh = b.prekeys.add_one_time_prekeys(3, &mut rng);
+    fresh[1].signature[0] ^= 1;
+    let upload = PreKeyUpload {
+        one_time_prekeys: fresh,
+        ..Default::default()
+    };
+    assert!(matches!(
+        w.call(&mut b, Request::UploadPreKeys(upload)),
+        Err(RelayError::BadPreKeySignature {
+            slot: PreKeySlot::OneTime,
+            ..
+        })
+    ));
+    let after = match w.call(&mut b, Request::PreKeyStatus).unwrap() {
+        Response::PreKeyStatus(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(before, after);
+    // A last-resort key offered as one-time is refused.
+    let upload = PreKeyUpload {
+        kem_prekeys: vec![b.prekeys.last_resort_kem_prekey()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        w.call(&mut b, Request::UploadPreKeys(upload)),
+        Err(RelayError::WrongKemKind {
+            slot: PreKeySlot::Kem,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn low_order_prekeys_are_refused_at_upload() {
+    // A signature over a low-order key is valid, so only the key check stops it.
+    let (w, _c, mut b) = pair(9);
+    let mut otk = b.prekeys.one_time_prekeys()[0];
+    otk.key = hotline::types::X25519Public::from_bytes([0; 32]);
+    let upload = PreKeyUpload {
+        one_time_prekeys: vec![otk],
+        ..Default::default()
+    };
+    let err = w.call(&mut b, Request::UploadPreKeys(upload)).unwrap_err();
+    // The signature no longer matches either; whichever check runs first,
+    // it is refused with a prekey error.
+    assert!(matches!(
+        err,
+        RelayError::BadPreKeySignature { .. } | RelayError::LowOrderPreKey { .. }
+    ));
+}
+
+#[test]
+fn directory_limit_is_enforced() {
+    let (w, _c, mut b) = pair(10);
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut total = 20;
+    loop {
+        let batch = b.prekeys.add_one_time_prekeys(100, &mut rng);
+        let upload = PreKeyUpload {
+            one_time_prekeys: batch,
+            ..Default::default()
+        };
+        match w.call(&mut b, Request::UploadPreKeys(upload)) {
+            Ok(_) => total += 100,
+            Err(e) => {
+                assert_eq!(e, RelayError::TooManyPreKeys);
+                break;
+            }
+        }
+    }
+    assert!(total <= MAX_DIRECTORY_PREKEYS);
+}
+
+#[test]
+fn each_one_time_prekey_is_handed_out_once_then_last_resort() {
+    let (mut w, mut c, b) = pair(11);
+    let mut seen_otk = std::collections::HashSet::new();
+    let mut seen_kem = std::collections::HashSet::new();
+    for i in 0..25 {
+        let bundle = match w
+            .call(&mut c, Request::FetchBundle { owner: b.id() })
+            .unwrap()
+        {
+            Response::Bundle {
+                bundle,
+                certificate_chain,
+            } => {
+                assert_eq!(certificate_chain, b"chain");
+                bundle
+            }
+            other => panic!("{other:?}"),
+        };
+        match bundle.one_time_prekey() {
+            Some(k) => assert!(seen_otk.insert(k.id), "one-time prekey {} twice", k.id),
+            None => assert!(i >= 20),
+        }
+        let kem = bundle.kem_prekey();
+        if i < 20 {
+            assert_eq!(kem.kind, hotline::KemPreKeyKind::OneTime);
+            assert!(seen_kem.insert(kem.id));
+        } else {
+            assert_eq!(kem.id, b.prekeys.last_resort_kem_prekey().id);
+        }
+    }
+    assert_eq!(seen_otk.len(), 20);
+    // The customer can start a session from any handed-out bundle.
+    let _ = &mut w;
+}
+
+#[test]
+fn low_prekey_signal() {
+    let (mut w, mut c, mut b) = pair(12);
+    let status = |w: &World, b: &mut Party| match w.call(b, Request::PreKeyStatus).unwrap() {
+        Response::PreKeyStatus(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert!(!status(&w, &mut b).low);
+    for _ in 0..(20 - LOW_PREKEY_THRESHOLD + 1) {
+        w.call(&mut c, Request::FetchBundle { owner: b.id() })
+            .unwrap();
+    }
+    assert!(status(&w, &mut b).low);
+    // The mailbox fetch carries the signal too.
+    match w.call(&mut b, Request::FetchMailbox { max: 1 }).unwrap() {
+        Response::Mailbox { prekeys_low, .. } => assert!(prekeys_low),
+        other => panic!("{other:?}"),
+    }
+    // Refill clears it.
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let upload = PreKeyUpload {
+        one_time_prekeys: b.prekeys.add_one_time_prekeys(20, &mut rng),
+        kem_prekeys: b.prekeys.add_kem_prekeys(20, &mut rng),
+        ..Default::default()
+    };
+    match w.call(&mut b, Request::UploadPreKeys(upload)).unwrap() {
+        Response::PreKeysStored(s) => assert!(!s.low),
+        other => panic!("{other:?}"),
+    }
+    let _ = &mut w.rng;
+}
+
+#[test]
+fn concurrent_fetches_never_hand_out_a_one_time_prekey_twice() {
+    let (mut w, _c, b) = pair(13);
+    let fetchers: Vec<Party> = (0..8).map(|_| w.customer()).collect();
+    let owner = b.id();
+    let now = w.now();
+    let handles: Vec<_> = fetchers
+        .into_iter()
+        .map(|mut p| {
+            let relay = w.relay.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                for _ in 0..10 {
+                    let req = p.account.sign(Request::FetchBundle { owner }, now);
+                    if let Ok(Response::Bundle { bundle, .. }) = relay.handle_request(&req) {
+                        got.push((
+                            bundle.one_time_prekey().map(|k| k.id),
+                            bundle.kem_prekey().id,
+                            bundle.kem_prekey().kind,
+                        ));
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    let all: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(all.len(), 80);
+    let otks: Vec<u32> = all.iter().filter_map(|(o, _, _)| *o).collect();
+    let unique: std::collections::HashSet<_> = otks.iter().collect();
+    assert_eq!(otks.len(), 20, "exactly the 20 uploaded one-time prekeys");
+    assert_eq!(unique.len(), 20, "none twice");
+    let kems: Vec<u32> = all
+        .iter()
+        .filter(|(_, _, k)| *k == hotline::KemPreKeyKind::OneTime)
+        .map(|(_, id, _)| *id)
+        .collect();
+    let unique: std::collections::HashSet<_> = kems.iter().collect();
+    assert_eq!((kems.len(), unique.len()), (20, 20));
+}
+
+// ---------------------------------------------------------------- envelope
+
+/// Decoding a genuine response and encoding it again gives the same bytes.
+fn canonical(reply: &[u8]) {
+    let decoded = Response::decode_result(reply).unwrap();
+    assert_eq!(Response::encode_result(&decoded), reply);
+}
+
+/// A full exchange through the relay; returns everything the relay returned.
+fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<u8> {
+    let mut returned = Vec::new();
+    let mut fetch_bundle = c
+        .account
+        .sign(Request::FetchBundle { owner: b.id() }, w.now());
+    let reply = w.relay.handle(&fetch_bundle.to_bytes());
+    canonical(&reply);
+    returned.extend_from_slice(&reply);
+    let bundle = match Response::decode_result(&reply).unwrap().unwrap() {
+        Response::Bundle { bundle, .. } => bundle,
+        other => panic!("{other:?}"),
+    };
+    let _ = &mut fetch_bundle;
+    let mut cs = Session::initiate(c.account.identity(), &bundle, &mut w.rng).unwrap();
+    let mut bs: Option<Session> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let customer_turn = i % 2 == 0;
+        let (from, to) = if customer_turn {
+            (&mut *c, &mut *b)
+        } else {
+            (&mut *b, &mut *c)
+        };
+        let header = w.header(from, to, MessageClass::Chat);
+        let env = if customer_turn {
+            seal(&mut cs, header, line.as_bytes()).unwrap()
+        } else {
+            seal(bs.as_mut().unwrap(), header, line.as_bytes()).unwrap()
+        };
+        let req = from.account.sign(Request::Send(env), w.now());
+        let reply = w.relay.handle(&req.to_bytes());
+        canonical(&reply);
+        returned.extend_from_slice(&reply);
+        assert_eq!(
+            Response::decode_result(&reply).unwrap(),
+            Ok(Response::Accepted { duplicate: false })
+        );
+        let req = to.account.sign(Request::FetchMailbox { max: 10 }, w.now());
+        let reply = w.relay.handle(&req.to_bytes());
+        canonical(&reply);
+        returned.extend_from_slice(&reply);
+        let deliveries = match Response::decode_result(&reply).unwrap().unwrap() {
+            Response::Mailbox { deliveries, .. } => deliveries,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(deliveries.len(), 1);
+        let text = if customer_turn {
+            match bs.as_mut() {
+                Some(s) => open(s, &deliveries[0].envelope).unwrap(),
+                None => {
+                    let (s, t) = accept(&mut to.prekeys, &deliveries[0].envelope).unwrap();
+                    bs = Some(s);
+                    t
+                }
+            }
+        } else {
+            open(&mut cs, &deliveries[0].envelope).unwrap()
+        };
+        assert_eq!(text, line.as_bytes());
+        let req = to.account.sign(
+            Request::Acknowledge {
+                ids: vec![deliveries[0].id],
+            },
+            w.now(),
+        );
+        returned.extend_from_slice(&w.relay.handle(&req.to_bytes()));
+        w.clock.advance(30);
+    }
+    returned
+}
+
+#[test]
+fn a_relabelled_class_makes_decryption_fail() {
+    let (mut w, mut c, mut b) = pair(14);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    converse(&mut w, &mut c, &mut b, &["hi", "hello"]);
+    // Set up sessions directly to test relabelling of a business message.
+    let bundle = match w
+        .call(&mut c, Request::FetchBundle { owner: b.id() })
+        .unwrap()
+    {
+        Response::Bundle { bundle, .. } => bundle,
+        other => panic!("{other:?}"),
+    };
+    let mut cs = Session::initiate(c.account.identity(), &bundle, &mut w.rng).unwrap();
+    let h = w.header(&c, &b, MessageClass::Chat);
+    let first = seal(&mut cs, h, b"question").unwrap();
+    let (mut bs, _) = accept(&mut b.prekeys, &first).unwrap();
+
+    let h = w.header(&b, &c, MessageClass::Notification);
+    let mut env = seal(&mut bs, h, b"Your flight is delayed").unwrap();
+    // The relay relabels the notification as chat (or any other field).
+    env.header.class = MessageClass::Chat;
+    assert_eq!(open(&mut cs, &env), Err(DecryptError::AuthenticationFailed));
+    env.header.sent_at += 1;
+    env.header.class = MessageClass::Notification;
+    assert_eq!(open(&mut cs, &env), Err(DecryptError::AuthenticationFailed));
+    env.header.sent_at -= 1;
+    // The genuine label still decrypts (the failures changed nothing).
+    assert_eq!(open(&mut cs, &env).unwrap(), b"Your flight is delayed");
+}
+
+// --------------------------------------------------------------- mailboxes
+
+#[test]
+fn fetch_then_acknowledge_deletes_and_unacknowledged_is_redelivered() {
+    let (mut w, mut c, mut b) = pair(15);
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    let first = w.fetch(&mut b);
+    assert_eq!(first.len(), 2);
+    // Not acknowledged: delivered again.
+    assert_eq!(w.fetch(&mut b), first);
+    assert_eq!(
+        w.call(
+            &mut b,
+            Request::Acknowledge {
+                ids: vec![first[0].id]
+            }
+        ),
+        Ok(Response::Acknowledged { removed: 1 })
+    );
+    assert_eq!(w.fetch(&mut b), first[1..].to_vec());
+    // Acknowledging twice is harmless.
+    assert_eq!(
+        w.call(
+            &mut b,
+            Request::Acknowledge {
+                ids: vec![first[0].id]
+            }
+        ),
+        Ok(Response::Acknowledged { removed: 0 })
+    );
+}
+
+#[test]
+fn a_full_mailbox_refuses_and_drops_nothing() {
+    let limits = MailboxLimits {
+        max_envelopes: 5,
+        ..MailboxLimits::default()
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1016);
+    let biz = IdentityKeyPair::generate(&mut rng);
+    let mut w = world_with(16, limits, &[&biz]);
+    let mut c = w.customer();
+    let mut b = w.register_business(biz, 1);
+    let mut sent = Vec::new();
+    for _ in 0..5 {
+        let h = w.header(&c, &b, MessageClass::Chat);
+        sent.push(h.message_id);
+        w.call(
+            &mut c,
+            Request::Send(Envelope {
+                header: h,
+                ciphertext: vec![7; 80],
+            }),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        w.send_raw(&mut c, &b, MessageClass::Chat),
+        Err(RelayError::MailboxFull)
+    );
+    let got: Vec<MessageId> = w
+        .fetch(&mut b)
+        .iter()
+        .map(|d| d.envelope.header.message_id)
+        .collect();
+    assert_eq!(got, sent, "all five kept, in order");
+    w.fetch_and_ack(&mut b);
+    assert!(w.send_raw(&mut c, &b, MessageClass::Chat).is_ok());
+    // Byte limit too.
+    let limits = MailboxLimits {
+        max_bytes: 1000,
+        ..MailboxLimits::default()
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1017);
+    let biz = IdentityKeyPair::generate(&mut rng);
+    let mut w = world_with(17, limits, &[&biz]);
+    let mut c = w.customer();
+    let b = w.register_business(biz, 1);
+    let h = w.header(&c, &b, MessageClass::Chat);
+    assert!(
+        w.call(
+            &mut c,
+            Request::Send(Envelope {
+                header: h,
+                ciphertext: vec![1; 800]
+            })
+        )
+        .is_ok()
+    );
+    let h = w.header(&c, &b, MessageClass::Chat);
+    assert_eq!(
+        w.call(
+            &mut c,
+            Request::Send(Envelope {
+                header: h,
+                ciphertext: vec![1; 800]
+            })
+        ),
+        Err(RelayError::MailboxFull)
+    );
+}
+
+#[test]
+fn unfetched_envelopes_expire_after_the_ttl() {
+    let (mut w, mut c, mut b) = pair(18);
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.clock.advance(ENVELOPE_TTL_SECS - 1);
+    assert_eq!(w.fetch(&mut b).len(), 1);
+    w.clock.advance(1);
+    assert_eq!(w.fetch(&mut b).len(), 0);
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.clock.advance(ENVELOPE_TTL_SECS);
+    assert_eq!(w.relay.expire().unwrap(), 1);
+}
+
+#[test]
+fn duplicates_by_message_id_are_collapsed() {
+    let (mut w, mut c, mut b) = pair(19);
+    let h = w.header(&c, &b, MessageClass::Chat);
+    let env = Envelope {
+        header: h,
+        ciphertext: vec![5; 90],
+    };
+    assert_eq!(
+        w.call(&mut c, Request::Send(env.clone())),
+        Ok(Response::Accepted { duplicate: false })
+    );
+    assert_eq!(
+        w.call(&mut c, Request::Send(env.clone())),
+        Ok(Response::Accepted { duplicate: true })
+    );
+    assert_eq!(w.fetch_and_ack(&mut b).len(), 1);
+    // A retry after delivery is still collapsed.
+    assert_eq!(
+        w.call(&mut c, Request::Send(env)),
+        Ok(Response::Accepted { duplicate: true })
+    );
+    assert!(w.fetch(&mut b).is_empty());
+}
+
+// ------------------------------------------------------------------- rules
+
+#[test]
+fn a_business_needs_consent() {
+    let (mut w, mut c, mut b) = pair(20);
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap(); // opens the window
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::NoConsent))
+    );
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::Policy(PolicyError::NoConsent))
+    );
+    // Chat-only consent allows chat, not notifications.
+    w.consent(
+        &mut c,
+        &b,
+        ConsentScope {
+            chat: true,
+            notifications: false,
+        },
+    )
+    .unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::Policy(PolicyError::NoConsent))
+    );
+    // Withdrawal (a newer record with no scope).
+    w.clock.advance(1);
+    w.consent(&mut c, &b, ConsentScope::NONE).unwrap();
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::NoConsent))
+    );
+    let header = w.header(&b, &c, MessageClass::Chat);
+    let env = Envelope {
+        header,
+        ciphertext: vec![1],
+    };
+    assert_eq!(
+        w.call_bytes(&mut b, Request::Send(env)),
+        Err(Refusal::NoConsent)
+    );
+}
+
+#[test]
+fn consent_records_are_verified_and_only_the_customer_submits_them() {
+    let (mut w, mut c, mut b) = pair(21);
+    // The business forges consent by signing with its own key.
+    let forged = ConsentRecord::sign(b.account.identity(), b.id(), ConsentScope::ALL, w.now());
+    assert!(w.call(&mut b, Request::Consent(forged)).is_err());
+    // A record naming the customer but signed by someone else does not decode.
+    let mut bytes =
+        ConsentRecord::sign(b.account.identity(), b.id(), ConsentScope::ALL, w.now()).to_bytes();
+    bytes[2..34].copy_from_slice(&c.id().0);
+    assert!(ConsentRecord::from_bytes(&bytes).is_err());
+    // Another customer cannot submit this customer's record.
+    let mut other = w.customer();
+    let rec = ConsentRecord::sign(c.account.identity(), b.id(), ConsentScope::ALL, w.now());
+    assert_eq!(
+        w.call(&mut other, Request::Consent(rec)),
+        Err(RelayError::RecordNotYours)
+    );
+    // Far-future records are refused.
+    let rec = ConsentRecord::sign(
+        c.account.identity(),
+        b.id(),
+        ConsentScope::ALL,
+        w.now() + 3600,
+    );
+    assert_eq!(
+        w.call(&mut c, Request::Consent(rec)),
+        Err(RelayError::StaleRecord)
+    );
+    // The genuine one is accepted, and kept as evidence the business can export.
+    let rec = ConsentRecord::sign(c.account.identity(), b.id(), ConsentScope::ALL, w.now());
+    assert_eq!(
+        w.call(&mut c, Request::Consent(rec)),
+        Ok(Response::ConsentStored)
+    );
+    match w
+        .call_bytes(&mut b, Request::ExportConsent { customer: c.id() })
+        .unwrap()
+    {
+        Response::ConsentEvidence(records) => {
+            assert_eq!(records, vec![rec]);
+            // Verifiable by a third party from bytes alone.
+            assert_eq!(
+                ConsentRecord::from_bytes(&records[0].to_bytes()).unwrap(),
+                rec
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        w.relay.consent_evidence(&c.id(), &b.id()).unwrap(),
+        vec![rec]
+    );
+    assert!(matches!(
+        w.call(
+            &mut c,
+            Request::ExportConsent {
+                customer: rec.customer()
+            }
+        ),
+        Err(RelayError::WrongAccountKind(_))
+    ));
+    // Replaying the same record is refused (not newer).
+    assert_eq!(
+        w.call(&mut c, Request::Consent(rec)),
+        Err(RelayError::StaleRecord)
+    );
+}
+
+#[test]
+fn the_24_hour_window() {
+    let (mut w, mut c, mut b) = pair(22);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    // No customer message yet: chat refused, notification allowed.
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::WindowClosed))
+    );
+    assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_ok());
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+    w.clock.advance(CHAT_WINDOW_SECS);
+    assert!(
+        w.send_raw(&mut b, &c, MessageClass::Chat).is_ok(),
+        "still open at exactly 24 h"
+    );
+    w.clock.advance(1);
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::WindowClosed))
+    );
+    assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_ok());
+    // The customer writes again: the window reopens.
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+}
+
+#[test]
+fn notifications_are_metered_per_business() {
+    let (mut w, mut c, mut b) = pair(23);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 0);
+    for _ in 0..3 {
+        w.send_raw(&mut b, &c, MessageClass::Notification).unwrap();
+    }
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap(); // chat is not metered
+    // A duplicate notification is not counted twice.
+    let h = w.header(&b, &c, MessageClass::Notification);
+    let env = Envelope {
+        header: h,
+        ciphertext: vec![3; 70],
+    };
+    w.call(&mut b, Request::Send(env.clone())).unwrap();
+    w.call(&mut b, Request::Send(env)).unwrap();
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 4);
+    assert_eq!(w.relay.notification_counts().unwrap(), vec![(b.id(), 4)]);
+    // Refused notifications are not counted.
+    w.clock.advance(1);
+    w.block(&mut c, &b, true).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_err());
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 4);
+}
+
+#[test]
+fn customers_do_not_send_notifications_and_routes_are_customer_business() {
+    let (mut w, mut c, b) = pair(24);
+    assert_eq!(
+        w.send_raw(&mut c, &b, MessageClass::Notification),
+        Err(RelayError::Policy(PolicyError::NotificationFromCustomer))
+    );
+    let other = w.customer();
+    assert_eq!(
+        w.send_raw(&mut c, &other, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::UnsupportedRoute))
+    );
+}
+
+#[test]
+fn a_block_ends_business_messages_at_once_and_only_the_customer_unblocks() {
+    let (mut w, mut c, mut b) = pair(25);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+    w.clock.advance(1);
+    w.block(&mut c, &b, true).unwrap();
+    for class in [MessageClass::Chat, MessageClass::Notification] {
+        assert_eq!(
+            w.send_raw(&mut b, &c, class),
+            Err(RelayError::Policy(PolicyError::Blocked))
+        );
+    }
+    // The business cannot unblock itself: not with its own signature ...
+    let fake = BlockRecord::sign(b.account.identity(), b.id(), false, w.now() + 1);
+    assert!(w.call(&mut b, Request::Block(fake)).is_err());
+    // ... nor by replaying an older unblock of the customer's.
+    let old_unblock = BlockRecord::sign(c.account.identity(), b.id(), false, w.now() - 10);
+    assert_eq!(
+        w.call(&mut c, Request::Block(old_unblock)),
+        Err(RelayError::StaleRecord)
+    );
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_err());
+    // The customer unblocks.
+    w.clock.advance(1);
+    w.block(&mut c, &b, false).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+}
+
+#[test]
+fn a_block_wins_against_concurrent_sends() {
+    // Every business message accepted after the block was recorded would
+    // be a violation; with the pair lock none is.
+    let limits = MailboxLimits {
+        max_envelopes: 1_000_000,
+        max_bytes: usize::MAX,
+        ..MailboxLimits::default()
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1026);
+    let biz = IdentityKeyPair::generate(&mut rng);
+    let mut w = world_with(26, limits, &[&biz]);
+    let mut c = w.customer();
+    let mut b = w.register_business(biz, 1);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let relay = w.relay.clone();
+    let now = w.now();
+    let c_id = c.id();
+    let b_id = b.id();
+    let mut b_account = std::mem::replace(
+        &mut b.account,
+        RelayAccount::new(IdentityKeyPair::generate(&mut w.rng), 0),
+    );
+    let sender = std::thread::spawn(move || {
+        let mut accepted_ids = Vec::new();
+        for i in 0..200_000u32 {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            let header = EnvelopeHeader {
+                sender: b_account.id(),
+                recipient: c_id,
+                message_id: MessageId(id),
+                class: MessageClass::Notification,
+                sent_at: now,
+            };
+            let req = b_account.sign(
+                Request::Send(Envelope {
+                    header,
+                    ciphertext: vec![1; 64],
+                }),
+                now,
+            );
+            match relay.handle_request(&req) {
+                Ok(_) => accepted_ids.push(i),
+                Err(RelayError::Policy(PolicyError::Blocked)) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        accepted_ids
+    });
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let rec = BlockRecord::sign(c.account.identity(), b_id, true, now);
+    w.call(&mut c, Request::Block(rec)).unwrap();
+    // Everything in the mailbox was accepted before the block; after the
+    // block returned, nothing more arrives.
+    let drain = |w: &World, c: &mut Party| {
+        let mut n = 0;
+        loop {
+            let d = w.fetch_and_ack(c);
+            if d.is_empty() {
+                return n;
+            }
+            n += d.len();
+        }
+    };
+    let before = drain(&w, &mut c);
+    let accepted = sender.join().unwrap();
+    assert_eq!(drain(&w, &mut c), 0, "no message accepted after the block");
+    assert_eq!(before, accepted.len());
+    assert!(accepted.len() < 200_000, "the block stopped the sender");
+}
+
+#[test]
+fn the_customers_client_drops_messages_from_blocked_businesses() {
+    let (mut w, c, b) = pair(27);
+    let mut policy = ClientPolicy::new(c.id());
+    let h = w.header(&b, &c, MessageClass::Chat);
+    assert_eq!(policy.check(&h), Ok(()));
+    policy.block(b.id());
+    assert_eq!(policy.check(&h), Err(Dropped::Blocked));
+    policy.unblock(&b.id());
+    assert_eq!(policy.check(&h), Ok(()));
+    let misrouted = w.header(&b, &b, MessageClass::Chat);
+    assert_eq!(policy.check(&misrouted), Err(Dropped::NotForMe));
+}
+
+// ---------------------------------------------------------- untrusted bytes
+
+#[test]
+fn garbage_requests_get_typed_refusals_and_never_panic() {
+    let (mut w, mut c, _b) = pair(28);
+    let valid = c
+        .account
+        .sign(Request::FetchMailbox { max: 5 }, w.now())
+        .to_bytes();
+    for n in 0..valid.len() {
+        let reply = Response::decode_result(&w.relay.handle(&valid[..n])).unwrap();
+        assert!(reply.is_err());
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    for len in [0usize, 1, 10, 100, 1000, 5000] {
+        let mut junk = vec![0u8; len];
+        rand::Rng::fill_bytes(&mut rng, &mut junk);
+        let reply = Response::decode_result(&w.relay.handle(&junk)).unwrap();
+        assert!(reply.is_err());
+    }
+    // Oversized input is refused before parsing.
+    let huge = vec![1u8; 2 * 1024 * 1024];
+    assert_eq!(
+        Response::decode_result(&w.relay.handle(&huge)).unwrap(),
+        Err(Refusal::Malformed)
+    );
+    let _ = &mut w.rng;
+}
+
+// ---------------------------------------------------------- ciphertext only
+
+#[test]
+fn the_relay_stores_returns_and_logs_only_ciphertext() {
+    let (mut w, mut c, mut b) = pair(29);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let lines = [
+        "PLAINTEXT-Q1: can I move booking ZX81QK to Friday?",
+        "PLAINTEXT-A1: yes, Friday 09:40 has seats",
+        "PLAINTEXT-Q2: please do, window seat",
+        "PLAINTEXT-A2: done, seat 14A, confirmation 7731",
+        "PLAINTEXT-Q3: thanks!",
+        "PLAINTEXT-A3: have a good flight",
+    ];
+    let mut seen = converse(&mut w, &mut c, &mut b, &lines);
+    // A second conversation with another customer, left unacknowledged so
+    // the envelopes stay in the store.
+    let mut c2 = w.customer();
+    w.consent(&mut c2, &b, ConsentScope::ALL).unwrap();
+    let bundle = match w
+        .call(&mut c2, Request::FetchBundle { owner: b.id() })
+        .unwrap()
+    {
+        Response::Bundle { bundle, .. } => bundle,
+        other => panic!("{other:?}"),
+    };
+    let mut s = Session::initiate(c2.account.identity(), &bundle, &mut w.rng).unwrap();
+    for line in &lines {
+        let h = w.header(&c2, &b, MessageClass::Chat);
+        let env = seal(&mut s, h, line.as_bytes()).unwrap();
+        w.call(&mut c2, Request::Send(env)).unwrap();
+    }
+    let req = b.account.sign(Request::FetchMailbox { max: 100 }, w.now());
+    seen.extend_from_slice(&w.relay.handle(&req.to_bytes()));
+    seen.extend_from_slice(&w.relay.store().dump().unwrap());
+    for line in w.log.lock().unwrap().iter() {
+        seen.extend_from_slice(line.as_bytes());
+    }
+    assert!(seen.len() > 10_000, "the scan covers real traffic");
+    for line in &lines {
+        for needle in [
+            line.as_bytes(),
+            &line.as_bytes()[..12],
+            b"ZX81QK",
+            b"PLAINTEXT",
+        ] {
+            assert!(
+                !seen.windows(needle.len()).any(|win| win == needle),
+                "plaintext {:?} visible to the relay",
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+}
