@@ -36,6 +36,8 @@ session_decrypt          2500  2048
 session_decrypt_mutate   2500   256
 bundle_verify            6000  2048
 handshake_respond        5000  2048
+relay_decode          1500000  4096
+store_restore         1500000  4096
 "
 
 # cargo-fuzz needs nightly for its sanitizers; with `-s none` it passes no
@@ -94,7 +96,10 @@ while read -r target runs max_len; do
     log="$scratch/$target.log"
     mkdir -p "$corpus"
     t0=$SECONDS
-    inputs=("fuzz/seeds/$target")
+    inputs=()
+    if [[ -d "fuzz/seeds/$target" ]]; then
+        inputs+=("fuzz/seeds/$target")
+    fi
     # Saved reproducers of past crashes are replayed as part of the corpus.
     if [[ -d "fuzz/regressions/$target" ]]; then
         inputs+=("fuzz/regressions/$target")

@@ -2,6 +2,9 @@
 //! counter, sealing and opening envelopes with their header as associated
 //! data, and the customer's own enforcement of blocks.
 //!
+//! The app's encrypted state at rest, and the [`crate::store::Client`] that
+//! keeps sessions across restarts, are in [`crate::store`].
+//!
 //! ```
 //! use hotline::client::{RelayAccount, open, seal};
 //! use hotline::relay::{AccountId, EnvelopeHeader, MessageClass, MessageId};

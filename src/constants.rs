@@ -3,6 +3,8 @@
 //! SPEC.md quotes each of these; changing one is a protocol change and must
 //! change SPEC.md and `tests/vectors/` in the same commit.
 
+pub use crate::store::constants::*;
+
 /// Wire format and protocol version carried in the first byte of every
 /// encoded object. Version 1 is the only version; anything else is refused
 /// (there is no weaker version to fall back to).
@@ -193,7 +195,7 @@ pub const MAX_WIRE_LEN: usize = 2
     + crate::ratchet::padding::MAX_PADDED_LEN
     + TAG_LEN;
 
-// ---- Relay (SPEC.md section 13). The relay sees only these objects, never a
+// ---- Relay (SPEC.md section 14). The relay sees only these objects, never a
 // session secret.
 
 /// Object type byte of a signed relay request.

@@ -38,6 +38,20 @@
 //! assert_eq!(customer_session.decrypt(&answer, b"envelope v1")?, b"It was sent today.");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Where things live
+//! - [`store`]: an app's own state at rest (identity, prekeys, sessions),
+//!   with [`store::Client`], [`store::MemoryStore`] and
+//!   `store::SqliteStore` (feature `sqlite`).
+//! - [`relay`]: the relay server, with its own [`relay::MemoryStore`] and
+//!   `relay::SqliteStore` (feature `sqlite`) for accounts and mailboxes.
+//! - [`client`]: an app's helpers for talking to a relay (request signing,
+//!   sealed envelopes, block policy); not to be confused with
+//!   [`store::Client`].
+//! - [`business`]: business certificates, validation, names and pinning.
+//!
+//! The stores and clients are not re-exported at the crate root, so their
+//! paths always say which one is meant.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -51,6 +65,7 @@ mod primitives;
 mod ratchet;
 pub mod relay;
 mod session;
+pub mod store;
 mod wire;
 
 pub use error::{DecryptError, EncryptError, HandshakeError, IdentityError};

@@ -20,6 +20,8 @@ use crate::ratchet::skipped::SkippedKeys;
 use crate::ratchet::state::{RatchetState, SendingChain};
 use crate::wire::{DecodeError, Reader};
 
+mod pickle;
+
 /// Which side of the handshake a session is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {

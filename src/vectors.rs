@@ -1323,6 +1323,196 @@ fn relay_vectors() -> Value {
     })
 }
 
+fn storage_vectors() -> Value {
+    use crate::store::constants::{
+        RECORD_IDENTITY, RECORD_PEER_IDENTITY, RECORD_PEER_SESSIONS, RECORD_PREKEYS,
+        RECORD_SESSION, STORAGE_VERSION, STORAGE_VERSION_1,
+    };
+    use crate::store::pickle::open_state;
+    use crate::store::record::{StorageKey, seal_with_nonce};
+    use crate::store::{PeerId, SessionRecord};
+
+    let storage_key = val32("storage key");
+    let key = StorageKey::from_bytes(storage_key);
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+
+    // The initiator sends three messages; the third reaches the responder
+    // first, so it stores two skipped keys.
+    let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let mut initiator = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
+    let wires: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| {
+            initiator
+                .encrypt_with_rng(&[b'm', b'0' + i], b"", &mut ScriptedRng(VecDeque::new()))
+                .unwrap()
+        })
+        .collect();
+    let mut store = fx.store.clone();
+    let (responder, _) = Session::respond(&mut store, &wires[2], b"").unwrap();
+    assert_eq!(responder.skipped_key_count(), 2);
+
+    let mut records = Vec::new();
+    let mut add = |name: &str, kind: u8, version: u8, record_name: &[u8], plaintext: Vec<u8>| {
+        let nonce: [u8; 12] = val32(&format!("storage nonce {name}"))[..12]
+            .try_into()
+            .unwrap();
+        let record = seal_with_nonce(&key, version, kind, record_name, &nonce, &plaintext);
+        records.push(json!({
+            "name": name,
+            "version": version,
+            "kind": kind,
+            "record_name": h(record_name),
+            "nonce": h(&nonce),
+            "plaintext": h(&plaintext),
+            "record": h(&record),
+        }));
+        record
+    };
+    let mut pt = Vec::new();
+    crate::store::state::encode_identity(&fx.customer, &mut pt);
+    add("identity", RECORD_IDENTITY, STORAGE_VERSION, b"", pt);
+    let mut pt = Vec::new();
+    fx.store.encode_state(&mut pt);
+    add(
+        "prekeys before the handshake",
+        RECORD_PREKEYS,
+        STORAGE_VERSION,
+        b"",
+        pt,
+    );
+    let mut pt = Vec::new();
+    store.encode_state(&mut pt);
+    let prekeys_v2 = pt.clone();
+    add("prekeys", RECORD_PREKEYS, STORAGE_VERSION, b"", pt);
+    let mut pt = Vec::new();
+    initiator.encode_state(&mut pt);
+    add(
+        "initiator session awaiting reply",
+        RECORD_SESSION,
+        STORAGE_VERSION,
+        b"",
+        pt,
+    );
+    let mut pt = Vec::new();
+    responder.encode_state(&mut pt);
+    add(
+        "responder session with skipped keys",
+        RECORD_SESSION,
+        STORAGE_VERSION,
+        b"",
+        pt,
+    );
+    let customer_peer = PeerId::new("customer:alice").unwrap();
+    let mut pt = Vec::new();
+    SessionRecord::new(responder).encode_state(&mut pt);
+    let peer_record = add(
+        "peer sessions",
+        RECORD_PEER_SESSIONS,
+        STORAGE_VERSION,
+        customer_peer.as_bytes(),
+        pt,
+    );
+    let mut pt = Vec::new();
+    fx.customer.public().encode_into(&mut pt);
+    add(
+        "trusted peer identity",
+        RECORD_PEER_IDENTITY,
+        STORAGE_VERSION,
+        customer_peer.as_bytes(),
+        pt,
+    );
+    let mut pt = Vec::new();
+    store.encode_state_v1(&mut pt);
+    let v1 = add(
+        "prekeys version 1",
+        RECORD_PREKEYS,
+        STORAGE_VERSION_1,
+        b"",
+        pt,
+    );
+    let migrated = open_state(&key, RECORD_PREKEYS, b"", &v1, PreKeyStore::read_state).unwrap();
+    let mut migrated_pt = Vec::new();
+    migrated.encode_state(&mut migrated_pt);
+    assert_eq!(migrated_pt, prekeys_v2);
+
+    let mut errors = Vec::new();
+    let mut err_case =
+        |name: &str, bytes: Vec<u8>, open_key: &StorageKey, kind: u8, record_name: &[u8]| {
+            let err = open_state(open_key, kind, record_name, &bytes, |r, _| {
+                SessionRecord::read_state(r)
+            })
+            .unwrap_err();
+            errors.push(json!({
+                "name": name,
+                "record": h(&bytes),
+                "storage_key": h(open_key.as_bytes()),
+                "kind": kind,
+                "record_name": h(record_name),
+                "error": format!("{err:?}"),
+            }));
+        };
+    let peer = customer_peer.as_bytes();
+    err_case(
+        "wrong storage key",
+        peer_record.clone(),
+        &StorageKey::from_bytes(val32("another storage key")),
+        RECORD_PEER_SESSIONS,
+        peer,
+    );
+    err_case(
+        "truncated",
+        peer_record[..peer_record.len() - 1].to_vec(),
+        &key,
+        RECORD_PEER_SESSIONS,
+        peer,
+    );
+    let mut b = peer_record.clone();
+    b.push(0);
+    err_case("trailing byte", b, &key, RECORD_PEER_SESSIONS, peer);
+    let mut b = peer_record.clone();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    err_case("corrupted tag", b, &key, RECORD_PEER_SESSIONS, peer);
+    let mut b = peer_record.clone();
+    b[40] ^= 1;
+    err_case("corrupted ciphertext", b, &key, RECORD_PEER_SESSIONS, peer);
+    err_case(
+        "moved to another peer",
+        peer_record.clone(),
+        &key,
+        RECORD_PEER_SESSIONS,
+        b"customer:mallory",
+    );
+    let mut b = peer_record.clone();
+    b[0] = 0x03;
+    err_case("unknown version", b, &key, RECORD_PEER_SESSIONS, peer);
+    let mut b = peer_record.clone();
+    b[1] = 0x09;
+    err_case("unknown kind", b, &key, RECORD_PEER_SESSIONS, peer);
+    err_case(
+        "wrong kind",
+        peer_record.clone(),
+        &key,
+        RECORD_SESSION,
+        peer,
+    );
+    let mut b = peer_record.clone();
+    b[0] = STORAGE_VERSION_1;
+    err_case("relabelled version", b, &key, RECORD_PEER_SESSIONS, peer);
+
+    json!({
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
+        "storage_key": h(&storage_key),
+        "key_id": h(&key.key_id()),
+        "records": records,
+        "errors": errors,
+    })
+}
+
 fn render(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap();
     s.push('\n');
@@ -1339,6 +1529,7 @@ fn vectors_match_committed_files() {
         ("errors.json", render(&error_vectors())),
         ("business.json", render(&business_vectors())),
         ("relay.json", render(&relay_vectors())),
+        ("storage.json", render(&storage_vectors())),
     ];
     let write = std::env::var_os("HOTLINE_WRITE_VECTORS").is_some();
     for (name, content) in files {

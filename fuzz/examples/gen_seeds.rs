@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use hotline::{PreKeyBundle, Session};
 use hotline_fuzz::{
-    AD, Established, Mutation, business, business_store, customer, fixtures, resign_bundle,
+    AD, Established, Mutation, STORE_KEY, business, business_store, customer, fixtures,
+    resign_bundle, rng,
 };
 
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
@@ -36,6 +37,7 @@ fn main() {
         "session_decrypt_mutate",
         "bundle_verify",
         "handshake_respond",
+        "store_restore",
     ];
     for t in targets {
         let d = out.join(t);
@@ -158,6 +160,28 @@ fn main() {
         "ratchet_r0",
         &by_label("r0").bytes,
     );
+
+    // store_restore: real records of an identity, the business's prekey
+    // store before and after a handshake, and sessions on both sides.
+    let key = hotline::store::StorageKey::from_bytes(STORE_KEY);
+    let mut r = rng(0x5EED_0301);
+    let s = "store_restore";
+    write(&out, s, "identity_customer", &customer().pickle(&key, &mut r));
+    let mut store = business_store();
+    write(&out, s, "prekeys_fresh", &store.pickle(&key, &mut r));
+    let mut initiator = Session::initiate(customer(), &fx.bundles[0].1, &mut r).expect("initiate");
+    write(&out, s, "session_awaiting_reply", &initiator.pickle(&key, &mut r));
+    let first = initiator.encrypt_with_rng(b"hello", AD, &mut r).expect("encrypt");
+    let (mut responder, _) = Session::respond(&mut store, &first, AD).expect("respond");
+    write(&out, s, "prekeys_after_handshake", &store.pickle(&key, &mut r));
+    let reply = responder.encrypt_with_rng(b"hi", AD, &mut r).expect("encrypt");
+    write(&out, s, "session_responder", &responder.pickle(&key, &mut r));
+    initiator.decrypt(&reply, AD).expect("decrypt");
+    write(&out, s, "session_initiator", &initiator.pickle(&key, &mut r));
+    for name in ["session_awaiting_reply", "session_responder", "session_initiator"] {
+        let bytes = fs::read(out.join(s).join(name)).expect("read seed");
+        Session::from_pickle(&bytes, &key).expect("seed restores");
+    }
 
     for t in targets {
         let n = fs::read_dir(out.join(t)).map(|d| d.count()).unwrap_or(0);

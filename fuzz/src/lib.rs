@@ -35,6 +35,9 @@ const CUSTOMER_RNG_SEED: u64 = 0x5EED_0010;
 const BUSINESS_RNG_SEED: u64 = 0x5EED_0020;
 const INITIAL_RNG_SEEDS: [u64; 3] = [0x5EED_0100, 0x5EED_0101, 0x5EED_0102];
 /// Seed of the RNG `bundle_verify` initiates sessions with.
+/// The storage key of the `store_restore` target and its seeds.
+pub const STORE_KEY: [u8; 32] = [0x5a; 32];
+
 pub const BUNDLE_RNG_SEED: u64 = 0x5EED_0200;
 
 /// A ChaCha20 RNG from a fixed seed.

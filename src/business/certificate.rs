@@ -162,11 +162,11 @@ pub struct Validity {
 }
 
 impl Validity {
-    fn encode_into(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.not_before.to_be_bytes());
         out.extend_from_slice(&self.not_after.to_be_bytes());
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             not_before: r.u64("not before")?,
             not_after: r.u64("not after")?,
@@ -347,6 +347,65 @@ pub struct LocalizedName {
     pub name: String,
 }
 
+/// Appends a display name and its localized names in the certificate layout
+/// (also used by the stored layout of a verified business). Lengths were
+/// bounded when the certificate was made or decoded.
+pub(crate) fn encode_names(name: &str, localized: &[LocalizedName], out: &mut Vec<u8>) {
+    out.push(name.len() as u8);
+    out.extend_from_slice(name.as_bytes());
+    out.push(localized.len() as u8);
+    for l in localized {
+        out.push(l.language.len() as u8);
+        out.extend_from_slice(l.language.as_bytes());
+        out.push(l.name.len() as u8);
+        out.extend_from_slice(l.name.as_bytes());
+    }
+}
+
+fn read_text(
+    r: &mut Reader<'_>,
+    len_field: &'static str,
+    field: &'static str,
+    min: usize,
+) -> Result<String, DecodeError> {
+    let len = usize::from(r.u8(len_field)?);
+    if len < min {
+        return Err(DecodeError::InvalidLength { field, len });
+    }
+    let bytes = r.take(len, field)?;
+    core::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| DecodeError::InvalidUtf8(field))
+}
+
+/// Reads the layout of [`encode_names`] strictly: a non-empty name, at most
+/// `MAX_LOCALIZED_NAMES` localized names with well-formed, strictly
+/// ascending language tags.
+pub(crate) fn read_names(r: &mut Reader<'_>) -> Result<(String, Vec<LocalizedName>), DecodeError> {
+    let name = read_text(r, "name length", "name", 1)?;
+    let count = usize::from(r.u8("localized name count")?);
+    if count > MAX_LOCALIZED_NAMES {
+        return Err(DecodeError::InvalidLength {
+            field: "localized name count",
+            len: count,
+        });
+    }
+    let mut localized: Vec<LocalizedName> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let language = read_text(r, "language tag length", "language tag", 0)?;
+        if !language_tag_ok(language.as_bytes()) {
+            return Err(DecodeError::NotCanonical("language tag"));
+        }
+        // Strictly ascending tags: one encoding per set, no duplicates.
+        if localized.last().is_some_and(|p| p.language >= language) {
+            return Err(DecodeError::NotCanonical("language tag order"));
+        }
+        let name = read_text(r, "localized name length", "localized name", 1)?;
+        localized.push(LocalizedName { language, name });
+    }
+    Ok((name, localized))
+}
+
 /// A business certificate: an issuer certifies that an identity key belongs
 /// to a business with this id, verified name and level, for a time.
 /// Decoded structurally; not trusted until validated.
@@ -373,16 +432,7 @@ impl BusinessCertificate {
         self.identity_key.encode_into(&mut out);
         out.push(self.level.to_byte());
         self.validity.encode_into(&mut out);
-        // Lengths were bounded when the certificate was made or decoded.
-        out.push(self.name.len() as u8);
-        out.extend_from_slice(self.name.as_bytes());
-        out.push(self.localized.len() as u8);
-        for l in &self.localized {
-            out.push(l.language.len() as u8);
-            out.extend_from_slice(l.language.as_bytes());
-            out.push(l.name.len() as u8);
-            out.extend_from_slice(l.name.as_bytes());
-        }
+        encode_names(&self.name, &self.localized, &mut out);
         out
     }
 
@@ -427,22 +477,6 @@ impl BusinessCertificate {
         out
     }
 
-    fn read_text(
-        r: &mut Reader<'_>,
-        len_field: &'static str,
-        field: &'static str,
-        min: usize,
-    ) -> Result<String, DecodeError> {
-        let len = usize::from(r.u8(len_field)?);
-        if len < min {
-            return Err(DecodeError::InvalidLength { field, len });
-        }
-        let bytes = r.take(len, field)?;
-        core::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::InvalidUtf8(field))
-    }
-
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.version()?;
         r.object_type(OBJ_TYPE_BUSINESS_CERT)?;
@@ -452,27 +486,7 @@ impl BusinessCertificate {
         let identity_key = r.ed25519("business identity key")?;
         let level = VerificationLevel::from_byte(r.u8("verification level")?)?;
         let validity = Validity::read(r)?;
-        let name = Self::read_text(r, "name length", "name", 1)?;
-        let count = usize::from(r.u8("localized name count")?);
-        if count > MAX_LOCALIZED_NAMES {
-            return Err(DecodeError::InvalidLength {
-                field: "localized name count",
-                len: count,
-            });
-        }
-        let mut localized: Vec<LocalizedName> = Vec::with_capacity(count);
-        for _ in 0..count {
-            let language = Self::read_text(r, "language tag length", "language tag", 0)?;
-            if !language_tag_ok(language.as_bytes()) {
-                return Err(DecodeError::NotCanonical("language tag"));
-            }
-            // Strictly ascending tags: one encoding per set, no duplicates.
-            if localized.last().is_some_and(|p| p.language >= language) {
-                return Err(DecodeError::NotCanonical("language tag order"));
-            }
-            let name = Self::read_text(r, "localized name length", "localized name", 1)?;
-            localized.push(LocalizedName { language, name });
-        }
+        let (name, localized) = read_names(r)?;
         let signature = *r.array::<64>("business certificate signature")?;
         Ok(Self {
             serial,

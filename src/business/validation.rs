@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::constants::CLOCK_SKEW_SECS;
 use crate::keys::{IdentityKey, PreKeyBundle};
 use crate::primitives::ed25519::Ed25519Public;
-use crate::wire::DecodeError;
+use crate::wire::{DecodeError, Reader};
 
 use super::certificate::{
     BusinessId, CertificateChain, IssuerCertificate, LocalizedName, TrustRoot, Validity,
-    VerificationLevel,
+    VerificationLevel, encode_names, read_names,
 };
 use super::names::{NameError, check_name};
 use super::revocation::{
@@ -195,6 +195,49 @@ impl VerifiedBusiness {
     /// SHA-256 of the validated chain's encoding (bound into the handshake).
     pub fn chain_hash(&self) -> [u8; 32] {
         self.chain_hash
+    }
+
+    /// Appends the stored layout (SPEC.md, "Session (kind 0x03)"). The
+    /// identity key is not written: it is the session's peer signing key.
+    pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.root_id.to_be_bytes());
+        out.extend_from_slice(&self.issuer_id.to_be_bytes());
+        out.extend_from_slice(&self.serial.to_be_bytes());
+        out.extend_from_slice(&self.business_id.0);
+        out.push(self.level.to_byte());
+        self.validity.encode_into(out);
+        out.extend_from_slice(&self.chain_hash);
+        encode_names(&self.name, &self.localized, out);
+    }
+
+    /// Reads the layout of [`VerifiedBusiness::encode_state`] for a session
+    /// whose peer signs with `identity_key`. Only stored state (authenticated
+    /// under the storage key) reaches this; the chain was validated when the
+    /// session started.
+    pub(crate) fn read_state(
+        r: &mut Reader<'_>,
+        identity_key: Ed25519Public,
+    ) -> Result<Self, DecodeError> {
+        let root_id = r.u32("root id")?;
+        let issuer_id = r.u32("issuer id")?;
+        let serial = r.u64("serial")?;
+        let business_id = BusinessId(*r.array::<16>("business id")?);
+        let level = VerificationLevel::from_byte(r.u8("verification level")?)?;
+        let validity = Validity::read(r)?;
+        let chain_hash = *r.array::<32>("certificate chain hash")?;
+        let (name, localized) = read_names(r)?;
+        Ok(Self {
+            business_id,
+            name,
+            localized,
+            level,
+            serial,
+            issuer_id,
+            root_id,
+            identity_key,
+            validity,
+            chain_hash,
+        })
     }
 }
 

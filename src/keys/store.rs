@@ -15,6 +15,8 @@ use crate::keys::prekeys::{
     SignedPreKeyPublic,
 };
 
+mod codec;
+
 /// Ephemeral keys of handshakes already accepted under one signed prekey,
 /// oldest first.
 #[derive(Clone, Default)]

@@ -24,6 +24,13 @@ pub(crate) struct SkippedKeys {
 }
 
 impl SkippedKeys {
+    /// Rebuilds a store from restored chains, oldest first. The caller has
+    /// checked the caps and that each chain is non-empty and ascending.
+    pub(crate) fn from_chains(chains: VecDeque<SkippedChain>) -> Self {
+        let total = chains.iter().map(|c| c.keys.len()).sum();
+        Self { chains, total }
+    }
+
     pub(crate) fn chains(&self) -> impl Iterator<Item = &SkippedChain> {
         self.chains.iter()
     }

@@ -150,7 +150,7 @@ impl SignedRequest {
         &self.request
     }
 
-    /// The encoding: signed part then the 64-byte signature (SPEC.md 13.2).
+    /// The encoding: signed part then the 64-byte signature (SPEC.md 14.2).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut m = Self::signed_part(&self.account, self.counter, self.timestamp, &self.request);
         m.extend_from_slice(&self.signature);

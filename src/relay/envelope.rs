@@ -61,7 +61,7 @@ impl MessageClass {
     }
 }
 
-/// What the relay sees of a message (SPEC.md section 13.4).
+/// What the relay sees of a message (SPEC.md section 14.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvelopeHeader {
     /// The sending account.

@@ -111,7 +111,7 @@ pub enum RelayError {
 
 macro_rules! refusals {
     ($($(#[$doc:meta])* $name:ident = $code:expr,)*) => {
-        /// The refusal code a client receives (SPEC.md 13.3). Each
+        /// The refusal code a client receives (SPEC.md 14.3). Each
         /// [`RelayError`] maps to one.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]

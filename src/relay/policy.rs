@@ -229,7 +229,7 @@ impl ConsentRecord {
     pub fn time(&self) -> u64 {
         self.0.time
     }
-    /// The 139-byte encoding (SPEC.md section 13.6).
+    /// The 139-byte encoding (SPEC.md section 14.6).
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.encode(OBJ_TYPE_CONSENT)
     }
@@ -293,7 +293,7 @@ impl BlockRecord {
     pub fn time(&self) -> u64 {
         self.0.time
     }
-    /// The 139-byte encoding (SPEC.md section 13.6).
+    /// The 139-byte encoding (SPEC.md section 14.6).
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.encode(OBJ_TYPE_BLOCK)
     }

@@ -1,5 +1,5 @@
-//! Request and response bodies and their strict encodings (SPEC.md 13.2,
-//! 13.3). Any transport can carry them: the relay's whole API is
+//! Request and response bodies and their strict encodings (SPEC.md 14.2,
+//! 14.3). Any transport can carry them: the relay's whole API is
 //! [`Relay::handle`](crate::relay::Relay::handle), bytes in, bytes out.
 
 use crate::constants::{
@@ -350,7 +350,7 @@ impl Response {
         }
     }
 
-    /// Encodes the outcome of a request (SPEC.md 13.3).
+    /// Encodes the outcome of a request (SPEC.md 14.3).
     pub fn encode_result(result: &Result<Response, Refusal>) -> Vec<u8> {
         let mut out = vec![PROTOCOL_VERSION, OBJ_TYPE_RELAY_RESPONSE];
         match result {

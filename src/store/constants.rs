@@ -1,0 +1,44 @@
+//! Constants of the storage format (SPEC.md, section 15). Re-exported from
+//! [`crate::constants`]; changing one changes the stored format and must
+//! change SPEC.md and `tests/vectors/storage.json` in the same commit.
+
+/// Version byte written into every new record.
+pub const STORAGE_VERSION: u8 = 0x02;
+/// The first record version: still read, and migrated to
+/// [`STORAGE_VERSION`] on load (SPEC.md, section 15.8). Never written.
+pub const STORAGE_VERSION_1: u8 = 0x01;
+
+/// Record kind: a party's identity key pair.
+pub const RECORD_IDENTITY: u8 = 0x01;
+/// Record kind: a party's prekey store.
+pub const RECORD_PREKEYS: u8 = 0x02;
+/// Record kind: one session on its own.
+pub const RECORD_SESSION: u8 = 0x03;
+/// Record kind: the sessions with one peer (active and previous).
+pub const RECORD_PEER_SESSIONS: u8 = 0x04;
+/// Record kind: the identity key trusted for one peer.
+pub const RECORD_PEER_IDENTITY: u8 = 0x05;
+
+/// Label at the start of every record's associated data.
+pub const LABEL_STORAGE_RECORD: &[u8] = b"Hotline storage record";
+/// HMAC input that derives a storage key's 8-byte key id.
+pub const LABEL_STORAGE_KEY_ID: &[u8] = b"Hotline storage key id";
+
+/// Length of a storage key.
+pub const STORAGE_KEY_LEN: usize = 32;
+/// Length of the key id in a record header.
+pub const STORAGE_KEY_ID_LEN: usize = 8;
+/// Record header: version, kind, key id, nonce, plaintext length.
+pub const RECORD_HEADER_LEN: usize = 2 + STORAGE_KEY_ID_LEN + 12 + 4;
+/// Bytes a record adds to its plaintext: the header and the tag.
+pub const RECORD_OVERHEAD: usize = RECORD_HEADER_LEN + 16;
+/// Longest record name (a peer address) bound into a record.
+pub const MAX_RECORD_NAME_LEN: usize = 255;
+/// Largest plaintext a record may declare: a prekey store with its replay
+/// caches full is about 1 MB; nothing larger is ever written, so nothing
+/// larger is accepted (bounding the allocation a hostile record can cause).
+pub const MAX_RECORD_PLAINTEXT_LEN: usize = 16 * 1024 * 1024;
+
+/// Previous sessions kept per peer besides the active one, newest first;
+/// the oldest is dropped when a newer one is added (SPEC.md, section 15.10).
+pub const MAX_PREVIOUS_SESSIONS: usize = 4;

@@ -1,0 +1,46 @@
+//! State at rest: encrypted records, the client's stores, and the client.
+//!
+//! - [`StorageKey`] and the record format: every stored object is sealed
+//!   with ChaCha20-Poly1305 under a caller's 32-byte key, with the record's
+//!   version, kind and name authenticated (SPEC.md, section 15).
+//!   [`Session::pickle`](crate::Session::pickle),
+//!   [`IdentityKeyPair::pickle`](crate::IdentityKeyPair::pickle) and
+//!   [`PreKeyStore::pickle`](crate::PreKeyStore::pickle) seal single
+//!   objects; restoring refuses wrong keys, truncation, corruption and
+//!   unknown versions with distinct [`RestoreError`]s.
+//! - The store traits [`IdentityStore`], [`PreKeyRepository`],
+//!   [`SessionRepository`] and [`ClientStore`] (atomic commits), implemented
+//!   by [`EncryptedStore`] over a [`RecordBackend`]: [`MemoryBackend`], or
+//!   `SqliteBackend` with the `sqlite` feature.
+//! - [`Client`]: encrypt to and decrypt from a peer, with every change saved
+//!   before its result is returned, and a bounded [`SessionRecord`] of
+//!   sessions per peer that recovers from simultaneous starts and reinstalls.
+//!
+//! These are the app's stores. The relay's stores for accounts and mailboxes
+//! are [`crate::relay::MemoryStore`] and `relay::SqliteStore`, and the app's
+//! helpers for talking to a relay are in [`crate::client`].
+
+mod client;
+pub(crate) mod constants;
+mod memory;
+pub(crate) mod pickle;
+pub(crate) mod record;
+mod sessions;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+pub(crate) mod state;
+mod traits;
+
+#[cfg(test)]
+mod tests;
+
+pub use client::{Client, IdentityChange, ReceiveError, SendError, StartError};
+pub use memory::{MemoryBackend, MemoryStore};
+pub use record::{RestoreError, StorageKey};
+pub use sessions::SessionRecord;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteBackend, SqliteStore};
+pub use traits::{
+    ClientStore, EncryptedStore, IdentityStore, PeerId, PreKeyRepository, RecordBackend,
+    RecordWrite, SessionRepository, StoreError, StoreUpdate,
+};
