@@ -40,12 +40,12 @@ for size in ("100", "1024", "16384"):
 g = "ratchet_step_message"
 rows.append(("ratchet step (ping-pong)", mean_ns(g, "hotline"), mean_ns(g, "primitives"), mean_ns(g, "vodozemac")))
 g = "handshake"
-rows.append(("handshake initiate (OTK)", mean_ns(g, "initiate", "with_one_time_prekey"), mean_ns(g, "primitives", "initiator"), None))
-rows.append(("handshake respond (OTK)", mean_ns(g, "respond", "with_one_time_prekey"), mean_ns(g, "primitives", "responder"), None))
-rows.append(("handshake initiate (no OTK)", mean_ns(g, "initiate", "without_one_time_prekey"), None, None))
-rows.append(("handshake respond (no OTK)", mean_ns(g, "respond", "without_one_time_prekey"), None, None))
-h_i, h_r = mean_ns(g, "initiate", "with_one_time_prekey"), mean_ns(g, "respond", "with_one_time_prekey")
-v_hs = mean_ns(g, "vodozemac", "create_outbound_and_inbound")
+rows.append(("handshake initiate (OTK)", mean_ns(g, "initiate_with_one_time_prekey"), mean_ns(g, "primitives_initiator"), None))
+rows.append(("handshake respond (OTK)", mean_ns(g, "respond_with_one_time_prekey"), mean_ns(g, "primitives_responder"), None))
+rows.append(("handshake initiate (no OTK)", mean_ns(g, "initiate_without_one_time_prekey"), None, None))
+rows.append(("handshake respond (no OTK)", mean_ns(g, "respond_without_one_time_prekey"), None, None))
+h_i, h_r = mean_ns(g, "initiate_with_one_time_prekey"), mean_ns(g, "respond_with_one_time_prekey")
+v_hs = mean_ns(g, "vodozemac_create_outbound_and_inbound")
 both = None if h_i is None or h_r is None else h_i + h_r
 rows.append(("handshake both sides (OTK)", both, None, v_hs))
 
