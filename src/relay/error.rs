@@ -85,6 +85,18 @@ pub enum RelayError {
     /// The upload would exceed the directory's per-account limit.
     #[error("too many one-time prekeys")]
     TooManyPreKeys,
+    /// A one-time prekey's id is at or below the highest id of its kind the
+    /// directory has already handed out: storing it could hand a prekey out
+    /// twice (SPEC.md 14.8). One-time prekey ids must increase.
+    #[error("{slot:?} prekey {id} is at or below the last id handed out ({spent})")]
+    SpentPreKeyId {
+        /// Which kind of prekey.
+        slot: PreKeySlot,
+        /// Its id.
+        id: u32,
+        /// The highest id of that kind already handed out.
+        spent: u32,
+    },
     /// The owner has no signed prekey or no last-resort KEM prekey yet.
     #[error("the account has published no bundle")]
     NoBundle,
@@ -199,7 +211,8 @@ impl RelayError {
             Self::WrongAccountKind(_) => Refusal::WrongAccountKind,
             Self::BadPreKeySignature { .. }
             | Self::LowOrderPreKey { .. }
-            | Self::WrongKemKind { .. } => Refusal::BadPreKey,
+            | Self::WrongKemKind { .. }
+            | Self::SpentPreKeyId { .. } => Refusal::BadPreKey,
             Self::TooManyPreKeys => Refusal::TooManyPreKeys,
             Self::NoBundle => Refusal::NoBundle,
             Self::SenderMismatch => Refusal::SenderMismatch,

@@ -72,7 +72,7 @@ pub use protocol::{Delivery, PreKeyStatus, PreKeyUpload, Request, Response, Resp
 pub use store::SqliteStore;
 pub use store::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, MemoryStore, RelayStore,
-    SendEffects, StoreError, StoredEnvelope,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome,
 };
 
 use crate::constants::{
@@ -256,8 +256,12 @@ impl<S: RelayStore> Relay<S> {
             }
             Request::UploadPreKeys(upload) => {
                 directory::validate_upload(&account.identity, upload)?;
-                if !self.store.add_prekeys(&me, upload, MAX_DIRECTORY_PREKEYS)? {
-                    return Err(RelayError::TooManyPreKeys);
+                match self.store.add_prekeys(&me, upload, MAX_DIRECTORY_PREKEYS)? {
+                    UploadOutcome::Stored => {}
+                    UploadOutcome::TooMany => return Err(RelayError::TooManyPreKeys),
+                    UploadOutcome::SpentId { slot, id, spent } => {
+                        return Err(RelayError::SpentPreKeyId { slot, id, spent });
+                    }
                 }
                 Ok(Response::PreKeysStored(self.prekey_status(&me)?))
             }

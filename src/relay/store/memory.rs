@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
-    StoredEnvelope,
+    StoredEnvelope, UploadOutcome,
 };
 use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::AccountId;
@@ -21,6 +21,9 @@ struct Directory {
     last_resort: Option<KemPreKeyPublic>,
     one_time: BTreeMap<u32, OneTimePreKeyPublic>,
     kem: BTreeMap<u32, KemPreKeyPublic>,
+    /// The highest one-time X25519 and KEM prekey ids handed out.
+    spent_one_time: Option<u32>,
+    spent_kem: Option<u32>,
 }
 
 #[derive(Default)]
@@ -136,9 +139,12 @@ impl RelayStore for MemoryStore {
         id: &AccountId,
         upload: &PreKeyUpload,
         max_per_kind: usize,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<UploadOutcome, StoreError> {
         let mut g = self.lock();
         let d = g.directory.entry(*id).or_default();
+        if let Some(spent) = UploadOutcome::check_spent(upload, d.spent_one_time, d.spent_kem) {
+            return Ok(spent);
+        }
         let new_ot = upload
             .one_time_prekeys
             .iter()
@@ -154,7 +160,7 @@ impl RelayStore for MemoryStore {
             .collect::<HashSet<_>>()
             .len();
         if d.one_time.len() + new_ot > max_per_kind || d.kem.len() + new_kem > max_per_kind {
-            return Ok(false);
+            return Ok(UploadOutcome::TooMany);
         }
         if let Some(s) = upload.signed_prekey {
             d.signed = Some(s);
@@ -168,7 +174,7 @@ impl RelayStore for MemoryStore {
         for k in &upload.kem_prekeys {
             d.kem.insert(k.id, k.clone());
         }
-        Ok(true)
+        Ok(UploadOutcome::Stored)
     }
 
     fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
@@ -179,8 +185,14 @@ impl RelayStore for MemoryStore {
         let (Some(signed_prekey), Some(last_resort)) = (d.signed, d.last_resort.clone()) else {
             return Ok(None);
         };
-        let one_time_prekey = d.one_time.pop_first().map(|(_, k)| k);
-        let kem_prekey = d.kem.pop_first().map_or(last_resort, |(_, k)| k);
+        let one_time_prekey = d.one_time.pop_first().map(|(id, k)| {
+            d.spent_one_time = d.spent_one_time.max(Some(id));
+            k
+        });
+        let kem_prekey = d.kem.pop_first().map_or(last_resort, |(id, k)| {
+            d.spent_kem = d.spent_kem.max(Some(id));
+            k
+        });
         Ok(Some(BundleParts {
             signed_prekey,
             one_time_prekey,

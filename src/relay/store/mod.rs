@@ -17,6 +17,7 @@ pub use sqlite::SqliteStore;
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::MessageId;
+use crate::relay::error::PreKeySlot;
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
 use crate::relay::protocol::{Delivery, PreKeyUpload};
 
@@ -37,6 +38,54 @@ impl AccountRecord {
     /// The account's id.
     pub fn id(&self) -> AccountId {
         AccountId::of(&self.identity)
+    }
+}
+
+/// What [`RelayStore::add_prekeys`] did with an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UploadOutcome {
+    /// Every prekey of the upload is stored.
+    Stored,
+    /// Nothing changed: a one-time kind would exceed the per-account limit.
+    TooMany,
+    /// Nothing changed: a one-time prekey's id is at or below the highest id
+    /// of its kind already handed out.
+    SpentId {
+        /// Which kind of prekey.
+        slot: PreKeySlot,
+        /// Its id.
+        id: u32,
+        /// The highest id of that kind already handed out.
+        spent: u32,
+    },
+}
+
+impl UploadOutcome {
+    /// The first one-time prekey of `upload` whose id is at or below its
+    /// kind's handed-out mark (`None` = nothing handed out yet), if any.
+    /// Shared by the stores so that they refuse exactly the same uploads.
+    pub(crate) fn check_spent(
+        upload: &PreKeyUpload,
+        spent_one_time: Option<u32>,
+        spent_kem: Option<u32>,
+    ) -> Option<Self> {
+        let one_time = upload
+            .one_time_prekeys
+            .iter()
+            .map(|k| (PreKeySlot::OneTime, k.id));
+        let kem = upload.kem_prekeys.iter().map(|k| (PreKeySlot::Kem, k.id));
+        one_time.chain(kem).find_map(|(slot, id)| {
+            let mark = match slot {
+                PreKeySlot::OneTime => spent_one_time,
+                _ => spent_kem,
+            }?;
+            (id <= mark).then_some(Self::SpentId {
+                slot,
+                id,
+                spent: mark,
+            })
+        })
     }
 }
 
@@ -137,16 +186,22 @@ pub trait RelayStore: Send + Sync {
     /// (and records it); otherwise returns the last one.
     fn advance_counter(&self, id: &AccountId, counter: u64) -> Result<Result<(), u64>, StoreError>;
 
-    /// Adds verified prekeys; refuses (changing nothing) with `Ok(false)` if
-    /// either one-time kind would exceed `max_per_kind`.
+    /// Adds verified prekeys, atomically: nothing changes unless the outcome
+    /// is [`UploadOutcome::Stored`]. Refuses if either one-time kind would
+    /// exceed `max_per_kind`, or if a one-time prekey's id is at or below the
+    /// highest id of its kind ever handed out by
+    /// [`take_bundle_parts`](Self::take_bundle_parts) (that mark is what
+    /// keeps a prekey from being handed out twice, SPEC.md 14.8).
     fn add_prekeys(
         &self,
         id: &AccountId,
         upload: &PreKeyUpload,
         max_per_kind: usize,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<UploadOutcome, StoreError>;
     /// Takes the parts of one bundle, removing the one-time prekeys handed
-    /// out. `None` if there is no signed or no last-resort prekey.
+    /// out and raising the account's handed-out mark of each kind to their
+    /// ids, in one atomic step. `None` if there is no signed or no
+    /// last-resort prekey.
     fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError>;
     /// Counts of unused one-time prekeys: (X25519, ML-KEM).
     fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError>;
@@ -215,7 +270,12 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     fn advance_counter(&self, id: &AccountId, c: u64) -> Result<Result<(), u64>, StoreError> {
         (**self).advance_counter(id, c)
     }
-    fn add_prekeys(&self, id: &AccountId, u: &PreKeyUpload, m: usize) -> Result<bool, StoreError> {
+    fn add_prekeys(
+        &self,
+        id: &AccountId,
+        u: &PreKeyUpload,
+        m: usize,
+    ) -> Result<UploadOutcome, StoreError> {
         (**self).add_prekeys(id, u, m)
     }
     fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {

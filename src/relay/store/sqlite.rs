@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
-    StoredEnvelope,
+    StoredEnvelope, UploadOutcome,
 };
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::{AccountId, AccountKind};
@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS windows(
     customer BLOB NOT NULL, business BLOB NOT NULL, last INTEGER NOT NULL,
     PRIMARY KEY(customer, business));
 CREATE TABLE IF NOT EXISTS metering(business BLOB PRIMARY KEY, notifications INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS spent_prekeys(
+    account BLOB NOT NULL, slot INTEGER NOT NULL, high INTEGER NOT NULL,
+    PRIMARY KEY(account, slot));
 ";
 
 /// A [`RelayStore`] in an SQLite database file. Available with the
@@ -287,8 +290,25 @@ impl RelayStore for SqliteStore {
         id: &AccountId,
         upload: &PreKeyUpload,
         max_per_kind: usize,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<UploadOutcome, StoreError> {
         self.tx(|tx| {
+            let spent = |slot: i64| -> Result<Option<u32>, StoreError> {
+                let high: Option<i64> = tx
+                    .query_row(
+                        "SELECT high FROM spent_prekeys WHERE account = ?1 AND slot = ?2",
+                        params![&id.0[..], slot],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                high.map(|h| u32::try_from(h).map_err(|_| StoreError::Corrupt("handed-out prekey mark")))
+                    .transpose()
+            };
+            if let Some(refused) =
+                UploadOutcome::check_spent(upload, spent(SLOT_ONE_TIME)?, spent(SLOT_KEM)?)
+            {
+                return Ok(refused);
+            }
             let count = |slot: i64, ids: &mut dyn Iterator<Item = u32>| -> Result<usize, StoreError> {
                 let existing: i64 = tx
                     .query_row(
@@ -316,7 +336,7 @@ impl RelayStore for SqliteStore {
                 > max_per_kind
                 || count(SLOT_KEM, &mut upload.kem_prekeys.iter().map(|k| k.id))? > max_per_kind
             {
-                return Ok(false);
+                return Ok(UploadOutcome::TooMany);
             }
             let put = |slot: i64, kid: u32, data: Vec<u8>| -> Result<(), StoreError> {
                 tx.execute(
@@ -356,7 +376,7 @@ impl RelayStore for SqliteStore {
                 k.encode_into(&mut d);
                 put(SLOT_KEM, k.id, d)?;
             }
-            Ok(true)
+            Ok(UploadOutcome::Stored)
         })
     }
 
@@ -380,6 +400,17 @@ impl RelayStore for SqliteStore {
                 .map_err(backend)?;
                 Ok(())
             };
+            // The handed-out mark of SPEC.md 14.8: raised in the same
+            // transaction that deletes the prekey.
+            let mark = |slot: i64, kid: i64| -> Result<(), StoreError> {
+                tx.execute(
+                    "INSERT INTO spent_prekeys(account, slot, high) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(account, slot) DO UPDATE SET high = max(high, excluded.high)",
+                    params![&id.0[..], slot, kid],
+                )
+                .map_err(backend)?;
+                Ok(())
+            };
             let (Some((_, signed)), Some((_, last_resort))) =
                 (first(SLOT_SIGNED)?, first(SLOT_LAST_RESORT)?)
             else {
@@ -389,6 +420,7 @@ impl RelayStore for SqliteStore {
             let one_time_prekey = match first(SLOT_ONE_TIME)? {
                 Some((kid, data)) => {
                     take(SLOT_ONE_TIME, kid)?;
+                    mark(SLOT_ONE_TIME, kid)?;
                     Some(decode_prekey(&data, OneTimePreKeyPublic::read)?)
                 }
                 None => None,
@@ -396,6 +428,7 @@ impl RelayStore for SqliteStore {
             let kem_prekey = match first(SLOT_KEM)? {
                 Some((kid, data)) => {
                     take(SLOT_KEM, kid)?;
+                    mark(SLOT_KEM, kid)?;
                     decode_prekey(&data, KemPreKeyPublic::read)?
                 }
                 None => decode_prekey(&last_resort, KemPreKeyPublic::read)?,
