@@ -166,3 +166,70 @@ proptest! {
         prop_assert_eq!(p.store.one_time_count(), count);
     }
 }
+
+/// The u-coordinates of the points of order 1, 2, 4 and 8 on Curve25519 and
+/// its twist, and their non-canonical encodings below 2^255: 0, 1, two points
+/// of order 8, p - 1, p and p + 1 (little-endian).
+fn low_order_encodings() -> Vec<[u8; 32]> {
+    let hex32 = |s: &str| -> [u8; 32] { hex::decode(s).unwrap().try_into().unwrap() };
+    let mut p_minus_1 = [0xff; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    let mut p = p_minus_1;
+    p[0] = 0xed;
+    let mut p_plus_1 = p_minus_1;
+    p_plus_1[0] = 0xee;
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    vec![
+        [0u8; 32],
+        one,
+        hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+        hex32("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+        p_minus_1,
+        p,
+        p_plus_1,
+    ]
+}
+
+/// The DH every low-order check stands for: is X25519 with `secret` all-zero?
+fn dh_is_all_zero(secret: [u8; 32], u: [u8; 32]) -> bool {
+    use hotline::hazmat::x25519::{X25519Public, X25519Secret};
+    X25519Secret::from_bytes(secret)
+        .diffie_hellman(&X25519Public::from_bytes(u))
+        .is_err()
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// `X25519Public::is_low_order` (a cofactor multiplication) says yes
+    /// exactly when a DH with the key is all-zero, for random keys, for every
+    /// low-order encoding, with or without the ignored top bit, and for keys
+    /// one bit away from them.
+    #[test]
+    fn the_low_order_check_agrees_with_dh(
+        secret in any::<[u8; 32]>(),
+        random in any::<[u8; 32]>(),
+        pick in 0usize..7,
+        top_bit in any::<bool>(),
+        flip in proptest::option::of(0usize..255),
+    ) {
+        use hotline::hazmat::x25519::X25519Public;
+        let mut u = low_order_encodings()[pick];
+        prop_assert!(dh_is_all_zero(secret, u), "listed key {} is not of low order", hex::encode(u));
+        if top_bit {
+            u[31] |= 0x80;
+        }
+        if let Some(bit) = flip {
+            u[bit / 8] ^= 1 << (bit % 8);
+        }
+        for key in [u, random] {
+            prop_assert_eq!(
+                X25519Public::from_bytes(key).is_low_order(),
+                dh_is_all_zero(secret, key),
+                "{}", hex::encode(key)
+            );
+        }
+    }
+}

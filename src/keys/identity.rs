@@ -162,6 +162,24 @@ impl IdentityKey {
         })
     }
 
+    /// Reads an identity from a stored session without checking its
+    /// signature again. The keys are still decoded strictly (key tags,
+    /// canonical and not-weak Ed25519 key). The record's AEAD tag already
+    /// authenticates the bytes, the identity was verified when it was first
+    /// received, and a holder of the storage key could store any identity
+    /// with a valid self-signature anyway; the two signature checks were most
+    /// of the cost of restoring a session (SPEC.md 15.6).
+    pub(crate) fn read_stored(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let signing = r.ed25519("identity Ed25519 key")?;
+        let dh = r.x25519("identity X25519 key")?;
+        let signature = *r.array::<64>("identity signature")?;
+        Ok(Self {
+            signing,
+            dh,
+            signature,
+        })
+    }
+
     /// A short hex form of the Ed25519 key, for logs and display.
     pub fn short_id(&self) -> String {
         self.signing.to_bytes()[..8]

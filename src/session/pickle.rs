@@ -84,12 +84,8 @@ impl Session {
                 .into());
             }
         };
-        let identity_err = |e| match e {
-            crate::keys::IdentityError::Decode(d) => RestoreError::Malformed(d),
-            _ => RestoreError::Inconsistent("stored identity key does not verify"),
-        };
-        let local = IdentityKey::read(r).map_err(identity_err)?;
-        let peer = IdentityKey::read(r).map_err(identity_err)?;
+        let local = IdentityKey::read_stored(r)?;
+        let peer = IdentityKey::read_stored(r)?;
         if local.signing_key() == peer.signing_key() {
             return Err(RestoreError::Inconsistent("session with itself"));
         }
