@@ -3,8 +3,12 @@
 //! `cargo bench --bench hot_path` prints, per group, Hotline's operation and
 //! the composition of the primitives it cannot avoid for the same work.
 
-use std::hint::black_box;
+mod common;
 
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use common::{established, vodozemac_pair};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hotline::hazmat::aead::{open_in_place, seal_in_place};
 use hotline::hazmat::kdf::{hkdf, hkdf_expand, hmac_sha256};
@@ -15,46 +19,6 @@ use hotline::{IdentityKeyPair, PreKeyStore, Session};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use vodozemac::olm::{Account, OlmMessage, SessionConfig};
-
-/// An established vodozemac Olm session pair (libolm-compatible version 1,
-/// the configuration Matrix clients use), one round trip done.
-fn vodozemac_pair() -> (vodozemac::olm::Session, vodozemac::olm::Session) {
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    bob.mark_keys_as_published();
-    let mut a = alice
-        .create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk)
-        .unwrap();
-    let OlmMessage::PreKey(first) = a.encrypt("hi").unwrap() else {
-        unreachable!("the first message is a pre-key message")
-    };
-    let mut b = bob
-        .create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &first)
-        .unwrap()
-        .session;
-    let m = b.encrypt("hi").unwrap();
-    a.decrypt(&m).unwrap();
-    let m = a.encrypt("hi").unwrap();
-    b.decrypt(&m).unwrap();
-    (a, b)
-}
-
-fn established() -> (Session, Session, ChaCha20Rng) {
-    let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let c_id = IdentityKeyPair::generate(&mut rng);
-    let b_id = IdentityKeyPair::generate(&mut rng);
-    let mut store = PreKeyStore::new(&b_id, 1, 1, &mut rng);
-    let mut c = Session::initiate(&c_id, &store.bundle(), &mut rng).unwrap();
-    let m = c.encrypt_with_rng(b"hi", b"", &mut rng).unwrap();
-    let (mut b, _) = Session::respond(&mut store, &m, b"").unwrap();
-    let m = b.encrypt_with_rng(b"hi", b"", &mut rng).unwrap();
-    c.decrypt(&m, b"").unwrap();
-    let m = c.encrypt_with_rng(b"hi", b"", &mut rng).unwrap();
-    b.decrypt(&m, b"").unwrap();
-    (c, b, rng)
-}
 
 /// The primitives one established-chain message needs, for one message:
 /// two chain HMACs, the message-key expansion, the header AEAD and the body
@@ -161,6 +125,124 @@ fn bench_ratchet_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// The primitives a message from the skipped-key store needs on the
+/// receiver: one header AEAD open (the chain's header key matches on the
+/// first trial), the expansion of the stored message-key seed, and the body
+/// AEAD open.
+struct SkippedPrimitives {
+    header: [u8; 41],
+    header_tag: [u8; 16],
+    body: Vec<u8>,
+    body_tag: [u8; 16],
+}
+
+impl SkippedPrimitives {
+    const SEED: [u8; 32] = [9; 32];
+    const HEADER_KEY: [u8; 32] = [8; 32];
+    const NONCE: [u8; 12] = [0; 12];
+
+    fn keys() -> ([u8; 32], [u8; 12]) {
+        let mut okm = [0u8; 56];
+        hkdf_expand(&Self::SEED, b"Hotline v1 message keys", &mut okm).unwrap();
+        (
+            okm[..32].try_into().unwrap(),
+            okm[32..44].try_into().unwrap(),
+        )
+    }
+
+    fn new(len: usize) -> Self {
+        let (key, nonce) = Self::keys();
+        let mut header = [0u8; 41];
+        let header_tag =
+            seal_in_place(&Self::HEADER_KEY, &Self::NONCE, &[0u8; 35], &mut header).unwrap();
+        let mut body = vec![0u8; padded_len(len)];
+        let body_tag = seal_in_place(&key, &nonce, &[0u8; 108], &mut body).unwrap();
+        Self {
+            header,
+            header_tag,
+            body,
+            body_tag,
+        }
+    }
+
+    fn run(&self, scratch: &mut Vec<u8>) -> usize {
+        let mut header = self.header;
+        open_in_place(
+            &Self::HEADER_KEY,
+            &Self::NONCE,
+            &[0u8; 35],
+            &mut header,
+            &self.header_tag,
+        )
+        .unwrap();
+        let (key, nonce) = Self::keys();
+        scratch.clear();
+        scratch.extend_from_slice(&self.body);
+        open_in_place(&key, &nonce, &[0u8; 108], scratch, &self.body_tag).unwrap();
+        usize::from(header[0]) + scratch.len()
+    }
+}
+
+/// Decrypting a message that arrives after a later one of its chain: its key
+/// comes from the skipped-key store. Each iteration sends two messages,
+/// delivers the second (which stores the first one's key) untimed, then
+/// times the delivery of the first.
+fn bench_skipped(c: &mut Criterion) {
+    let mut group = c.benchmark_group("skipped_key_decrypt");
+    let len = 100usize;
+    let pt = vec![0x61u8; len];
+    group.throughput(Throughput::Bytes(len as u64));
+    let (mut a, mut b, mut rng) = established();
+    group.bench_function(BenchmarkId::new("hotline", len), |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let early = a.encrypt_with_rng(&pt, b"", &mut rng).unwrap();
+                let late = a.encrypt_with_rng(&pt, b"", &mut rng).unwrap();
+                b.decrypt(&late, b"").unwrap();
+                let start = Instant::now();
+                black_box(b.decrypt(black_box(&early), b"").unwrap());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    let (mut a, mut b, mut rng) = established();
+    group.bench_function(BenchmarkId::new("hotline_in_order", len), |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let m = a.encrypt_with_rng(&pt, b"", &mut rng).unwrap();
+                let start = Instant::now();
+                black_box(b.decrypt(black_box(&m), b"").unwrap());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    let prims = SkippedPrimitives::new(len);
+    let mut scratch = Vec::with_capacity(prims.body.len());
+    group.bench_function(BenchmarkId::new("primitives", len), |bench| {
+        bench.iter(|| black_box(prims.run(&mut scratch)))
+    });
+    let (mut va, mut vb) = vodozemac_pair();
+    group.bench_function(BenchmarkId::new("vodozemac", len), |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let early = va.encrypt(&pt).unwrap();
+                let late = va.encrypt(&pt).unwrap();
+                vb.decrypt(&late).unwrap();
+                let start = Instant::now();
+                black_box(vb.decrypt(black_box(&early)).unwrap());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
 fn bench_handshake(c: &mut Criterion) {
     let mut group = c.benchmark_group("handshake");
     let mut rng = ChaCha20Rng::seed_from_u64(2);
@@ -254,6 +336,7 @@ criterion_group!(
     benches,
     bench_established,
     bench_ratchet_step,
+    bench_skipped,
     bench_handshake
 );
 criterion_main!(benches);
