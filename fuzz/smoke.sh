@@ -37,7 +37,7 @@ session_decrypt_mutate   2500   256
 bundle_verify            6000  2048
 handshake_respond        5000  2048
 relay_decode          1500000  4096
-store_restore         1500000  4096
+store_restore           20000  4096
 "
 
 # cargo-fuzz needs nightly for its sanitizers; with `-s none` it passes no

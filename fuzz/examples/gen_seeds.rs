@@ -15,6 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use hotline::{PreKeyBundle, Session};
+use hotline_fuzz::reseal;
 use hotline_fuzz::{
     AD, Established, Mutation, STORE_KEY, business, business_store, customer, fixtures,
     resign_bundle, rng,
@@ -166,21 +167,95 @@ fn main() {
     let key = hotline::store::StorageKey::from_bytes(STORE_KEY);
     let mut r = rng(0x5EED_0301);
     let s = "store_restore";
-    write(&out, s, "identity_customer", &customer().pickle(&key, &mut r));
+    write(
+        &out,
+        s,
+        "identity_customer",
+        &customer().pickle(&key, &mut r),
+    );
     let mut store = business_store();
     write(&out, s, "prekeys_fresh", &store.pickle(&key, &mut r));
     let mut initiator = Session::initiate(customer(), &fx.bundles[0].1, &mut r).expect("initiate");
-    write(&out, s, "session_awaiting_reply", &initiator.pickle(&key, &mut r));
-    let first = initiator.encrypt_with_rng(b"hello", AD, &mut r).expect("encrypt");
+    write(
+        &out,
+        s,
+        "session_awaiting_reply",
+        &initiator.pickle(&key, &mut r),
+    );
+    let first = initiator
+        .encrypt_with_rng(b"hello", AD, &mut r)
+        .expect("encrypt");
     let (mut responder, _) = Session::respond(&mut store, &first, AD).expect("respond");
-    write(&out, s, "prekeys_after_handshake", &store.pickle(&key, &mut r));
-    let reply = responder.encrypt_with_rng(b"hi", AD, &mut r).expect("encrypt");
-    write(&out, s, "session_responder", &responder.pickle(&key, &mut r));
+    write(
+        &out,
+        s,
+        "prekeys_after_handshake",
+        &store.pickle(&key, &mut r),
+    );
+    let reply = responder
+        .encrypt_with_rng(b"hi", AD, &mut r)
+        .expect("encrypt");
+    write(
+        &out,
+        s,
+        "session_responder",
+        &responder.pickle(&key, &mut r),
+    );
     initiator.decrypt(&reply, AD).expect("decrypt");
-    write(&out, s, "session_initiator", &initiator.pickle(&key, &mut r));
-    for name in ["session_awaiting_reply", "session_responder", "session_initiator"] {
+    write(
+        &out,
+        s,
+        "session_initiator",
+        &initiator.pickle(&key, &mut r),
+    );
+    for name in [
+        "session_awaiting_reply",
+        "session_responder",
+        "session_initiator",
+    ] {
         let bytes = fs::read(out.join(s).join(name)).expect("read seed");
         Session::from_pickle(&bytes, &key).expect("seed restores");
+    }
+    // The sessions with one peer (kind 0x04), under the target's address.
+    let peer = hotline::store::PeerId::new(b"peer@fuzz").expect("address");
+    let sessions = hotline::store::SessionRecord::new(initiator);
+    write(
+        &out,
+        s,
+        "peer_sessions",
+        &sessions.pickle(&key, &peer, &mut r),
+    );
+    // Every record again as the target's second form, `selector ||
+    // plaintext`: the selector's low two bits pick the kind (identity,
+    // prekeys, session, peer sessions) and bit 2 the version (0 = current).
+    let records: Vec<(String, Vec<u8>)> = fs::read_dir(out.join(s))
+        .expect("seed dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    for (name, record) in records {
+        let kind = record[1];
+        let address: &[u8] = if kind == reseal::RECORD_PEER_SESSIONS {
+            b"peer@fuzz"
+        } else {
+            b""
+        };
+        let (version, kind, plaintext) =
+            reseal::open_record(&key, address, &record).expect("a genuine record opens");
+        assert_eq!(version, 2);
+        let mut plain = vec![kind - 1];
+        plain.extend_from_slice(&plaintext);
+        assert_eq!(
+            reseal::seal_record(&key, version, kind, address, &plaintext).len(),
+            record.len(),
+            "the harness's record layout matches the library's"
+        );
+        write(&out, s, &format!("{name}.plain"), &plain);
     }
 
     for t in targets {

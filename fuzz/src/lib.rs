@@ -13,6 +13,8 @@
 
 use std::sync::OnceLock;
 
+pub mod reseal;
+
 use hotline::constants::{
     SIG_CTX_IDENTITY, SIG_CTX_KEM_PREKEY, SIG_CTX_ONE_TIME_PREKEY, SIG_CTX_SIGNED_PREKEY,
 };
