@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints Hotline's benchmark ratios from the last `cargo bench --bench hot_path` run.
+"""Prints Hotline's benchmark ratios from the last `cargo bench` run
+(groups of benches/hot_path.rs and benches/storage_relay.rs).
 
 Usage: python3 benches/ratios.py [target/criterion]
 
@@ -48,6 +49,20 @@ h_i, h_r = mean_ns(g, "initiate_with_one_time_prekey"), mean_ns(g, "respond_with
 v_hs = mean_ns(g, "vodozemac_create_outbound_and_inbound")
 both = None if h_i is None or h_r is None else h_i + h_r
 rows.append(("handshake both sides (OTK)", both, None, v_hs))
+
+g = "skipped_key_decrypt"
+rows.append(("skipped-key decrypt 100 B", mean_ns(g, "hotline", "100"), mean_ns(g, "primitives", "100"), mean_ns(g, "vodozemac", "100")))
+rows.append(("in-order decrypt 100 B", mean_ns(g, "hotline_in_order", "100"), None, None))
+g = "session_storage"
+for state in ("established", "at_caps"):
+    v = state == "established"
+    rows.append((f"session save ({state})", mean_ns(g, "hotline_save", state), mean_ns(g, "primitives_save", state),
+                 mean_ns(g, "vodozemac_save", state) if v else None))
+    rows.append((f"session restore ({state})", mean_ns(g, "hotline_restore", state), mean_ns(g, "primitives_restore", state),
+                 mean_ns(g, "vodozemac_restore", state) if v else None))
+g = "relay_route_envelope"
+rows.append(("relay route 1 KiB (memory)", mean_ns(g, "memory_store", "1024"), mean_ns(g, "primitives", "1024"), None))
+rows.append(("relay route 1 KiB (SQLite)", mean_ns(g, "sqlite_store", "1024"), mean_ns(g, "primitives", "1024"), None))
 
 print(f"{'operation':30} {'hotline':>12} {'primitives':>12} {'vodozemac':>12} {'/primitives':>12} {'/vodozemac':>11}")
 for name, h, p, v in rows:

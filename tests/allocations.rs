@@ -96,17 +96,7 @@ fn session_memory_stays_within_its_documented_size() {
         "{small} bytes in memory without skipped keys"
     );
 
-    let per_chain = MAX_SKIPPED_KEYS / MAX_SKIPPED_CHAINS;
-    for _ in 0..MAX_SKIPPED_CHAINS {
-        for _ in 0..per_chain {
-            b.encrypt_with_rng(b"lost", b"", &mut r).unwrap();
-        }
-        let m = b.encrypt_with_rng(b"kept", b"", &mut r).unwrap();
-        c.decrypt(&m, b"").unwrap();
-        let m = c.encrypt_with_rng(b"ack", b"", &mut r).unwrap();
-        b.decrypt(&m, b"").unwrap();
-    }
-    assert_eq!(c.skipped_key_count(), MAX_SKIPPED_KEYS);
+    common::fill_skipped_keys(&mut b, &mut c, &mut r);
     let record = c.pickle(&key, &mut r);
     let (restored, heap) = retained(|| Session::from_pickle(&record, &key).unwrap());
     assert_eq!(restored.skipped_key_count(), MAX_SKIPPED_KEYS);
@@ -119,13 +109,7 @@ fn session_memory_stays_within_its_documented_size() {
     assert!(full <= 256 * 1024, "{full} bytes in memory at the caps");
     // More traffic never grows it past the caps.
     for _ in 0..3 {
-        for _ in 0..per_chain {
-            b.encrypt_with_rng(b"lost", b"", &mut r).unwrap();
-        }
-        let m = b.encrypt_with_rng(b"kept", b"", &mut r).unwrap();
-        c.decrypt(&m, b"").unwrap();
-        let m = c.encrypt_with_rng(b"ack", b"", &mut r).unwrap();
-        b.decrypt(&m, b"").unwrap();
+        common::gapped_round(&mut b, &mut c, &mut r);
     }
     let record = c.pickle(&key, &mut r);
     let (_, heap_later) = retained(|| Session::from_pickle(&record, &key).unwrap());

@@ -2,6 +2,10 @@
 
 #![allow(dead_code)] // Each bench uses its own subset.
 
+/// The integration tests' helpers (`tests/common`).
+#[path = "../../tests/common/mod.rs"]
+pub mod tests;
+
 use hotline::{IdentityKeyPair, PreKeyStore, Session};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

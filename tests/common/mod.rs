@@ -40,3 +40,27 @@ pub fn established(seed: u64) -> (Session, Session, ChaCha20Rng) {
     assert_eq!(c.decrypt(&reply, b"").unwrap(), b"hi");
     (c, b, r)
 }
+
+/// One gapped round: `MAX_SKIPPED_KEYS / MAX_SKIPPED_CHAINS` messages from
+/// `sender` are lost, the next is delivered (so `receiver` stores the lost
+/// ones' keys) and `receiver` replies (so `sender` starts a new chain).
+pub fn gapped_round(sender: &mut Session, receiver: &mut Session, r: &mut ChaCha20Rng) {
+    use hotline::constants::{MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS};
+    for _ in 0..MAX_SKIPPED_KEYS / MAX_SKIPPED_CHAINS {
+        sender.encrypt_with_rng(b"lost", b"", r).unwrap();
+    }
+    let m = sender.encrypt_with_rng(b"kept", b"", r).unwrap();
+    receiver.decrypt(&m, b"").unwrap();
+    let m = receiver.encrypt_with_rng(b"ack", b"", r).unwrap();
+    sender.decrypt(&m, b"").unwrap();
+}
+
+/// Fills `receiver`'s skipped-key store to its caps: `MAX_SKIPPED_KEYS` keys
+/// over `MAX_SKIPPED_CHAINS` chains.
+pub fn fill_skipped_keys(sender: &mut Session, receiver: &mut Session, r: &mut ChaCha20Rng) {
+    use hotline::constants::{MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS};
+    for _ in 0..MAX_SKIPPED_CHAINS {
+        gapped_round(sender, receiver, r);
+    }
+    assert_eq!(receiver.skipped_key_count(), MAX_SKIPPED_KEYS);
+}
