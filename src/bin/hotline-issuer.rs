@@ -592,15 +592,10 @@ fn cmd_revoke(args: &Args) -> Outcome {
         .map(|s| parse_u64("serial", s))
         .collect::<Result<Vec<_>, _>>()?;
     let out_path = args.req("out")?;
-    let list = issuer
-        .revoke(sequence, issued_at(args)?, &serials)
-        .map_err(|e| Failure::Refused(format!("refused: {e}")))?;
-    write_new(out_path, &list.to_bytes(), false)?;
-    let mut out = String::new();
-    describe_list(&list, &mut out);
-    print!("{out}");
-    println!("wrote {out_path}");
-    Ok(())
+    write_list(
+        out_path,
+        issuer.revoke(sequence, issued_at(args)?, &serials),
+    )
 }
 
 fn cmd_revoke_issuer(args: &Args) -> Outcome {
@@ -620,9 +615,16 @@ fn cmd_revoke_issuer(args: &Args) -> Outcome {
         .map(|s| parse_u32("issuer", s))
         .collect::<Result<Vec<_>, _>>()?;
     let out_path = args.req("out")?;
-    let list = root
-        .revoke_issuers(sequence, issued_at(args)?, &ids)
-        .map_err(|e| Failure::Refused(format!("refused: {e}")))?;
+    write_list(
+        out_path,
+        root.revoke_issuers(sequence, issued_at(args)?, &ids),
+    )
+}
+
+/// Writes a freshly signed revocation list to `out_path` (never over an
+/// existing file) and describes it, or reports why it was refused.
+fn write_list(out_path: &str, list: Result<RevocationList, impl std::fmt::Display>) -> Outcome {
+    let list = list.map_err(|e| Failure::Refused(format!("refused: {e}")))?;
     write_new(out_path, &list.to_bytes(), false)?;
     let mut out = String::new();
     describe_list(&list, &mut out);
