@@ -105,6 +105,48 @@ fn bench_session_storage(c: &mut Criterion) {
     group.finish();
 }
 
+/// One message through `store::Client` on both sides: the sender loads its
+/// sessions with the peer, encrypts and commits; the receiver loads, decrypts
+/// and commits. Next to the same message on sessions held in memory, the
+/// difference is what persistence costs per message (in-memory backend, so
+/// no disk).
+fn bench_client_message(c: &mut Criterion) {
+    use hotline::store::{Client, MemoryStore as ClientMemoryStore, PeerId};
+    let mut group = c.benchmark_group("client_message");
+    let len = 100usize;
+    let pt = vec![0x61u8; len];
+    group.throughput(Throughput::Bytes(len as u64));
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let store = |rng: &mut ChaCha20Rng| ClientMemoryStore::in_memory(StorageKey::generate(rng));
+    let mut business = Client::create(store(&mut rng), 1, 1, &mut rng).unwrap();
+    let mut customer = Client::create(store(&mut rng), 0, 0, &mut rng).unwrap();
+    let (to_business, to_customer) = (
+        PeerId::new("airline").unwrap(),
+        PeerId::new("alice").unwrap(),
+    );
+    customer
+        .start_session(&to_business, &business.bundle().unwrap(), &mut rng)
+        .unwrap();
+    let wire = customer.encrypt(&to_business, b"hello", b"").unwrap();
+    business.decrypt(&to_customer, &wire, b"").unwrap();
+    let wire = business.encrypt(&to_customer, b"hi", b"").unwrap();
+    customer.decrypt(&to_business, &wire, b"").unwrap();
+    group.bench_function(BenchmarkId::new("stored_sessions", len), |bench| {
+        bench.iter(|| {
+            let wire = customer.encrypt(&to_business, black_box(&pt), b"").unwrap();
+            black_box(business.decrypt(&to_customer, &wire, b"").unwrap())
+        })
+    });
+    let (mut a, mut b, mut rng) = established();
+    group.bench_function(BenchmarkId::new("sessions_in_memory", len), |bench| {
+        bench.iter(|| {
+            let m = a.encrypt_with_rng(black_box(&pt), b"", &mut rng).unwrap();
+            black_box(b.decrypt(&m, b"").unwrap())
+        })
+    });
+    group.finish();
+}
+
 const T0: u64 = 1_800_000_000;
 const ENVELOPE_LEN: usize = 1024;
 
@@ -254,5 +296,10 @@ fn bench_relay_routing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_session_storage, bench_relay_routing);
+criterion_group!(
+    benches,
+    bench_session_storage,
+    bench_client_message,
+    bench_relay_routing
+);
 criterion_main!(benches);
