@@ -21,6 +21,8 @@ use hotline::{IdentityKeyPair, PreKeyBundle, PreKeyStore, Session};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+pub mod certs;
+
 /// The associated data every genuine message is sent with.
 pub const AD: &[u8] = b"hotline-fuzz envelope v1";
 
