@@ -42,15 +42,27 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(r.to_bytes(), data, "trust root decoding is not canonical");
     }
     if let Ok(c) = IssuerCertificate::from_bytes(data) {
-        assert_eq!(c.to_bytes(), data, "issuer certificate decoding is not canonical");
+        assert_eq!(
+            c.to_bytes(),
+            data,
+            "issuer certificate decoding is not canonical"
+        );
     }
     if let Ok(c) = BusinessCertificate::from_bytes(data) {
-        assert_eq!(c.to_bytes(), data, "business certificate decoding is not canonical");
+        assert_eq!(
+            c.to_bytes(),
+            data,
+            "business certificate decoding is not canonical"
+        );
     }
     if let Ok(c) = CertificateChain::from_bytes(data) {
         assert_eq!(c.to_bytes(), data, "chain decoding is not canonical");
     }
     if let Ok(l) = RevocationList::from_bytes(data) {
-        assert_eq!(l.to_bytes(), data, "revocation list decoding is not canonical");
+        assert_eq!(
+            l.to_bytes(),
+            data,
+            "revocation list decoding is not canonical"
+        );
     }
 });
