@@ -78,6 +78,9 @@ fn main() {
     }
     for m in &est.messages {
         Established::new().check_decrypt(m.to, &m.bytes, AD);
+        // The targets start from restored sessions: the script's own
+        // sessions must accept the same messages.
+        Established::run_script().check_decrypt(m.to, &m.bytes, AD);
     }
 
     // wire_decode: one of each kind of object.
