@@ -32,12 +32,13 @@ scale="${FUZZ_RUNS_SCALE:-1}"
 # take about two minutes on 2 cores after the build)
 table="
 wire_decode            150000  2048
-session_decrypt          2500  2048
-session_decrypt_mutate   2500   256
+session_decrypt          6000  2048
+session_decrypt_mutate  20000   256
 bundle_verify            6000  2048
 handshake_respond        5000  2048
-relay_decode          1500000  4096
+relay_decode           500000  4096
 store_restore           20000  4096
+certificate_validate    40000  2048
 "
 
 # cargo-fuzz needs nightly for its sanitizers; with `-s none` it passes no

@@ -14,7 +14,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use hotline::business::{ChainLink, RevocationError, ValidationError};
+use hotline::relay::{
+    AccountId, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope, EnvelopeHeader,
+    MessageClass, MessageId, PreKeyStatus, PreKeyUpload, Refusal, Request, Response, SignedRequest,
+};
 use hotline::{PreKeyBundle, Session};
+use hotline_fuzz::certs::{
+    ISSUER_REVOKED, ISSUER_VERIFIED, NOW, RETIRED_ROOT_ID, cert_fixtures, check_chain, check_list,
+    resign_chain, resign_list,
+};
 use hotline_fuzz::reseal;
 use hotline_fuzz::{
     AD, Established, Mutation, STORE_KEY, business, business_store, customer, fixtures,
@@ -39,6 +48,8 @@ fn main() {
         "bundle_verify",
         "handshake_respond",
         "store_restore",
+        "certificate_validate",
+        "relay_decode",
     ];
     for t in targets {
         let d = out.join(t);
@@ -68,6 +79,9 @@ fn main() {
     }
     for m in &est.messages {
         Established::new().check_decrypt(m.to, &m.bytes, AD);
+        // The targets start from restored sessions: the script's own
+        // sessions must accept the same messages.
+        Established::run_script().check_decrypt(m.to, &m.bytes, AD);
     }
 
     // wire_decode: one of each kind of object.
@@ -258,8 +272,234 @@ fn main() {
         write(&out, s, &format!("{name}.plain"), &plain);
     }
 
+    certificate_seeds(&out);
+    relay_seeds(&out);
+
     for t in targets {
         let n = fs::read_dir(out.join(t)).map(|d| d.count()).unwrap_or(0);
         println!("{t}: {n} seeds");
     }
+}
+
+/// certificate_validate: every genuine chain and revocation list, after
+/// checking each gets the verdict it is named for.
+fn certificate_seeds(out: &Path) {
+    let fx = cert_fixtures();
+    let t = "certificate_validate";
+    for g in &fx.chains {
+        let bytes = g.chain.to_bytes();
+        assert_eq!(resign_chain(&bytes), bytes, "re-signing changed {}", g.name);
+        let verdict = fx.store.validate_chain(&g.chain, NOW);
+        let business_ok = |v: &Result<_, ValidationError>| {
+            v.as_ref()
+                .is_ok_and(|v: &hotline::business::VerifiedBusiness| {
+                    v.identity_key() == business().public().signing_key()
+                })
+        };
+        let as_named = match g.name {
+            "chain_valid" | "chain_official" => business_ok(&verdict),
+            "chain_other_key" => verdict.is_ok() && !business_ok(&verdict),
+            "chain_expired" => matches!(
+                verdict,
+                Err(ValidationError::Expired {
+                    link: ChainLink::Business,
+                    ..
+                })
+            ),
+            "chain_not_yet_valid" => matches!(
+                verdict,
+                Err(ValidationError::NotYetValid {
+                    link: ChainLink::Business,
+                    ..
+                })
+            ),
+            "chain_revoked_serial" => {
+                verdict
+                    == Err(ValidationError::CertificateRevoked {
+                        issuer_id: ISSUER_VERIFIED,
+                        serial: 1002,
+                    })
+            }
+            "chain_revoked_issuer" => {
+                verdict == Err(ValidationError::IssuerRevoked(ISSUER_REVOKED))
+            }
+            "chain_retired_root" => verdict == Err(ValidationError::RootRetired(RETIRED_ROOT_ID)),
+            other => panic!("no expectation for {other}"),
+        };
+        assert!(as_named, "{}: {verdict:?}", g.name);
+        check_chain(&bytes, false);
+        write(out, t, g.name, &bytes);
+    }
+    for g in &fx.lists {
+        let bytes = g.list.to_bytes();
+        assert_eq!(resign_list(&bytes), bytes, "re-signing changed {}", g.name);
+        let outcome = fx.store.clone().apply_revocation_list(
+            &g.list,
+            fx.issuer_certificate_for(&g.list),
+            NOW,
+        );
+        let as_named = match g.name {
+            "list_root_seq1_in_force" | "list_issuer7_seq1_in_force" => {
+                matches!(outcome, Err(RevocationError::Stale { .. }))
+            }
+            "list_root_seq2"
+            | "list_root_seq3_empty"
+            | "list_issuer7_seq2"
+            | "list_issuer8_seq1"
+            | "list_revoked_issuer9" => outcome.is_ok(),
+            "list_root_future" => matches!(outcome, Err(RevocationError::IssuedInFuture { .. })),
+            "list_retired_root" => outcome == Err(RevocationError::UnknownRoot(RETIRED_ROOT_ID)),
+            "list_issuer10_retired_root" => matches!(
+                outcome,
+                Err(RevocationError::IssuerNotTrusted(
+                    ValidationError::RootRetired(_)
+                ))
+            ),
+            other => panic!("no expectation for {other}"),
+        };
+        assert!(as_named, "{}: {outcome:?}", g.name);
+        check_list(&bytes, false);
+        write(out, t, g.name, &bytes);
+    }
+}
+
+/// relay_decode: signed requests of every kind, responses, an envelope (a
+/// real session message sealed under its header), its header, and consent
+/// and block records, all from the fixture identities.
+fn relay_seeds(out: &Path) {
+    let t = "relay_decode";
+    let fx = fixtures();
+    let now = NOW;
+    let me = AccountId::of(&customer().public());
+    let airline = AccountId::of(&business().public());
+    let chain = cert_fixtures().chains[0].chain.clone();
+    let store = business_store();
+
+    let header = EnvelopeHeader {
+        sender: me,
+        recipient: airline,
+        message_id: MessageId([0x3c; 16]),
+        class: MessageClass::Chat,
+        sent_at: now,
+    };
+    let mut r = rng(0x5EED_0400);
+    let mut session = Session::initiate(customer(), &fx.bundles[0].1, &mut r).expect("initiate");
+    let ciphertext = session
+        .encrypt_with_rng(b"Is my flight on time?", &header.associated_data(), &mut r)
+        .expect("encrypt");
+    let (_, pt) = Session::respond(
+        &mut business_store(),
+        &ciphertext,
+        &header.associated_data(),
+    )
+    .expect("the sealed message opens under its header");
+    assert_eq!(pt, b"Is my flight on time?");
+    let envelope = Envelope { header, ciphertext };
+    let consent = ConsentRecord::sign(customer(), airline, ConsentScope::ALL, now);
+    let block = BlockRecord::sign(customer(), airline, true, now + 60);
+
+    let requests: Vec<(&str, &hotline::IdentityKeyPair, Request)> = vec![
+        (
+            "request_register_customer",
+            customer(),
+            Request::RegisterCustomer {
+                identity: customer().public(),
+            },
+        ),
+        (
+            "request_register_business",
+            business(),
+            Request::RegisterBusiness {
+                identity: business().public(),
+                certificate_chain: chain.to_bytes(),
+            },
+        ),
+        (
+            "request_upload_prekeys",
+            business(),
+            Request::UploadPreKeys(PreKeyUpload {
+                signed_prekey: Some(store.signed_prekey()),
+                last_resort_kem_prekey: None,
+                one_time_prekeys: store.one_time_prekeys(),
+                kem_prekeys: store.kem_prekeys()[..1].to_vec(),
+            }),
+        ),
+        (
+            "request_fetch_bundle",
+            customer(),
+            Request::FetchBundle { owner: airline },
+        ),
+        ("request_send", customer(), Request::Send(envelope.clone())),
+        (
+            "request_fetch_mailbox",
+            business(),
+            Request::FetchMailbox { max: 50 },
+        ),
+        (
+            "request_acknowledge",
+            business(),
+            Request::Acknowledge { ids: vec![1, 2, 7] },
+        ),
+        ("request_consent", customer(), Request::Consent(consent)),
+        ("request_block", customer(), Request::Block(block)),
+        (
+            "request_export_consent",
+            business(),
+            Request::ExportConsent { customer: me },
+        ),
+    ];
+    for (counter, (name, signer, request)) in requests.into_iter().enumerate() {
+        let bytes = SignedRequest::sign(signer, counter as u64 + 1, now, request).to_bytes();
+        let back = SignedRequest::from_bytes(&bytes).expect("genuine request decodes");
+        assert_eq!(back.to_bytes(), bytes, "{name}");
+        write(out, t, name, &bytes);
+    }
+
+    let bundle = store.bundle().with_certificate_chain(Some(chain));
+    let responses: Vec<(&str, Result<Response, Refusal>)> = vec![
+        ("response_bundle", Ok(Response::Bundle(Box::new(bundle)))),
+        (
+            "response_mailbox",
+            Ok(Response::Mailbox {
+                deliveries: vec![Delivery {
+                    id: 1,
+                    received_at: now + 1,
+                    envelope: envelope.clone(),
+                }],
+                more: false,
+                prekeys_low: true,
+            }),
+        ),
+        (
+            "response_consent_evidence",
+            Ok(Response::ConsentEvidence(vec![consent])),
+        ),
+        (
+            "response_prekeys_stored",
+            Ok(Response::PreKeysStored(PreKeyStatus {
+                one_time: 2,
+                kem: 1,
+                low: true,
+            })),
+        ),
+        ("response_refused_replay", Err(Refusal::ReplayedRequest)),
+    ];
+    for (name, result) in &responses {
+        let bytes = Response::encode_result(result);
+        assert_eq!(
+            Response::decode_result(&bytes).as_ref(),
+            Ok(result),
+            "{name}"
+        );
+        write(out, t, name, &bytes);
+    }
+
+    let bytes = envelope.to_bytes();
+    assert_eq!(Envelope::from_bytes(&bytes), Ok(envelope.clone()));
+    write(out, t, "envelope", &bytes);
+    write(out, t, "envelope_header", &header.associated_data());
+    assert_eq!(ConsentRecord::from_bytes(&consent.to_bytes()), Ok(consent));
+    write(out, t, "record_consent", &consent.to_bytes());
+    assert_eq!(BlockRecord::from_bytes(&block.to_bytes()), Ok(block));
+    write(out, t, "record_block", &block.to_bytes());
 }
