@@ -422,13 +422,13 @@ fn signer_named<'a>(fx: &'a RelayFixture, key: &[u8]) -> Option<&'a Signer> {
 pub fn resign_inner(body: &[u8], uploader: usize, fx: &RelayFixture) -> Vec<u8> {
     let mut b = body.to_vec();
     match b.first().copied() {
-        Some(0x01 | 0x02) if b.len() >= 1 + IDENTITY_LEN => {
+        Some(0x01 | 0x02) if b.len() > IDENTITY_LEN => {
             if let Some(s) = signer_named(fx, &b[2..34]) {
                 sign_at(&mut b, &s.secret, SIG_CTX_IDENTITY, 1, IDENTITY_SIGNED_LEN);
             }
         }
         Some(0x03) => resign_upload(&mut b, &fx.signers[uploader].secret),
-        Some(op @ (0x09 | 0x0A)) if b.len() >= 1 + RECORD_SIGNED_LEN => {
+        Some(op @ (0x09 | 0x0A)) if b.len() > RECORD_SIGNED_LEN => {
             let ctx = if op == 0x09 {
                 SIG_CTX_CONSENT
             } else {
@@ -1052,9 +1052,9 @@ impl Model {
                     return Err(Refusal::NoConsent);
                 }
                 if h.class == MessageClass::Chat
-                    && !pair
+                    && pair
                         .and_then(|p| p.window)
-                        .is_some_and(|t| now.saturating_sub(t) <= CHAT_WINDOW_SECS)
+                        .is_none_or(|t| now.saturating_sub(t) > CHAT_WINDOW_SECS)
                 {
                     return Err(Refusal::WindowClosed);
                 }
