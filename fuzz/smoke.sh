@@ -39,6 +39,7 @@ handshake_respond        5000  2048
 relay_decode           500000  4096
 store_restore           20000  4096
 certificate_validate    40000  2048
+relay_handle             7000  8192
 "
 
 # cargo-fuzz needs nightly for its sanitizers; with `-s none` it passes no

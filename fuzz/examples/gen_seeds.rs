@@ -19,10 +19,14 @@ use hotline::relay::{
     AccountId, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope, EnvelopeHeader,
     MessageClass, MessageId, PreKeyStatus, PreKeyUpload, Refusal, Request, Response, SignedRequest,
 };
-use hotline::{PreKeyBundle, Session};
+use hotline::{PreKeyBundle, PreKeyStore, Session};
 use hotline_fuzz::certs::{
     ISSUER_REVOKED, ISSUER_VERIFIED, NOW, RETIRED_ROOT_ID, cert_fixtures, check_chain, check_list,
     resign_chain, resign_list,
+};
+use hotline_fuzz::relay::{
+    self as rh, BUSINESS, CLOCK_STEPS, CUSTOMER_A, CUSTOMER_B, Mode, NEWCOMER, RELAY_T0,
+    encode_step, relay_fixture,
 };
 use hotline_fuzz::reseal;
 use hotline_fuzz::{
@@ -50,6 +54,7 @@ fn main() {
         "store_restore",
         "certificate_validate",
         "relay_decode",
+        "relay_handle",
     ];
     for t in targets {
         let d = out.join(t);
@@ -274,6 +279,7 @@ fn main() {
 
     certificate_seeds(&out);
     relay_seeds(&out);
+    relay_handle_seeds(&out, &est);
 
     for t in targets {
         let n = fs::read_dir(out.join(t)).map(|d| d.count()).unwrap_or(0);
@@ -502,4 +508,620 @@ fn relay_seeds(out: &Path) {
     write(out, t, "record_consent", &consent.to_bytes());
     assert_eq!(BlockRecord::from_bytes(&block.to_bytes()), Ok(block));
     write(out, t, "record_block", &block.to_bytes());
+}
+
+/// A `relay_handle` input under construction, with what each step's signed
+/// (or raw) submission must get.
+struct Sequence {
+    name: &'static str,
+    now: u64,
+    bytes: Vec<u8>,
+    /// Per step: which submission of the step's report is checked, and
+    /// `None` for accepted or the refusal.
+    expect: Vec<(usize, Option<Refusal>)>,
+}
+
+impl Sequence {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            now: RELAY_T0,
+            bytes: Vec::new(),
+            expect: Vec::new(),
+        }
+    }
+
+    /// A step whose body is `request(now)`, `now` being the relay's time
+    /// after the clock step.
+    fn step(
+        &mut self,
+        signer: usize,
+        clock: usize,
+        mode: Mode,
+        request: impl FnOnce(u64) -> Request,
+        expect: Option<Refusal>,
+    ) -> &mut Self {
+        let body = rh::body(request(self.now + CLOCK_STEPS[clock]));
+        self.raw_step(signer, clock, mode, &body, 1, expect)
+    }
+
+    fn raw_step(
+        &mut self,
+        signer: usize,
+        clock: usize,
+        mode: Mode,
+        body: &[u8],
+        checked: usize,
+        expect: Option<Refusal>,
+    ) -> &mut Self {
+        self.now += CLOCK_STEPS[clock];
+        self.bytes
+            .extend_from_slice(&encode_step(signer, clock, mode, body));
+        self.expect.push((checked, expect));
+        self
+    }
+
+    /// Runs the input (every check of the target included) and checks each
+    /// step got what it is meant to.
+    fn check(&self) -> &[u8] {
+        let reports = rh::run(&self.bytes);
+        assert_eq!(reports.len(), self.expect.len(), "{}: steps", self.name);
+        for (i, (report, (checked, expect))) in reports.iter().zip(&self.expect).enumerate() {
+            let got = &report[*checked];
+            let ok = match expect {
+                None => got.is_ok(),
+                Some(r) => got == &Err(*r),
+            };
+            assert!(
+                ok,
+                "{} step {i}: expected {expect:?}, got {got:?}",
+                self.name
+            );
+        }
+        &self.bytes
+    }
+}
+
+fn envelope(
+    from: usize,
+    to: usize,
+    id: u8,
+    class: MessageClass,
+    now: u64,
+    ciphertext: &[u8],
+) -> Request {
+    let fx = relay_fixture();
+    Request::Send(Envelope {
+        header: EnvelopeHeader {
+            sender: fx.signers[from].id,
+            recipient: fx.signers[to].id,
+            message_id: MessageId([id; 16]),
+            class,
+            sent_at: now,
+        },
+        ciphertext: ciphertext.to_vec(),
+    })
+}
+
+/// relay_handle: request sequences on the fixture relay (registration,
+/// upload, bundles, chat and notifications, consent, block, mailbox fetch
+/// and acknowledgement, consent export, replays), with real session
+/// messages as ciphertext; each step is checked to be accepted or refused
+/// as intended, under every check of the target.
+fn relay_handle_seeds(out: &Path, est: &Established) {
+    use MessageClass::{Chat, Notification};
+    let t = "relay_handle";
+    let fx = relay_fixture();
+    let id = |i: usize| fx.signers[i].id;
+    let key = |i: usize| &fx.signers[i].identity;
+    let msg = |label: &str| {
+        est.messages
+            .iter()
+            .find(|m| m.label == label)
+            .expect("label")
+            .bytes
+            .clone()
+    };
+    let initial = fixtures().initials[0].bytes.clone();
+    let (r0, r1, m0, m1) = (msg("r0"), msg("r1"), msg("m0"), msg("m1"));
+    let consent = |c: usize, b: usize, scope: ConsentScope| {
+        move |now: u64| Request::Consent(ConsentRecord::sign(key(c), id(b), scope, now))
+    };
+    let block = |c: usize, b: usize, blocked: bool| {
+        move |now: u64| Request::Block(BlockRecord::sign(key(c), id(b), blocked, now))
+    };
+    let fetch = |max: u16| move |_: u64| Request::FetchMailbox { max };
+    let ack = |ids: Vec<u64>| move |_: u64| Request::Acknowledge { ids };
+    let status = |_: u64| Request::PreKeyStatus;
+    let (a, b, c, n) = (CUSTOMER_A, BUSINESS, CUSTOMER_B, NEWCOMER);
+    let chat_only = ConsentScope {
+        chat: true,
+        notifications: false,
+    };
+    let notifications_only = ConsentScope {
+        chat: false,
+        notifications: true,
+    };
+    use Mode::*;
+    let mut seqs = Vec::new();
+
+    let mut s = Sequence::new("chat_consent_reply");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(
+            a,
+            1,
+            Sign,
+            |now| envelope(a, b, 1, Chat, now, &initial),
+            None,
+        )
+        .step(b, 2, Sign, fetch(10), None)
+        .step(b, 0, Sign, ack(vec![1]), None)
+        .step(b, 2, Sign, |now| envelope(b, a, 2, Chat, now, &r0), None)
+        .step(a, 1, Sign, fetch(10), None)
+        .step(a, 0, Sign, ack(vec![2]), None);
+    seqs.push(s);
+
+    let mut store = business_store();
+    let mut r = rng(0x5EED_0500);
+    let more = PreKeyUpload {
+        signed_prekey: None,
+        last_resort_kem_prekey: None,
+        one_time_prekeys: store.add_one_time_prekeys(2, &mut r),
+        kem_prekeys: store.add_kem_prekeys(1, &mut r),
+    };
+    let spent = PreKeyUpload {
+        one_time_prekeys: business_store().one_time_prekeys()[..1].to_vec(),
+        ..PreKeyUpload::default()
+    };
+    let owner = id(b);
+    let mut s = Sequence::new("bundles_until_last_resort");
+    for _ in 0..3 {
+        s.step(a, 0, Sign, move |_| Request::FetchBundle { owner }, None);
+    }
+    s.step(b, 0, Sign, status, None)
+        .step(b, 0, Sign, move |_| Request::UploadPreKeys(more), None)
+        .step(c, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(
+            b,
+            0,
+            Sign,
+            move |_| Request::UploadPreKeys(spent),
+            Some(Refusal::BadPreKey),
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            move |_| Request::FetchBundle { owner: id(c) },
+            Some(Refusal::NoBundle),
+        );
+    seqs.push(s);
+
+    let mut s = Sequence::new("block_unblock");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(a, 1, Sign, |now| envelope(a, b, 1, Chat, now, &m0), None)
+        .step(a, 1, Sign, block(a, b, true), None)
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 2, Chat, now, &r0),
+            Some(Refusal::Blocked),
+        )
+        .step(a, 1, Sign, block(a, b, false), None)
+        .step(b, 0, Sign, |now| envelope(b, a, 3, Chat, now, &r1), None)
+        .step(
+            a,
+            0,
+            Sign,
+            |now| Request::Block(BlockRecord::sign(key(a), id(b), true, now - 10)),
+            Some(Refusal::StaleRecord),
+        );
+    seqs.push(s);
+
+    let mut s = Sequence::new("notifications_consent_withdrawn");
+    s.step(a, 0, Sign, consent(a, b, notifications_only), None)
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 1, Notification, now, &r0),
+            None,
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |now| envelope(b, a, 2, Chat, now, &r1),
+            Some(Refusal::NoConsent),
+        )
+        .step(a, 1, Sign, consent(a, b, ConsentScope::NONE), None)
+        .step(
+            b,
+            0,
+            Sign,
+            |now| envelope(b, a, 3, Notification, now, &r1),
+            Some(Refusal::NoConsent),
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            |now| envelope(a, b, 4, Notification, now, &m0),
+            Some(Refusal::NotificationFromCustomer),
+        );
+    seqs.push(s);
+
+    let mut s = Sequence::new("chat_window_closes");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &m0), None)
+        .step(b, 5, Sign, |now| envelope(b, a, 2, Chat, now, &r0), None)
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 3, Chat, now, &r1),
+            Some(Refusal::WindowClosed),
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |now| envelope(b, a, 4, Notification, now, &r1),
+            None,
+        )
+        .step(a, 0, Sign, fetch(1), None);
+    seqs.push(s);
+
+    let newcomer = &fx.signers[n].identity;
+    let newcomer_store = PreKeyStore::new(newcomer, 1, 1, &mut rng(0x5EED_0501));
+    let newcomer_upload = PreKeyUpload {
+        signed_prekey: Some(newcomer_store.signed_prekey()),
+        last_resort_kem_prekey: Some(newcomer_store.last_resort_kem_prekey()),
+        one_time_prekeys: newcomer_store.one_time_prekeys(),
+        kem_prekeys: newcomer_store.kem_prekeys(),
+    };
+    let register_newcomer = |_: u64| Request::RegisterBusiness {
+        identity: newcomer.public(),
+        certificate_chain: Vec::new(),
+    };
+    let mut s = Sequence::new("newcomer_business");
+    s.step(
+        n,
+        0,
+        Sign,
+        move |_| Request::FetchBundle { owner: id(n) },
+        Some(Refusal::UnknownAccount),
+    )
+    .step(n, 0, Sign, register_newcomer, None)
+    .step(
+        n,
+        0,
+        Sign,
+        move |_| Request::FetchBundle { owner: id(n) },
+        Some(Refusal::NoBundle),
+    )
+    .step(
+        n,
+        0,
+        Sign,
+        move |_| Request::UploadPreKeys(newcomer_upload),
+        None,
+    )
+    .step(
+        a,
+        1,
+        Sign,
+        move |_| Request::FetchBundle { owner: id(n) },
+        None,
+    )
+    .step(a, 0, Sign, consent(a, n, ConsentScope::ALL), None)
+    .step(
+        n,
+        0,
+        Sign,
+        move |_| Request::ExportConsent { customer: id(a) },
+        None,
+    )
+    .step(
+        n,
+        0,
+        Sign,
+        register_newcomer,
+        Some(Refusal::AlreadyRegistered),
+    );
+    seqs.push(s);
+
+    let mut s = Sequence::new("newcomer_customer");
+    s.step(
+        n,
+        0,
+        Sign,
+        |_| Request::RegisterCustomer {
+            identity: newcomer.public(),
+        },
+        None,
+    )
+    .step(n, 0, Sign, consent(n, b, chat_only), None)
+    .step(n, 1, Sign, |now| envelope(n, b, 1, Chat, now, &m1), None)
+    .step(b, 1, Sign, |now| envelope(b, n, 2, Chat, now, &r0), None)
+    .step(
+        a,
+        0,
+        Sign,
+        |now| envelope(a, n, 3, Chat, now, &m0),
+        Some(Refusal::UnsupportedRoute),
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        consent(a, n, ConsentScope::ALL),
+        Some(Refusal::UnsupportedRoute),
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        |_| Request::RegisterCustomer {
+            identity: newcomer.public(),
+        },
+        Some(Refusal::IdentityMismatch),
+    );
+    seqs.push(s);
+
+    let mut s = Sequence::new("export_consent_history");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(a, 1, Sign, consent(a, b, chat_only), None)
+        .step(c, 0, Sign, consent(c, b, notifications_only), None)
+        .step(
+            b,
+            0,
+            Sign,
+            move |_| Request::ExportConsent { customer: id(a) },
+            None,
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            move |_| Request::ExportConsent { customer: id(a) },
+            Some(Refusal::WrongAccountKind),
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            consent(b, a, ConsentScope::ALL),
+            Some(Refusal::WrongAccountKind),
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            consent(c, b, ConsentScope::ALL),
+            Some(Refusal::RecordNotYours),
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            |now| {
+                Request::Consent(ConsentRecord::sign(
+                    key(a),
+                    id(b),
+                    ConsentScope::ALL,
+                    now + 301,
+                ))
+            },
+            Some(Refusal::StaleRecord),
+        );
+    seqs.push(s);
+
+    let mut s = Sequence::new("replays_and_counters");
+    s.step(a, 0, Sign, status, None)
+        .raw_step(a, 0, Replay, &[0], 1, Some(Refusal::ReplayedRequest))
+        .step(a, 0, OldCounter, status, Some(Refusal::ReplayedRequest))
+        .step(a, 0, Twice, status, None)
+        .step(a, 0, Stale, status, Some(Refusal::StaleRequest))
+        .step(a, 0, EdgeFuture, status, None)
+        .raw_step(a, 3, Replay, &[0], 1, Some(Refusal::StaleRequest))
+        .step(a, 0, MaxCounter, status, None)
+        .step(a, 0, Sign, status, Some(Refusal::ReplayedRequest));
+    seqs.push(s);
+
+    let small = |i: u8| vec![i; 100];
+    let mut s = Sequence::new("mailbox_full_and_duplicates");
+    for i in 1..=4u8 {
+        let body = small(i);
+        s.step(
+            a,
+            0,
+            Sign,
+            move |now| envelope(a, b, i, Chat, now, &body),
+            None,
+        );
+    }
+    let (b1, b5) = (small(1), small(5));
+    s.step(
+        a,
+        0,
+        Sign,
+        move |now| envelope(a, b, 5, Chat, now, &b5),
+        Some(Refusal::MailboxFull),
+    )
+    .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &b1), None)
+    .step(b, 0, Sign, fetch(2), None)
+    .step(b, 0, Sign, ack(vec![1, 2, 3]), None)
+    .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &b1), None)
+    .step(b, 0, Sign, ack(vec![4]), None)
+    .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &b1), None)
+    .step(
+        a,
+        0,
+        Sign,
+        |now| envelope(a, b, 9, Chat, now, &[7; 2000]),
+        Some(Refusal::MailboxFull),
+    );
+    seqs.push(s);
+
+    let genuine = |i: usize, counter: u64, request: Request| {
+        SignedRequest::sign(key(i), counter, RELAY_T0, request).to_bytes()
+    };
+    let mut s = Sequence::new("raw_signed_requests");
+    s.raw_step(a, 0, Sign, &genuine(a, 2, Request::PreKeyStatus), 0, None)
+        .raw_step(
+            a,
+            0,
+            Sign,
+            &genuine(a, 2, Request::PreKeyStatus),
+            0,
+            Some(Refusal::ReplayedRequest),
+        )
+        .raw_step(
+            c,
+            0,
+            Sign,
+            &genuine(
+                c,
+                5,
+                Request::RegisterCustomer {
+                    identity: key(c).public(),
+                },
+            ),
+            0,
+            Some(Refusal::AlreadyRegistered),
+        )
+        .raw_step(
+            b,
+            0,
+            Sign,
+            &genuine(b, 3, Request::FetchBundle { owner: id(b) }),
+            0,
+            None,
+        )
+        .raw_step(
+            b,
+            3,
+            Sign,
+            &genuine(b, 9, Request::PreKeyStatus),
+            0,
+            Some(Refusal::StaleRequest),
+        );
+    seqs.push(s);
+
+    let mut s = Sequence::new("sender_and_record_checks");
+    s.step(
+        a,
+        0,
+        Sign,
+        |now| envelope(c, b, 1, Chat, now, &m0),
+        Some(Refusal::SenderMismatch),
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        |now| envelope(a, n, 2, Chat, now, &m0),
+        Some(Refusal::UnknownAccount),
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        consent(a, n, ConsentScope::ALL),
+        Some(Refusal::UnknownAccount),
+    )
+    .step(
+        n,
+        0,
+        Sign,
+        |_| Request::PreKeyStatus,
+        Some(Refusal::UnknownAccount),
+    );
+    // A record whose signature is broken: refused as it is, accepted once
+    // the harness re-signs it.
+    let mut broken = rh::body(Request::Consent(ConsentRecord::sign(
+        key(a),
+        id(b),
+        ConsentScope::ALL,
+        RELAY_T0,
+    )));
+    *broken.last_mut().expect("record") ^= 1;
+    s.raw_step(a, 0, SignAsIs, &broken, 1, Some(Refusal::BadRecord))
+        .raw_step(a, 0, Sign, &broken, 1, None);
+    seqs.push(s);
+
+    let mut s = Sequence::new("envelope_expiry");
+    s.step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &m0), None)
+        .step(b, 7, Sign, fetch(10), None)
+        .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &m0), None)
+        .step(b, 0, Sign, fetch(10), None);
+    seqs.push(s);
+
+    // Uploads the relay must refuse: a one-time prekey of low order (the
+    // harness re-signs it), a one-time KEM prekey in the last-resort slot.
+    let one = PreKeyUpload {
+        one_time_prekeys: business_store().one_time_prekeys()[..1].to_vec(),
+        ..PreKeyUpload::default()
+    };
+    let mut low_order = rh::body(Request::UploadPreKeys(one));
+    // op, two absent flags, count, id, key tag: the key's 32 bytes follow.
+    low_order[10..42].fill(0);
+    let wrong_kind = PreKeyUpload {
+        last_resort_kem_prekey: Some(business_store().kem_prekeys()[0].clone()),
+        ..PreKeyUpload::default()
+    };
+    let mut s = Sequence::new("uploads_refused");
+    s.raw_step(b, 0, Sign, &low_order, 1, Some(Refusal::BadPreKey))
+        .step(
+            b,
+            0,
+            Sign,
+            move |_| Request::UploadPreKeys(wrong_kind),
+            Some(Refusal::BadPreKey),
+        )
+        .step(b, 0, Sign, status, None);
+    seqs.push(s);
+
+    for s in &seqs {
+        write(out, t, s.name, s.check());
+    }
+    relay_handle_regressions();
+}
+
+/// Writes the crafted reproducers of `fuzz/regressions/relay_handle/`
+/// (replayed by the smoke run) and checks they now run clean.
+fn relay_handle_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+    let fx = relay_fixture();
+    let (a, n) = (CUSTOMER_A, NEWCOMER);
+    // The newcomer registers with its identity's X25519 key replaced by a
+    // low-order point (the harness re-signs the identity), uploads a signed
+    // prekey and a last-resort prekey (re-signed by the harness), and a
+    // customer fetches its bundle.
+    let mut register = rh::body(Request::RegisterCustomer {
+        identity: fx.signers[n].identity.public(),
+    });
+    // op, Ed25519 tag and key, X25519 tag: the X25519 key's 32 bytes follow.
+    register[35..67].fill(0);
+    let store = business_store();
+    let upload = rh::body(Request::UploadPreKeys(PreKeyUpload {
+        signed_prekey: Some(store.signed_prekey()),
+        last_resort_kem_prekey: Some(store.last_resort_kem_prekey()),
+        ..PreKeyUpload::default()
+    }));
+    let owner = fx.signers[n].id;
+    let mut s = Sequence::new("low_order_identity");
+    s.raw_step(n, 0, Mode::Sign, &register, 1, Some(Refusal::BadIdentity))
+        .raw_step(n, 0, Mode::Sign, &upload, 1, Some(Refusal::UnknownAccount))
+        .step(
+            a,
+            0,
+            Mode::Sign,
+            move |_| Request::FetchBundle { owner },
+            Some(Refusal::UnknownAccount),
+        );
+    write(&dir, "relay_handle", s.name, &s.bytes);
+    s.check();
 }

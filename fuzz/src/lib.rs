@@ -25,6 +25,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 pub mod certs;
+pub mod relay;
 
 /// The associated data every genuine message is sent with.
 pub const AD: &[u8] = b"hotline-fuzz envelope v1";

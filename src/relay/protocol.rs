@@ -240,11 +240,18 @@ impl Request {
     }
 }
 
+/// Reads a registration's identity and checks it as a standalone identity
+/// key (SPEC.md 6.1, steps 1 to 5): an account whose X25519 key is of low
+/// order could never publish a bundle that verifies.
 fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, RequestError> {
-    IdentityKey::read(r).map_err(|e| match e {
+    let identity = IdentityKey::read(r).map_err(|e| match e {
         IdentityError::Decode(d) => RequestError::Decode(d),
         other => RequestError::BadIdentity(other),
-    })
+    })?;
+    if identity.dh_key().is_low_order() {
+        return Err(RequestError::BadIdentity(IdentityError::LowOrderKey));
+    }
+    Ok(identity)
 }
 
 fn flag(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {

@@ -268,6 +268,68 @@ fn registration_must_be_signed_by_the_registered_identity() {
     );
 }
 
+/// A registration whose identity carries a low-order X25519 key, with valid
+/// identity and request signatures (the relay's only defence is the
+/// low-order check).
+fn low_order_registration(seed: [u8; 32], request: Request, now: u64) -> Vec<u8> {
+    use hotline::constants::{SIG_CTX_IDENTITY, SIG_CTX_RELAY_REQUEST};
+    use hotline::hazmat::ed25519::Ed25519Secret;
+    let identity = IdentityKeyPair::from_secret_bytes(&seed, &[0x42; 32]);
+    let signer = Ed25519Secret::from_seed(&seed);
+    let mut bytes = SignedRequest::sign(&identity, 1, now, request).to_bytes();
+    // version, type, account, counter, timestamp, op; then the identity:
+    // Ed25519 tag and key, X25519 tag and key (zero: of low order), signature.
+    let id = 2 + 32 + 8 + 8 + 1;
+    bytes[id + 34..id + 66].fill(0);
+    let sig = signer.sign(SIG_CTX_IDENTITY, &bytes[id..id + 66]);
+    bytes[id + 66..id + 130].copy_from_slice(&sig);
+    let n = bytes.len() - 64;
+    let sig = signer.sign(SIG_CTX_RELAY_REQUEST, &bytes[..n]);
+    bytes[n..].copy_from_slice(&sig);
+    bytes
+}
+
+#[test]
+fn an_identity_with_a_low_order_x25519_key_cannot_register() {
+    // Such an account could never publish a bundle that verifies: every
+    // fetch of its bundle would consume one-time prekeys and then fail.
+    let seed = [0x5c; 32];
+    let identity = IdentityKeyPair::from_secret_bytes(&seed, &[0x42; 32]);
+    let mut w = world_with(41, MailboxLimits::default(), &[&identity]);
+    let id = AccountId::of(&identity.public());
+    for request in [
+        Request::RegisterCustomer {
+            identity: identity.public(),
+        },
+        Request::RegisterBusiness {
+            identity: identity.public(),
+            certificate_chain: Vec::new(),
+        },
+    ] {
+        let bytes = low_order_registration(seed, request, w.now());
+        assert_eq!(
+            SignedRequest::from_bytes(&bytes),
+            Err(RequestError::BadIdentity(
+                hotline::IdentityError::LowOrderKey
+            ))
+        );
+        let reply = Response::decode_result(&w.relay.handle(&bytes)).unwrap();
+        assert_eq!(reply, Err(Refusal::BadIdentity));
+        assert_eq!(w.relay.store().account(&id), Ok(None));
+    }
+    // The genuine identity still registers.
+    let prekeys = PreKeyStore::new(&identity, 0, 0, &mut w.rng);
+    let mut p = Party {
+        account: RelayAccount::new(identity, 0),
+        prekeys,
+    };
+    let identity = p.account.identity().public();
+    assert_eq!(
+        w.call(&mut p, Request::RegisterCustomer { identity }),
+        Ok(Response::Registered)
+    );
+}
+
 #[test]
 fn bad_signatures_are_refused_with_a_typed_error() {
     let (w, mut c, _b) = pair(3);
