@@ -88,6 +88,10 @@ pub enum HandshakeError {
     /// This handshake was already accepted: a replayed initial message.
     #[error("replayed initial message")]
     ReplayedHandshake,
+    /// The signed prekey named has accepted as many handshakes as it can
+    /// remember; it takes no more (a rotated bundle has a fresh one).
+    #[error("signed prekey {0} takes no more handshakes")]
+    ReplaySetFull(u32),
     /// A DH output was all-zero (a low-order key).
     #[error("low-order key in handshake")]
     LowOrderKey,

@@ -318,6 +318,11 @@ impl Session {
         if store.handshake_seen(spk.public.id, &replay_id) {
             return Err(HandshakeError::ReplayedHandshake);
         }
+        if store.replay_set_full(spk.public.id) {
+            // Remembering no more handshakes, it accepts no more: a replay
+            // can never outlive its entry (SPEC.md 11.8).
+            return Err(HandshakeError::ReplaySetFull(spk.public.id));
+        }
         let otk = match prefix.one_time_id {
             Some(id) => Some(
                 store

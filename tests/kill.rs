@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use hotline::store::{
-    Client, ClientStore, IdentityStore, PeerId, PreKeyRepository, ReceiveError, SessionRecord,
-    SessionRepository, SqliteStore, StorageKey, StoreError, StoreUpdate,
+    Client, ClientState, ClientStateRepository, ClientStore, IdentityStore, PeerId,
+    PreKeyRepository, ReceiveError, SessionRecord, SessionRepository, SqliteStore, StorageKey,
+    StoreError, StoreUpdate, Versioned,
 };
 use hotline::{
     DecryptError, HandshakeError, IdentityKey, IdentityKeyPair, PreKeyBundle, PreKeyStore,
@@ -56,30 +57,26 @@ impl IdentityStore for Pausing {
     fn local_identity(&self) -> Result<Option<IdentityKeyPair>, StoreError> {
         self.0.local_identity()
     }
-    fn save_local_identity(&mut self, identity: &IdentityKeyPair) -> Result<(), StoreError> {
-        self.0.save_local_identity(identity)
-    }
-    fn trusted_identity(&self, peer: &PeerId) -> Result<Option<IdentityKey>, StoreError> {
+    fn trusted_identity(
+        &self,
+        peer: &PeerId,
+    ) -> Result<Option<Versioned<IdentityKey>>, StoreError> {
         self.0.trusted_identity(peer)
-    }
-    fn save_trusted_identity(&mut self, p: &PeerId, i: &IdentityKey) -> Result<(), StoreError> {
-        self.0.save_trusted_identity(p, i)
     }
 }
 impl PreKeyRepository for Pausing {
-    fn load_prekeys(&self) -> Result<Option<PreKeyStore>, StoreError> {
+    fn load_prekeys(&self) -> Result<Option<Versioned<PreKeyStore>>, StoreError> {
         self.0.load_prekeys()
-    }
-    fn save_prekeys(&mut self, prekeys: &PreKeyStore) -> Result<(), StoreError> {
-        self.0.save_prekeys(prekeys)
     }
 }
 impl SessionRepository for Pausing {
-    fn load_sessions(&self, peer: &PeerId) -> Result<Option<SessionRecord>, StoreError> {
+    fn load_sessions(&self, peer: &PeerId) -> Result<Option<Versioned<SessionRecord>>, StoreError> {
         self.0.load_sessions(peer)
     }
-    fn save_sessions(&mut self, peer: &PeerId, record: &SessionRecord) -> Result<(), StoreError> {
-        self.0.save_sessions(peer, record)
+}
+impl ClientStateRepository for Pausing {
+    fn load_client_state(&self) -> Result<Option<Versioned<ClientState>>, StoreError> {
+        self.0.load_client_state()
     }
 }
 impl ClientStore for Pausing {
@@ -202,6 +199,7 @@ fn no_key_or_prekey_is_reused_when_killed_at_any_step() {
         .load_prekeys()
         .unwrap()
         .unwrap()
+        .value
         .one_time_count();
     drop(business);
     let mut customer = Client::create(open_store(&dir, "c"), 1, 1, &mut rng).unwrap();
@@ -324,6 +322,7 @@ fn no_key_or_prekey_is_reused_when_killed_at_any_step() {
             .load_prekeys()
             .unwrap()
             .unwrap()
+            .value
             .one_time_count(),
         one_time_before - 1
     );

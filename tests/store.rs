@@ -145,6 +145,7 @@ fn a_failed_decrypt_saves_nothing() {
         .load_prekeys()
         .unwrap()
         .unwrap()
+        .value
         .one_time_count();
     for i in (0..first.len()).step_by(97) {
         let mut bad = first.clone();
@@ -162,6 +163,7 @@ fn a_failed_decrypt_saves_nothing() {
             .load_prekeys()
             .unwrap()
             .unwrap()
+            .value
             .one_time_count(),
         prekeys_before - 1,
         "the one-time prekey was consumed durably"
@@ -376,12 +378,9 @@ fn reinstall_with_the_same_identity_converges() {
 
     // b reinstalls: same identity, fresh prekeys, no sessions.
     let identity: IdentityKeyPair = b.store().local_identity().unwrap().unwrap();
-    let mut store = MemoryStore::in_memory(StorageKey::generate(&mut r));
-    store.save_local_identity(&identity).unwrap();
-    store
-        .save_prekeys(&PreKeyStore::new(&identity, 5, 5, &mut r))
-        .unwrap();
-    let mut b = Client::open(store).unwrap();
+    let store = MemoryStore::in_memory(StorageKey::generate(&mut r));
+    let prekeys = PreKeyStore::new(&identity, 5, 5, &mut r);
+    let mut b = Client::create_with(store, identity, prekeys).unwrap();
     // a's message on the old session cannot reach the new install.
     let lost = a.encrypt(&pb, b"lost", b"").unwrap();
     assert!(matches!(
@@ -553,12 +552,9 @@ fn stored_records_and_debug_output_leak_nothing() {
     let key = StorageKey::generate(&mut r);
     let (ed_seed, x_secret) = ([0x5E; 32], [0x5F; 32]);
     let identity = IdentityKeyPair::from_secret_bytes(&ed_seed, &x_secret);
-    let mut store = MemoryStore::in_memory(key.clone());
-    store.save_local_identity(&identity).unwrap();
-    store
-        .save_prekeys(&PreKeyStore::new(&identity, 2, 2, &mut r))
-        .unwrap();
-    let mut a = Client::open(store).unwrap();
+    let store = MemoryStore::in_memory(key.clone());
+    let prekeys = PreKeyStore::new(&identity, 2, 2, &mut r);
+    let mut a = Client::create_with(store, identity.clone(), prekeys).unwrap();
     let mut b = new_client(&mut r);
     a.start_session(&pb, &b.bundle().unwrap(), &mut r).unwrap();
     let secret_text = b"my card number is 4111 1111 1111 1111";

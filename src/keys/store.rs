@@ -6,7 +6,7 @@ use rand_core::CryptoRng;
 
 use crate::business::{CertificateChain, ValidationError};
 use crate::constants::{
-    MAX_OLD_CERTIFICATE_CHAINS, MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES,
+    MAX_OLD_CERTIFICATE_CHAINS, MAX_OLD_SIGNED_PREKEYS, MAX_REMEMBERED_HANDSHAKES, REPLAY_ROTATE_AT,
 };
 use crate::keys::bundle::PreKeyBundle;
 use crate::keys::identity::IdentityKeyPair;
@@ -29,15 +29,16 @@ impl SeenHandshakes {
     fn contains(&self, id: &[u8; 32]) -> bool {
         self.set.contains(id)
     }
+    /// Remembers a handshake. Never evicts: a full set makes its signed
+    /// prekey refuse further handshakes instead (SPEC.md, section 11.8),
+    /// so no amount of attacker-made handshakes can flush a genuine one.
     fn insert(&mut self, id: [u8; 32]) {
-        if self.set.insert(id) {
+        if self.order.len() < MAX_REMEMBERED_HANDSHAKES && self.set.insert(id) {
             self.order.push_back(id);
-            while self.order.len() > MAX_REMEMBERED_HANDSHAKES {
-                if let Some(old) = self.order.pop_front() {
-                    self.set.remove(&old);
-                }
-            }
         }
+    }
+    fn is_full(&self) -> bool {
+        self.order.len() >= MAX_REMEMBERED_HANDSHAKES
     }
 }
 
@@ -46,10 +47,15 @@ impl SeenHandshakes {
 ///
 /// One-time prekeys are removed the moment a handshake that used them
 /// succeeds, so each is used at most once. To refuse replayed initial
-/// messages, the store remembers the ephemeral keys of the last
-/// [`MAX_REMEMBERED_HANDSHAKES`] handshakes accepted under each signed prekey;
-/// rotating the signed prekey (and dropping old ones after
-/// [`MAX_OLD_SIGNED_PREKEYS`] rotations) retires older handshakes for good.
+/// messages, the store remembers the ephemeral key of every handshake
+/// accepted under each signed prekey, for as long as that prekey's secret
+/// exists: at most [`MAX_REMEMBERED_HANDSHAKES`], after which the signed
+/// prekey refuses new handshakes ([`HandshakeError::ReplaySetFull`]) rather
+/// than forget one. [`PreKeyStore::replay_set_nearly_full`] says when to
+/// rotate (the persistent client does it by itself); an old signed prekey
+/// is erased, with its set, after [`MAX_OLD_SIGNED_PREKEYS`] rotations.
+///
+/// [`HandshakeError::ReplaySetFull`]: crate::HandshakeError::ReplaySetFull
 ///
 /// ```
 /// use hotline::{IdentityKeyPair, PreKeyStore};
@@ -330,6 +336,29 @@ impl PreKeyStore {
             return Some(&self.kem_last_resort);
         }
         self.kem_one_time.get(&id)
+    }
+
+    /// Whether the current signed prekey has accepted at least
+    /// [`REPLAY_ROTATE_AT`] handshakes: time to rotate it (and publish a new
+    /// bundle), so the old one keeps room for handshakes still in flight.
+    ///
+    /// ```
+    /// use hotline::{IdentityKeyPair, PreKeyStore};
+    /// let mut rng = rand::rng();
+    /// let store = PreKeyStore::new(&IdentityKeyPair::generate(&mut rng), 0, 0, &mut rng);
+    /// assert!(!store.replay_set_nearly_full());
+    /// ```
+    pub fn replay_set_nearly_full(&self) -> bool {
+        self.seen
+            .get(&self.signed.public.id)
+            .is_some_and(|s| s.order.len() >= REPLAY_ROTATE_AT)
+    }
+
+    /// Whether the signed prekey `id` can remember no more handshakes.
+    pub(crate) fn replay_set_full(&self, signed_prekey_id: u32) -> bool {
+        self.seen
+            .get(&signed_prekey_id)
+            .is_some_and(SeenHandshakes::is_full)
     }
 
     pub(crate) fn handshake_seen(&self, signed_prekey_id: u32, ephemeral_key: &[u8; 32]) -> bool {

@@ -18,6 +18,18 @@ pub const RECORD_SESSION: u8 = 0x03;
 pub const RECORD_PEER_SESSIONS: u8 = 0x04;
 /// Record kind: the identity key trusted for one peer.
 pub const RECORD_PEER_IDENTITY: u8 = 0x05;
+/// Record kind: the client's own state (relay request counter, blocks,
+/// generation).
+pub const RECORD_CLIENT_STATE: u8 = 0x06;
+
+/// Accounts (and, separately, verified business ids) one client can block.
+pub const MAX_BLOCKED: usize = 10_000;
+/// Times a client operation reloads and retries after losing a
+/// compare-and-swap to another writer before it reports the conflict.
+pub const MAX_COMMIT_ATTEMPTS: usize = 8;
+/// Peers whose decoded sessions a client keeps in memory between
+/// operations (each checked against the store's version when committed).
+pub const MAX_CACHED_PEERS: usize = 1024;
 
 /// Label at the start of every record's associated data.
 pub const LABEL_STORAGE_RECORD: &[u8] = b"Hotline storage record";

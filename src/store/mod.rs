@@ -21,6 +21,7 @@
 //! helpers for talking to a relay are in [`crate::client`].
 
 mod client;
+mod client_state;
 pub(crate) mod constants;
 mod memory;
 pub(crate) mod pickle;
@@ -35,12 +36,14 @@ mod traits;
 mod tests;
 
 pub use client::{Client, IdentityChange, ReceiveError, SendError, StartError};
+pub use client_state::ClientState;
 pub use memory::{MemoryBackend, MemoryStore};
 pub use record::{RestoreError, StorageKey};
 pub use sessions::SessionRecord;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteBackend, SqliteStore};
 pub use traits::{
-    ClientStore, EncryptedStore, IdentityStore, PeerId, PreKeyRepository, RecordBackend,
-    RecordWrite, SessionRepository, StoreError, StoreUpdate,
+    ClientStateRepository, ClientStore, EncryptedStore, IdentityStore, PeerId, PreKeyRepository,
+    RecordBackend, RecordWrite, SessionRepository, StoreError, StoreUpdate, StoredRecord,
+    Versioned,
 };

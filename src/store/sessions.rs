@@ -41,6 +41,17 @@ pub struct SessionRecord {
     previous: VecDeque<Previous>,
 }
 
+/// Where [`SessionRecord::install_responded`] put a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Installed {
+    /// It became the active session.
+    Active,
+    /// It lost a simultaneous start and was retired.
+    Retired,
+    /// It was held back behind a verified session.
+    HeldBack,
+}
+
 impl core::fmt::Debug for SessionRecord {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SessionRecord")
@@ -113,23 +124,56 @@ impl SessionRecord {
     }
 
     /// Installs a session the peer started (from its initial message).
-    pub(crate) fn install_responded(&mut self, session: Session) {
+    pub(crate) fn install_responded(&mut self, session: Session) -> Installed {
         if *self.active.peer_identity() != *session.peer_identity() {
             // An accepted identity change: start over with the new identity.
             self.active = session;
             self.previous.clear();
-            return;
+            return Installed::Active;
         }
         let ours_waiting = self.active.role() == Role::Initiator && self.active.awaiting_reply();
         if ours_waiting && id_lt(&self.active.handshake_id(), &session.handshake_id()) {
             // Simultaneous start, and ours has the lower id: ours stays.
             self.push_previous(session, true);
+            Installed::Retired
+        } else if self.active.peer().verified_business().is_some() {
+            // A session the peer starts is never verified (SPEC.md 13.10):
+            // it must not take the badge away silently. It decrypts, but
+            // stays behind the verified one until the application adopts
+            // it (SPEC.md, section 15.10).
+            self.push_previous(session, true);
+            Installed::HeldBack
         } else {
             // The peer started anew (restart, reinstall), or won a
             // simultaneous start: its session becomes active.
             let old = core::mem::replace(&mut self.active, session);
             self.push_previous(old, ours_waiting);
+            Installed::Active
         }
+    }
+
+    /// Makes the newest previous session the peer started (for example one
+    /// held back behind a verified session) the active one; the active one
+    /// is kept as a previous session. Returns false if there is none.
+    pub(crate) fn adopt_held_back(&mut self) -> bool {
+        let Some(i) = self
+            .previous
+            .iter()
+            .position(|p| p.session.role() == Role::Responder)
+        else {
+            return false;
+        };
+        let Some(newest) = self.previous.remove(i) else {
+            return false;
+        };
+        let old = core::mem::replace(&mut self.active, newest.session);
+        self.push_previous(old, true);
+        true
+    }
+
+    /// Every session, the active one first.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Session> {
+        core::iter::once(&self.active).chain(self.previous.iter().map(|p| &p.session))
     }
 
     /// Finds the session an initial message belongs to (a responder session
