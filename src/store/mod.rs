@@ -35,7 +35,9 @@ mod traits;
 #[cfg(test)]
 mod tests;
 
-pub use client::{Client, IdentityChange, ReceiveError, SendError, StartError};
+pub use client::{
+    Client, IdentityChange, Notice, ReceiveError, Received, RollbackGuard, SendError, StartError,
+};
 pub use client_state::ClientState;
 pub use memory::{MemoryBackend, MemoryStore};
 pub use record::{RestoreError, StorageKey};
