@@ -178,7 +178,7 @@ pub const MAX_HEADER_TRIALS: usize = MAX_SKIPPED_CHAINS + 2;
 pub const MAX_REMEMBERED_HANDSHAKES: usize = 10_000;
 /// Handshakes accepted under the current signed prekey after which the
 /// persistent client rotates it (half the replay set, so the old prekey
-/// keeps room for as many handshakes still in flight; SPEC.md 11.8).
+/// keeps room for as many handshakes still in flight; SPEC.md 7.10).
 pub const REPLAY_ROTATE_AT: usize = MAX_REMEMBERED_HANDSHAKES / 2;
 /// Number of previous signed prekeys a responder keeps after rotation, so
 /// initial messages in flight still complete.

@@ -320,7 +320,7 @@ impl Session {
         }
         if store.replay_set_full(spk.public.id) {
             // Remembering no more handshakes, it accepts no more: a replay
-            // can never outlive its entry (SPEC.md 11.8).
+            // can never outlive its entry (SPEC.md 7.10).
             return Err(HandshakeError::ReplaySetFull(spk.public.id));
         }
         let otk = match prefix.one_time_id {

@@ -1425,6 +1425,32 @@ fn storage_vectors() -> Value {
         customer_peer.as_bytes(),
         pt,
     );
+    // The client state (section 15.15): counter 7, generation 3, two blocked
+    // accounts (the identity keys of the handshake's two parties, sorted) and
+    // one blocked business id.
+    let mut state = crate::store::ClientState {
+        relay_counter: 7,
+        generation: 3,
+        ..Default::default()
+    };
+    state
+        .blocked_accounts
+        .insert(crate::relay::AccountId::of(&fx.customer.public()));
+    state
+        .blocked_accounts
+        .insert(crate::relay::AccountId::of(fx.bundle.identity()));
+    state
+        .blocked_businesses
+        .insert(crate::business::BusinessId([0x4b; 16]));
+    let mut pt = Vec::new();
+    state.encode_state(&mut pt);
+    add(
+        "client state",
+        crate::store::constants::RECORD_CLIENT_STATE,
+        STORAGE_VERSION,
+        b"",
+        pt,
+    );
     let mut pt = Vec::new();
     store.encode_state_v1(&mut pt);
     let v1 = add(
@@ -1505,7 +1531,7 @@ fn storage_vectors() -> Value {
     err_case("relabelled version", b, &key, RECORD_PEER_SESSIONS, peer);
 
     json!({
-        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
         "storage_key": h(&storage_key),
         "key_id": h(&key.key_id()),
         "records": records,

@@ -30,7 +30,7 @@ impl SeenHandshakes {
         self.set.contains(id)
     }
     /// Remembers a handshake. Never evicts: a full set makes its signed
-    /// prekey refuse further handshakes instead (SPEC.md, section 11.8),
+    /// prekey refuse further handshakes instead (SPEC.md, section 7.10),
     /// so no amount of attacker-made handshakes can flush a genuine one.
     fn insert(&mut self, id: [u8; 32]) {
         if self.order.len() < MAX_REMEMBERED_HANDSHAKES && self.set.insert(id) {
@@ -119,6 +119,20 @@ impl PreKeyStore {
         store.add_one_time_prekeys(one_time, rng);
         store.add_kem_prekeys(kem_one_time, rng);
         store
+    }
+
+    /// Fills the current signed prekey's replay set with `n` random
+    /// entries, as `n` forged handshakes would.
+    #[cfg(test)]
+    pub(crate) fn flood_replay_set_for_tests(&mut self, n: usize) {
+        use rand_core::Rng;
+        let id = self.signed.public.id;
+        let mut rng = rand::rng();
+        for _ in 0..n {
+            let mut e = [0u8; 32];
+            rng.fill_bytes(&mut e);
+            self.seen.entry(id).or_default().insert(e);
+        }
     }
 
     /// Builds a store from explicit keys (for conformance vectors).
@@ -384,5 +398,73 @@ impl PreKeyStore {
             .entry(signed_prekey_id)
             .or_default()
             .insert(ephemeral_key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::HandshakeError;
+    use crate::session::Session;
+
+    fn flood(store: &mut PreKeyStore, n: usize) {
+        store.flood_replay_set_for_tests(n);
+    }
+
+    #[test]
+    fn a_flood_of_handshakes_never_evicts_a_remembered_one() {
+        let mut rng = rand::rng();
+        let business = IdentityKeyPair::generate(&mut rng);
+        // No one-time prekeys: the relay left them out of the bundle, so
+        // only the replay set stands between a replay and a second session.
+        let mut store = PreKeyStore::new(&business, 0, 0, &mut rng);
+        let customer = IdentityKeyPair::generate(&mut rng);
+        let mut session = Session::initiate(&customer, &store.bundle(), &mut rng).unwrap();
+        let victim = session.encrypt(b"my passport number", b"").unwrap();
+        Session::respond(&mut store, &victim, b"").unwrap();
+        assert!(!store.replay_set_nearly_full());
+
+        flood(&mut store, REPLAY_ROTATE_AT);
+        assert!(store.replay_set_nearly_full());
+        flood(&mut store, MAX_REMEMBERED_HANDSHAKES);
+        // The set is full, and the victim's handshake is still in it.
+        assert!(matches!(
+            Session::respond(&mut store, &victim, b""),
+            Err(HandshakeError::ReplayedHandshake)
+        ));
+        // A new handshake under the full prekey is refused, not remembered
+        // in place of an old one.
+        let mut other = Session::initiate(&customer, &store.bundle(), &mut rng).unwrap();
+        let fresh = other.encrypt(b"hello", b"").unwrap();
+        let spk = store.signed.public.id;
+        assert!(matches!(
+            Session::respond(&mut store, &fresh, b""),
+            Err(HandshakeError::ReplaySetFull(id)) if id == spk
+        ));
+        // After a rotation, new bundles work, and the old prekey (kept for
+        // handshakes in flight) still refuses the replay.
+        store.rotate_signed_prekey(&mut rng);
+        let mut third = Session::initiate(&customer, &store.bundle(), &mut rng).unwrap();
+        let ok = third.encrypt(b"again", b"").unwrap();
+        assert_eq!(Session::respond(&mut store, &ok, b"").unwrap().1, b"again");
+        assert!(matches!(
+            Session::respond(&mut store, &victim, b""),
+            Err(HandshakeError::ReplayedHandshake)
+        ));
+    }
+
+    #[test]
+    fn the_replay_set_holds_exactly_its_bound() {
+        let mut rng = rand::rng();
+        let business = IdentityKeyPair::generate(&mut rng);
+        let mut store = PreKeyStore::new(&business, 0, 0, &mut rng);
+        let id = store.signed.public.id;
+        flood(&mut store, MAX_REMEMBERED_HANDSHAKES - 1);
+        assert!(!store.replay_set_full(id));
+        flood(&mut store, 1);
+        assert!(store.replay_set_full(id));
+        flood(&mut store, 5);
+        assert_eq!(store.seen[&id].order.len(), MAX_REMEMBERED_HANDSHAKES);
+        assert_eq!(store.seen[&id].set.len(), MAX_REMEMBERED_HANDSHAKES);
     }
 }

@@ -426,6 +426,12 @@ impl RatchetState {
                 if let Some(send) = self.send.take() {
                     self.pn = send.n;
                 }
+                // The ratchet secret has done its last work: the next
+                // sending step draws a fresh one, and no receiving step can
+                // come before it. Erase it now, so a responder's session
+                // never holds its signed prekey secret past the first
+                // message (SPEC.md, section 8.9.6).
+                self.dhs = X25519Secret::from_bytes([0; 32]);
                 self.hks = Some(self.nhks.clone());
                 self.dhr = Some(recv.ratchet_key);
                 let hk = recv.hk.clone();

@@ -5,7 +5,7 @@ use subtle::ConstantTimeEq;
 
 use super::{Role, Session};
 use crate::business::{Peer, VerifiedBusiness};
-use crate::constants::{DIRECTION_INITIATOR, DIRECTION_RESPONDER};
+use crate::constants::{DIRECTION_INITIATOR, DIRECTION_RESPONDER, MAX_SKIPPED_CHAINS};
 use crate::handshake::initial::InitialPrefix;
 use crate::keys::IdentityKey;
 use crate::primitives::kdf::sha256;
@@ -25,6 +25,23 @@ impl Session {
     /// Appends the session's stored layout: role, both identities, the peer
     /// kind (with the verified business, if any), the certificate chain hash,
     /// handshake id, the pending handshake prefix and the ratchet state.
+    /// An upper bound of [`Session::encode_state`]'s output (see
+    /// `PreKeyStore::state_len_bound` for why).
+    pub(crate) fn state_len_bound(&self) -> usize {
+        let business = match &self.peer_kind {
+            Peer::Unverified(_) => 0,
+            Peer::VerifiedBusiness(b) => {
+                let mut v = Vec::new();
+                b.encode_state(&mut v); // public data
+                v.len()
+            }
+        };
+        // Identities, flags, ids and the ratchet's keys and counters take
+        // under 1 KiB; the pending initial prefix at most 1299 bytes; each
+        // skipped key 36 bytes and each skipped chain under 64.
+        1024 + 1304 + business + 40 * self.skipped_key_count() + 64 * MAX_SKIPPED_CHAINS
+    }
+
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
         out.push(match self.role {
             Role::Initiator => DIRECTION_INITIATOR,

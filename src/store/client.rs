@@ -3,7 +3,7 @@
 //! [`ClientStore`], talks to a relay through signed requests and envelopes,
 //! and enforces blocks.
 //!
-//! Durability and concurrency rules (SPEC.md, sections 15.11 and 15.12):
+//! Durability and concurrency rules (SPEC.md, sections 15.11, 15.13 and 15.14):
 //! - **Save before send.** [`Client::encrypt`] commits the advanced session
 //!   before it returns the ciphertext. A crash before the commit loses a
 //!   ciphertext that was never returned; a crash after it loses a message
@@ -168,7 +168,7 @@ pub enum Notice {
     /// [`Client::adopt_peer_session`], losing the badge.
     NewUnverifiedSession,
     /// The signed prekey and last-resort KEM prekey were rotated because the
-    /// replay set of the old ones filled up (SPEC.md, section 11.8): publish
+    /// replay set of the old ones filled up (SPEC.md, section 7.10): publish
     /// a new bundle.
     PreKeysRotated,
 }
@@ -191,7 +191,7 @@ pub struct Received {
 /// item, a TPM counter, its server). The client raises it after every commit
 /// and refuses to send or receive from a store whose generation is below
 /// it: a restored backup or a rolled-back disk is refused instead of reusing
-/// message keys (SPEC.md, section 15.12).
+/// message keys (SPEC.md, section 15.13).
 pub trait RollbackGuard: Send {
     /// The highest store generation known to have been committed.
     fn current(&self) -> Result<u64, StoreError>;
@@ -381,7 +381,7 @@ impl<S: ClientStore> Client<S> {
     ///
     /// Without a guard, a restored backup of the store makes the client
     /// reuse the message keys it used since the backup (SPEC.md, section
-    /// 15.12 states this limit).
+    /// 15.13 states this limit).
     pub fn with_rollback_guard(
         mut self,
         guard: Box<dyn RollbackGuard>,

@@ -1,5 +1,5 @@
 //! The client's own bookkeeping, kept in one record (SPEC.md, section
-//! 15.12): the counter of its last signed relay request, the accounts and
+//! 15.15): the counter of its last signed relay request, the accounts and
 //! verified businesses it blocked, and the store's generation for the
 //! anti-rollback guard.
 
@@ -29,11 +29,15 @@ pub struct ClientState {
 }
 
 impl ClientState {
+    /// The exact length of [`ClientState::encode_state`]'s output.
+    pub(crate) fn state_len_bound(&self) -> usize {
+        24 + 32 * self.blocked_accounts.len() + 16 * self.blocked_businesses.len()
+    }
+
     /// Layout: u64 relay counter || u64 generation || u32 n || n blocked
     /// account ids (32 bytes, strictly ascending) || u32 m || m blocked
     /// business ids (16 bytes, strictly ascending).
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
-        out.reserve(24 + 32 * self.blocked_accounts.len() + 16 * self.blocked_businesses.len());
         out.extend_from_slice(&self.relay_counter.to_be_bytes());
         out.extend_from_slice(&self.generation.to_be_bytes());
         // Both sets are bounded by MAX_BLOCKED (checked when adding).

@@ -6,21 +6,26 @@ use zeroize::Zeroizing;
 
 use crate::keys::{IdentityKeyPair, PreKeyStore};
 use crate::session::Session;
-use crate::store::constants::{RECORD_IDENTITY, RECORD_PREKEYS, RECORD_SESSION};
+use crate::store::constants::{
+    MAX_RECORD_NAME_LEN, RECORD_IDENTITY, RECORD_PREKEYS, RECORD_SESSION,
+};
 use crate::store::record::{RestoreError, StorageKey, open, seal};
-use crate::store::state::{encode_identity, read_identity};
+use crate::store::state::{IDENTITY_STATE_LEN, encode_identity, read_identity};
 use crate::wire::Reader;
 
-/// Seals the layout `encode` writes as a record of `kind` under `name`;
-/// the plaintext buffer is erased afterwards.
+/// Seals the layout `encode` writes as a record of `kind` under `name`.
+/// The plaintext buffer is allocated once with `len_bound` bytes (an upper
+/// bound of the layout's length), so it never reallocates and leaves no
+/// freed copy of a secret behind, and is erased afterwards.
 pub(crate) fn seal_state<R: CryptoRng + ?Sized>(
     key: &StorageKey,
     kind: u8,
     name: &[u8],
+    len_bound: usize,
     rng: &mut R,
     encode: impl FnOnce(&mut Vec<u8>),
 ) -> Vec<u8> {
-    let mut buf = Zeroizing::new(Vec::new());
+    let mut buf = Zeroizing::new(Vec::with_capacity(len_bound));
     encode(&mut buf);
     seal(key, kind, name, &buf, rng)
 }
@@ -39,6 +44,16 @@ pub(crate) fn open_state<T>(
     let value = decode(&mut r, opened.version)?;
     r.finish()?;
     Ok(value)
+}
+
+/// A slot name as bound into a record: names of up to 255 bytes as they
+/// are, longer ones by their SHA-256 (so two long names never share a slot).
+fn slot_name(name: &[u8]) -> Vec<u8> {
+    if name.len() <= MAX_RECORD_NAME_LEN {
+        name.to_vec()
+    } else {
+        crate::primitives::kdf::sha256(name).to_vec()
+    }
 }
 
 impl Session {
@@ -68,7 +83,69 @@ impl Session {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pickle<R: CryptoRng + ?Sized>(&self, key: &StorageKey, rng: &mut R) -> Vec<u8> {
-        seal_state(key, RECORD_SESSION, b"", rng, |out| self.encode_state(out))
+        seal_state(
+            key,
+            RECORD_SESSION,
+            b"",
+            self.state_len_bound(),
+            rng,
+            |out| self.encode_state(out),
+        )
+    }
+
+    /// Like [`Session::pickle`], with the application's slot name (1 to 255
+    /// bytes, for example the peer's address) bound into the record, so a
+    /// pickle moved to another slot is refused by
+    /// [`Session::from_pickle_named`] (SPEC.md, section 15.16).
+    ///
+    /// ```
+    /// use hotline::{IdentityKeyPair, PreKeyStore, Session, store::{RestoreError, StorageKey}};
+    /// let mut rng = rand::rng();
+    /// let key = StorageKey::generate(&mut rng);
+    /// let prekeys = PreKeyStore::new(&IdentityKeyPair::generate(&mut rng), 1, 1, &mut rng);
+    /// let session = Session::initiate(&IdentityKeyPair::generate(&mut rng), &prekeys.bundle(), &mut rng)?;
+    /// let saved = session.pickle_named(&key, b"peer:alice", &mut rng);
+    /// assert!(Session::from_pickle_named(&saved, &key, b"peer:alice").is_ok());
+    /// assert_eq!(
+    ///     Session::from_pickle_named(&saved, &key, b"peer:bob").err(),
+    ///     Some(RestoreError::AuthenticationFailed)
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pickle_named<R: CryptoRng + ?Sized>(
+        &self,
+        key: &StorageKey,
+        name: &[u8],
+        rng: &mut R,
+    ) -> Vec<u8> {
+        let name = slot_name(name);
+        seal_state(
+            key,
+            RECORD_SESSION,
+            &name,
+            self.state_len_bound(),
+            rng,
+            |out| self.encode_state(out),
+        )
+    }
+
+    /// Restores a session from [`Session::pickle_named`]'s output, refusing
+    /// one sealed under another name.
+    pub fn from_pickle_named(
+        record: &[u8],
+        key: &StorageKey,
+        name: &[u8],
+    ) -> Result<Self, RestoreError> {
+        open_state(
+            key,
+            RECORD_SESSION,
+            &slot_name(name),
+            record,
+            |r, version| {
+                Session::check_version(RECORD_SESSION, version)?;
+                Session::read_state(r)
+            },
+        )
     }
 
     /// Restores a session from [`Session::pickle`]'s output.
@@ -93,7 +170,7 @@ impl IdentityKeyPair {
     /// # Ok::<(), hotline::store::RestoreError>(())
     /// ```
     pub fn pickle<R: CryptoRng + ?Sized>(&self, key: &StorageKey, rng: &mut R) -> Vec<u8> {
-        seal_state(key, RECORD_IDENTITY, b"", rng, |out| {
+        seal_state(key, RECORD_IDENTITY, b"", IDENTITY_STATE_LEN, rng, |out| {
             encode_identity(self, out)
         })
     }
@@ -120,7 +197,14 @@ impl PreKeyStore {
     /// # Ok::<(), hotline::store::RestoreError>(())
     /// ```
     pub fn pickle<R: CryptoRng + ?Sized>(&self, key: &StorageKey, rng: &mut R) -> Vec<u8> {
-        seal_state(key, RECORD_PREKEYS, b"", rng, |out| self.encode_state(out))
+        seal_state(
+            key,
+            RECORD_PREKEYS,
+            b"",
+            self.state_len_bound(),
+            rng,
+            |out| self.encode_state(out),
+        )
     }
 
     /// Restores a prekey store from [`PreKeyStore::pickle`]'s output

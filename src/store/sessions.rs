@@ -257,6 +257,11 @@ impl SessionRecord {
     }
 
     /// Appends the stored layout (SPEC.md, section 15.7).
+    /// An upper bound of [`SessionRecord::encode_state`]'s output.
+    pub(crate) fn state_len_bound(&self) -> usize {
+        1 + self.all().map(|s| 5 + s.state_len_bound()).sum::<usize>()
+    }
+
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
         out.push(self.len() as u8);
         let entries = core::iter::once((&self.active, false))
@@ -325,9 +330,14 @@ impl SessionRecord {
         peer: &crate::store::PeerId,
         rng: &mut R,
     ) -> Vec<u8> {
-        seal_state(key, RECORD_PEER_SESSIONS, peer.as_bytes(), rng, |out| {
-            self.encode_state(out)
-        })
+        seal_state(
+            key,
+            RECORD_PEER_SESSIONS,
+            peer.as_bytes(),
+            self.state_len_bound(),
+            rng,
+            |out| self.encode_state(out),
+        )
     }
 
     /// Restores a record sealed by [`SessionRecord::pickle`] for `peer`; a

@@ -52,6 +52,9 @@ pub(crate) fn key32(r: &mut Reader<'_>, field: &'static str) -> Result<[u8; 32],
     Ok(*r.array::<32>(field)?)
 }
 
+/// Length of a stored identity key pair.
+pub(crate) const IDENTITY_STATE_LEN: usize = 64;
+
 /// Identity key pair: Ed25519 seed (32) || X25519 secret (32).
 pub(crate) fn encode_identity(identity: &IdentityKeyPair, out: &mut Vec<u8>) {
     out.extend_from_slice(&identity.signing().to_seed());

@@ -3,7 +3,9 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use crate::constants::{MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS};
+use crate::constants::{
+    MAX_REMEMBERED_HANDSHAKES, MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS, REPLAY_ROTATE_AT,
+};
 use crate::error::{DecryptError, HandshakeError};
 use crate::keys::{IdentityKeyPair, PreKeyStore};
 use crate::session::Session;
@@ -476,7 +478,7 @@ fn records_of_one_kind_are_not_read_as_another() {
         Session::read_state(r)
     });
     assert_eq!(err.err(), Some(RestoreError::AuthenticationFailed));
-    let _ = seal_state(&key(), RECORD_SESSION, b"", &mut r, |_| {});
+    let _ = seal_state(&key(), RECORD_SESSION, b"", 0, &mut r, |_| {});
 }
 
 #[test]
@@ -702,4 +704,92 @@ fn inconsistent_peer_kinds_are_refused() {
     ));
     // The untouched layout opens.
     assert!(open_session(&p).is_ok());
+}
+
+/// The persistent client rotates the signed prekey by itself once half its
+/// replay set is used, tells the application to publish the new bundle, and
+/// commits the rotation with the handshake that triggered it.
+#[test]
+fn client_rotates_the_signed_prekey_when_its_replay_set_fills() {
+    use crate::store::{Client, MemoryStore, Notice, PeerId};
+    let mut r = rng(77);
+    let mut business = Client::create(
+        MemoryStore::in_memory(StorageKey::generate(&mut r)),
+        0,
+        0,
+        &mut r,
+    )
+    .unwrap();
+    business
+        .update_prekeys(|p| p.flood_replay_set_for_tests(REPLAY_ROTATE_AT - 1))
+        .unwrap();
+    let old = business.bundle().unwrap().signed_prekey().id;
+    let customer = IdentityKeyPair::generate(&mut r);
+    let mut session = Session::initiate(&customer, &business.bundle().unwrap(), &mut r).unwrap();
+    let wire = session.encrypt(b"hi", b"").unwrap();
+    let got = business
+        .receive(&PeerId::new("c").unwrap(), &wire, b"")
+        .unwrap();
+    assert_eq!(got.notices, vec![Notice::PreKeysRotated]);
+    // Committed: a reopened client publishes the new signed prekey.
+    let business = Client::open(business.into_store()).unwrap();
+    assert_ne!(business.bundle().unwrap().signed_prekey().id, old);
+}
+
+/// Secrets are written into a buffer sized before they enter it: the
+/// layout of every stored object fits its bound, so the buffer never
+/// reallocates (a reallocation leaves a freed, unerased copy behind).
+#[test]
+fn stored_layouts_fit_the_buffers_sized_for_them() {
+    fn fits(what: &str, bound: usize, encode: impl FnOnce(&mut Vec<u8>)) {
+        let mut buf = Vec::with_capacity(bound);
+        let cap = buf.capacity();
+        encode(&mut buf);
+        assert!(buf.len() <= bound, "{what}: {} > bound {bound}", buf.len());
+        assert_eq!(buf.capacity(), cap, "{what}: the buffer grew");
+    }
+    let (c, b, store, mut r) = established(90);
+    fits("responder session", b.state_len_bound(), |o| {
+        b.encode_state(o)
+    });
+    fits("initiator session", c.state_len_bound(), |o| {
+        c.encode_state(o)
+    });
+    let fresh_store = PreKeyStore::new(&IdentityKeyPair::generate(&mut r), 1, 1, &mut r);
+    let fresh = Session::initiate(
+        &IdentityKeyPair::generate(&mut r),
+        &fresh_store.bundle(),
+        &mut r,
+    )
+    .unwrap();
+    fits("pending session", fresh.state_len_bound(), |o| {
+        fresh.encode_state(o)
+    });
+    let (full, _, _) = session_at_caps();
+    fits("session at caps", full.state_len_bound(), |o| {
+        full.encode_state(o)
+    });
+    let mut record = crate::store::SessionRecord::new(full);
+    for _ in 0..MAX_PREVIOUS_SESSIONS {
+        let s = Session::initiate(
+            &IdentityKeyPair::generate(&mut r),
+            &fresh_store.bundle(),
+            &mut r,
+        )
+        .unwrap();
+        record.install_initiated(s);
+    }
+    fits("session record", record.state_len_bound(), |o| {
+        record.encode_state(o)
+    });
+    fits("prekey store", store.state_len_bound(), |o| {
+        store.encode_state(o)
+    });
+    let mut big = PreKeyStore::new(&IdentityKeyPair::generate(&mut r), 100, 50, &mut r);
+    big.flood_replay_set_for_tests(MAX_REMEMBERED_HANDSHAKES);
+    big.rotate_signed_prekey(&mut r);
+    big.flood_replay_set_for_tests(REPLAY_ROTATE_AT);
+    fits("prekey store, full", big.state_len_bound(), |o| {
+        big.encode_state(o)
+    });
 }

@@ -15,7 +15,7 @@ use crate::store::constants::{
 use crate::store::pickle::{open_state, seal_state};
 use crate::store::record::{RestoreError, StorageKey};
 use crate::store::sessions::SessionRecord;
-use crate::store::state::{encode_identity, read_identity};
+use crate::store::state::{IDENTITY_STATE_LEN, encode_identity, read_identity};
 use crate::wire::Reader;
 
 /// A peer's address as the application knows it (an account id), at most
@@ -45,7 +45,7 @@ impl PeerId {
     /// The address of a relay account: `0x00 || account id` (33 bytes).
     /// Sessions kept under such an address are bound to that account: the
     /// client refuses to keep, under it, a session whose peer identity is
-    /// not the account's identity (SPEC.md, section 15.13).
+    /// not the account's identity (SPEC.md, section 15.14).
     ///
     /// ```
     /// use hotline::relay::AccountId;
@@ -183,7 +183,7 @@ pub struct StoreUpdate<'a> {
 
 /// Everything a [`crate::store::Client`] needs.
 ///
-/// The contract every implementation must keep (SPEC.md, section 15.12):
+/// The contract every implementation must keep (SPEC.md, section 15.13):
 /// [`ClientStore::commit`] applies all of an update or nothing, and refuses
 /// with [`StoreError::Conflict`] when any record is not at the version the
 /// update expects, so that two writers that read the same state can never
@@ -290,11 +290,13 @@ impl<B: RecordBackend> EncryptedStore<B> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn sealed(
         &self,
         kind: u8,
         name: &[u8],
         expected_version: u64,
+        len_bound: usize,
         rng: &mut (impl CryptoRng + ?Sized),
         encode: impl FnOnce(&mut Vec<u8>),
     ) -> RecordWrite {
@@ -302,7 +304,7 @@ impl<B: RecordBackend> EncryptedStore<B> {
             kind,
             name: name.to_vec(),
             expected_version,
-            record: Some(seal_state(&self.key, kind, name, rng, encode)),
+            record: Some(seal_state(&self.key, kind, name, len_bound, rng, encode)),
         }
     }
 
@@ -310,21 +312,31 @@ impl<B: RecordBackend> EncryptedStore<B> {
         let mut rng = rand::rng();
         let mut out = Vec::with_capacity(6);
         if let Some(identity) = update.local_identity {
-            out.push(self.sealed(RECORD_IDENTITY, b"", 0, &mut rng, |o| {
-                encode_identity(identity, o)
-            }));
-        }
-        if let Some((prekeys, v)) = update.prekeys {
-            out.push(self.sealed(RECORD_PREKEYS, b"", v, &mut rng, |o| {
-                prekeys.encode_state(o)
-            }));
-        }
-        if let Some((peer, identity, v)) = update.trusted_identity {
             out.push(
-                self.sealed(RECORD_PEER_IDENTITY, peer.as_bytes(), v, &mut rng, |o| {
-                    identity.encode_into(o)
+                self.sealed(RECORD_IDENTITY, b"", 0, IDENTITY_STATE_LEN, &mut rng, |o| {
+                    encode_identity(identity, o)
                 }),
             );
+        }
+        if let Some((prekeys, v)) = update.prekeys {
+            out.push(self.sealed(
+                RECORD_PREKEYS,
+                b"",
+                v,
+                prekeys.state_len_bound(),
+                &mut rng,
+                |o| prekeys.encode_state(o),
+            ));
+        }
+        if let Some((peer, identity, v)) = update.trusted_identity {
+            out.push(self.sealed(
+                RECORD_PEER_IDENTITY,
+                peer.as_bytes(),
+                v,
+                256,
+                &mut rng,
+                |o| identity.encode_into(o),
+            ));
         } else if let Some((peer, v)) = update.unchanged_identity {
             out.push(RecordWrite {
                 kind: RECORD_PEER_IDENTITY,
@@ -334,16 +346,24 @@ impl<B: RecordBackend> EncryptedStore<B> {
             });
         }
         if let Some((peer, record, v)) = update.sessions {
-            out.push(
-                self.sealed(RECORD_PEER_SESSIONS, peer.as_bytes(), v, &mut rng, |o| {
-                    record.encode_state(o)
-                }),
-            );
+            out.push(self.sealed(
+                RECORD_PEER_SESSIONS,
+                peer.as_bytes(),
+                v,
+                record.state_len_bound(),
+                &mut rng,
+                |o| record.encode_state(o),
+            ));
         }
         if let Some((state, v)) = update.client_state {
-            out.push(self.sealed(RECORD_CLIENT_STATE, b"", v, &mut rng, |o| {
-                state.encode_state(o)
-            }));
+            out.push(self.sealed(
+                RECORD_CLIENT_STATE,
+                b"",
+                v,
+                state.state_len_bound(),
+                &mut rng,
+                |o| state.encode_state(o),
+            ));
         }
         out
     }

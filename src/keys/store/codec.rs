@@ -27,6 +27,24 @@ const MAX_SEEN_GROUPS: usize = 1 + MAX_OLD_SIGNED_PREKEYS;
 
 impl PreKeyStore {
     /// Appends the store in the current layout.
+    /// An upper bound of [`PreKeyStore::encode_state`]'s output, so the
+    /// buffer secrets are written into never reallocates (a reallocation
+    /// would leave a freed, unerased copy of every secret before it).
+    pub(crate) fn state_len_bound(&self) -> usize {
+        let replay: usize = self.seen.values().map(|s| 8 + 32 * s.order.len()).sum();
+        let chain = self.certificate.as_ref().map_or(0, |(c, _)| {
+            let mut v = Vec::new();
+            c.encode_into(&mut v); // public data
+            v.len()
+        });
+        256 + 36 * (1 + self.old_signed.len())
+            + 36 * self.one_time.len()
+            + 68 * (1 + self.kem_one_time.len())
+            + replay
+            + chain
+            + 32 * self.old_certificates.len()
+    }
+
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
         self.encode_keys(out);
         // Version 2 replay cache: one group per signed prekey.
