@@ -26,6 +26,8 @@ pub const OBJ_TYPE_BUSINESS_CERT: u8 = 0x22;
 pub const OBJ_TYPE_CERT_CHAIN: u8 = 0x23;
 /// Object type byte of a signed revocation list.
 pub const OBJ_TYPE_REVOCATION_LIST: u8 = 0x24;
+/// Object type: a certificate status (SPEC.md, section 13.15).
+pub const OBJ_TYPE_CERT_STATUS: u8 = 0x25;
 
 /// Type tag of an encoded X25519 public key (33 bytes in all).
 pub const KEY_TYPE_X25519: u8 = 0x05;
@@ -76,6 +78,17 @@ pub const SIG_CTX_ISSUER_CERT: &[u8] = b"Hotline v1 issuer certificate";
 pub const SIG_CTX_BUSINESS_CERT: &[u8] = b"Hotline v1 business certificate";
 /// Signature context of a revocation list (signed by a root or an issuer).
 pub const SIG_CTX_REVOCATION_LIST: &[u8] = b"Hotline v1 revocation list";
+/// Signature context of a certificate status.
+pub const SIG_CTX_CERT_STATUS: &[u8] = b"Hotline v1 certificate status";
+/// Longest window of a certificate status: a revoked certificate can look
+/// good for at most this long to a client that is shown no newer state.
+pub const MAX_STATUS_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+/// Statuses a trust store holds (expired ones are dropped first).
+pub const MAX_HELD_STATUSES: usize = 65_536;
+/// Roots, and separately revocation lists, a stored trust state holds.
+pub const MAX_TRUST_ROOTS: usize = 64;
+/// Revocation lists a stored trust state holds.
+pub const MAX_HELD_REVOCATION_LISTS: usize = 4096;
 
 // ---- KDF labels.
 

@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use hotline::business::TrustStore;
 use hotline::store::{
     Client, ClientState, ClientStateRepository, ClientStore, IdentityStore, PeerId,
     PreKeyRepository, ReceiveError, SessionRecord, SessionRepository, SqliteStore, StorageKey,
@@ -77,6 +78,9 @@ impl SessionRepository for Pausing {
 impl ClientStateRepository for Pausing {
     fn load_client_state(&self) -> Result<Option<Versioned<ClientState>>, StoreError> {
         self.0.load_client_state()
+    }
+    fn load_trust_state(&self) -> Result<Option<Versioned<TrustStore>>, StoreError> {
+        self.0.load_trust_state()
     }
 }
 impl ClientStore for Pausing {

@@ -16,6 +16,7 @@ use super::certificate::{
 };
 use super::names::{NameError, language_tag_ok, normalize_name};
 use super::revocation::{RevocationList, RevocationScope};
+use super::status::CertificateStatus;
 
 /// Why an authority refused to issue something. Nothing was signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +54,19 @@ pub enum IssueError {
     /// A revocation list would exceed [`MAX_REVOKED_ENTRIES`].
     #[error("too many revocation entries ({0})")]
     TooManyEntries(usize),
+    /// A status window is empty or longer than
+    /// [`MAX_STATUS_LIFETIME_SECS`](crate::constants::MAX_STATUS_LIFETIME_SECS).
+    #[error("status window is empty or too long")]
+    StatusWindow,
+    /// A revocation list's sequence is above its issue time (SPEC.md 13.9:
+    /// sequences never run ahead of the clock).
+    #[error("sequence {sequence} is above the issue time {issued_at}")]
+    SequenceAhead {
+        /// The sequence asked for.
+        sequence: u64,
+        /// The issue time.
+        issued_at: u64,
+    },
 }
 
 /// A trust root's signing key: creates the root, certifies issuers and
@@ -279,6 +293,29 @@ impl IssuerAuthority {
         };
         cert.signature = self.secret.sign(SIG_CTX_BUSINESS_CERT, &cert.signed_part());
         Ok(cert)
+    }
+
+    /// A status saying certificate `serial` is in good standing from
+    /// `this_update` until `next_update` (at most
+    /// [`MAX_STATUS_LIFETIME_SECS`](crate::constants::MAX_STATUS_LIFETIME_SECS)
+    /// later). Issue one only for a certificate that is not revoked.
+    pub fn certify_status(
+        &self,
+        serial: u64,
+        this_update: u64,
+        next_update: u64,
+    ) -> Result<CertificateStatus, IssueError> {
+        let status = CertificateStatus::sign(
+            &self.secret,
+            self.certificate.issuer_id,
+            serial,
+            this_update,
+            next_update,
+        );
+        if !status.window_ok() {
+            return Err(IssueError::StatusWindow);
+        }
+        Ok(status)
     }
 
     /// An issuer-signed list of revoked serials. `sequence` must grow with

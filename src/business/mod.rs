@@ -20,6 +20,7 @@ mod fingerprint;
 mod names;
 mod pinning;
 mod revocation;
+mod status;
 mod validation;
 
 pub use authority::{BusinessCertificateRequest, IssueError, IssuerAuthority, RootAuthority};
@@ -31,6 +32,8 @@ pub use fingerprint::{FINGERPRINT_QR_LEN, Fingerprint};
 pub use names::{NameError, check_name, confusable_key, names_confusable, normalize_name};
 pub use pinning::{ConfusableName, KnownBusinesses, PinCheckError, PinError, PinStatus};
 pub use revocation::{RevocationError, RevocationList, RevocationScope, RevocationUpdate};
+pub use status::{CERT_STATUS_LEN, CertificateStatus, StatusError};
 pub use validation::{
-    ChainLink, Peer, TrustStore, TrustStoreError, ValidationError, VerifiedBusiness,
+    Badge, ChainLink, Expiry, Peer, RevokedBy, TrustStore, TrustStoreError, ValidationError,
+    VerifiedBusiness,
 };

@@ -28,13 +28,13 @@ pub enum RevocationScope {
 }
 
 impl RevocationScope {
-    fn to_byte(self) -> u8 {
+    pub(crate) fn to_byte(self) -> u8 {
         match self {
             Self::BusinessCertificates => REVOCATION_SCOPE_BUSINESS,
             Self::Issuers => REVOCATION_SCOPE_ISSUER,
         }
     }
-    fn from_byte(value: u8) -> Result<Self, DecodeError> {
+    pub(crate) fn from_byte(value: u8) -> Result<Self, DecodeError> {
         match value {
             REVOCATION_SCOPE_BUSINESS => Ok(Self::BusinessCertificates),
             REVOCATION_SCOPE_ISSUER => Ok(Self::Issuers),
@@ -67,6 +67,12 @@ impl RevocationList {
         issued_at: u64,
         entries: Vec<u64>,
     ) -> Result<Self, IssueError> {
+        if sequence > issued_at {
+            return Err(IssueError::SequenceAhead {
+                sequence,
+                issued_at,
+            });
+        }
         let mut list = Self {
             scope,
             signer_id,
@@ -201,6 +207,19 @@ pub enum RevocationError {
         /// The list's sequence.
         offered: u64,
     },
+    /// The list's sequence is above its issue time. Sequences never run
+    /// ahead of the clock, so a leaked signing key cannot publish a
+    /// sequence that freezes the signer's lists (SPEC.md 13.9).
+    #[error("sequence {sequence} is above the list's issue time {issued_at}")]
+    SequenceAhead {
+        /// The list's sequence.
+        sequence: u64,
+        /// The list's issue time.
+        issued_at: u64,
+    },
+    /// The store already holds lists of as many signers as it keeps.
+    #[error("too many revocation lists held")]
+    TooManyLists,
     /// The list claims to be issued in the future (beyond the clock skew).
     #[error("revocation list issued in the future ({issued_at} > {now})")]
     IssuedInFuture {
@@ -227,6 +246,39 @@ pub(crate) struct RevocationState {
 }
 
 impl RevocationState {
+    /// Every list held: (scope, signer, sequence, entries).
+    pub(crate) fn lists(
+        &self,
+    ) -> impl Iterator<Item = (RevocationScope, u32, u64, &BTreeSet<u64>)> {
+        self.lists
+            .iter()
+            .map(|((scope, signer), (seq, set))| (*scope, *signer, *seq, set))
+    }
+
+    /// Restores a list from stored state (authenticated by the store).
+    pub(crate) fn restore(
+        &mut self,
+        scope: RevocationScope,
+        signer: u32,
+        sequence: u64,
+        entries: BTreeSet<u64>,
+    ) {
+        self.lists.insert((scope, signer), (sequence, entries));
+    }
+
+    /// The sequence of the list that revokes `entry` for this signer, if any.
+    pub(crate) fn revoking_sequence(
+        &self,
+        scope: RevocationScope,
+        signer: u32,
+        entry: u64,
+    ) -> Option<u64> {
+        self.lists
+            .get(&(scope, signer))
+            .filter(|(_, s)| s.contains(&entry))
+            .map(|(seq, _)| *seq)
+    }
+
     pub(crate) fn current_sequence(&self, scope: RevocationScope, signer: u32) -> Option<u64> {
         self.lists.get(&(scope, signer)).map(|(s, _)| *s)
     }

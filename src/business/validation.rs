@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::constants::CLOCK_SKEW_SECS;
+use crate::constants::{
+    CLOCK_SKEW_SECS, MAX_HELD_REVOCATION_LISTS, MAX_HELD_STATUSES, MAX_REVOKED_ENTRIES,
+    MAX_TRUST_ROOTS,
+};
 use crate::keys::{IdentityKey, PreKeyBundle};
 use crate::primitives::ed25519::Ed25519Public;
 use crate::wire::{DecodeError, Reader};
@@ -15,6 +18,7 @@ use super::names::{NameError, check_name};
 use super::revocation::{
     RevocationError, RevocationList, RevocationScope, RevocationState, RevocationUpdate,
 };
+use super::status::{CertificateStatus, StatusError};
 use crate::constants::SIG_CTX_BUSINESS_CERT;
 use crate::constants::SIG_CTX_ISSUER_CERT;
 
@@ -128,6 +132,9 @@ pub enum TrustStoreError {
     /// The root id was retired and cannot come back.
     #[error("root {0} was retired")]
     Retired(u32),
+    /// The store holds as many roots as it keeps.
+    #[error("too many roots")]
+    Full,
 }
 
 /// A business whose certificate chain validated: the only way to obtain a
@@ -308,6 +315,87 @@ pub struct TrustStore {
     roots: BTreeMap<u32, TrustRoot>,
     retired: BTreeSet<u32>,
     revocations: RevocationState,
+    /// Per (issuer id, serial): the newest status applied, as (this_update,
+    /// next_update).
+    statuses: BTreeMap<(u32, u64), (u64, u64)>,
+    /// Whether a verified badge needs a status in force (SPEC.md 13.15).
+    require_status: bool,
+}
+
+/// What a verified badge is worth now ([`TrustStore::badge`]): computed
+/// from the newest trust state at the moment asked, never frozen at the
+/// handshake (SPEC.md, section 13.16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Badge {
+    /// A verified business, true until `until` (Unix seconds): the end of
+    /// the certificate's validity, or of its status when one is held.
+    Verified {
+        /// The business.
+        business: VerifiedBusiness,
+        /// Until when the badge holds without newer proof.
+        until: u64,
+    },
+    /// The certificate, or the proof of its good standing, is too old.
+    Expired {
+        /// The business the session was started with.
+        business: VerifiedBusiness,
+        /// What ran out.
+        what: Expiry,
+        /// Since when (Unix seconds).
+        since: u64,
+    },
+    /// The certificate or its issuer was revoked, or its root retired.
+    Revoked {
+        /// The business the session was started with.
+        business: VerifiedBusiness,
+        /// By what.
+        by: RevokedBy,
+    },
+    /// Not a verified business (the session was not started as one).
+    Unverified,
+}
+
+impl Badge {
+    /// Whether the application may show the verified badge now.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Self::Verified { .. })
+    }
+}
+
+/// What ran out, for [`Badge::Expired`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expiry {
+    /// The business certificate's validity ended.
+    Certificate,
+    /// The newest status held ended (no fresher proof of good standing).
+    Status,
+    /// A status is required and none was ever applied for this certificate
+    /// (`since` is the session's start of doubt: 0).
+    NoStatus,
+}
+
+/// What revoked a badge, for [`Badge::Revoked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevokedBy {
+    /// The issuer's list of this `sequence` revokes the certificate.
+    Certificate {
+        /// The issuer.
+        issuer_id: u32,
+        /// The sequence of the list in force.
+        sequence: u64,
+    },
+    /// The root's list of this `sequence` revokes the issuer.
+    Issuer {
+        /// The root.
+        root_id: u32,
+        /// The sequence of the list in force.
+        sequence: u64,
+    },
+    /// The root was rotated out.
+    RootRetired(u32),
 }
 
 /// Checks `now` against a window with the clock-skew allowance.
@@ -340,6 +428,9 @@ impl TrustStore {
         if self.retired.contains(&root.root_id) {
             return Err(TrustStoreError::Retired(root.root_id));
         }
+        if !self.roots.contains_key(&root.root_id) && self.roots.len() >= MAX_TRUST_ROOTS {
+            return Err(TrustStoreError::Full);
+        }
         match self.roots.get(&root.root_id) {
             Some(existing) if *existing != root => {
                 Err(TrustStoreError::DuplicateRoot(root.root_id))
@@ -355,13 +446,160 @@ impl TrustStore {
     /// [`ValidationError::RootRetired`], and the id cannot be reinstalled.
     /// Returns whether the root was installed.
     pub fn retire_root(&mut self, root_id: u32) -> bool {
+        // At most MAX_TRUST_ROOTS retired ids are kept; beyond, the oldest
+        // (lowest) id is forgotten, which can only matter for a root that
+        // was retired long ago and is no longer installed anywhere.
         self.retired.insert(root_id);
+        while self.retired.len() > MAX_TRUST_ROOTS {
+            self.retired.pop_first();
+        }
         self.roots.remove(&root_id).is_some()
     }
 
     /// The installed roots, by id.
     pub fn roots(&self) -> impl Iterator<Item = &TrustRoot> {
         self.roots.values()
+    }
+
+    /// Makes a verified badge need a status in force (SPEC.md 13.15): without
+    /// one, [`TrustStore::badge`] reports [`Expiry::NoStatus`] or
+    /// [`Expiry::Status`]. Platforms that staple statuses turn this on in
+    /// their clients.
+    pub fn require_status(&mut self, required: bool) {
+        self.require_status = required;
+    }
+
+    /// Whether a status is required for a verified badge.
+    pub fn status_required(&self) -> bool {
+        self.require_status
+    }
+
+    /// The end of the newest status applied for a certificate, if any.
+    pub fn status_until(&self, issuer_id: u32, serial: u64) -> Option<u64> {
+        self.statuses.get(&(issuer_id, serial)).map(|(_, n)| *n)
+    }
+
+    /// Applies a certificate status after checking its issuer (which must
+    /// chain to a root of this store and not be revoked), signature, window
+    /// and time, and that it is newer than the one held. On any error
+    /// nothing changes. Expired statuses are dropped to make room.
+    pub fn apply_status(
+        &mut self,
+        status: &CertificateStatus,
+        issuer: &IssuerCertificate,
+        now: u64,
+    ) -> Result<(), StatusError> {
+        if issuer.issuer_id != status.issuer_id {
+            return Err(StatusError::IssuerCertificateNeeded(status.issuer_id));
+        }
+        self.check_issuer(issuer, None)
+            .map_err(StatusError::IssuerNotTrusted)?;
+        if !status.verify(&issuer.key) {
+            return Err(StatusError::BadSignature);
+        }
+        if !status.window_ok() {
+            return Err(StatusError::BadWindow {
+                this_update: status.this_update,
+                next_update: status.next_update,
+            });
+        }
+        if status.this_update > now.saturating_add(CLOCK_SKEW_SECS) {
+            return Err(StatusError::InFuture {
+                this_update: status.this_update,
+                now,
+            });
+        }
+        let key = (status.issuer_id, status.serial);
+        if let Some((current, _)) = self.statuses.get(&key)
+            && status.this_update <= *current
+        {
+            return Err(StatusError::Stale {
+                current: *current,
+                offered: status.this_update,
+            });
+        }
+        if !self.statuses.contains_key(&key) && self.statuses.len() >= MAX_HELD_STATUSES {
+            let horizon = now.saturating_sub(CLOCK_SKEW_SECS);
+            self.statuses.retain(|_, (_, next)| *next >= horizon);
+            if self.statuses.len() >= MAX_HELD_STATUSES {
+                return Err(StatusError::Full);
+            }
+        }
+        self.statuses
+            .insert(key, (status.this_update, status.next_update));
+        Ok(())
+    }
+
+    /// The badge of `peer` now, from the newest trust state: revocation of
+    /// the certificate or its issuer, a retired root, the certificate's
+    /// validity and, when held or required, its status. Cheap: map lookups
+    /// and comparisons, no signature.
+    pub fn badge(&self, peer: &Peer, now: u64) -> Badge {
+        let Peer::VerifiedBusiness(b) = peer else {
+            return Badge::Unverified;
+        };
+        let business = b.clone();
+        if self.retired.contains(&b.root_id) {
+            return Badge::Revoked {
+                business,
+                by: RevokedBy::RootRetired(b.root_id),
+            };
+        }
+        if let Some(sequence) = self.revocations.revoking_sequence(
+            RevocationScope::Issuers,
+            b.root_id,
+            u64::from(b.issuer_id),
+        ) {
+            return Badge::Revoked {
+                business,
+                by: RevokedBy::Issuer {
+                    root_id: b.root_id,
+                    sequence,
+                },
+            };
+        }
+        if let Some(sequence) = self.revocations.revoking_sequence(
+            RevocationScope::BusinessCertificates,
+            b.issuer_id,
+            b.serial,
+        ) {
+            return Badge::Revoked {
+                business,
+                by: RevokedBy::Certificate {
+                    issuer_id: b.issuer_id,
+                    sequence,
+                },
+            };
+        }
+        if now > b.validity.not_after.saturating_add(CLOCK_SKEW_SECS) {
+            return Badge::Expired {
+                business,
+                what: Expiry::Certificate,
+                since: b.validity.not_after,
+            };
+        }
+        let mut until = b.validity.not_after;
+        match self.statuses.get(&(b.issuer_id, b.serial)) {
+            Some(&(_, next)) if now > next.saturating_add(CLOCK_SKEW_SECS) => {
+                if self.require_status {
+                    return Badge::Expired {
+                        business,
+                        what: Expiry::Status,
+                        since: next,
+                    };
+                }
+            }
+            Some(&(_, next)) => until = until.min(next),
+            None if self.require_status => {
+                return Badge::Expired {
+                    business,
+                    what: Expiry::NoStatus,
+                    since: 0,
+                };
+            }
+            None => {}
+        }
+        Badge::Verified { business, until }
     }
 
     /// The sequence of the revocation list in force for a signer, if any.
@@ -522,6 +760,12 @@ impl TrustStore {
         if !list.verify(&key) {
             return Err(RevocationError::BadSignature);
         }
+        if list.sequence > list.issued_at {
+            return Err(RevocationError::SequenceAhead {
+                sequence: list.sequence,
+                issued_at: list.issued_at,
+            });
+        }
         if list.issued_at > now.saturating_add(CLOCK_SKEW_SECS) {
             return Err(RevocationError::IssuedInFuture {
                 issued_at: list.issued_at,
@@ -538,6 +782,171 @@ impl TrustStore {
                 offered: list.sequence,
             });
         }
+        if self
+            .revocations
+            .current_sequence(list.scope, list.signer_id)
+            .is_none()
+            && self.revocations.lists().count() >= MAX_HELD_REVOCATION_LISTS
+        {
+            return Err(RevocationError::TooManyLists);
+        }
         Ok(self.revocations.install(list))
+    }
+}
+
+impl TrustStore {
+    /// Appends the stored layout (SPEC.md, section 15.17): flags, roots,
+    /// retired root ids, revocation lists and statuses, each list in
+    /// ascending order.
+    pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.require_status));
+        // Counts are bounded when added (and checked when decoded).
+        out.push(self.roots.len() as u8);
+        for r in self.roots.values() {
+            out.extend_from_slice(&r.to_bytes());
+        }
+        out.extend_from_slice(&(self.retired.len() as u16).to_be_bytes());
+        for id in &self.retired {
+            out.extend_from_slice(&id.to_be_bytes());
+        }
+        let lists: Vec<_> = self.revocations.lists().collect();
+        out.extend_from_slice(&(lists.len() as u16).to_be_bytes());
+        for (scope, signer, sequence, entries) in lists {
+            out.push(scope.to_byte());
+            out.extend_from_slice(&signer.to_be_bytes());
+            out.extend_from_slice(&sequence.to_be_bytes());
+            out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+            for e in entries {
+                out.extend_from_slice(&e.to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&(self.statuses.len() as u32).to_be_bytes());
+        for ((issuer, serial), (this_update, next_update)) in &self.statuses {
+            out.extend_from_slice(&issuer.to_be_bytes());
+            out.extend_from_slice(&serial.to_be_bytes());
+            out.extend_from_slice(&this_update.to_be_bytes());
+            out.extend_from_slice(&next_update.to_be_bytes());
+        }
+    }
+
+    /// Reads the layout of [`TrustStore::encode_state`] strictly: every
+    /// count bounded before allocation, every list ascending, roots
+    /// verified.
+    pub(crate) fn read_state(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let require_status = match r.u8("trust flags")? {
+            0 => false,
+            1 => true,
+            value => {
+                return Err(DecodeError::InvalidValue {
+                    field: "trust flags",
+                    value,
+                });
+            }
+        };
+        let n = usize::from(r.u8("root count")?);
+        if n > MAX_TRUST_ROOTS || n * TrustRoot::ENCODED_LEN > r.remaining() {
+            return Err(DecodeError::InvalidLength {
+                field: "root count",
+                len: n,
+            });
+        }
+        let mut roots = BTreeMap::new();
+        for _ in 0..n {
+            let bytes = r.take(TrustRoot::ENCODED_LEN, "trust root")?;
+            let root = TrustRoot::from_bytes(bytes)
+                .map_err(|_| DecodeError::NotCanonical("trust root"))?;
+            if roots
+                .last_key_value()
+                .is_some_and(|(k, _)| *k >= root.root_id)
+            {
+                return Err(DecodeError::NotCanonical("trust roots"));
+            }
+            roots.insert(root.root_id, root);
+        }
+        let n = usize::from(r.u16("retired root count")?);
+        if n > MAX_TRUST_ROOTS || n * 4 > r.remaining() {
+            return Err(DecodeError::InvalidLength {
+                field: "retired root count",
+                len: n,
+            });
+        }
+        let mut retired = BTreeSet::new();
+        for _ in 0..n {
+            let id = r.u32("retired root id")?;
+            if retired.last().is_some_and(|l| *l >= id) {
+                return Err(DecodeError::NotCanonical("retired roots"));
+            }
+            retired.insert(id);
+        }
+        let n = usize::from(r.u16("revocation list count")?);
+        if n > MAX_HELD_REVOCATION_LISTS || n * 17 > r.remaining() {
+            return Err(DecodeError::InvalidLength {
+                field: "revocation list count",
+                len: n,
+            });
+        }
+        let mut revocations = RevocationState::default();
+        let mut last: Option<(RevocationScope, u32)> = None;
+        for _ in 0..n {
+            let scope = RevocationScope::from_byte(r.u8("revocation scope")?)?;
+            let signer = r.u32("signer id")?;
+            if last.is_some_and(|l| l >= (scope, signer)) {
+                return Err(DecodeError::NotCanonical("revocation lists"));
+            }
+            last = Some((scope, signer));
+            let sequence = r.u64("sequence")?;
+            let count = r.u32("entry count")? as usize;
+            if count > MAX_REVOKED_ENTRIES || count * 8 > r.remaining() {
+                return Err(DecodeError::InvalidLength {
+                    field: "entry count",
+                    len: count,
+                });
+            }
+            let mut entries = BTreeSet::new();
+            for _ in 0..count {
+                let e = r.u64("revocation entries")?;
+                if entries.last().is_some_and(|l| *l >= e) {
+                    return Err(DecodeError::NotCanonical("revocation entries"));
+                }
+                entries.insert(e);
+            }
+            revocations.restore(scope, signer, sequence, entries);
+        }
+        let n = r.u32("status count")? as usize;
+        if n > MAX_HELD_STATUSES || n * 28 > r.remaining() {
+            return Err(DecodeError::InvalidLength {
+                field: "status count",
+                len: n,
+            });
+        }
+        let mut statuses = BTreeMap::new();
+        for _ in 0..n {
+            let key = (r.u32("status issuer id")?, r.u64("status serial")?);
+            let window = (r.u64("status this update")?, r.u64("status next update")?);
+            if statuses.last_key_value().is_some_and(|(k, _)| *k >= key) {
+                return Err(DecodeError::NotCanonical("statuses"));
+            }
+            statuses.insert(key, window);
+        }
+        Ok(Self {
+            roots,
+            retired,
+            revocations,
+            statuses,
+            require_status,
+        })
+    }
+
+    /// An upper bound of the stored layout's length.
+    pub(crate) fn state_len_bound(&self) -> usize {
+        let lists: usize = self
+            .revocations
+            .lists()
+            .map(|(_, _, _, e)| 17 + 8 * e.len())
+            .sum();
+        16 + self.roots.len() * TrustRoot::ENCODED_LEN
+            + 4 * self.retired.len()
+            + lists
+            + 28 * self.statuses.len()
     }
 }

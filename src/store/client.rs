@@ -29,7 +29,7 @@ use std::collections::HashMap;
 
 use rand_core::CryptoRng;
 
-use crate::business::{BusinessId, Peer, VerifiedBusiness};
+use crate::business::{Badge, BusinessId, Peer, TrustStore, VerifiedBusiness};
 use crate::constants::MAX_BLOCKED;
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::handshake::initial::InitialPrefix;
@@ -241,7 +241,20 @@ pub struct Client<S> {
     peers: HashMap<PeerId, PeerEntry>,
     prekeys: Option<Versioned<PreKeyStore>>,
     state: Versioned<ClientState>,
+    trust: Versioned<TrustStore>,
     guard: Option<Box<dyn RollbackGuard>>,
+}
+
+/// Why [`Client::update_trust`] failed. The trust state is unchanged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustUpdateError<E> {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The change was refused (a stale revocation list, a bad status...).
+    #[error("trust update refused: {0}")]
+    Refused(E),
 }
 
 impl<S> core::fmt::Debug for Client<S> {
@@ -362,6 +375,10 @@ impl<S: ClientStore> Client<S> {
             value: ClientState::default(),
             version: 0,
         });
+        let trust = store.load_trust_state()?.unwrap_or(Versioned {
+            value: TrustStore::new(),
+            version: 0,
+        });
         Ok(Self {
             account: AccountId::of(&identity.public()),
             store,
@@ -369,6 +386,7 @@ impl<S: ClientStore> Client<S> {
             peers: HashMap::new(),
             prekeys: None,
             state,
+            trust,
             guard: None,
         })
     }
@@ -434,7 +452,72 @@ impl<S: ClientStore> Client<S> {
             value: ClientState::default(),
             version: 0,
         });
+        self.trust = self.store.load_trust_state()?.unwrap_or(Versioned {
+            value: TrustStore::new(),
+            version: 0,
+        });
         Ok(())
+    }
+
+    /// The client's trust state: roots, the newest revocation lists and
+    /// certificate statuses applied. It is stored with the client, so a
+    /// restarted client refuses an older list or status than one it applied
+    /// before (no rollback by a relay replaying old state).
+    pub fn trust_store(&self) -> &TrustStore {
+        &self.trust.value
+    }
+
+    /// Changes the trust state with `f` (add a root, apply a revocation
+    /// list or a status) and commits it if `f` succeeds; on a refusal
+    /// nothing is saved.
+    ///
+    /// ```
+    /// use hotline::business::*;
+    /// use hotline::store::{Client, MemoryStore, StorageKey};
+    /// let mut rng = rand::rng();
+    /// let always = Validity { not_before: 0, not_after: u64::MAX };
+    /// let root = RootAuthority::generate(1, always, &mut rng);
+    /// let mut client = Client::create(MemoryStore::in_memory(StorageKey::generate(&mut rng)), 0, 0, &mut rng)?;
+    /// client.update_trust(|t| t.add_root(root.trust_root()))?;
+    /// let client = Client::open(client.into_store())?;
+    /// assert_eq!(client.trust_store().roots().count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update_trust<T, E>(
+        &mut self,
+        mut f: impl FnMut(&mut TrustStore) -> Result<T, E>,
+    ) -> Result<T, TrustUpdateError<E>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.check_rollback()?;
+            let mut next = self.trust.value.clone();
+            let out = f(&mut next).map_err(TrustUpdateError::Refused)?;
+            match self.commit(StoreUpdate {
+                trust_state: Some((&next, self.trust.version)),
+                ..StoreUpdate::default()
+            }) {
+                Ok(()) => {
+                    self.trust = Versioned {
+                        value: next,
+                        version: self.trust.version + 1,
+                    };
+                    return Ok(out);
+                }
+                Err(e) if is_conflict(&e) && attempt < MAX_COMMIT_ATTEMPTS => {
+                    self.forget(None)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The badge of `peer` now: the verdict of the client's trust state at
+    /// time `now` on the business its active session was verified as
+    /// (revoked, expired, status too old, or verified until when), or
+    /// `None` without a session. Never the verdict frozen at the handshake.
+    pub fn badge(&mut self, peer: &PeerId, now: u64) -> Result<Option<Badge>, StoreError> {
+        Ok(self.peer(peer)?.map(|p| self.trust.value.badge(&p, now)))
     }
 
     /// Refuses to work from a store behind the guard's counter.

@@ -21,6 +21,9 @@ pub const RECORD_PEER_IDENTITY: u8 = 0x05;
 /// Record kind: the client's own state (relay request counter, blocks,
 /// generation).
 pub const RECORD_CLIENT_STATE: u8 = 0x06;
+/// Record kind: the client's trust state (roots, revocation lists,
+/// certificate statuses).
+pub const RECORD_TRUST_STATE: u8 = 0x07;
 
 /// Accounts (and, separately, verified business ids) one client can block.
 pub const MAX_BLOCKED: usize = 10_000;

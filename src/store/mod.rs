@@ -37,6 +37,7 @@ mod tests;
 
 pub use client::{
     Client, IdentityChange, Notice, ReceiveError, Received, RollbackGuard, SendError, StartError,
+    TrustUpdateError,
 };
 pub use client_state::ClientState;
 pub use memory::{MemoryBackend, MemoryStore};

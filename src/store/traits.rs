@@ -5,12 +5,13 @@
 
 use rand_core::CryptoRng;
 
+use crate::business::TrustStore;
 use crate::keys::{IdentityKey, IdentityKeyPair, PreKeyStore};
 use crate::relay::AccountId;
 use crate::store::client_state::ClientState;
 use crate::store::constants::{
     MAX_RECORD_NAME_LEN, RECORD_CLIENT_STATE, RECORD_IDENTITY, RECORD_PEER_IDENTITY,
-    RECORD_PEER_SESSIONS, RECORD_PREKEYS,
+    RECORD_PEER_SESSIONS, RECORD_PREKEYS, RECORD_TRUST_STATE,
 };
 use crate::store::pickle::{open_state, seal_state};
 use crate::store::record::{RestoreError, StorageKey};
@@ -158,6 +159,8 @@ pub trait SessionRepository {
 pub trait ClientStateRepository {
     /// The client's state, if any was saved.
     fn load_client_state(&self) -> Result<Option<Versioned<ClientState>>, StoreError>;
+    /// The client's trust state (roots, revocations, statuses), if saved.
+    fn load_trust_state(&self) -> Result<Option<Versioned<TrustStore>>, StoreError>;
 }
 
 /// Changes that must become durable together, each a compare-and-swap: a
@@ -175,6 +178,8 @@ pub struct StoreUpdate<'a> {
     pub sessions: Option<(&'a PeerId, &'a SessionRecord, u64)>,
     /// The client's state.
     pub client_state: Option<(&'a ClientState, u64)>,
+    /// The client's trust state.
+    pub trust_state: Option<(&'a TrustStore, u64)>,
     /// A peer identity record that must still be at this version (written
     /// or not): a session is only saved under the trust it was checked
     /// against.
@@ -355,6 +360,16 @@ impl<B: RecordBackend> EncryptedStore<B> {
                 |o| record.encode_state(o),
             ));
         }
+        if let Some((trust, v)) = update.trust_state {
+            out.push(self.sealed(
+                RECORD_TRUST_STATE,
+                b"",
+                v,
+                trust.state_len_bound(),
+                &mut rng,
+                |o| trust.encode_state(o),
+            ));
+        }
         if let Some((state, v)) = update.client_state {
             out.push(self.sealed(
                 RECORD_CLIENT_STATE,
@@ -414,6 +429,11 @@ impl<B: RecordBackend> ClientStateRepository for EncryptedStore<B> {
     fn load_client_state(&self) -> Result<Option<Versioned<ClientState>>, StoreError> {
         self.load("client state", RECORD_CLIENT_STATE, b"", |r, _| {
             ClientState::read_state(r)
+        })
+    }
+    fn load_trust_state(&self) -> Result<Option<Versioned<TrustStore>>, StoreError> {
+        self.load("trust state", RECORD_TRUST_STATE, b"", |r, _| {
+            Ok(TrustStore::read_state(r)?)
         })
     }
 }
