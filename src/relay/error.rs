@@ -112,8 +112,10 @@ pub enum RelayError {
     /// recipient has fetched some.
     #[error("too many envelopes from this sender are waiting in the recipient's mailbox")]
     SenderQuotaExceeded,
-    /// A rate limit refused the request (SPEC.md 14.11); nothing was done
-    /// and the request's counter was not used.
+    /// A rate limit refused the request (SPEC.md 14.11); nothing was done.
+    /// The request's counter was not used, unless a concurrent request of
+    /// the same account took the last token between the check and the
+    /// operation.
     #[error("rate limited ({limit:?}): retry in {retry_after_secs} s")]
     RateLimited {
         /// Which limit.

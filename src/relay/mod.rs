@@ -293,7 +293,7 @@ impl<S: RelayStore> Relay<S> {
                         return Err(RelayError::SpentPreKeyId { slot, id, spent });
                     }
                 }
-                Ok(Response::PreKeysStored(self.prekey_status(&me)?))
+                Ok(Response::PreKeysStored(self.prekey_status(&me, now)?))
             }
             Request::FetchBundle { owner } => {
                 let owner = self
@@ -333,12 +333,12 @@ impl<S: RelayStore> Relay<S> {
                     parts,
                 )?)))
             }
-            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me)?)),
+            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me, now)?)),
             Request::Send(envelope) => self.send(account, envelope, now),
             Request::FetchMailbox { max } => {
                 let max = usize::from(*max).min(MAX_FETCH_BATCH);
                 let (deliveries, more) = self.store.fetch(&me, max, &self.limits, now)?;
-                let status = self.prekey_status(&me)?;
+                let status = self.prekey_status(&me, now)?;
                 Ok(Response::Mailbox {
                     deliveries,
                     more,
@@ -509,13 +509,13 @@ impl<S: RelayStore> Relay<S> {
         self.pair_locks[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn prekey_status(&self, id: &AccountId) -> Result<PreKeyStatus, RelayError> {
+    fn prekey_status(&self, id: &AccountId, now: u64) -> Result<PreKeyStatus, RelayError> {
         let (one_time, kem) = self.store.prekey_counts(id)?;
         Ok(PreKeyStatus {
             one_time: u32::try_from(one_time).unwrap_or(u32::MAX),
             kem: u32::try_from(kem).unwrap_or(u32::MAX),
             low: one_time < LOW_PREKEY_THRESHOLD || kem < LOW_PREKEY_THRESHOLD,
-            drained: self.limit_state().drain(id, self.clock.now()),
+            drained: self.limit_state().drain(id, now),
         })
     }
 
