@@ -247,7 +247,8 @@ pub const SCOPE_NOTIFICATIONS: u8 = 0x02;
 
 /// Largest distance, in seconds, between a request's timestamp and the
 /// relay's clock (either direction). Also the largest amount by which a
-/// consent or block record may lie in the future.
+/// consent or block record may lie in the future (the relay orders such a
+/// record at its own time, SPEC.md 14.6).
 pub const REQUEST_TIME_WINDOW_SECS: u64 = 300;
 /// The customer-service window: a business may send chat messages to a
 /// customer only this many seconds after the customer's last message to it.
@@ -259,6 +260,14 @@ pub const ENVELOPE_TTL_SECS: u64 = 30 * 24 * 60 * 60;
 pub const MAX_MAILBOX_ENVELOPES: usize = 1000;
 /// Largest total size, in bytes, of the envelopes waiting in one mailbox.
 pub const MAX_MAILBOX_BYTES: usize = 16 * 1024 * 1024;
+/// Largest number of envelopes from one sender waiting in one mailbox: a
+/// tenth of [`MAX_MAILBOX_ENVELOPES`], so one account cannot fill a mailbox
+/// that every other sender shares.
+pub const MAX_MAILBOX_ENVELOPES_PER_SENDER: usize = MAX_MAILBOX_ENVELOPES / 10;
+/// Largest total size, in bytes, of the envelopes from one sender waiting in
+/// one mailbox: an eighth of [`MAX_MAILBOX_BYTES`] (room for about thirty
+/// envelopes of the largest size).
+pub const MAX_MAILBOX_BYTES_PER_SENDER: usize = MAX_MAILBOX_BYTES / 8;
 /// Largest number of envelopes returned by one fetch.
 pub const MAX_FETCH_BATCH: usize = 100;
 /// Largest number of delivery ids in one acknowledgement.
@@ -271,6 +280,35 @@ pub const MAX_UPLOAD_PREKEYS: usize = 100;
 /// When fewer one-time prekeys of either kind than this remain, the relay
 /// tells the owner to upload more.
 pub const LOW_PREKEY_THRESHOLD: usize = 10;
+/// Bundle fetches by one customer account, as a token bucket (SPEC.md
+/// 14.11): at most this many at once. Further fetches are refused
+/// (`RateLimited`) until the bucket refills.
+pub const BUNDLE_FETCH_BURST: u32 = 20;
+/// Seconds to refill one bundle fetch of a customer account (20 an hour
+/// sustained; a customer fetches a bundle once per business it starts with).
+pub const BUNDLE_FETCH_REFILL_SECS: u32 = 180;
+/// One-time prekeys handed out per owner, as a token bucket (SPEC.md
+/// 14.11): at most this many at once ([`MAX_UPLOAD_PREKEYS`], what one
+/// upload restores). When the bucket is empty, bundles are handed out
+/// without one-time prekeys instead of being refused.
+pub const ONE_TIME_PREKEY_BURST: u32 = 100;
+/// Seconds to refill one one-time prekey handout of an owner (360 an hour
+/// sustained, below what an owner can restore by uploading).
+pub const ONE_TIME_PREKEY_REFILL_SECS: u32 = 10;
+/// Initial messages (the ones carrying a handshake) sent by one customer
+/// account, as a token bucket (SPEC.md 14.11): at most this many at once.
+pub const INITIAL_MESSAGE_BURST: u32 = 50;
+/// Seconds to refill one initial message of a customer account.
+pub const INITIAL_MESSAGE_REFILL_SECS: u32 = 60;
+/// Largest number of accounts each rate limit (and the drain count) keeps
+/// state for. Full buckets are forgotten first; beyond this, the bucket
+/// closest to full is forgotten, so the relay's memory stays bounded.
+pub const MAX_RATE_LIMITED_ACCOUNTS: usize = 100_000;
+/// Width, in seconds, of the slots in which the relay counts the one-time
+/// prekeys it hands out per owner (the drain rate, SPEC.md 14.8).
+pub const DRAIN_SLOT_SECS: u64 = 3600;
+/// Number of past slots, besides the current one, in the day's drain count.
+pub const DRAIN_DAY_SLOTS: u64 = 24;
 /// Largest certificate chain a business may register, in bytes.
 pub const MAX_CERTIFICATE_CHAIN_LEN: usize = 16 * 1024;
 /// Largest request body, in bytes: room for an envelope with the largest

@@ -1090,9 +1090,9 @@ const RELAY_NOW: u64 = 1_780_304_400;
 
 fn relay_vectors() -> Value {
     use crate::relay::{
-        AccountId, BlockRecord, CertificateRefused, ConsentRecord, ConsentScope, Envelope,
-        EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId, Refusal, Relay,
-        RelayError, Request, Response, SignedRequest,
+        AccountId, BlockRecord, CertificateRefused, ConsentRecord, ConsentScope, Delivery,
+        Envelope, EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId, PreKeyDrain,
+        PreKeyStatus, RateLimit, Refusal, Relay, RelayError, Request, Response, SignedRequest,
     };
 
     let identity = |who: &str| {
@@ -1282,6 +1282,49 @@ fn relay_vectors() -> Value {
         ("accepted", Ok(Response::Accepted { duplicate: false })),
         ("window closed", Err(Refusal::WindowClosed)),
         ("blocked", Err(Refusal::Blocked)),
+        ("sender quota exceeded", Err(Refusal::SenderQuotaExceeded)),
+        (
+            "rate limited: bundle fetches",
+            Err(Refusal::RateLimited {
+                limit: RateLimit::BundleFetches,
+                retry_after_secs: 180,
+            }),
+        ),
+        (
+            "rate limited: initial messages",
+            Err(Refusal::RateLimited {
+                limit: RateLimit::InitialMessages,
+                retry_after_secs: 59,
+            }),
+        ),
+        (
+            "prekey status",
+            Ok(Response::PreKeyStatus(PreKeyStatus {
+                one_time: 7,
+                kem: 9,
+                low: true,
+                drained: PreKeyDrain {
+                    last_hour: 12,
+                    last_day: 300,
+                },
+            })),
+        ),
+        (
+            "mailbox",
+            Ok(Response::Mailbox {
+                deliveries: vec![Delivery {
+                    id: 1,
+                    received_at: RELAY_NOW + 3,
+                    envelope: envelope.clone(),
+                }],
+                more: false,
+                prekeys_low: true,
+                prekeys_drained: PreKeyDrain {
+                    last_hour: 12,
+                    last_day: 300,
+                },
+            }),
+        ),
         (
             "consent evidence",
             Ok(Response::ConsentEvidence(vec![consent_all])),
@@ -1296,7 +1339,7 @@ fn relay_vectors() -> Value {
     .collect();
 
     json!({
-        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses.",
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), among them the refusals with a body (RateLimited, 14.11) and the bodies carrying the prekey drain (14.8).",
         "inputs": {
             "now": RELAY_NOW,
             "customer_ed25519_seed": h(&c_ed),

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use hotline::business::{ChainLink, RevocationError, ValidationError};
 use hotline::relay::{
     AccountId, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope, EnvelopeHeader,
-    MessageClass, MessageId, PreKeyStatus, PreKeyUpload, Refusal, Request, Response, SignedRequest,
+    MessageClass, MessageId, PreKeyDrain, PreKeyStatus, PreKeyUpload, RateLimit, Refusal, Request,
+    Response, SignedRequest,
 };
 use hotline::{PreKeyBundle, PreKeyStore, Session};
 use hotline_fuzz::certs::{
@@ -474,6 +475,10 @@ fn relay_seeds(out: &Path) {
                 }],
                 more: false,
                 prekeys_low: true,
+                prekeys_drained: PreKeyDrain {
+                    last_hour: 1,
+                    last_day: 3,
+                },
             }),
         ),
         (
@@ -486,9 +491,20 @@ fn relay_seeds(out: &Path) {
                 one_time: 2,
                 kem: 1,
                 low: true,
+                drained: PreKeyDrain {
+                    last_hour: 1,
+                    last_day: 3,
+                },
             })),
         ),
         ("response_refused_replay", Err(Refusal::ReplayedRequest)),
+        (
+            "response_refused_rate_limited",
+            Err(Refusal::RateLimited {
+                limit: RateLimit::BundleFetches,
+                retry_after_secs: 60,
+            }),
+        ),
     ];
     for (name, result) in &responses {
         let bytes = Response::encode_result(result);
@@ -675,9 +691,10 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
     };
     let owner = id(b);
     let mut s = Sequence::new("bundles_until_last_resort");
-    for _ in 0..3 {
-        s.step(a, 0, Sign, move |_| Request::FetchBundle { owner }, None);
-    }
+    // Two fetches each is a customer's burst in the fuzz relay (RATES).
+    s.step(a, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(a, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(c, 0, Sign, move |_| Request::FetchBundle { owner }, None);
     s.step(b, 0, Sign, status, None)
         .step(b, 0, Sign, move |_| Request::UploadPreKeys(more), None)
         .step(c, 0, Sign, move |_| Request::FetchBundle { owner }, None)
@@ -690,10 +707,131 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         )
         .step(
             a,
-            0,
+            2,
             Sign,
             move |_| Request::FetchBundle { owner: id(c) },
             Some(Refusal::NoBundle),
+        );
+    seqs.push(s);
+
+    // SPEC.md 14.11 in the fuzz relay's RATES: a customer's third fetch at
+    // once is refused, and its counter is not used (the same counter, sent
+    // again a minute later, is accepted); the owner's fourth bundle with
+    // one-time prekeys within the hour is withheld (one-time prekeys 3 and
+    // 4 and the two fetched after the upload make it reachable).
+    let mut store = business_store();
+    let mut r = rng(0x5EED_0501);
+    let refill = PreKeyUpload {
+        signed_prekey: None,
+        last_resort_kem_prekey: None,
+        one_time_prekeys: store.add_one_time_prekeys(3, &mut r),
+        kem_prekeys: store.add_kem_prekeys(3, &mut r),
+    };
+    let limited = Refusal::RateLimited {
+        limit: RateLimit::BundleFetches,
+        retry_after_secs: 60,
+    };
+    let mut s = Sequence::new("rate_limited_bundles");
+    s.step(a, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(a, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(
+            a,
+            0,
+            Sign,
+            move |_| Request::FetchBundle { owner },
+            Some(limited),
+        )
+        .step(
+            a,
+            2,
+            OldCounter,
+            move |_| Request::FetchBundle { owner },
+            None,
+        )
+        .step(b, 0, Sign, move |_| Request::UploadPreKeys(refill), None)
+        .step(c, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(c, 0, Sign, move |_| Request::FetchBundle { owner }, None)
+        .step(b, 0, Sign, status, None);
+    seqs.push(s);
+
+    // SPEC.md 14.5 and 14.11: initial messages of a customer (two at once),
+    // and one sender's share of a mailbox (three envelopes).
+    let initial_limited = Refusal::RateLimited {
+        limit: RateLimit::InitialMessages,
+        retry_after_secs: 60,
+    };
+    // The relay reads only the type bytes; a short body keeps two initial
+    // messages within one sender's share of bytes.
+    let mut short_initial = vec![0x5A; 64];
+    short_initial[..2].copy_from_slice(&initial[..2]);
+    let si = &short_initial;
+    let mut s = Sequence::new("initial_messages_and_sender_share");
+    s.step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, si), None)
+        .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, si), None)
+        .step(a, 0, Sign, |now| envelope(a, b, 2, Chat, now, si), None)
+        .step(
+            a,
+            0,
+            Sign,
+            |now| envelope(a, b, 3, Chat, now, si),
+            Some(initial_limited),
+        )
+        .step(a, 0, Sign, |now| envelope(a, b, 4, Chat, now, &m0), None)
+        .step(
+            a,
+            0,
+            Sign,
+            |now| envelope(a, b, 5, Chat, now, &m1),
+            Some(Refusal::SenderQuotaExceeded),
+        )
+        .step(c, 0, Sign, |now| envelope(c, b, 6, Chat, now, &m1), None)
+        .step(
+            c,
+            0,
+            Sign,
+            |now| envelope(c, b, 7, Chat, now, &m0),
+            Some(Refusal::MailboxFull),
+        );
+    seqs.push(s);
+
+    // SPEC.md 14.6: a block dated ahead is ordered at the relay's time, so
+    // an unblock a minute later lifts it; in one second a block beats an
+    // unblock whichever comes first, and a withdrawal beats a consent.
+    let mut s = Sequence::new("records_in_time");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(
+            a,
+            0,
+            Sign,
+            |now| Request::Block(BlockRecord::sign(key(a), id(b), true, now + 299)),
+            None,
+        )
+        .step(a, 2, Sign, block(a, b, false), None)
+        .step(
+            b,
+            0,
+            Sign,
+            |now| envelope(b, a, 2, Notification, now, &r0),
+            None,
+        )
+        .step(a, 1, Sign, block(a, b, true), None)
+        .step(a, 0, Sign, block(a, b, false), Some(Refusal::StaleRecord))
+        .step(a, 1, Sign, block(a, b, false), None)
+        .step(a, 0, Sign, block(a, b, true), None)
+        .step(a, 1, Sign, consent(a, b, ConsentScope::NONE), None)
+        .step(
+            a,
+            0,
+            Sign,
+            consent(a, b, ConsentScope::ALL),
+            Some(Refusal::StaleRecord),
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |now| envelope(b, a, 3, Notification, now, &r1),
+            Some(Refusal::Blocked),
         );
     seqs.push(s);
 
@@ -930,25 +1068,36 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         .step(a, 0, Sign, status, Some(Refusal::ReplayedRequest));
     seqs.push(s);
 
-    let small = |i: u8| vec![i; 100];
+    // Bodies that do not start with the initial-message type bytes (1, 1),
+    // so the initial-message limit stays out of this sequence.
+    let small = |i: u8| vec![0x10 + i; 100];
+    // Two senders fill the mailbox (one alone reaches its share first).
     let mut s = Sequence::new("mailbox_full_and_duplicates");
     for i in 1..=4u8 {
         let body = small(i);
+        let from = if i == 4 { c } else { a };
         s.step(
-            a,
+            from,
             0,
             Sign,
-            move |now| envelope(a, b, i, Chat, now, &body),
+            move |now| envelope(from, b, i, Chat, now, &body),
             None,
         );
     }
     let (b1, b5) = (small(1), small(5));
     s.step(
+        c,
+        0,
+        Sign,
+        move |now| envelope(c, b, 5, Chat, now, &b5),
+        Some(Refusal::MailboxFull),
+    )
+    .step(
         a,
         0,
         Sign,
-        move |now| envelope(a, b, 5, Chat, now, &b5),
-        Some(Refusal::MailboxFull),
+        |now| envelope(a, b, 6, Chat, now, &small(6)),
+        Some(Refusal::SenderQuotaExceeded),
     )
     .step(a, 0, Sign, |now| envelope(a, b, 1, Chat, now, &b1), None)
     .step(b, 0, Sign, fetch(2), None)
@@ -960,8 +1109,22 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         a,
         0,
         Sign,
-        |now| envelope(a, b, 9, Chat, now, &[7; 2000]),
+        |now| envelope(a, b, 9, Chat, now, &[7; 1200]),
+        None,
+    )
+    .step(
+        c,
+        0,
+        Sign,
+        |now| envelope(c, b, 10, Chat, now, &[7; 1200]),
         Some(Refusal::MailboxFull),
+    )
+    .step(
+        c,
+        0,
+        Sign,
+        |now| envelope(c, b, 11, Chat, now, &[7; 2000]),
+        Some(Refusal::SenderQuotaExceeded),
     );
     seqs.push(s);
 

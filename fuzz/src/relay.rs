@@ -15,8 +15,10 @@
 //! | 3 | newcomer, also trusted by the [`AllowList`] | not registered (may register as either kind) |
 //!
 //! The relay runs over a [`MemoryStore`] with a [`ManualClock`] at
-//! [`RELAY_T0`] and the small mailbox limits [`LIMITS`], so that sequences
-//! reach full mailboxes and forgotten message ids. A fresh relay is built
+//! [`RELAY_T0`], the small mailbox limits [`LIMITS`] and the small rate
+//! limits [`RATES`], so that sequences reach full mailboxes, full sender
+//! shares, forgotten message ids, refused bundle fetches and initial
+//! messages, and withheld one-time prekeys. A fresh relay is built
 //! for every input (through the store's trait, which costs microseconds; the
 //! fixture checks once that this is the state the same requests made
 //! through [`Relay::handle_request`] leave).
@@ -53,7 +55,8 @@
 //!   a refused send may delete envelopes that expired);
 //! * a one-time prekey (X25519 or ML-KEM, by owner and id) is handed out at
 //!   most once in the whole sequence;
-//! * no mailbox ever holds more than [`LIMITS`] allow;
+//! * no mailbox ever holds more than [`LIMITS`] allow, in all and from
+//!   any one sender;
 //! * at most one envelope is stored per request, only by an accepted send,
 //!   to its recipient, at the relay's time, exactly as sent;
 //! * an envelope from a business reaches a customer's mailbox only if the
@@ -62,26 +65,28 @@
 //!   `CHAT_WINDOW_SECS` ago;
 //! * a replayed accepted request (mode 6, and the second submission of
 //!   mode 7) is refused;
-//! * the answer is the one the model ([`Model`]: SPEC.md 14.1-14.8, with
-//!   `MemoryStore`'s lazy expiry on enqueue and fetch) predicts, and
-//!   afterwards the store's observable state is the model's.
+//! * the answer is the one the model ([`Model`]: SPEC.md 14.1-14.8 and
+//!   14.11, with `MemoryStore`'s lazy expiry on enqueue and fetch, token
+//!   buckets kept as plain counts of tokens, and the drain counted from a
+//!   log of handout times) predicts, and afterwards the store's observable
+//!   state is the model's.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use hotline::business::CertificateChain;
 use hotline::constants::{
-    CHAT_WINDOW_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY,
-    MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION,
-    REQUEST_TIME_WINDOW_SECS, SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY, SIG_CTX_KEM_PREKEY,
-    SIG_CTX_ONE_TIME_PREKEY, SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY,
+    CHAT_WINDOW_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD,
+    MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH, OBJ_TYPE_RELAY_REQUEST,
+    PROTOCOL_VERSION, REQUEST_TIME_WINDOW_SECS, SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY,
+    SIG_CTX_KEM_PREKEY, SIG_CTX_ONE_TIME_PREKEY, SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY,
 };
 use hotline::hazmat::ed25519::Ed25519Secret;
 use hotline::relay::{
     AccountId, AccountKind, AccountRecord, AllowList, BlockRecord, ConsentRecord, Delivery,
     Envelope, EnvelopeHeader, MailboxLimits, ManualClock, MemoryStore, MessageClass, MessageId,
-    PairState, PreKeyStatus, PreKeyUpload, Refusal, Relay, RelayStore, Request, RequestError,
-    Response, SignedRequest, UploadOutcome,
+    PairState, PreKeyDrain, PreKeyStatus, PreKeyUpload, RateLimit, RateLimits, Refusal, Relay,
+    RelayStore, Request, RequestError, Response, SignedRequest, TokenBucket, UploadOutcome,
 };
 use hotline::{IdentityKeyPair, KemPreKeyKind, KemPreKeyPublic, OneTimePreKeyPublic, PreKeyBundle};
 use hotline::{SignedPreKeyPublic, types::Ed25519Public};
@@ -120,8 +125,29 @@ pub const RELAY_T0: u64 = NOW;
 pub const LIMITS: MailboxLimits = MailboxLimits {
     max_envelopes: 4,
     max_bytes: 2048,
+    max_envelopes_per_sender: 3,
+    max_bytes_per_sender: 1536,
     ttl_secs: ENVELOPE_TTL_SECS,
     remembered_ids: 2,
+};
+
+/// Small rate limits, so that short sequences exhaust them: two bundle
+/// fetches and two initial messages per customer (one more a minute), three
+/// bundles with one-time prekeys per owner (one more an hour).
+pub const RATES: RateLimits = RateLimits {
+    bundle_fetches_per_customer: Some(TokenBucket {
+        capacity: 2,
+        refill_secs: 60,
+    }),
+    one_time_prekeys_per_owner: Some(TokenBucket {
+        capacity: 3,
+        refill_secs: 3600,
+    }),
+    initial_messages_per_customer: Some(TokenBucket {
+        capacity: 2,
+        refill_secs: 60,
+    }),
+    max_tracked_accounts: 16,
 };
 
 /// Clock steps (seconds) a step's control byte can choose: none, a second,
@@ -341,7 +367,9 @@ impl RelayFixture {
             Ok(Ok(()))
         );
         let clock = ManualClock::new(RELAY_T0);
-        let relay = Relay::new(store, clock.clone(), self.trust.clone()).with_limits(LIMITS);
+        let relay = Relay::new(store, clock.clone(), self.trust.clone())
+            .with_limits(LIMITS)
+            .with_rate_limits(RATES);
         (relay, clock)
     }
 
@@ -350,7 +378,9 @@ impl RelayFixture {
     /// that signing and re-signing bodies reproduce genuine encodings.
     fn self_check(&self) {
         let clock = ManualClock::new(RELAY_T0);
-        let api = Relay::new(MemoryStore::new(), clock, self.trust.clone()).with_limits(LIMITS);
+        let api = Relay::new(MemoryStore::new(), clock, self.trust.clone())
+            .with_limits(LIMITS)
+            .with_rate_limits(RATES);
         let business = &self.signers[BUSINESS];
         let mut requests = Vec::new();
         for i in [CUSTOMER_A, CUSTOMER_B] {
@@ -593,6 +623,14 @@ impl Mailbox {
         self.waiting.values().map(|(_, e)| e.to_bytes().len()).sum()
     }
 
+    /// Envelopes and bytes of `sender` waiting.
+    fn share(&self, sender: &AccountId) -> (usize, usize) {
+        self.waiting
+            .values()
+            .filter(|(_, e)| e.header.sender == *sender)
+            .fold((0, 0), |(n, b), (_, e)| (n + 1, b + e.to_bytes().len()))
+    }
+
     fn holds(&self, key: &DupKey) -> bool {
         self.waiting
             .values()
@@ -601,11 +639,51 @@ impl Mailbox {
     }
 }
 
+/// A pair's records, each with its effective time (SPEC.md 14.6).
 #[derive(Clone, Default)]
 struct Pair {
-    consents: Vec<ConsentRecord>,
-    block: Option<BlockRecord>,
+    consents: Vec<(ConsentRecord, u64)>,
+    block: Option<(BlockRecord, u64)>,
     window: Option<u64>,
+}
+
+/// SPEC.md 14.6, restated from the text rather than called: the later
+/// effective time wins; at equal times, the block, or the smaller scope.
+fn block_wins(new: &BlockRecord, at: u64, old: &(BlockRecord, u64)) -> bool {
+    at > old.1 || (at == old.1 && new.blocked() && !old.0.blocked())
+}
+
+fn consent_wins(new: &ConsentRecord, at: u64, old: &(ConsentRecord, u64)) -> bool {
+    let byte = |s: hotline::relay::ConsentScope| u8::from(s.chat) | u8::from(s.notifications) << 1;
+    at > old.1 || (at == old.1 && byte(new.scope()) < byte(old.0.scope()))
+}
+
+/// A token bucket as SPEC.md 14.11 describes it: a count of tokens, refilled
+/// one per `refill_secs` since the last refill.
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: u64,
+    /// When the last token was added (or the bucket last full).
+    since: u64,
+}
+
+impl Bucket {
+    fn refill(&mut self, b: &TokenBucket, now: u64) {
+        let cap = u64::from(b.capacity);
+        let refill = u64::from(b.refill_secs);
+        let gained = now.saturating_sub(self.since) / refill;
+        self.tokens = (self.tokens + gained).min(cap);
+        self.since = if self.tokens == cap {
+            now
+        } else {
+            self.since + gained * refill
+        };
+    }
+
+    /// Seconds until the next token (the bucket being empty).
+    fn wait(&self, b: &TokenBucket, now: u64) -> u32 {
+        (self.since + u64::from(b.refill_secs) - now) as u32
+    }
 }
 
 /// The relay's state as the rules of SPEC.md section 14 make it, from the
@@ -617,6 +695,11 @@ pub struct Model {
     mailboxes: HashMap<AccountId, Mailbox>,
     pairs: HashMap<(AccountId, AccountId), Pair>,
     notifications: BTreeMap<AccountId, u64>,
+    /// Token buckets by limit (0 bundle fetches, 1 initial messages, 2 one-time
+    /// prekeys per owner) and account; absent = full.
+    buckets: HashMap<(u8, AccountId), Bucket>,
+    /// Times at which bundles with one-time prekeys of each owner went out.
+    handouts: HashMap<AccountId, Vec<u64>>,
 }
 
 /// What the model expects of one request.
@@ -685,14 +768,16 @@ impl Model {
             pairs: pairs()
                 .map(|(c, b)| {
                     pair(c, b).map_or_else(PairState::default, |p| PairState {
-                        consent: p.consents.last().copied(),
-                        block: p.block,
+                        consent: p.consents.last().map(|c| c.0),
+                        block: p.block.map(|b| b.0),
                         last_customer_message: p.window,
                     })
                 })
                 .collect(),
             histories: pairs()
-                .map(|(c, b)| pair(c, b).map_or_else(Vec::new, |p| p.consents.clone()))
+                .map(|(c, b)| {
+                    pair(c, b).map_or_else(Vec::new, |p| p.consents.iter().map(|c| c.0).collect())
+                })
                 .collect(),
             notifications: self.notifications.iter().map(|(b, n)| (*b, *n)).collect(),
         }
@@ -702,7 +787,7 @@ impl Model {
         self.accounts.get(id).map(|(r, _)| r.kind)
     }
 
-    fn status(&self, id: &AccountId) -> PreKeyStatus {
+    fn status(&self, id: &AccountId, now: u64) -> PreKeyStatus {
         let (one_time, kem) = self
             .dirs
             .get(id)
@@ -711,6 +796,80 @@ impl Model {
             one_time: one_time as u32,
             kem: kem as u32,
             low: one_time < LOW_PREKEY_THRESHOLD || kem < LOW_PREKEY_THRESHOLD,
+            drained: self.drain(id, now),
+        }
+    }
+
+    /// SPEC.md 14.8, drain: handouts in the current slot and the one (or
+    /// the 24) before it.
+    fn drain(&self, id: &AccountId, now: u64) -> PreKeyDrain {
+        let slot = now / DRAIN_SLOT_SECS;
+        let count = |back: u64| {
+            self.handouts.get(id).map_or(0, |times| {
+                times
+                    .iter()
+                    .filter(|t| slot - *t / DRAIN_SLOT_SECS <= back)
+                    .count() as u32
+            })
+        };
+        PreKeyDrain {
+            last_hour: count(1),
+            last_day: count(DRAIN_DAY_SLOTS),
+        }
+    }
+
+    fn bucket_of(limit: u8) -> TokenBucket {
+        match limit {
+            0 => RATES.bundle_fetches_per_customer,
+            1 => RATES.initial_messages_per_customer,
+            _ => RATES.one_time_prekeys_per_owner,
+        }
+        .expect("every limit is on in RATES")
+    }
+
+    /// The bucket's tokens at `now`.
+    fn bucket(&mut self, limit: u8, id: AccountId, now: u64) -> &mut Bucket {
+        let b = Self::bucket_of(limit);
+        let bucket = self.buckets.entry((limit, id)).or_insert(Bucket {
+            tokens: u64::from(b.capacity),
+            since: now,
+        });
+        bucket.refill(&b, now);
+        bucket
+    }
+
+    /// Whether a token is there (without taking it), or the wait.
+    fn peek(&mut self, limit: u8, id: AccountId, now: u64) -> Result<(), u32> {
+        let b = Self::bucket_of(limit);
+        let bucket = self.bucket(limit, id, now);
+        if bucket.tokens == 0 {
+            Err(bucket.wait(&b, now))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn take(&mut self, limit: u8, id: AccountId, now: u64) -> bool {
+        let bucket = self.bucket(limit, id, now);
+        let ok = bucket.tokens > 0;
+        if ok {
+            bucket.tokens -= 1;
+        }
+        ok
+    }
+
+    /// SPEC.md 14.11: the refusing limit a request of `account` counts
+    /// against, if any.
+    fn rate_limit(account: &AccountRecord, request: &Request) -> Option<(u8, RateLimit)> {
+        if account.kind != AccountKind::Customer {
+            return None;
+        }
+        match request {
+            Request::FetchBundle { .. } => Some((0, RateLimit::BundleFetches)),
+            Request::Send(e) if e.ciphertext.starts_with(&[1, 1]) => {
+                Some((1, RateLimit::InitialMessages))
+            }
+            _ => None,
         }
     }
 
@@ -725,8 +884,11 @@ impl Model {
         let Some(p) = self.pairs.get(&(h.recipient, h.sender)) else {
             return Some(false);
         };
-        let blocked = p.block.is_some_and(|b| b.blocked());
-        let consent = p.consents.last().is_some_and(|c| c.scope().allows(h.class));
+        let blocked = p.block.is_some_and(|b| b.0.blocked());
+        let consent = p
+            .consents
+            .last()
+            .is_some_and(|c| c.0.scope().allows(h.class));
         let window = h.class == MessageClass::Notification
             || p.window
                 .is_some_and(|t| now.saturating_sub(t) <= CHAT_WINDOW_SECS);
@@ -802,18 +964,29 @@ impl Model {
             }
             _ => {}
         }
-        let Some((account, last)) = self.accounts.get_mut(&me) else {
+        let Some((account, _)) = self.accounts.get(&me) else {
+            return Err(Refusal::UnknownAccount);
+        };
+        let account = account.clone();
+        // SPEC.md 14.2 step 6: before the counter.
+        if let Some((i, limit)) = Self::rate_limit(&account, req.request()) {
+            self.peek(i, me, now)
+                .map_err(|retry_after_secs| Refusal::RateLimited {
+                    limit,
+                    retry_after_secs,
+                })?;
+        }
+        let Some((_, last)) = self.accounts.get_mut(&me) else {
             return Err(Refusal::UnknownAccount);
         };
         if req.counter() <= *last {
             return Err(Refusal::ReplayedRequest);
         }
         *last = req.counter();
-        let account = account.clone();
         match req.request() {
-            Request::UploadPreKeys(u) => self.upload(&account, u),
-            Request::FetchBundle { owner } => self.fetch_bundle(owner),
-            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.status(&me))),
+            Request::UploadPreKeys(u) => self.upload(&account, u, now),
+            Request::FetchBundle { owner } => self.fetch_bundle(&account, owner, now),
+            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.status(&me, now))),
             Request::Send(e) => self.send(&account, e, now, p),
             Request::FetchMailbox { max } => {
                 let n = usize::from(*max).min(MAX_FETCH_BATCH);
@@ -830,10 +1003,12 @@ impl Model {
                     })
                     .collect();
                 let more = mb.waiting.len() > n;
+                let status = self.status(&me, now);
                 Ok(Response::Mailbox {
                     deliveries,
                     more,
-                    prekeys_low: self.status(&me).low,
+                    prekeys_low: status.low,
+                    prekeys_drained: status.drained,
                 })
             }
             Request::Acknowledge { ids } => {
@@ -856,10 +1031,16 @@ impl Model {
             Request::Consent(r) => {
                 self.check_record(&account, r.customer(), r.business(), r.time(), now)?;
                 let pair = self.pairs.entry((r.customer(), r.business())).or_default();
-                if pair.consents.last().is_some_and(|l| r.time() <= l.time()) {
-                    return Err(Refusal::StaleRecord);
+                let at = r.time().min(now);
+                match pair.consents.last() {
+                    Some(last) if !consent_wins(r, at, last) => return Err(Refusal::StaleRecord),
+                    // One record per effective second in the history.
+                    Some(last) if last.1 == at => {
+                        pair.consents.pop();
+                    }
+                    _ => {}
                 }
-                pair.consents.push(*r);
+                pair.consents.push((*r, at));
                 if pair.consents.len() > MAX_CONSENT_HISTORY {
                     pair.consents.remove(0);
                 }
@@ -868,10 +1049,11 @@ impl Model {
             Request::Block(r) => {
                 self.check_record(&account, r.customer(), r.business(), r.time(), now)?;
                 let pair = self.pairs.entry((r.customer(), r.business())).or_default();
-                if pair.block.is_some_and(|l| r.time() <= l.time()) {
+                let at = r.time().min(now);
+                if pair.block.as_ref().is_some_and(|l| !block_wins(r, at, l)) {
                     return Err(Refusal::StaleRecord);
                 }
-                pair.block = Some(*r);
+                pair.block = Some((*r, at));
                 Ok(Response::BlockStored)
             }
             Request::ExportConsent { customer } => {
@@ -881,7 +1063,7 @@ impl Model {
                 Ok(Response::ConsentEvidence(
                     self.pairs
                         .get(&(*customer, me))
-                        .map_or_else(Vec::new, |p| p.consents.clone()),
+                        .map_or_else(Vec::new, |p| p.consents.iter().map(|c| c.0).collect()),
                 ))
             }
             other => panic!("the model does not know {other:?}"),
@@ -898,7 +1080,12 @@ impl Model {
     }
 
     /// SPEC.md 14.8, upload.
-    fn upload(&mut self, account: &AccountRecord, u: &PreKeyUpload) -> Result<Response, Refusal> {
+    fn upload(
+        &mut self,
+        account: &AccountRecord,
+        u: &PreKeyUpload,
+        now: u64,
+    ) -> Result<Response, Refusal> {
         let owner: &Ed25519Public = account.identity.signing_key();
         let valid = u
             .signed_prekey
@@ -955,29 +1142,51 @@ impl Model {
         for k in &u.kem_prekeys {
             d.kem.insert(k.id, k.clone());
         }
-        Ok(Response::PreKeysStored(self.status(&me)))
+        Ok(Response::PreKeysStored(self.status(&me, now)))
     }
 
     /// SPEC.md 14.8, fetch: lowest ids first, last resort when no one-time
     /// KEM prekey is left, the registered chain attached.
-    fn fetch_bundle(&mut self, owner: &AccountId) -> Result<Response, Refusal> {
+    fn fetch_bundle(
+        &mut self,
+        requester: &AccountRecord,
+        owner: &AccountId,
+        now: u64,
+    ) -> Result<Response, Refusal> {
         let Some((record, _)) = self.accounts.get(owner) else {
             return Err(Refusal::UnknownAccount);
         };
+        let record = record.clone();
+        // SPEC.md 14.11: the customer's token, taken whatever follows (it
+        // was there at step 6); then the owner's, which only decides
+        // whether one-time prekeys go out, and is spent only if they do.
+        if requester.kind == AccountKind::Customer {
+            assert!(self.take(0, requester.id(), now), "token checked at step 6");
+        }
+        let withhold = self.peek(2, *owner, now).is_err();
         let Some(d) = self.dirs.get_mut(owner) else {
             return Err(Refusal::NoBundle);
         };
         let (Some(signed), Some(last_resort)) = (d.signed, d.last_resort.clone()) else {
             return Err(Refusal::NoBundle);
         };
-        let one_time = d.one_time.pop_first().map(|(id, k)| {
-            d.spent_one_time = d.spent_one_time.max(Some(id));
-            k
-        });
-        let kem = d.kem.pop_first().map_or(last_resort, |(id, k)| {
-            d.spent_kem = d.spent_kem.max(Some(id));
-            k
-        });
+        let (one_time, kem) = if withhold {
+            (None, last_resort)
+        } else {
+            let one_time = d.one_time.pop_first().map(|(id, k)| {
+                d.spent_one_time = d.spent_one_time.max(Some(id));
+                k
+            });
+            let kem = d.kem.pop_first().map_or(last_resort, |(id, k)| {
+                d.spent_kem = d.spent_kem.max(Some(id));
+                k
+            });
+            (one_time, kem)
+        };
+        if one_time.is_some() || kem.kind == KemPreKeyKind::OneTime {
+            assert!(self.take(2, *owner, now));
+            self.handouts.entry(*owner).or_default().push(now);
+        }
         let chain = (!record.certificate_chain.is_empty()).then(|| {
             CertificateChain::from_bytes(&record.certificate_chain).expect("registered chain")
         });
@@ -1042,12 +1251,12 @@ impl Model {
             }
             (AccountKind::Business, AccountKind::Customer) => {
                 let pair = self.pairs.get(&(h.recipient, h.sender));
-                if pair.and_then(|p| p.block).is_some_and(|b| b.blocked()) {
+                if pair.and_then(|p| p.block).is_some_and(|b| b.0.blocked()) {
                     return Err(Refusal::Blocked);
                 }
                 if !pair
                     .and_then(|p| p.consents.last())
-                    .is_some_and(|c| c.scope().allows(h.class))
+                    .is_some_and(|c| c.0.scope().allows(h.class))
                 {
                     return Err(Refusal::NoConsent);
                 }
@@ -1067,10 +1276,17 @@ impl Model {
         if mb.holds(&(h.sender, h.message_id)) {
             return Ok(Response::Accepted { duplicate: true });
         }
-        if mb.waiting.len() >= LIMITS.max_envelopes
-            || mb.bytes() + e.to_bytes().len() > LIMITS.max_bytes
-        {
+        let len = e.to_bytes().len();
+        let (count, bytes) = mb.share(&h.sender);
+        if count >= LIMITS.max_envelopes_per_sender || bytes + len > LIMITS.max_bytes_per_sender {
+            return Err(Refusal::SenderQuotaExceeded);
+        }
+        if mb.waiting.len() >= LIMITS.max_envelopes || mb.bytes() + len > LIMITS.max_bytes {
             return Err(Refusal::MailboxFull);
+        }
+        // SPEC.md 14.11: only a stored initial message of a customer counts.
+        if let Some((i, _)) = Self::rate_limit(sender, &Request::Send(e.clone())) {
+            assert!(self.take(i, sender.id(), now), "token checked at step 6");
         }
         p.delivery = Some((h.recipient, now, e.clone()));
         if meter {
@@ -1183,6 +1399,16 @@ impl Harness {
                 "mailbox {i} holds {} envelopes, {bytes} bytes: over the limits",
                 new.len()
             );
+            for s in &fx.signers {
+                let (n, b) = new
+                    .iter()
+                    .filter(|d| d.envelope.header.sender == s.id)
+                    .fold((0, 0), |(n, b), d| (n + 1, b + d.envelope.to_bytes().len()));
+                assert!(
+                    n <= LIMITS.max_envelopes_per_sender && b <= LIMITS.max_bytes_per_sender,
+                    "mailbox {i} holds {n} envelopes, {b} bytes from one sender: over its share"
+                );
+            }
         }
         assert!(
             stored.len() <= 1,

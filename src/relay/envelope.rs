@@ -7,7 +7,8 @@
 //! the recipient's decryption fail.
 
 use crate::constants::{
-    CLASS_CHAT, CLASS_NOTIFICATION, MAX_WIRE_LEN, OBJ_TYPE_ENVELOPE, PROTOCOL_VERSION,
+    CLASS_CHAT, CLASS_NOTIFICATION, MAX_WIRE_LEN, MSG_TYPE_INITIAL, OBJ_TYPE_ENVELOPE,
+    PROTOCOL_VERSION,
 };
 use crate::relay::auth::AccountId;
 use crate::wire::{DecodeError, Reader};
@@ -181,6 +182,15 @@ impl Envelope {
             header,
             ciphertext: ciphertext.to_vec(),
         })
+    }
+
+    /// Whether the session message inside is an initial message (it
+    /// carries a handshake, SPEC.md 2.2): its first two bytes are the
+    /// version and `MSG_TYPE_INITIAL`. The same test as
+    /// [`message_type`](crate::message_type), made here on the bytes alone
+    /// because the relay does not use the session code.
+    pub fn is_initial(&self) -> bool {
+        self.ciphertext.get(..2) == Some(&[PROTOCOL_VERSION, MSG_TYPE_INITIAL])
     }
 
     /// Decodes an envelope strictly.

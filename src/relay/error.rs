@@ -3,6 +3,7 @@
 
 use crate::relay::auth::{AccountKind, RequestError};
 use crate::relay::certificates::CertificateRefused;
+use crate::relay::limits::RateLimit;
 use crate::relay::policy::PolicyError;
 use crate::relay::store::StoreError;
 
@@ -106,36 +107,66 @@ pub enum RelayError {
     /// The recipient's mailbox is full; nothing was dropped, retry later.
     #[error("recipient's mailbox is full")]
     MailboxFull,
+    /// The sender already has as many envelopes (or bytes) waiting in the
+    /// recipient's mailbox as one sender may (SPEC.md 14.5); retry once the
+    /// recipient has fetched some.
+    #[error("too many envelopes from this sender are waiting in the recipient's mailbox")]
+    SenderQuotaExceeded,
+    /// A rate limit refused the request (SPEC.md 14.11); nothing was done.
+    /// The request's counter was not used, unless a concurrent request of
+    /// the same account took the last token between the check and the
+    /// operation.
+    #[error("rate limited ({limit:?}): retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Which limit.
+        limit: RateLimit,
+        /// Seconds until the limit allows one more.
+        retry_after_secs: u32,
+    },
     /// A rule of business messaging refused the message.
     #[error("{0}")]
     Policy(#[from] PolicyError),
     /// A consent or block record was sent by another account than its customer.
     #[error("the record is not signed by the requesting customer")]
     RecordNotYours,
-    /// A consent or block record is not newer than the one in force, or
-    /// lies in the future.
-    #[error("record time is not after the record in force, or is in the future")]
+    /// A consent or block record does not come after the one in force in
+    /// the relay's order (SPEC.md 14.6), or lies too far in the future.
+    #[error("record does not come after the record in force, or is too far in the future")]
     StaleRecord,
     /// The relay's store failed; the request may be retried.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
 }
 
+/// Wire code of [`Refusal::RateLimited`], the one refusal with a body.
+pub(crate) const RATE_LIMITED_CODE: u16 = 26;
+
 macro_rules! refusals {
     ($($(#[$doc:meta])* $name:ident = $code:expr,)*) => {
-        /// The refusal code a client receives (SPEC.md 14.3). Each
-        /// [`RelayError`] maps to one.
+        /// The refusal a client receives (SPEC.md 14.3). Each [`RelayError`]
+        /// maps to one.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Refusal {
             $($(#[$doc])* $name,)*
+            /// A rate limit refused the request (code 26; SPEC.md 14.11).
+            RateLimited {
+                /// Which limit.
+                limit: RateLimit,
+                /// Seconds until the limit allows one more.
+                retry_after_secs: u32,
+            },
         }
         impl Refusal {
             /// The wire code.
             pub fn code(self) -> u16 {
-                match self { $(Self::$name => $code,)* }
+                match self {
+                    $(Self::$name => $code,)*
+                    Self::RateLimited { .. } => RATE_LIMITED_CODE,
+                }
             }
-            /// The refusal with this wire code.
+            /// The refusal with this wire code, for the codes that carry
+            /// nothing else (every one but [`Refusal::RateLimited`]).
             pub fn from_code(code: u16) -> Option<Self> {
                 match code { $($code => Some(Self::$name),)* _ => None }
             }
@@ -192,6 +223,8 @@ refusals! {
     StaleRecord = 23,
     /// Store failure (retry).
     Unavailable = 24,
+    /// Too many envelopes from the sender wait in the recipient's mailbox.
+    SenderQuotaExceeded = 25,
 }
 
 impl RelayError {
@@ -217,6 +250,14 @@ impl RelayError {
             Self::NoBundle => Refusal::NoBundle,
             Self::SenderMismatch => Refusal::SenderMismatch,
             Self::MailboxFull => Refusal::MailboxFull,
+            Self::SenderQuotaExceeded => Refusal::SenderQuotaExceeded,
+            Self::RateLimited {
+                limit,
+                retry_after_secs,
+            } => Refusal::RateLimited {
+                limit: *limit,
+                retry_after_secs: *retry_after_secs,
+            },
             Self::Policy(PolicyError::Blocked) => Refusal::Blocked,
             Self::Policy(PolicyError::NoConsent) => Refusal::NoConsent,
             Self::Policy(PolicyError::WindowClosed) => Refusal::WindowClosed,

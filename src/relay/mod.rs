@@ -49,6 +49,7 @@ mod clock;
 mod directory;
 mod envelope;
 mod error;
+mod limits;
 mod policy;
 mod protocol;
 mod store;
@@ -56,6 +57,8 @@ mod store;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::business::{CertificateChain, ValidationError};
+use crate::keys::KemPreKeyKind;
+use limits::LimitState;
 
 pub use auth::{AccountId, AccountKind, RequestError, SignedRequest};
 pub use certificates::{
@@ -64,6 +67,7 @@ pub use certificates::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{ENVELOPE_HEADER_LEN, Envelope, EnvelopeHeader, MessageClass, MessageId};
 pub use error::{PreKeySlot, Refusal, RelayError};
+pub use limits::{PreKeyDrain, RateLimit, RateLimits, TokenBucket};
 pub use policy::{
     BlockRecord, ConsentRecord, ConsentScope, PairState, PolicyError, RECORD_LEN, RecordError,
 };
@@ -93,6 +97,9 @@ pub struct Relay<S: RelayStore = MemoryStore> {
     clock: Box<dyn Clock>,
     certificates: Box<dyn CertificateValidator>,
     limits: MailboxLimits,
+    rate_limits: RateLimits,
+    /// Token buckets and drain counts: in memory, bounded (SPEC.md 14.11).
+    limit_state: Mutex<LimitState>,
     pair_locks: [Mutex<()>; PAIR_LOCKS],
     log: Option<LogSink>,
 }
@@ -101,13 +108,15 @@ impl<S: RelayStore> core::fmt::Debug for Relay<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Relay")
             .field("limits", &self.limits)
+            .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
 }
 
 impl<S: RelayStore> Relay<S> {
     /// A relay over `store`, with `clock` for its time rules and
-    /// `certificates` to validate business registrations.
+    /// `certificates` to validate business registrations, and the default
+    /// mailbox and rate limits.
     pub fn new(
         store: S,
         clock: impl Clock + 'static,
@@ -118,6 +127,8 @@ impl<S: RelayStore> Relay<S> {
             clock: Box::new(clock),
             certificates: Box::new(certificates),
             limits: MailboxLimits::default(),
+            rate_limits: RateLimits::default(),
+            limit_state: Mutex::new(LimitState::new(&RateLimits::default())),
             pair_locks: std::array::from_fn(|_| Mutex::new(())),
             log: None,
         }
@@ -126,6 +137,14 @@ impl<S: RelayStore> Relay<S> {
     /// Replaces the mailbox limits (tests use small ones).
     pub fn with_limits(mut self, limits: MailboxLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Replaces the rate limits (SPEC.md 14.11), starting from empty
+    /// state: every bucket full, no drain counted.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self.limit_state = Mutex::new(LimitState::new(&limits));
         self
     }
 
@@ -209,6 +228,17 @@ impl<S: RelayStore> Relay<S> {
             }
             op => {
                 let account = self.store.account(&id)?.ok_or(RelayError::UnknownAccount)?;
+                // Before the counter is written: an account over a limit
+                // costs the relay no store write (SPEC.md 14.11).
+                if let Some(limit) = rate_limited(&account, op) {
+                    self.limit_state()
+                        .limiter(limit)
+                        .map_or(Ok(()), |l| l.check(&id, now))
+                        .map_err(|retry_after_secs| RelayError::RateLimited {
+                            limit,
+                            retry_after_secs,
+                        })?;
+                }
                 self.store
                     .advance_counter(&id, req.counter())?
                     .map_err(|last| RelayError::ReplayedRequest {
@@ -263,32 +293,57 @@ impl<S: RelayStore> Relay<S> {
                         return Err(RelayError::SpentPreKeyId { slot, id, spent });
                     }
                 }
-                Ok(Response::PreKeysStored(self.prekey_status(&me)?))
+                Ok(Response::PreKeysStored(self.prekey_status(&me, now)?))
             }
             Request::FetchBundle { owner } => {
                 let owner = self
                     .store
                     .account(owner)?
                     .ok_or(RelayError::UnknownAccount)?;
-                let parts = self
-                    .store
-                    .take_bundle_parts(&owner.id())?
-                    .ok_or(RelayError::NoBundle)?;
+                if let Some(limit) = rate_limited(account, op) {
+                    self.take_token(limit, &me, now)?;
+                }
+                let owner_id = owner.id();
+                // Past the owner's limit, bundles go out without one-time
+                // prekeys rather than being refused: many accounts together
+                // cannot drain the owner, and nobody is denied a session.
+                let one_time = self
+                    .limit_state()
+                    .one_time_prekeys
+                    .as_mut()
+                    .is_none_or(|l| l.take(&owner_id, now).is_ok());
+                let parts = self.store.take_bundle_parts(&owner_id, one_time);
+                let handed_out = parts.as_ref().is_ok_and(|p| {
+                    p.as_ref().is_some_and(|p| {
+                        p.one_time_prekey.is_some() || p.kem_prekey.kind == KemPreKeyKind::OneTime
+                    })
+                });
+                {
+                    let mut state = self.limit_state();
+                    if handed_out {
+                        state.count_handout(&owner_id, now);
+                    } else if one_time && let Some(l) = state.one_time_prekeys.as_mut() {
+                        l.refund(&owner_id);
+                    }
+                }
+                let parts = parts?.ok_or(RelayError::NoBundle)?;
                 Ok(Response::Bundle(Box::new(directory::assemble(
                     &owner.identity,
                     &owner.certificate_chain,
                     parts,
                 )?)))
             }
-            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me)?)),
+            Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me, now)?)),
             Request::Send(envelope) => self.send(account, envelope, now),
             Request::FetchMailbox { max } => {
                 let max = usize::from(*max).min(MAX_FETCH_BATCH);
                 let (deliveries, more) = self.store.fetch(&me, max, &self.limits, now)?;
+                let status = self.prekey_status(&me, now)?;
                 Ok(Response::Mailbox {
                     deliveries,
                     more,
-                    prekeys_low: self.prekey_status(&me)?.low,
+                    prekeys_low: status.low,
+                    prekeys_drained: status.drained,
                 })
             }
             Request::Acknowledge { ids } => {
@@ -306,7 +361,11 @@ impl<S: RelayStore> Relay<S> {
                     now,
                 )?;
                 let _guard = self.pair_lock(&record.customer(), &record.business());
-                if !self.store.put_consent(record, MAX_CONSENT_HISTORY)? {
+                let effective = policy::effective_time(record.time(), now);
+                if !self
+                    .store
+                    .put_consent(record, effective, MAX_CONSENT_HISTORY)?
+                {
                     return Err(RelayError::StaleRecord);
                 }
                 Ok(Response::ConsentStored)
@@ -320,7 +379,8 @@ impl<S: RelayStore> Relay<S> {
                     now,
                 )?;
                 let _guard = self.pair_lock(&record.customer(), &record.business());
-                if !self.store.put_block(record)? {
+                let effective = policy::effective_time(record.time(), now);
+                if !self.store.put_block(record, effective)? {
                     return Err(RelayError::StaleRecord);
                 }
                 Ok(Response::BlockStored)
@@ -406,11 +466,41 @@ impl<S: RelayStore> Relay<S> {
             received_at: now,
             bytes: envelope.to_bytes(),
         };
-        match self.store.enqueue(&stored, effects, &self.limits, now)? {
+        // Taken before the store write, given back if nothing new is stored
+        // (a retried duplicate, a full mailbox): only stored initial
+        // messages count.
+        let limit = send_limit(sender, envelope);
+        if let Some(limit) = limit {
+            self.take_token(limit, &sender.id(), now)?;
+        }
+        let outcome = self.store.enqueue(&stored, effects, &self.limits, now);
+        if let (Some(limit), false) = (limit, matches!(outcome, Ok(EnqueueOutcome::Stored(_))))
+            && let Some(l) = self.limit_state().limiter(limit)
+        {
+            l.refund(&sender.id());
+        }
+        match outcome? {
             EnqueueOutcome::Stored(_) => Ok(Response::Accepted { duplicate: false }),
             EnqueueOutcome::Duplicate => Ok(Response::Accepted { duplicate: true }),
             EnqueueOutcome::Full => Err(RelayError::MailboxFull),
+            EnqueueOutcome::SenderQuotaExceeded => Err(RelayError::SenderQuotaExceeded),
         }
+    }
+
+    fn limit_state(&self) -> MutexGuard<'_, LimitState> {
+        // Token counts are advisory state: a panic mid-update leaves at
+        // worst one bucket off by a token.
+        self.limit_state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_token(&self, limit: RateLimit, id: &AccountId, now: u64) -> Result<(), RelayError> {
+        self.limit_state()
+            .limiter(limit)
+            .map_or(Ok(()), |l| l.take(id, now))
+            .map_err(|retry_after_secs| RelayError::RateLimited {
+                limit,
+                retry_after_secs,
+            })
     }
 
     fn pair_lock(&self, customer: &AccountId, business: &AccountId) -> MutexGuard<'_, ()> {
@@ -419,12 +509,13 @@ impl<S: RelayStore> Relay<S> {
         self.pair_locks[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn prekey_status(&self, id: &AccountId) -> Result<PreKeyStatus, RelayError> {
+    fn prekey_status(&self, id: &AccountId, now: u64) -> Result<PreKeyStatus, RelayError> {
         let (one_time, kem) = self.store.prekey_counts(id)?;
         Ok(PreKeyStatus {
             one_time: u32::try_from(one_time).unwrap_or(u32::MAX),
             kem: u32::try_from(kem).unwrap_or(u32::MAX),
             low: one_time < LOW_PREKEY_THRESHOLD || kem < LOW_PREKEY_THRESHOLD,
+            drained: self.limit_state().drain(id, now),
         })
     }
 
@@ -458,6 +549,26 @@ impl<S: RelayStore> Relay<S> {
     pub fn expire(&self) -> Result<usize, StoreError> {
         self.store.expire(&self.limits, self.clock.now())
     }
+}
+
+/// The rate limit an operation of `account` counts against, if any
+/// (SPEC.md 14.11). Businesses are not limited: they are certified, reach a
+/// customer only with consent, and a business starting sessions with its
+/// customers fetches bundles and sends initial messages by the thousand.
+fn rate_limited(account: &AccountRecord, op: &Request) -> Option<RateLimit> {
+    match op {
+        Request::FetchBundle { .. } => {
+            (account.kind == AccountKind::Customer).then_some(RateLimit::BundleFetches)
+        }
+        Request::Send(e) => send_limit(account, e),
+        _ => None,
+    }
+}
+
+/// The rate limit a send counts against: initial messages of customers.
+fn send_limit(account: &AccountRecord, envelope: &Envelope) -> Option<RateLimit> {
+    (account.kind == AccountKind::Customer && envelope.is_initial())
+        .then_some(RateLimit::InitialMessages)
 }
 
 /// One log line: metadata only.

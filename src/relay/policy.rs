@@ -233,6 +233,15 @@ impl ConsentRecord {
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.encode(OBJ_TYPE_CONSENT)
     }
+    /// Whether this record, ordered at `effective`, replaces `other`,
+    /// ordered at `other_effective` (SPEC.md 14.6): the later effective time
+    /// wins; at equal times the narrower scope wins (the smaller scope byte:
+    /// withdrawal, then chat only, then notifications only, then both), so
+    /// that a withdrawal sent in the same second as a consent always holds.
+    pub fn supersedes(&self, effective: u64, other: &Self, other_effective: u64) -> bool {
+        use core::cmp::Reverse;
+        (effective, Reverse(self.0.value)) > (other_effective, Reverse(other.0.value))
+    }
     /// Decodes a record and verifies the customer's signature strictly.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
         let mut r = Reader::new(bytes);
@@ -297,6 +306,13 @@ impl BlockRecord {
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.encode(OBJ_TYPE_BLOCK)
     }
+    /// Whether this record, ordered at `effective`, replaces `other`,
+    /// ordered at `other_effective` (SPEC.md 14.6): the later effective time
+    /// wins; at equal times a block wins over an unblock, so that a block
+    /// sent in the same second as an unblock always holds.
+    pub fn supersedes(&self, effective: u64, other: &Self, other_effective: u64) -> bool {
+        (effective, self.blocked()) > (other_effective, other.blocked())
+    }
     /// Decodes a record and verifies the customer's signature strictly.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
         let mut r = Reader::new(bytes);
@@ -359,6 +375,14 @@ pub struct PairState {
     pub block: Option<BlockRecord>,
     /// When the relay accepted the customer's last message to the business.
     pub last_customer_message: Option<u64>,
+}
+
+/// The time at which the relay orders a record it accepts at `now`
+/// (SPEC.md 14.6): the record's own time, or the relay's if the record is
+/// dated ahead of it. A record from the future thus cannot hold back a
+/// change made after it.
+pub(crate) fn effective_time(record_time: u64, now: u64) -> u64 {
+    record_time.min(now)
 }
 
 /// Decides whether a business may send a message of `class` now.

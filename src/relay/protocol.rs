@@ -12,7 +12,8 @@ use crate::keys::{
 };
 use crate::relay::auth::{AccountId, RequestError};
 use crate::relay::envelope::{ENVELOPE_HEADER_LEN, Envelope};
-use crate::relay::error::Refusal;
+use crate::relay::error::{RATE_LIMITED_CODE, Refusal};
+use crate::relay::limits::{PreKeyDrain, RateLimit};
 use crate::relay::policy::{BlockRecord, ConsentRecord, RECORD_LEN, RecordError};
 use crate::wire::{DecodeError, Reader};
 
@@ -267,6 +268,18 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+fn put_drain(out: &mut Vec<u8>, d: &PreKeyDrain) {
+    out.extend_from_slice(&d.last_hour.to_be_bytes());
+    out.extend_from_slice(&d.last_day.to_be_bytes());
+}
+
+fn read_drain(r: &mut Reader<'_>) -> Result<PreKeyDrain, DecodeError> {
+    Ok(PreKeyDrain {
+        last_hour: r.u32("drained last hour")?,
+        last_day: r.u32("drained last day")?,
+    })
+}
+
 fn put_count(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n.min(u16::MAX as usize) as u16).to_be_bytes());
 }
@@ -281,6 +294,9 @@ pub struct PreKeyStatus {
     /// Fewer than [`LOW_PREKEY_THRESHOLD`](crate::constants::LOW_PREKEY_THRESHOLD)
     /// of either kind are left: upload more.
     pub low: bool,
+    /// How fast the account's one-time prekeys are being handed out, so
+    /// that it can upload in proportion.
+    pub drained: PreKeyDrain,
 }
 
 /// An envelope waiting in a mailbox.
@@ -325,6 +341,8 @@ pub enum Response {
         more: bool,
         /// The account's one-time prekeys are running low.
         prekeys_low: bool,
+        /// How fast the account's one-time prekeys are being handed out.
+        prekeys_drained: PreKeyDrain,
     },
     /// How many of the acknowledged envelopes were deleted (already deleted
     /// or unknown ids are ignored, so acknowledging twice is harmless).
@@ -364,6 +382,14 @@ impl Response {
             Err(refusal) => {
                 out.push(STATUS_REFUSED);
                 out.extend_from_slice(&refusal.code().to_be_bytes());
+                if let Refusal::RateLimited {
+                    limit,
+                    retry_after_secs,
+                } = refusal
+                {
+                    out.push(limit.to_byte());
+                    out.extend_from_slice(&retry_after_secs.to_be_bytes());
+                }
             }
             Ok(resp) => {
                 out.push(STATUS_OK);
@@ -381,6 +407,7 @@ impl Response {
                 out.extend_from_slice(&s.one_time.to_be_bytes());
                 out.extend_from_slice(&s.kem.to_be_bytes());
                 out.push(u8::from(s.low));
+                put_drain(out, &s.drained);
             }
             Self::Bundle(bundle) => put_bytes(out, &bundle.to_bytes()),
             Self::Accepted { duplicate } => out.push(u8::from(*duplicate)),
@@ -388,9 +415,11 @@ impl Response {
                 deliveries,
                 more,
                 prekeys_low,
+                prekeys_drained,
             } => {
                 out.push(u8::from(*more));
                 out.push(u8::from(*prekeys_low));
+                put_drain(out, prekeys_drained);
                 put_count(out, deliveries.len());
                 for d in deliveries {
                     out.extend_from_slice(&d.id.to_be_bytes());
@@ -419,13 +448,23 @@ impl Response {
             other => return Err(DecodeError::UnknownType(other).into()),
         }
         let out = match r.u8("response status")? {
-            STATUS_REFUSED => {
-                let code = r.u16("refusal code")?;
-                Err(Refusal::from_code(code).ok_or(DecodeError::InvalidValue {
+            STATUS_REFUSED => match r.u16("refusal code")? {
+                RATE_LIMITED_CODE => {
+                    let value = r.u8("rate limit")?;
+                    let limit = RateLimit::from_byte(value).ok_or(DecodeError::InvalidValue {
+                        field: "rate limit",
+                        value,
+                    })?;
+                    Err(Refusal::RateLimited {
+                        limit,
+                        retry_after_secs: r.u32("retry after")?,
+                    })
+                }
+                code => Err(Refusal::from_code(code).ok_or(DecodeError::InvalidValue {
                     field: "refusal code",
                     value: code.min(255) as u8,
-                })?)
-            }
+                })?),
+            },
             STATUS_OK => Ok(Self::read_body(&mut r)?),
             value => {
                 return Err(DecodeError::InvalidValue {
@@ -445,6 +484,7 @@ impl Response {
                 one_time: r.u32("one-time count")?,
                 kem: r.u32("KEM count")?,
                 low: flag(r, "low flag")?,
+                drained: read_drain(r)?,
             })
         };
         Ok(match r.u8("operation")? {
@@ -460,6 +500,7 @@ impl Response {
             OP_FETCH_MAILBOX => {
                 let more = flag(r, "more flag")?;
                 let prekeys_low = flag(r, "low flag")?;
+                let prekeys_drained = read_drain(r)?;
                 let n = r.count_u16(
                     MAX_FETCH_BATCH,
                     16 + ENVELOPE_HEADER_LEN + 5,
@@ -477,6 +518,7 @@ impl Response {
                     deliveries,
                     more,
                     prekeys_low,
+                    prekeys_drained,
                 }
             }
             OP_ACKNOWLEDGE => Self::Acknowledged {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use hotline::client::{ClientPolicy, Dropped, RelayAccount, accept, open, seal};
 use hotline::constants::{
-    CHAT_WINDOW_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD, MAX_DIRECTORY_PREKEYS,
+    BUNDLE_FETCH_REFILL_SECS, CHAT_WINDOW_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD, MAX_DIRECTORY_PREKEYS,
     REQUEST_TIME_WINDOW_SECS,
 };
 use hotline::business::{
@@ -864,6 +864,8 @@ fn each_one_time_prekey_is_handed_out_once_then_last_resort() {
     let mut seen_otk = std::collections::HashSet::new();
     let mut seen_kem = std::collections::HashSet::new();
     for i in 0..25 {
+        // Paced below the customer's bundle-fetch limit (SPEC.md 14.11).
+        w.clock.advance(u64::from(BUNDLE_FETCH_REFILL_SECS));
         let bundle = match w
             .call(&mut c, Request::FetchBundle { owner: b.id() })
             .unwrap()
@@ -1015,6 +1017,7 @@ fn a_handed_out_prekey_id_is_never_stored_again() {
     assert_eq!(counts(&w, &mut b), (before.0 + 1, before.1));
     // And the spent key never comes back.
     for _ in 0..25 {
+        w.clock.advance(u64::from(BUNDLE_FETCH_REFILL_SECS));
         if let Response::Bundle(bundle) =
             w.call(&mut c, Request::FetchBundle { owner: b.id() }).unwrap()
         {
@@ -1079,6 +1082,8 @@ proptest::proptest! {
         for op in ops {
             match op {
                 DirectoryOp::Fetch(i) => {
+                    // Paced below a customer's bundle-fetch limit (SPEC.md 14.11).
+                    w.clock.advance(u64::from(BUNDLE_FETCH_REFILL_SECS));
                     let req = Request::FetchBundle { owner: b.id() };
                     let Response::Bundle(bundle) = w.call(&mut customers[i], req).unwrap() else {
                         panic!("a bundle")
@@ -1607,6 +1612,8 @@ fn a_block_wins_against_concurrent_sends() {
     let limits = MailboxLimits {
         max_envelopes: 1_000_000,
         max_bytes: usize::MAX,
+        max_envelopes_per_sender: 1_000_000,
+        max_bytes_per_sender: usize::MAX,
         ..MailboxLimits::default()
     };
     let mut rng = ChaCha20Rng::seed_from_u64(1026);

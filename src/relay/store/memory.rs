@@ -30,12 +30,37 @@ struct Directory {
 struct Mailbox {
     waiting: BTreeMap<u64, StoredEnvelope>,
     bytes: usize,
+    /// Envelopes and bytes waiting per sender (senders with none are absent).
+    per_sender: HashMap<AccountId, (usize, usize)>,
     waiting_ids: HashSet<DupKey>,
     remembered: VecDeque<(DupKey, u64)>,
     remembered_set: HashSet<DupKey>,
 }
 
 impl Mailbox {
+    fn insert(&mut self, id: u64, e: &StoredEnvelope) {
+        self.bytes += e.bytes.len();
+        let share = self.per_sender.entry(e.sender).or_default();
+        share.0 += 1;
+        share.1 += e.bytes.len();
+        self.waiting_ids.insert((e.sender, e.message_id));
+        self.waiting.insert(id, e.clone());
+    }
+
+    fn remove(&mut self, id: u64) -> Option<StoredEnvelope> {
+        let e = self.waiting.remove(&id)?;
+        self.bytes -= e.bytes.len();
+        if let Some(share) = self.per_sender.get_mut(&e.sender) {
+            share.0 -= 1;
+            share.1 -= e.bytes.len();
+            if share.0 == 0 {
+                self.per_sender.remove(&e.sender);
+            }
+        }
+        self.waiting_ids.remove(&(e.sender, e.message_id));
+        Some(e)
+    }
+
     fn expire(&mut self, limits: &MailboxLimits, now: u64) -> usize {
         let expired: Vec<u64> = self
             .waiting
@@ -44,10 +69,7 @@ impl Mailbox {
             .map(|(k, _)| *k)
             .collect();
         for k in &expired {
-            if let Some(e) = self.waiting.remove(k) {
-                self.bytes -= e.bytes.len();
-                self.waiting_ids.remove(&(e.sender, e.message_id));
-            }
+            self.remove(*k);
         }
         while let Some((key, at)) = self.remembered.front() {
             if now.saturating_sub(*at) < limits.ttl_secs {
@@ -77,8 +99,9 @@ struct Inner {
     directory: HashMap<AccountId, Directory>,
     mailboxes: HashMap<AccountId, Mailbox>,
     next_delivery: u64,
-    consents: HashMap<(AccountId, AccountId), VecDeque<ConsentRecord>>,
-    blocks: HashMap<(AccountId, AccountId), BlockRecord>,
+    /// Each record with its effective time (SPEC.md 14.6), oldest first.
+    consents: HashMap<(AccountId, AccountId), VecDeque<(ConsentRecord, u64)>>,
+    blocks: HashMap<(AccountId, AccountId), (BlockRecord, u64)>,
     windows: HashMap<(AccountId, AccountId), u64>,
     notifications: BTreeMap<AccountId, u64>,
 }
@@ -177,7 +200,11 @@ impl RelayStore for MemoryStore {
         Ok(UploadOutcome::Stored)
     }
 
-    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
+    fn take_bundle_parts(
+        &self,
+        id: &AccountId,
+        one_time: bool,
+    ) -> Result<Option<BundleParts>, StoreError> {
         let mut g = self.lock();
         let Some(d) = g.directory.get_mut(id) else {
             return Ok(None);
@@ -185,6 +212,13 @@ impl RelayStore for MemoryStore {
         let (Some(signed_prekey), Some(last_resort)) = (d.signed, d.last_resort.clone()) else {
             return Ok(None);
         };
+        if !one_time {
+            return Ok(Some(BundleParts {
+                signed_prekey,
+                one_time_prekey: None,
+                kem_prekey: last_resort,
+            }));
+        }
         let one_time_prekey = d.one_time.pop_first().map(|(id, k)| {
             d.spent_one_time = d.spent_one_time.max(Some(id));
             k
@@ -223,16 +257,22 @@ impl RelayStore for MemoryStore {
         if mb.waiting_ids.contains(&key) || mb.remembered_set.contains(&key) {
             return Ok(EnqueueOutcome::Duplicate);
         }
-        if mb.waiting.len() >= limits.max_envelopes
-            || mb.bytes + envelope.bytes.len() > limits.max_bytes
-        {
-            return Ok(EnqueueOutcome::Full);
+        let share = mb
+            .per_sender
+            .get(&envelope.sender)
+            .copied()
+            .unwrap_or_default();
+        if let Some(refused) = EnqueueOutcome::check_limits(
+            limits,
+            envelope.bytes.len(),
+            (mb.waiting.len(), mb.bytes),
+            share,
+        ) {
+            return Ok(refused);
         }
         inner.next_delivery += 1;
         let id = inner.next_delivery;
-        mb.bytes += envelope.bytes.len();
-        mb.waiting_ids.insert(key);
-        mb.waiting.insert(id, envelope.clone());
+        mb.insert(id, envelope);
         if let Some(b) = effects.meter_notification {
             *inner.notifications.entry(b).or_default() += 1;
         }
@@ -279,12 +319,9 @@ impl RelayStore for MemoryStore {
         };
         let mut removed = 0;
         for id in ids {
-            if let Some(e) = mb.waiting.remove(id) {
+            if let Some(e) = mb.remove(*id) {
                 removed += 1;
-                mb.bytes -= e.bytes.len();
-                let key = (e.sender, e.message_id);
-                mb.waiting_ids.remove(&key);
-                mb.remember(key, now, limits);
+                mb.remember((e.sender, e.message_id), now, limits);
             }
         }
         Ok(removed)
@@ -303,38 +340,49 @@ impl RelayStore for MemoryStore {
         let g = self.lock();
         let key = (*customer, *business);
         Ok(PairState {
-            consent: g.consents.get(&key).and_then(|l| l.back().copied()),
-            block: g.blocks.get(&key).copied(),
+            consent: g.consents.get(&key).and_then(|l| l.back()).map(|c| c.0),
+            block: g.blocks.get(&key).map(|b| b.0),
             last_customer_message: g.windows.get(&key).copied(),
         })
     }
 
-    fn put_consent(&self, record: &ConsentRecord, history: usize) -> Result<bool, StoreError> {
+    fn put_consent(
+        &self,
+        record: &ConsentRecord,
+        effective: u64,
+        history: usize,
+    ) -> Result<bool, StoreError> {
         let mut g = self.lock();
         let list = g
             .consents
             .entry((record.customer(), record.business()))
             .or_default();
-        if list.back().is_some_and(|last| record.time() <= last.time()) {
-            return Ok(false);
+        match list.back() {
+            Some((last, at)) if !record.supersedes(effective, last, *at) => return Ok(false),
+            // A tie won: one record per effective time, as in the SQLite
+            // store, whose history is keyed by it.
+            Some((_, at)) if *at == effective => {
+                list.pop_back();
+            }
+            _ => {}
         }
-        list.push_back(*record);
+        list.push_back((*record, effective));
         while list.len() > history.max(1) {
             list.pop_front();
         }
         Ok(true)
     }
 
-    fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError> {
+    fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError> {
         let mut g = self.lock();
         let key = (record.customer(), record.business());
         if g.blocks
             .get(&key)
-            .is_some_and(|last| record.time() <= last.time())
+            .is_some_and(|(last, at)| !record.supersedes(effective, last, *at))
         {
             return Ok(false);
         }
-        g.blocks.insert(key, *record);
+        g.blocks.insert(key, (*record, effective));
         Ok(true)
     }
 
@@ -347,7 +395,7 @@ impl RelayStore for MemoryStore {
             .lock()
             .consents
             .get(&(*customer, *business))
-            .map(|l| l.iter().copied().collect())
+            .map(|l| l.iter().map(|c| c.0).collect())
             .unwrap_or_default())
     }
 
@@ -374,11 +422,11 @@ impl RelayStore for MemoryStore {
             }
         }
         for list in g.consents.values() {
-            for c in list {
+            for (c, _) in list {
                 out.extend_from_slice(&c.to_bytes());
             }
         }
-        for b in g.blocks.values() {
+        for (b, _) in g.blocks.values() {
             out.extend_from_slice(&b.to_bytes());
         }
         Ok(out)

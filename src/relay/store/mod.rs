@@ -132,6 +132,10 @@ pub struct MailboxLimits {
     pub max_envelopes: usize,
     /// Largest total size of waiting envelopes per recipient.
     pub max_bytes: usize,
+    /// Largest number of waiting envelopes per recipient from one sender.
+    pub max_envelopes_per_sender: usize,
+    /// Largest total size of waiting envelopes per recipient from one sender.
+    pub max_bytes_per_sender: usize,
     /// Seconds after which an unacknowledged envelope is deleted.
     pub ttl_secs: u64,
     /// Message ids remembered per recipient after acknowledgement.
@@ -144,6 +148,8 @@ impl Default for MailboxLimits {
         Self {
             max_envelopes: MAX_MAILBOX_ENVELOPES,
             max_bytes: MAX_MAILBOX_BYTES,
+            max_envelopes_per_sender: MAX_MAILBOX_ENVELOPES_PER_SENDER,
+            max_bytes_per_sender: MAX_MAILBOX_BYTES_PER_SENDER,
             ttl_secs: ENVELOPE_TTL_SECS,
             remembered_ids: MAX_REMEMBERED_MESSAGE_IDS,
         }
@@ -161,6 +167,33 @@ pub enum EnqueueOutcome {
     Duplicate,
     /// The mailbox is full; nothing changed.
     Full,
+    /// The sender's share of the mailbox is full (its envelopes waiting
+    /// there reach [`MailboxLimits::max_envelopes_per_sender`] or would
+    /// exceed [`MailboxLimits::max_bytes_per_sender`]); nothing changed.
+    SenderQuotaExceeded,
+}
+
+impl EnqueueOutcome {
+    /// The refusal, if any, for a new envelope of `len` bytes given what
+    /// waits in the mailbox (in all, and from its sender). Shared by the
+    /// stores so that they refuse exactly the same sends; the sender's own
+    /// share is checked first, as the more precise answer.
+    pub(crate) fn check_limits(
+        limits: &MailboxLimits,
+        len: usize,
+        (count, bytes): (usize, usize),
+        (sender_count, sender_bytes): (usize, usize),
+    ) -> Option<Self> {
+        if sender_count >= limits.max_envelopes_per_sender
+            || sender_bytes.saturating_add(len) > limits.max_bytes_per_sender
+        {
+            return Some(Self::SenderQuotaExceeded);
+        }
+        if count >= limits.max_envelopes || bytes.saturating_add(len) > limits.max_bytes {
+            return Some(Self::Full);
+        }
+        None
+    }
 }
 
 /// A store failure (I/O, corruption). The operation did not happen.
@@ -200,9 +233,15 @@ pub trait RelayStore: Send + Sync {
     ) -> Result<UploadOutcome, StoreError>;
     /// Takes the parts of one bundle, removing the one-time prekeys handed
     /// out and raising the account's handed-out mark of each kind to their
-    /// ids, in one atomic step. `None` if there is no signed or no
-    /// last-resort prekey.
-    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError>;
+    /// ids, in one atomic step. With `one_time` false, hands out no one-time
+    /// prekey (the last-resort KEM prekey instead) and changes nothing: the
+    /// owner's one-time prekeys are being withheld (SPEC.md 14.11). `None`
+    /// if there is no signed or no last-resort prekey.
+    fn take_bundle_parts(
+        &self,
+        id: &AccountId,
+        one_time: bool,
+    ) -> Result<Option<BundleParts>, StoreError>;
     /// Counts of unused one-time prekeys: (X25519, ML-KEM).
     fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError>;
 
@@ -240,12 +279,21 @@ pub trait RelayStore: Send + Sync {
 
     /// The rule state of a pair.
     fn pair(&self, customer: &AccountId, business: &AccountId) -> Result<PairState, StoreError>;
-    /// Stores a consent record if it is newer than the pair's last one;
-    /// `Ok(false)` (nothing changed) otherwise. Keeps at most
-    /// `history` records per pair, dropping the oldest.
-    fn put_consent(&self, record: &ConsentRecord, history: usize) -> Result<bool, StoreError>;
-    /// Stores a block record if it is newer than the pair's last one.
-    fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError>;
+    /// Stores a consent record, ordered at `effective` (its time, or the
+    /// relay's if that is earlier: SPEC.md 14.6), if it comes after the
+    /// pair's last one in the order of [`ConsentRecord::supersedes`];
+    /// `Ok(false)` (nothing changed) otherwise. A record that wins a tie
+    /// of effective times replaces the one it beat in the history. Keeps
+    /// at most `history` records per pair, dropping the oldest.
+    fn put_consent(
+        &self,
+        record: &ConsentRecord,
+        effective: u64,
+        history: usize,
+    ) -> Result<bool, StoreError>;
+    /// Stores a block record, ordered at `effective`, if it comes after the
+    /// pair's last one in the order of [`BlockRecord::supersedes`].
+    fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError>;
     /// The consent records kept for a pair, oldest first.
     fn consent_history(
         &self,
@@ -278,8 +326,12 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     ) -> Result<UploadOutcome, StoreError> {
         (**self).add_prekeys(id, u, m)
     }
-    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
-        (**self).take_bundle_parts(id)
+    fn take_bundle_parts(
+        &self,
+        id: &AccountId,
+        one_time: bool,
+    ) -> Result<Option<BundleParts>, StoreError> {
+        (**self).take_bundle_parts(id, one_time)
     }
     fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
         (**self).prekey_counts(id)
@@ -317,11 +369,11 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     fn pair(&self, c: &AccountId, b: &AccountId) -> Result<PairState, StoreError> {
         (**self).pair(c, b)
     }
-    fn put_consent(&self, r: &ConsentRecord, h: usize) -> Result<bool, StoreError> {
-        (**self).put_consent(r, h)
+    fn put_consent(&self, r: &ConsentRecord, e: u64, h: usize) -> Result<bool, StoreError> {
+        (**self).put_consent(r, e, h)
     }
-    fn put_block(&self, r: &BlockRecord) -> Result<bool, StoreError> {
-        (**self).put_block(r)
+    fn put_block(&self, r: &BlockRecord, e: u64) -> Result<bool, StoreError> {
+        (**self).put_block(r, e)
     }
     fn consent_history(
         &self,

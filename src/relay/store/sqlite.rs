@@ -28,6 +28,8 @@ const SLOT_LAST_RESORT: i64 = 1;
 const SLOT_ONE_TIME: i64 = 2;
 const SLOT_KEM: i64 = 3;
 
+/// The `time` of `consents` and `blocks` is the effective time a record is
+/// ordered at (SPEC.md 14.6), not necessarily the record's own time.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS accounts(
     id BLOB PRIMARY KEY, kind INTEGER NOT NULL, identity BLOB NOT NULL,
@@ -207,6 +209,28 @@ fn read_pair(
     })
 }
 
+/// The pair's record in force of one kind, with the effective time it is
+/// ordered at (the `time` column, SPEC.md 14.6).
+fn last_record(
+    tx: &Connection,
+    table: &str,
+    customer: &AccountId,
+    business: &AccountId,
+) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+    let row: Option<(Vec<u8>, i64)> = tx
+        .query_row(
+            &format!(
+                "SELECT record, time FROM {table} WHERE customer = ?1 AND business = ?2
+                 ORDER BY time DESC LIMIT 1"
+            ),
+            params![&customer.0[..], &business.0[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(backend)?;
+    Ok(row.map(|(b, t)| (b, from_sql(t))))
+}
+
 impl RelayStore for SqliteStore {
     fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError> {
         self.tx(|tx| {
@@ -380,7 +404,11 @@ impl RelayStore for SqliteStore {
         })
     }
 
-    fn take_bundle_parts(&self, id: &AccountId) -> Result<Option<BundleParts>, StoreError> {
+    fn take_bundle_parts(
+        &self,
+        id: &AccountId,
+        one_time: bool,
+    ) -> Result<Option<BundleParts>, StoreError> {
         self.tx(|tx| {
             let first = |slot: i64| -> Result<Option<(i64, Vec<u8>)>, StoreError> {
                 tx.query_row(
@@ -417,6 +445,13 @@ impl RelayStore for SqliteStore {
                 return Ok(None);
             };
             let signed_prekey = decode_prekey(&signed, SignedPreKeyPublic::read)?;
+            if !one_time {
+                return Ok(Some(BundleParts {
+                    signed_prekey,
+                    one_time_prekey: None,
+                    kem_prekey: decode_prekey(&last_resort, KemPreKeyPublic::read)?,
+                }));
+            }
             let one_time_prekey = match first(SLOT_ONE_TIME)? {
                 Some((kid, data)) => {
                     take(SLOT_ONE_TIME, kid)?;
@@ -479,19 +514,31 @@ impl RelayStore for SqliteStore {
             if dup {
                 return Ok(EnqueueOutcome::Duplicate);
             }
-            let (count, bytes): (i64, i64) = tx
-                .query_row(
-                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM mailbox WHERE recipient = ?1",
-                    params![r],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .map_err(backend)?;
-            let count = usize::try_from(count).unwrap_or(usize::MAX);
-            let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
-            if count >= limits.max_envelopes
-                || bytes.saturating_add(envelope.bytes.len()) > limits.max_bytes
+            // Both counted in this transaction, so the quotas hold under
+            // concurrent sends. The per-sender count uses the index of the
+            // (recipient, sender, message_id) uniqueness constraint.
+            let usage = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<(usize, usize), StoreError> {
+                let (count, bytes): (i64, i64) = tx
+                    .query_row(sql, p, |row| Ok((row.get(0)?, row.get(1)?)))
+                    .map_err(backend)?;
+                Ok((
+                    usize::try_from(count).unwrap_or(usize::MAX),
+                    usize::try_from(bytes).unwrap_or(usize::MAX),
+                ))
+            };
+            let all = usage(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM mailbox WHERE recipient = ?1",
+                &[&r],
+            )?;
+            let share = usage(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM mailbox
+                 WHERE recipient = ?1 AND sender = ?2",
+                &[&r, &s],
+            )?;
+            if let Some(refused) =
+                EnqueueOutcome::check_limits(limits, envelope.bytes.len(), all, share)
             {
-                return Ok(EnqueueOutcome::Full);
+                return Ok(refused);
             }
             tx.execute(
                 "INSERT INTO mailbox(recipient, sender, message_id, received_at, envelope)
@@ -629,16 +676,29 @@ impl RelayStore for SqliteStore {
         read_pair(&self.conn(), customer, business)
     }
 
-    fn put_consent(&self, record: &ConsentRecord, history: usize) -> Result<bool, StoreError> {
+    fn put_consent(
+        &self,
+        record: &ConsentRecord,
+        effective: u64,
+        history: usize,
+    ) -> Result<bool, StoreError> {
         self.tx(|tx| {
             let (c, b) = (&record.customer().0[..], &record.business().0[..]);
-            let last = read_pair(tx, &record.customer(), &record.business())?.consent;
-            if last.is_some_and(|l| record.time() <= l.time()) {
-                return Ok(false);
+            if let Some((bytes, at)) =
+                last_record(tx, "consents", &record.customer(), &record.business())?
+            {
+                let last = ConsentRecord::from_bytes(&bytes)
+                    .map_err(|_| StoreError::Corrupt("consent"))?;
+                if !record.supersedes(effective, &last, at) {
+                    return Ok(false);
+                }
             }
+            // A record that wins a tie of effective times replaces the one
+            // it beat: the history is keyed by effective time.
             tx.execute(
-                "INSERT INTO consents(customer, business, time, record) VALUES (?1, ?2, ?3, ?4)",
-                params![c, b, to_sql(record.time()), record.to_bytes()],
+                "INSERT OR REPLACE INTO consents(customer, business, time, record)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![c, b, to_sql(effective), record.to_bytes()],
             )
             .map_err(backend)?;
             tx.execute(
@@ -652,18 +712,23 @@ impl RelayStore for SqliteStore {
         })
     }
 
-    fn put_block(&self, record: &BlockRecord) -> Result<bool, StoreError> {
+    fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError> {
         self.tx(|tx| {
-            let last = read_pair(tx, &record.customer(), &record.business())?.block;
-            if last.is_some_and(|l| record.time() <= l.time()) {
-                return Ok(false);
+            if let Some((bytes, at)) =
+                last_record(tx, "blocks", &record.customer(), &record.business())?
+            {
+                let last =
+                    BlockRecord::from_bytes(&bytes).map_err(|_| StoreError::Corrupt("block"))?;
+                if !record.supersedes(effective, &last, at) {
+                    return Ok(false);
+                }
             }
             tx.execute(
                 "INSERT OR REPLACE INTO blocks(customer, business, time, record) VALUES (?1, ?2, ?3, ?4)",
                 params![
                     &record.customer().0[..],
                     &record.business().0[..],
-                    to_sql(record.time()),
+                    to_sql(effective),
                     record.to_bytes()
                 ],
             )
