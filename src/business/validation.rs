@@ -952,3 +952,104 @@ impl TrustStore {
             + 28 * self.statuses.len()
     }
 }
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::business::{IssuerAuthority, LevelSet, RootAuthority};
+
+    fn populated() -> TrustStore {
+        let always = Validity {
+            not_before: 0,
+            not_after: u64::MAX,
+        };
+        let root = RootAuthority::from_seed(&[1; 32], 1, always);
+        let seed = [2; 32];
+        let key = crate::primitives::ed25519::Ed25519Secret::from_seed(&seed).public_key();
+        let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+        let cert = root.certify_issuer(7, &key, levels, always).unwrap();
+        let issuer = IssuerAuthority::new(&seed, cert.clone()).unwrap();
+        let mut t = TrustStore::new();
+        t.add_root(root.trust_root()).unwrap();
+        t.retire_root(3);
+        t.retire_root(9);
+        t.require_status(true);
+        let now = 1_800_000_000;
+        t.apply_revocation_list(&issuer.revoke(5, now, &[10, 20]).unwrap(), Some(&cert), now)
+            .unwrap();
+        t.apply_revocation_list(&root.revoke_issuers(4, now, &[8]).unwrap(), None, now)
+            .unwrap();
+        for serial in [1, 2] {
+            let s = issuer.certify_status(serial, now, now + 100).unwrap();
+            t.apply_status(&s, &cert, now).unwrap();
+        }
+        t
+    }
+
+    fn encode(t: &TrustStore) -> Vec<u8> {
+        let mut out = Vec::with_capacity(t.state_len_bound());
+        let cap = out.capacity();
+        t.encode_state(&mut out);
+        assert_eq!(out.capacity(), cap, "the bound held");
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<TrustStore, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let t = TrustStore::read_state(&mut r)?;
+        r.finish()?;
+        Ok(t)
+    }
+
+    #[test]
+    fn trust_state_round_trips_and_every_prefix_is_refused() {
+        let t = populated();
+        let bytes = encode(&t);
+        let back = decode(&bytes).unwrap();
+        assert_eq!(encode(&back), bytes);
+        assert_eq!(
+            back.revocation_sequence(RevocationScope::Issuers, 1),
+            Some(4)
+        );
+        assert_eq!(back.status_until(7, 2), Some(1_800_000_100));
+        assert!(back.status_required());
+        assert_eq!(back.roots().count(), 1);
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n]).is_err(), "prefix {n} accepted");
+        }
+    }
+
+    #[test]
+    fn trust_state_refuses_bad_flags_and_unordered_lists() {
+        let t = populated();
+        let bytes = encode(&t);
+        let mut bad = bytes.clone();
+        bad[0] = 2;
+        assert_eq!(
+            decode(&bad).err(),
+            Some(DecodeError::InvalidValue {
+                field: "trust flags",
+                value: 2
+            })
+        );
+        // The two retired ids (3 then 9) swapped.
+        let at = 2 + TrustRoot::ENCODED_LEN + 2;
+        let mut bad = bytes.clone();
+        bad[at..at + 4].copy_from_slice(&9u32.to_be_bytes());
+        bad[at + 4..at + 8].copy_from_slice(&3u32.to_be_bytes());
+        assert_eq!(
+            decode(&bad).err(),
+            Some(DecodeError::NotCanonical("retired roots"))
+        );
+        // A root count above what the bytes hold is refused before reading.
+        let mut bad = bytes.clone();
+        bad[1] = 200;
+        assert!(matches!(
+            decode(&bad),
+            Err(DecodeError::InvalidLength {
+                field: "root count",
+                ..
+            })
+        ));
+    }
+}
