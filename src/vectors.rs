@@ -680,6 +680,42 @@ fn forge_business(
     c
 }
 
+/// A badge as a vector verdict: its kind and fields, without the business
+/// (always the one verified from the valid chain).
+fn badge_json(b: &crate::business::Badge) -> Value {
+    use crate::business::{Badge, Expiry, RevokedBy};
+    match b {
+        Badge::Verified { until, .. } => json!({"verdict": "Verified", "until": until}),
+        Badge::Expired { what, since, .. } => json!({
+            "verdict": "Expired",
+            "what": match what {
+                Expiry::Certificate => "Certificate",
+                Expiry::Status => "Status",
+                Expiry::NoStatus => "NoStatus",
+                _ => "other",
+            },
+            "since": since,
+        }),
+        Badge::Revoked { by, .. } => match by {
+            RevokedBy::Certificate {
+                issuer_id,
+                sequence,
+            } => json!({
+                "verdict": "Revoked", "by": "Certificate", "issuer_id": issuer_id, "sequence": sequence,
+            }),
+            RevokedBy::Issuer { root_id, sequence } => json!({
+                "verdict": "Revoked", "by": "Issuer", "root_id": root_id, "sequence": sequence,
+            }),
+            RevokedBy::RootRetired(id) => {
+                json!({"verdict": "Revoked", "by": "RootRetired", "root_id": id})
+            }
+            _ => json!({"verdict": "Revoked", "by": "other"}),
+        },
+        Badge::Unverified => json!({"verdict": "Unverified"}),
+        _ => json!({"verdict": "other"}),
+    }
+}
+
 fn business_vectors() -> Value {
     let case = HandshakeCase {
         name: "with one-time prekey",
@@ -735,7 +771,131 @@ fn business_vectors() -> Value {
             true,
         );
         apply("root list revoking issuer 7", &root_list, false);
+        let ahead = RevocationList::sign(
+            &fx.issuer_secret,
+            crate::business::RevocationScope::BusinessCertificates,
+            7,
+            1_790_000_001,
+            1_790_000_000,
+            vec![],
+        );
+        // The authority refuses to sign it; a leaked key could, so the
+        // vector carries one signed directly.
+        assert!(ahead.is_err());
+        let ahead = RevocationList::sign_unchecked_for_vectors(
+            &fx.issuer_secret,
+            crate::business::RevocationScope::BusinessCertificates,
+            7,
+            1_790_000_001,
+            1_790_000_000,
+        );
+        apply(
+            "issuer list whose sequence is above its issue time",
+            &ahead,
+            true,
+        );
     }
+
+    // ---- Certificate statuses (section 13.15) and badges (13.16).
+    let serial = cert.serial();
+    let status_1 = fx
+        .issuer
+        .certify_status(serial, VECTOR_NOW - 86_400, VECTOR_NOW + 2 * 86_400)
+        .unwrap();
+    let status_2 = fx
+        .issuer
+        .certify_status(serial, VECTOR_NOW, VECTOR_NOW + 3 * 86_400)
+        .unwrap();
+    let status_future = fx
+        .issuer
+        .certify_status(
+            serial,
+            VECTOR_NOW + CLOCK_SKEW_SECS + 1,
+            VECTOR_NOW + 86_400,
+        )
+        .unwrap();
+    let mut status_cases = Vec::new();
+    let mut with_status = trust();
+    {
+        let t = &mut with_status;
+        let mut apply = |name: &str, status: &crate::business::CertificateStatus| {
+            let r = t.apply_status(status, &issuer_cert, VECTOR_NOW);
+            status_cases.push(json!({
+                "name": name,
+                "status": h(&status.to_bytes()),
+                "now": VECTOR_NOW,
+                "result": match r { Ok(()) => "Ok".to_owned(), Err(e) => format!("{e:?}") },
+            }));
+        };
+        apply("status 1", &status_1);
+        apply("status 2 (newer)", &status_2);
+        apply("status 1 replayed after 2", &status_1);
+        apply("status from the future", &status_future);
+        let mut tampered = status_2.to_bytes();
+        tampered[93] ^= 1;
+        apply(
+            "tampered status",
+            &crate::business::CertificateStatus::from_bytes(&tampered).unwrap(),
+        );
+    }
+    let verified = trust().validate_chain(&good, VECTOR_NOW).unwrap();
+    let peer = crate::business::Peer::VerifiedBusiness(verified);
+    let mut badge_cases = Vec::new();
+    let mut badge = |name: &str, state: &str, t: &TrustStore, now: u64| {
+        badge_cases.push(json!({
+            "name": name,
+            "trust_state": state,
+            "now": now,
+            "badge": badge_json(&t.badge(&peer, now)),
+        }));
+    };
+    badge("verified, no status", "root 1", &trust(), VECTOR_NOW);
+    badge(
+        "certificate expired",
+        "root 1",
+        &trust(),
+        BUSINESS_VALIDITY.not_after + CLOCK_SKEW_SECS + 1,
+    );
+    badge(
+        "verified until the status ends",
+        "root 1, statuses 1 and 2 applied",
+        &with_status,
+        VECTOR_NOW,
+    );
+    let mut required = with_status.clone();
+    required.require_status(true);
+    badge(
+        "status required and ended",
+        "root 1, statuses 1 and 2 applied, statuses required",
+        &required,
+        VECTOR_NOW + 3 * 86_400 + CLOCK_SKEW_SECS + 1,
+    );
+    let mut none = trust();
+    none.require_status(true);
+    badge(
+        "status required and none held",
+        "root 1, statuses required",
+        &none,
+        VECTOR_NOW,
+    );
+    let mut revoked = trust();
+    revoked
+        .apply_revocation_list(&issuer_list_1, Some(&issuer_cert), VECTOR_NOW)
+        .unwrap();
+    badge(
+        "revoked certificate",
+        "root 1, issuer list 1",
+        &revoked,
+        VECTOR_NOW,
+    );
+    let mut revoked = trust();
+    revoked
+        .apply_revocation_list(&root_list, None, VECTOR_NOW)
+        .unwrap();
+    badge("revoked issuer", "root 1, root list", &revoked, VECTOR_NOW);
+    let mut retired = trust();
+    retired.retire_root(1);
+    badge("retired root", "root 1 retired", &retired, VECTOR_NOW);
 
     // ---- Validation verdicts.
     let mut validation = Vec::new();
@@ -974,7 +1134,7 @@ fn business_vectors() -> Value {
     let fp = Fingerprint::new(&hs.customer.public(), &business.public());
 
     json!({
-        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
+        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (SPEC 13.9). statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
         "inputs": {
             "root_seed": h(&val32("business root seed")),
             "root_id": 1,
@@ -1008,6 +1168,8 @@ fn business_vectors() -> Value {
         },
         "bundles": bundle_cases,
         "revocation": revocation_cases,
+        "statuses": status_cases,
+        "badges": badge_cases,
         "certified_handshake": {
             "bundle": h(&certified_bundle.to_bytes()),
             "certificate_hash": h(&verified.chain_hash()),

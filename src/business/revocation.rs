@@ -85,6 +85,27 @@ impl RevocationList {
         Ok(list)
     }
 
+    /// Signs without the sequence check, as a leaked key could (vectors).
+    #[cfg(test)]
+    pub(crate) fn sign_unchecked_for_vectors(
+        secret: &Ed25519Secret,
+        scope: RevocationScope,
+        signer_id: u32,
+        sequence: u64,
+        issued_at: u64,
+    ) -> Self {
+        let mut list = Self {
+            scope,
+            signer_id,
+            sequence,
+            issued_at,
+            entries: Vec::new(),
+            signature: [0; 64],
+        };
+        list.signature = secret.sign(SIG_CTX_REVOCATION_LIST, &list.signed_part());
+        list
+    }
+
     fn signed_part(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(27 + 8 * self.entries.len());
         out.push(PROTOCOL_VERSION);
