@@ -692,7 +692,6 @@ fn badge_json(b: &crate::business::Badge) -> Value {
                 Expiry::Certificate => "Certificate",
                 Expiry::Status => "Status",
                 Expiry::NoStatus => "NoStatus",
-                _ => "other",
             },
             "since": since,
         }),
@@ -712,7 +711,6 @@ fn badge_json(b: &crate::business::Badge) -> Value {
             _ => json!({"verdict": "Revoked", "by": "other"}),
         },
         Badge::Unverified => json!({"verdict": "Unverified"}),
-        _ => json!({"verdict": "other"}),
     }
 }
 
