@@ -708,7 +708,6 @@ fn badge_json(b: &crate::business::Badge) -> Value {
             RevokedBy::RootRetired(id) => {
                 json!({"verdict": "Revoked", "by": "RootRetired", "root_id": id})
             }
-            _ => json!({"verdict": "Revoked", "by": "other"}),
         },
         Badge::Unverified => json!({"verdict": "Unverified"}),
     }
