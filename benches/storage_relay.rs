@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use common::{established, vodozemac_pair};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use hotline::client::RelayAccount;
 use hotline::constants::{MAX_FETCH_BATCH, MAX_MAILBOX_ENVELOPES_PER_SENDER};
 use hotline::hazmat::aead::{open_in_place, seal_in_place};
 use hotline::hazmat::ed25519::{Ed25519Public, Ed25519Secret};
 use hotline::hazmat::x25519::X25519Secret;
+use hotline::relay::RequestSigner;
 use hotline::relay::{
     AllowList, Envelope, EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId, Relay,
     RelayStore, Request, Response,
@@ -153,8 +153,8 @@ const ENVELOPE_LEN: usize = 1024;
 /// A relay with one registered customer and one registered business.
 struct Route<S: RelayStore> {
     relay: Relay<S>,
-    customer: RelayAccount,
-    business: RelayAccount,
+    customer: RequestSigner,
+    business: RequestSigner,
     rng: ChaCha20Rng,
 }
 
@@ -166,8 +166,8 @@ impl<S: RelayStore> Route<S> {
         let mut allow = AllowList::new();
         allow.allow(&business.public(), "Example Air");
         let relay = Relay::new(store, ManualClock::new(T0), allow);
-        let mut customer = RelayAccount::new(customer, 0);
-        let mut business = RelayAccount::new(business, 0);
+        let mut customer = RequestSigner::new(customer, 0);
+        let mut business = RequestSigner::new(business, 0);
         let identity = customer.identity().public();
         let req = customer.sign(Request::RegisterCustomer { identity }, T0);
         relay.handle_request(&req).unwrap();

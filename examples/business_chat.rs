@@ -8,22 +8,27 @@
 //! 2. the relay checks the airline's certificate chain when it registers;
 //! 3. the customer opts in, 4. asks about a booking and sees the verified
 //!    badge, 5. the airline answers; 6. 25 hours later a free-form message is
-//!    refused, 7. a notification goes through and is metered; 8. the customer
-//!    blocks the airline and its next message is refused.
+//!    refused, 7. a notification goes through and is metered; 8. the issuer
+//!    revokes the airline and the badge goes in the open chat, with the
+//!    reason; 9. the customer blocks the airline and its next message is
+//!    refused; 10. the airline keeps the signed consent as evidence.
+//!
+//! Both apps are `hotline::store::Client`s: each keeps its keys, sessions,
+//! request counter, blocks and trust state in its own encrypted store.
 
 use hotline::business::{
-    BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet, Peer,
-    RootAuthority, TrustStore, Validity, VerificationLevel,
+    Badge, BusinessCertificateRequest, BusinessId, CertificateChain, Expiry, IssuerAuthority,
+    LevelSet, RevokedBy, RootAuthority, TrustStore, Validity, VerificationLevel,
 };
-use hotline::client::{ClientPolicy, RelayAccount, accept, open, seal};
 use hotline::relay::{
-    BlockRecord, CertificateRefused, Clock, ConsentRecord, ConsentScope, Delivery, Envelope,
-    EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId, PreKeyUpload, Relay,
-    RelayError, RelayStore, Request, Response,
+    CertificateRefused, Clock, ConsentScope, Delivery, Envelope, ManualClock, MemoryStore,
+    MessageClass, PreKeyUpload, Relay, RelayError, RelayStore, Request, Response,
 };
-use hotline::{IdentityKeyPair, PreKeyStore, Session};
+use hotline::store::{Client, MemoryStore as AppStore, PeerId, StorageKey};
+use hotline::{IdentityKeyPair, PreKeyStore};
 
 type Error = Box<dyn std::error::Error>;
+type App = Client<AppStore>;
 
 /// Mon 1 Jun 2026 09:00 UTC, the relay's clock at the start.
 const START: u64 = 1_780_304_400;
@@ -46,13 +51,33 @@ fn relay_sees(e: &Envelope) {
     );
 }
 
-/// The badge the customer's app shows for the other side of a session. It
-/// comes from the handshake, never from anything the relay says.
-fn badge(session: &Session) -> String {
-    match session.peer() {
-        Peer::VerifiedBusiness(b) => format!("verified business: {} ({})", b.name(), b.level()),
-        Peer::Unverified(key) => format!("unverified: {}", key.short_id()),
-    }
+/// The badge the customer's app shows for the airline, computed now from
+/// its own trust state, never from anything the relay says.
+fn badge(app: &mut App, peer: &PeerId, now: u64) -> Result<String, Error> {
+    Ok(match app.badge(peer, now)? {
+        Some(Badge::Verified { business, until }) => format!(
+            "verified business: {} ({}), good until {until}",
+            business.name(),
+            business.level()
+        ),
+        Some(Badge::Revoked { business, by }) => match by {
+            RevokedBy::Certificate {
+                issuer_id,
+                sequence,
+            } => format!(
+                "NOT verified: {}'s certificate was revoked by issuer {issuer_id} (list {sequence})",
+                business.name()
+            ),
+            other => format!("NOT verified: revoked ({other:?})"),
+        },
+        Some(Badge::Expired { what, since, .. }) => match what {
+            Expiry::Certificate => format!("NOT verified: certificate expired at {since}"),
+            _ => format!("NOT verified: no fresh proof of good standing since {since}"),
+        },
+        Some(Badge::Unverified) => "unverified".into(),
+        Some(other) => format!("{other:?}"),
+        None => "no session".into(),
+    })
 }
 
 struct Demo {
@@ -64,19 +89,23 @@ impl Demo {
     fn now(&self) -> u64 {
         self.clock.now()
     }
-    /// A request through the byte-level API, as any transport would carry it.
-    fn call(&self, who: &mut RelayAccount, req: Request) -> Result<Response, Error> {
-        let bytes = who.sign(req, self.now()).to_bytes();
+    /// A request through the byte-level API, as any transport would carry
+    /// it, signed by the app (its request counter is stored with it).
+    fn call(&self, who: &mut App, req: Request) -> Result<Response, Error> {
+        let bytes = who.sign_request(req, self.now())?.to_bytes();
         Ok(Response::decode_result(&self.relay.handle(&bytes))?.map_err(|r| format!("{r:?}"))?)
     }
     /// A request through the typed API, to show the relay's precise refusal.
-    fn try_call(&self, who: &mut RelayAccount, req: Request) -> Result<Response, String> {
+    fn try_call(&self, who: &mut App, req: Request) -> Result<Response, String> {
+        let signed = who
+            .sign_request(req, self.now())
+            .map_err(|e| e.to_string())?;
         self.relay
-            .handle_request(&who.sign(req, self.now()))
+            .handle_request(&signed)
             .map_err(|e| e.to_string())
     }
     /// Fetches and acknowledges the mailbox.
-    fn inbox(&self, who: &mut RelayAccount) -> Result<Vec<Delivery>, Error> {
+    fn inbox(&self, who: &mut App) -> Result<Vec<Delivery>, Error> {
         let Response::Mailbox { deliveries, .. } =
             self.call(who, Request::FetchMailbox { max: 10 })?
         else {
@@ -86,20 +115,15 @@ impl Demo {
         self.call(who, Request::Acknowledge { ids })?;
         Ok(deliveries)
     }
-    fn header(
-        &self,
-        from: &RelayAccount,
-        to: &RelayAccount,
-        class: MessageClass,
-    ) -> EnvelopeHeader {
-        EnvelopeHeader {
-            sender: from.id(),
-            recipient: to.id(),
-            message_id: MessageId::random(&mut rand::rng()),
-            class,
-            sent_at: self.now(),
-        }
-    }
+}
+
+fn app(rng: &mut rand::rngs::ThreadRng) -> Result<App, Error> {
+    Ok(Client::create(
+        AppStore::in_memory(StorageKey::generate(rng)),
+        0,
+        0,
+        rng,
+    )?)
 }
 
 fn main() -> Result<(), Error> {
@@ -156,8 +180,14 @@ fn main() -> Result<(), Error> {
     };
     let mut airline_prekeys = PreKeyStore::new(&airline_identity, 20, 20, &mut rng);
     airline_prekeys.set_certificate_chain(chain.clone())?;
-    let mut airline = RelayAccount::new(airline_identity, 0);
-    let identity = airline.identity().public();
+    // The airline's console keeps its identity, prekeys and sessions in its
+    // own encrypted store.
+    let mut airline = Client::create_with(
+        AppStore::in_memory(StorageKey::generate(&mut rng)),
+        airline_identity,
+        airline_prekeys.clone(),
+    )?;
+    let identity = airline.identity();
     demo.call(
         &mut airline,
         Request::RegisterBusiness {
@@ -175,48 +205,47 @@ fn main() -> Result<(), Error> {
     let record = demo
         .relay
         .store()
-        .account(&airline.id())?
+        .account(&airline.account_id())?
         .ok_or("not registered")?;
     println!(
         "   relay sees     business {} registered as {:?} (chain valid under root 1), 20 + 20 one-time prekeys",
-        airline.id().short(),
+        airline.account_id().short(),
         record.name
     );
     // Someone else presenting the airline's certificate is turned away.
-    let mut impostor = RelayAccount::new(IdentityKeyPair::generate(&mut rng), 0);
-    let identity = impostor.identity().public();
+    let mut impostor = app(&mut rng)?;
+    let identity = impostor.identity();
     let request = Request::RegisterBusiness {
         identity,
         certificate_chain: chain.to_bytes(),
     };
     let refused = demo
         .relay
-        .handle_request(&impostor.sign(request, demo.now()));
+        .handle_request(&impostor.sign_request(request, demo.now())?);
     if let Err(RelayError::CertificateRefused(CertificateRefused::Invalid(reason))) = refused {
         println!("   relay refuses  an impostor presenting the airline's chain: {reason:?}");
     }
 
     println!("\n3. A customer installs the app and opts in to messages from the airline.");
-    let mut customer = RelayAccount::new(IdentityKeyPair::generate(&mut rng), 0);
-    let identity = customer.identity().public();
+    let mut customer = app(&mut rng)?;
+    // The app ships with the platform's root, kept in its own trust state.
+    customer.update_trust(|t| t.add_root(root.trust_root()))?;
+    let identity = customer.identity();
     demo.call(&mut customer, Request::RegisterCustomer { identity })?;
-    let consent = ConsentRecord::sign(customer.identity(), airline.id(), ConsentScope::ALL, START);
+    let consent = customer.consent_record(airline.account_id(), ConsentScope::ALL, START);
     demo.call(&mut customer, Request::Consent(consent))?;
     println!(
         "   relay sees     consent {} -> {}: chat + notifications, signed by the customer",
-        customer.id().short(),
-        airline.id().short()
+        customer.account_id().short(),
+        airline.account_id().short()
     );
-    let mut policy = ClientPolicy::new(customer.id());
-    // The app ships with the platform's root.
-    let mut app_trust = TrustStore::new();
-    app_trust.add_root(root.trust_root())?;
+    let to_airline = PeerId::account(&airline.account_id());
 
     println!("\n4. The customer asks about a booking.");
     let Response::Bundle(bundle) = demo.call(
         &mut customer,
         Request::FetchBundle {
-            owner: airline.id(),
+            owner: airline.account_id(),
         },
     )?
     else {
@@ -224,57 +253,70 @@ fn main() -> Result<(), Error> {
     };
     println!(
         "   relay sees     {} fetched the bundle of {} (one-time prekeys handed out once)",
-        customer.id().short(),
-        airline.id().short()
+        customer.account_id().short(),
+        airline.account_id().short()
     );
     // The app validates the chain in the bundle itself and binds it into
     // the handshake; the relay's word counts for nothing here.
-    let verified = app_trust.verify_bundle(&bundle, demo.now())?;
-    let mut customer_session =
-        Session::initiate_verified(customer.identity(), &bundle, &verified, &mut rng)?;
-    let name = badge(&customer_session);
-    println!("   customer sees  [{name}]");
+    let verified = customer.trust_store().verify_bundle(&bundle, demo.now())?;
+    customer.start_verified_session(&to_airline, &bundle, &verified, &mut rng)?;
+    println!(
+        "   customer sees  [{}]",
+        badge(&mut customer, &to_airline, demo.now())?
+    );
     let question = "Hi, can I move booking ZX81QK to Friday?";
-    let header = demo.header(&customer, &airline, MessageClass::Chat);
-    let envelope = seal(&mut customer_session, header, question.as_bytes())?;
+    let envelope = customer.seal(
+        &to_airline,
+        MessageClass::Chat,
+        demo.now(),
+        question.as_bytes(),
+        &mut rng,
+    )?;
     demo.call(&mut customer, Request::Send(envelope))?;
     println!("   customer wrote {question:?}");
 
     let delivery = demo.inbox(&mut airline)?.remove(0);
     relay_sees(&delivery.envelope);
-    let (mut airline_session, text) = accept(&mut airline_prekeys, &delivery.envelope)?;
+    // The airline's app checks that the message was made by the sender
+    // account's own identity before it runs the handshake.
+    let got = airline.open_envelope(&delivery.envelope)?;
     println!(
         "   airline reads  {:?} (from {}, a customer)",
-        String::from_utf8(text)?,
-        customer.id().short()
+        String::from_utf8(got.plaintext)?,
+        delivery.envelope.header.sender.short()
     );
+    let to_customer = got.peer;
 
     println!("\n5. The airline answers within the 24-hour window.");
     let answer = "Yes: Friday 09:40, seat 14A. Your booking is changed.";
-    let header = demo.header(&airline, &customer, MessageClass::Chat);
-    demo.call(
-        &mut airline,
-        Request::Send(seal(&mut airline_session, header, answer.as_bytes())?),
+    let envelope = airline.seal(
+        &to_customer,
+        MessageClass::Chat,
+        demo.now(),
+        answer.as_bytes(),
+        &mut rng,
     )?;
+    demo.call(&mut airline, Request::Send(envelope))?;
     println!("   airline wrote  {answer:?}");
     for d in demo.inbox(&mut customer)? {
         relay_sees(&d.envelope);
-        policy.check(&d.envelope.header)?;
-        let text = open(&mut customer_session, &d.envelope)?;
+        let got = customer.open_envelope(&d.envelope)?;
         println!(
-            "   customer reads [{name}, {:?}] {:?}",
-            d.envelope.header.class,
-            String::from_utf8(text)?
+            "   customer reads [{}, {:?}] {:?}",
+            badge(&mut customer, &to_airline, demo.now())?,
+            got.class,
+            String::from_utf8(got.plaintext)?
         );
     }
 
     println!("\n6. 25 hours later, the airline tries a free-form follow-up.");
     demo.clock.advance(25 * 3600);
-    let header = demo.header(&airline, &customer, MessageClass::Chat);
-    let late = seal(
-        &mut airline_session,
-        header,
+    let late = airline.seal(
+        &to_customer,
+        MessageClass::Chat,
+        demo.now(),
         b"Anything else we can help with?",
+        &mut rng,
     )?;
     println!(
         "   relay refuses  {}",
@@ -284,44 +326,75 @@ fn main() -> Result<(), Error> {
     println!("   airline sees   the refusal; the customer sees nothing");
 
     println!("\n7. A notification still goes through, and is metered.");
-    let header = demo.header(&airline, &customer, MessageClass::Notification);
     let note = "Flight EA212 on Friday: check-in is open.";
-    demo.call(
-        &mut airline,
-        Request::Send(seal(&mut airline_session, header, note.as_bytes())?),
+    let envelope = airline.seal(
+        &to_customer,
+        MessageClass::Notification,
+        demo.now(),
+        note.as_bytes(),
+        &mut rng,
     )?;
+    demo.call(&mut airline, Request::Send(envelope))?;
     println!("   airline wrote  {note:?}");
     for d in demo.inbox(&mut customer)? {
         relay_sees(&d.envelope);
-        policy.check(&d.envelope.header)?;
         // Had the relay relabelled the class, this decryption would fail.
-        let text = open(&mut customer_session, &d.envelope)?;
+        let got = customer.open_envelope(&d.envelope)?;
         println!(
-            "   customer reads [{name}, {:?}] {:?}",
-            d.envelope.header.class,
-            String::from_utf8(text)?
+            "   customer reads [{}, {:?}] {:?}",
+            badge(&mut customer, &to_airline, demo.now())?,
+            got.class,
+            String::from_utf8(got.plaintext)?
         );
     }
     println!(
         "   operator reads business {} has sent {} notification(s) to bill",
-        airline.id().short(),
-        demo.relay.notification_count(&airline.id())?
+        airline.account_id().short(),
+        demo.relay.notification_count(&airline.account_id())?
     );
 
-    println!("\n8. The customer blocks the airline; its next message is refused.");
-    let block = BlockRecord::sign(customer.identity(), airline.id(), true, demo.now());
+    println!(
+        "\n8. The issuer revokes the airline's certificate; the badge goes, in the open chat."
+    );
+    let list = issuer.revoke(demo.now(), demo.now(), &[1001])?;
+    customer
+        .update_trust(|t| t.apply_revocation_list(&list, Some(issuer.certificate()), demo.now()))?;
+    println!(
+        "   customer's app applies issuer 7's signed list and keeps it (no rollback after a restart)"
+    );
+    let note = "Flight EA212: your gate is B12.";
+    let envelope = airline.seal(
+        &to_customer,
+        MessageClass::Notification,
+        demo.now(),
+        note.as_bytes(),
+        &mut rng,
+    )?;
+    demo.call(&mut airline, Request::Send(envelope))?;
+    for d in demo.inbox(&mut customer)? {
+        let got = customer.open_envelope(&d.envelope)?;
+        println!(
+            "   customer reads [{}] {:?}",
+            badge(&mut customer, &to_airline, demo.now())?,
+            String::from_utf8(got.plaintext)?
+        );
+    }
+
+    println!("\n9. The customer blocks the airline; its next message is refused.");
+    let block = customer.block_record(airline.account_id(), true, demo.now());
     demo.call(&mut customer, Request::Block(block))?;
-    policy.block(airline.id());
+    customer.block(&airline.account_id())?;
     println!(
         "   relay sees     block {} -> {}, signed by the customer",
-        customer.id().short(),
-        airline.id().short()
+        customer.account_id().short(),
+        airline.account_id().short()
     );
-    let header = demo.header(&airline, &customer, MessageClass::Notification);
-    let spam = seal(
-        &mut airline_session,
-        header,
+    let spam = airline.seal(
+        &to_customer,
+        MessageClass::Notification,
+        demo.now(),
         b"Last chance: 20% off upgrades!",
+        &mut rng,
     )?;
     println!(
         "   relay refuses  {}",
@@ -330,14 +403,14 @@ fn main() -> Result<(), Error> {
     );
     println!(
         "   customer's app would drop it even if delivered: {}",
-        policy.check(&spam.header).unwrap_err()
+        customer.open_envelope(&spam).unwrap_err()
     );
 
-    println!("\n9. The airline keeps its evidence of consent.");
+    println!("\n10. The airline keeps its evidence of consent.");
     if let Response::ConsentEvidence(records) = demo.call(
         &mut airline,
         Request::ExportConsent {
-            customer: customer.id(),
+            customer: customer.account_id(),
         },
     )? {
         for r in records {

@@ -40,14 +40,12 @@
 //! ```
 //!
 //! ## Where things live
-//! - [`store`]: an app's own state at rest (identity, prekeys, sessions),
-//!   with [`store::Client`], [`store::MemoryStore`] and
-//!   `store::SqliteStore` (feature `sqlite`).
+//! - [`store`]: an app's own state at rest (identity, prekeys, sessions,
+//!   trust state), with [`store::Client`], the one client type (sessions,
+//!   relay envelopes and requests, blocks, the badge), over
+//!   [`store::MemoryStore`] or `store::SqliteStore` (feature `sqlite`).
 //! - [`relay`]: the relay server, with its own [`relay::MemoryStore`] and
 //!   `relay::SqliteStore` (feature `sqlite`) for accounts and mailboxes.
-//! - [`client`]: an app's helpers for talking to a relay (request signing,
-//!   sealed envelopes, block policy); not to be confused with
-//!   [`store::Client`].
 //! - [`business`]: business certificates, validation, names and pinning.
 //!
 //! The stores and clients are not re-exported at the crate root, so their
@@ -56,7 +54,6 @@
 #![deny(missing_docs)]
 
 pub mod business;
-pub mod client;
 pub mod constants;
 mod error;
 mod handshake;

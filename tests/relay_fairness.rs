@@ -50,8 +50,8 @@ mod sqlite {
         let biz = IdentityKeyPair::generate(&mut rng);
         let customer = IdentityKeyPair::generate(&mut rng);
         let clock = ManualClock::new(T0);
-        let mut c = RelayAccount::new(customer, 0);
-        let mut b = RelayAccount::new(biz.clone(), 0);
+        let mut c = RequestSigner::new(customer, 0);
+        let mut b = RequestSigner::new(biz.clone(), 0);
         {
             let relay = relay_on(&clock, &biz);
             let identity = c.identity().public();

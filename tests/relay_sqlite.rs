@@ -22,7 +22,7 @@ mod kill {
     use std::time::{Duration, Instant};
 
     use hotline::IdentityKeyPair;
-    use hotline::client::RelayAccount;
+    use hotline::relay::RequestSigner;
     use hotline::relay::{
         AccountId, AllowList, BlockRecord, Clock, ConsentRecord, ConsentScope, Envelope,
         EnvelopeHeader, MailboxLimits, ManualClock, MessageClass, MessageId, Relay, RelayStore,
@@ -55,8 +55,8 @@ mod kill {
         trust.allow(&business().public(), "Example Air");
         let relay = Relay::new(SqliteStore::open(path).unwrap(), clock.clone(), trust)
             .with_limits(limits());
-        let mut c = RelayAccount::new(customer(), 0);
-        let mut b = RelayAccount::new(business(), 0);
+        let mut c = RequestSigner::new(customer(), 0);
+        let mut b = RequestSigner::new(business(), 0);
         let identity = c.identity().public();
         relay
             .handle_request(&c.sign(Request::RegisterCustomer { identity }, T0))

@@ -199,3 +199,42 @@ impl SignedRequest {
         })
     }
 }
+
+/// A low-level request signer: an identity and the counter of its next
+/// request, held in memory. Applications use
+/// [`crate::store::Client::sign_request`], which stores the counter with the
+/// client so it survives restarts and is never shared by two processes;
+/// this type is for relays' own tools, load generators and tests. The relay
+/// refuses any counter not above the last one it accepted.
+#[derive(Debug)]
+pub struct RequestSigner {
+    identity: IdentityKeyPair,
+    counter: u64,
+}
+
+impl RequestSigner {
+    /// An account whose last used counter is `last_counter` (0 for a new one).
+    pub fn new(identity: IdentityKeyPair, last_counter: u64) -> Self {
+        Self {
+            identity,
+            counter: last_counter,
+        }
+    }
+    /// The account id.
+    pub fn id(&self) -> AccountId {
+        AccountId::of(&self.identity.public())
+    }
+    /// The identity.
+    pub fn identity(&self) -> &IdentityKeyPair {
+        &self.identity
+    }
+    /// The last counter used.
+    pub fn counter(&self) -> u64 {
+        self.counter
+    }
+    /// Signs `request` with the next counter and the client's time `now`.
+    pub fn sign(&mut self, request: Request, now: u64) -> SignedRequest {
+        self.counter = self.counter.saturating_add(1);
+        SignedRequest::sign(&self.identity, self.counter, now, request)
+    }
+}

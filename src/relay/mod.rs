@@ -60,7 +60,7 @@ use crate::business::{CertificateChain, ValidationError};
 use crate::keys::KemPreKeyKind;
 use limits::LimitState;
 
-pub use auth::{AccountId, AccountKind, RequestError, SignedRequest};
+pub use auth::{AccountId, AccountKind, RequestError, RequestSigner, SignedRequest};
 pub use certificates::{
     AllowList, CertificateRefused, CertificateValidator, NoBusinesses, VerifiedBusiness,
 };

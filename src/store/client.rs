@@ -35,7 +35,8 @@ use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::handshake::initial::InitialPrefix;
 use crate::keys::{IdentityKey, IdentityKeyPair, PreKeyBundle, PreKeyStore};
 use crate::relay::{
-    AccountId, Envelope, EnvelopeHeader, MessageClass, MessageId, Request, SignedRequest,
+    AccountId, BlockRecord, ConsentRecord, ConsentScope, Envelope, EnvelopeHeader, MessageClass,
+    MessageId, Request, SignedRequest,
 };
 use crate::session::{MessageType, Session, message_type};
 use crate::store::client_state::ClientState;
@@ -1073,6 +1074,24 @@ impl<S: ClientStore> Client<S> {
             })
             .map(|()| SignedRequest::sign(&self.identity, counter, now, request.clone()))
         })
+    }
+
+    /// A consent record signed by this client's identity: `business` may
+    /// send what `scope` allows, as of `time` (send it to the relay with
+    /// [`Request::Consent`]).
+    pub fn consent_record(
+        &self,
+        business: AccountId,
+        scope: ConsentScope,
+        time: u64,
+    ) -> ConsentRecord {
+        ConsentRecord::sign(&self.identity, business, scope, time)
+    }
+
+    /// A block (or unblock) record signed by this client's identity; pair a
+    /// block with [`Client::block`], which enforces it locally too.
+    pub fn block_record(&self, business: AccountId, blocked: bool, time: u64) -> BlockRecord {
+        BlockRecord::sign(&self.identity, business, blocked, time)
     }
 
     /// The counter of the last signed relay request.

@@ -12,13 +12,16 @@
 //!   [`SessionRepository`] and [`ClientStore`] (atomic commits), implemented
 //!   by [`EncryptedStore`] over a [`RecordBackend`]: [`MemoryBackend`], or
 //!   `SqliteBackend` with the `sqlite` feature.
-//! - [`Client`]: encrypt to and decrypt from a peer, with every change saved
-//!   before its result is returned, and a bounded [`SessionRecord`] of
-//!   sessions per peer that recovers from simultaneous starts and reinstalls.
+//! - [`Client`]: the one client type. It encrypts to and decrypts from
+//!   peers with every change saved before its result is returned (a
+//!   compare-and-swap, so several processes may share a store), keeps a
+//!   bounded [`SessionRecord`] of sessions per peer, starts verified
+//!   sessions and reports the badge as of now, seals and opens relay
+//!   envelopes with the sender bound to its identity, signs relay requests
+//!   with a stored counter, and keeps blocks and the trust state.
 //!
 //! These are the app's stores. The relay's stores for accounts and mailboxes
-//! are [`crate::relay::MemoryStore`] and `relay::SqliteStore`, and the app's
-//! helpers for talking to a relay are in [`crate::client`].
+//! are [`crate::relay::MemoryStore`] and `relay::SqliteStore`.
 
 mod client;
 mod client_state;

@@ -3,7 +3,8 @@
 
 #[allow(unused_imports)]
 use hotline::IdentityKeyPair;
-use hotline::client::RelayAccount;
+use hotline::relay::RequestSigner;
+include!("../relay_suite/envelope.rs");
 use hotline::constants::{
     BUNDLE_FETCH_BURST, BUNDLE_FETCH_REFILL_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS,
     INITIAL_MESSAGE_BURST, INITIAL_MESSAGE_REFILL_SECS, MAX_MAILBOX_ENVELOPES,
@@ -30,7 +31,7 @@ struct World {
 }
 
 struct Party {
-    account: RelayAccount,
+    account: RequestSigner,
     prekeys: PreKeyStore,
 }
 
@@ -86,7 +87,7 @@ impl World {
         let identity = IdentityKeyPair::generate(&mut self.rng);
         let prekeys = PreKeyStore::new(&identity, 3, 3, &mut self.rng);
         let mut p = Party {
-            account: RelayAccount::new(identity, 0),
+            account: RequestSigner::new(identity, 0),
             prekeys,
         };
         let identity = p.account.identity().public();
@@ -100,7 +101,7 @@ impl World {
         let identity = self.trusted[i].clone();
         let prekeys = PreKeyStore::new(&identity, otk, otk, &mut self.rng);
         let mut p = Party {
-            account: RelayAccount::new(identity, 0),
+            account: RequestSigner::new(identity, 0),
             prekeys,
         };
         let identity = p.account.identity().public();
@@ -491,7 +492,7 @@ fn a_genuine_initial_message_counts_as_one() {
     let mut session = Session::initiate(c.account.identity(), &bundle, &mut w.rng).unwrap();
     let mut send = |w: &mut World, c: &mut Party, text: &[u8]| {
         let header = w.chat(c, &b, 2).header;
-        let envelope = hotline::client::seal(&mut session, header, text).unwrap();
+        let envelope = seal(&mut session, header, text).unwrap();
         assert!(envelope.is_initial());
         assert_eq!(message_type(&envelope.ciphertext), Ok(MessageType::Initial));
         w.call(c, Request::Send(envelope))

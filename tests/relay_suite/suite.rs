@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use hotline::client::{ClientPolicy, Dropped, RelayAccount, accept, open, seal};
 use hotline::constants::{
     BUNDLE_FETCH_REFILL_SECS, CHAT_WINDOW_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD, MAX_DIRECTORY_PREKEYS,
     REQUEST_TIME_WINDOW_SECS,
@@ -12,8 +11,10 @@ use hotline::business::{
     BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet, Peer,
     RootAuthority, TrustStore, ValidationError, Validity, VerificationLevel,
 };
+include!("envelope.rs");
+
 use hotline::relay::{
-    AccountId, AllowList, CertificateRefused, CertificateValidator, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope,
+    RequestSigner, AccountId, AllowList, CertificateRefused, CertificateValidator, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope,
     EnvelopeHeader, MailboxLimits, ManualClock, MessageClass, MessageId, PolicyError,
     PreKeySlot, PreKeyUpload, Refusal, Relay, RelayError, RelayStore, Request, RequestError, Response,
     SignedRequest,
@@ -32,7 +33,7 @@ struct World {
 }
 
 struct Party {
-    account: RelayAccount,
+    account: RequestSigner,
     prekeys: PreKeyStore,
 }
 
@@ -90,7 +91,7 @@ impl World {
         let identity = IdentityKeyPair::generate(&mut self.rng);
         let prekeys = PreKeyStore::new(&identity, otk, otk, &mut self.rng);
         Party {
-            account: RelayAccount::new(identity, 0),
+            account: RequestSigner::new(identity, 0),
             prekeys,
         }
     }
@@ -110,7 +111,7 @@ impl World {
     fn register_business(&mut self, identity: IdentityKeyPair, otk: usize) -> Party {
         let prekeys = PreKeyStore::new(&identity, otk, otk, &mut self.rng);
         let mut p = Party {
-            account: RelayAccount::new(identity, 0),
+            account: RequestSigner::new(identity, 0),
             prekeys,
         };
         let identity = p.account.identity().public();
@@ -213,7 +214,7 @@ fn business_registration_requires_a_trusted_certificate() {
     let biz = w.business_identity();
     let mut p = Party {
         prekeys: PreKeyStore::new(&biz, 0, 0, &mut w.rng),
-        account: RelayAccount::new(biz, 0),
+        account: RequestSigner::new(biz, 0),
     };
     let identity = p.account.identity().public();
     // Chain bytes that do not decode are refused whatever the validator.
@@ -320,7 +321,7 @@ fn an_identity_with_a_low_order_x25519_key_cannot_register() {
     // The genuine identity still registers.
     let prekeys = PreKeyStore::new(&identity, 0, 0, &mut w.rng);
     let mut p = Party {
-        account: RelayAccount::new(identity, 0),
+        account: RequestSigner::new(identity, 0),
         prekeys,
     };
     let identity = p.account.identity().public();
@@ -537,7 +538,7 @@ impl World {
     ) -> (Party, Result<Response, RelayError>) {
         let prekeys = PreKeyStore::new(&identity, 5, 5, &mut self.rng);
         let mut p = Party {
-            account: RelayAccount::new(identity, 0),
+            account: RequestSigner::new(identity, 0),
             prekeys,
         };
         let identity = p.account.identity().public();
@@ -1628,7 +1629,7 @@ fn a_block_wins_against_concurrent_sends() {
     let b_id = b.id();
     let mut b_account = std::mem::replace(
         &mut b.account,
-        RelayAccount::new(IdentityKeyPair::generate(&mut w.rng), 0),
+        RequestSigner::new(IdentityKeyPair::generate(&mut w.rng), 0),
     );
     let sender = std::thread::spawn(move || {
         let mut accepted_ids = Vec::new();
@@ -1677,20 +1678,6 @@ fn a_block_wins_against_concurrent_sends() {
     assert_eq!(drain(&w, &mut c), 0, "no message accepted after the block");
     assert_eq!(before, accepted.len());
     assert!(accepted.len() < 200_000, "the block stopped the sender");
-}
-
-#[test]
-fn the_customers_client_drops_messages_from_blocked_businesses() {
-    let (mut w, c, b) = pair(27);
-    let mut policy = ClientPolicy::new(c.id());
-    let h = w.header(&b, &c, MessageClass::Chat);
-    assert_eq!(policy.check(&h), Ok(()));
-    policy.block(b.id());
-    assert_eq!(policy.check(&h), Err(Dropped::Blocked));
-    policy.unblock(&b.id());
-    assert_eq!(policy.check(&h), Ok(()));
-    let misrouted = w.header(&b, &b, MessageClass::Chat);
-    assert_eq!(policy.check(&misrouted), Err(Dropped::NotForMe));
 }
 
 // ---------------------------------------------------------- untrusted bytes
