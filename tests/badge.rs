@@ -351,3 +351,61 @@ fn expired_certificates_lose_the_badge_at_their_end() {
         None
     );
 }
+
+/// A certificate whose display name is harmless but whose localized name
+/// imitates a pinned business is reported as a look-alike: an app in that
+/// language would show the localized name.
+#[test]
+fn localized_names_are_checked_for_look_alikes_too() {
+    let p = platform();
+    let mut trust = TrustStore::new();
+    trust.add_root(p.root.trust_root()).unwrap();
+    let issue = |serial: u64, id: u8, name: &str, localized: Vec<(String, String)>| {
+        let key = hotline::IdentityKeyPair::from_secret_bytes(&[id; 32], &[id; 32]);
+        let cert = p
+            .issuer
+            .issue(&BusinessCertificateRequest {
+                serial,
+                business_id: BusinessId([id; 16]),
+                identity_key: *key.public().signing_key(),
+                name: name.into(),
+                localized,
+                level: VerificationLevel::Verified,
+                validity: Validity {
+                    not_before: 0,
+                    not_after: u64::MAX,
+                },
+            })
+            .unwrap();
+        trust
+            .validate_chain(
+                &CertificateChain::new(p.issuer.certificate().clone(), cert),
+                NOW,
+            )
+            .unwrap()
+    };
+    let klm = issue(1, 1, "KLM", vec![]);
+    let mut known = KnownBusinesses::new();
+    known.pin(&klm).unwrap();
+    let skyline = issue(2, 2, "Skyline Travel BV", vec![("en".into(), "K1M".into())]);
+    match known.check(&skyline).unwrap() {
+        PinStatus::FirstContact { confusable_with } => {
+            assert_eq!(confusable_with.len(), 1);
+            assert_eq!(confusable_with[0].business_id, BusinessId([1; 16]));
+        }
+        other => panic!("expected a first contact, got {other:?}"),
+    }
+    // And the other way round: a pinned business's localized names count.
+    let mut known = KnownBusinesses::new();
+    known.pin(&skyline).unwrap();
+    assert!(matches!(
+        known.check(&klm).unwrap(),
+        PinStatus::FirstContact { confusable_with } if confusable_with.len() == 1
+    ));
+    // Forgetting removes every name's entry.
+    assert!(known.forget(BusinessId([2; 16])));
+    assert!(matches!(
+        known.check(&klm).unwrap(),
+        PinStatus::FirstContact { confusable_with } if confusable_with.is_empty()
+    ));
+}

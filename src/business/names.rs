@@ -92,6 +92,70 @@ pub enum NameError {
     /// "СОСА" imitating "COCA").
     #[error("the name imitates the ASCII name {0:?}")]
     AsciiLookalike(String),
+    /// Han, Kana or Hangul glued into a Latin word the way a look-alike
+    /// letter would be: a run of such characters with Latin letters on both
+    /// sides within one word ("G〇〇GLE", "Neトflix"), or a single such
+    /// character next to a Latin letter ("工NG Bank"). Genuine mixed names
+    /// ("LINEヤフー", "楽天Edy", "三菱UFJ銀行") put whole words side by side.
+    #[error("U+{:04X} at position {position} is glued into a Latin word", *.ch as u32)]
+    LatinWordMix {
+        /// Where the run starts.
+        position: usize,
+        /// Its first character.
+        ch: char,
+    },
+}
+
+/// Whether a character belongs (by Script_Extensions) to Han, Hiragana,
+/// Katakana or Hangul: the scripts that "highly restrictive" lets mix with
+/// Latin.
+fn is_cjk(c: char) -> bool {
+    let ext = c.script_extension();
+    !ext.is_common()
+        && !ext.is_inherited()
+        && [
+            Script::Han,
+            Script::Hiragana,
+            Script::Katakana,
+            Script::Hangul,
+        ]
+        .into_iter()
+        .any(|s| ext.contains_script(s))
+}
+
+fn is_latin_letter(c: char) -> bool {
+    c.script() == Script::Latin && c.is_alphabetic()
+}
+
+/// Rule 10 (SPEC.md 13.8): within each space-separated word, a maximal run
+/// of Han/Kana/Hangul characters may not have Latin letters on both sides,
+/// and a run of one character may not touch a Latin letter at all.
+fn check_latin_word_mix(name: &str) -> Result<(), NameError> {
+    let mut offset = 0;
+    for word in name.split(' ') {
+        let chars: Vec<char> = word.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if !is_cjk(chars[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && is_cjk(chars[i]) {
+                i += 1;
+            }
+            let before = start > 0 && is_latin_letter(chars[start - 1]);
+            let after = i < chars.len() && is_latin_letter(chars[i]);
+            if (before && after) || (i - start == 1 && (before || after)) {
+                return Err(NameError::LatinWordMix {
+                    position: offset + start,
+                    ch: chars[start],
+                });
+            }
+        }
+        offset += chars.len() + 1;
+    }
+    Ok(())
 }
 
 /// The twelve characters with the Unicode Bidi_Control property.
@@ -174,6 +238,7 @@ pub fn check_name(name: &str) -> Result<(), NameError> {
     if level > RestrictionLevel::HighlyRestrictive {
         return Err(NameError::MixedScript(level_name(level)));
     }
+    check_latin_word_mix(name)?;
     // Whole-script look-alikes: a name written without a single Latin
     // letter that nevertheless looks like an ASCII name. (Latin names whose
     // skeleton is ASCII, such as Turkish "Yatırım", are genuine; resemblance

@@ -15,7 +15,20 @@ use super::validation::VerifiedBusiness;
 struct Pinned {
     identity_key: Ed25519Public,
     name: String,
-    key: String,
+    /// The confusable keys of the display name and every localized name:
+    /// an app may show any of them.
+    keys: Vec<String>,
+}
+
+/// The confusable keys of every name a business may be shown under.
+fn all_keys(business: &VerifiedBusiness) -> Vec<String> {
+    let mut keys: Vec<String> = core::iter::once(business.name())
+        .chain(business.localized_names().iter().map(|l| l.name.as_str()))
+        .map(confusable_key)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// A known business whose name can be mistaken for another's.
@@ -126,9 +139,26 @@ impl KnownBusinesses {
     pub fn check(&self, business: &VerifiedBusiness) -> Result<PinStatus, PinCheckError> {
         let id = business.business_id();
         match self.by_id.get(&id) {
-            None => Ok(PinStatus::FirstContact {
-                confusable_with: self.confusable_with(business.name(), Some(id)),
-            }),
+            None => {
+                // Every name it may be shown under, against every name of
+                // every known business (a localized "KLM" looks like KLM to
+                // an English-language app).
+                let mut confusable_with: Vec<ConfusableName> = Vec::new();
+                for key in all_keys(business) {
+                    for other in self.by_key.get(&key).into_iter().flatten() {
+                        if *other != id
+                            && !confusable_with.iter().any(|c| c.business_id == *other)
+                            && let Some(p) = self.by_id.get(other)
+                        {
+                            confusable_with.push(ConfusableName {
+                                business_id: *other,
+                                name: p.name.clone(),
+                            });
+                        }
+                    }
+                }
+                Ok(PinStatus::FirstContact { confusable_with })
+            }
             Some(p) if p.identity_key != *business.identity_key() => {
                 Err(PinCheckError::IdentityChanged {
                     business_id: id,
@@ -150,14 +180,16 @@ impl KnownBusinesses {
             return Err(PinError::Full);
         }
         self.forget(id);
-        let key = confusable_key(business.name());
-        self.by_key.entry(key.clone()).or_default().insert(id);
+        let keys = all_keys(business);
+        for key in &keys {
+            self.by_key.entry(key.clone()).or_default().insert(id);
+        }
         self.by_id.insert(
             id,
             Pinned {
                 identity_key: *business.identity_key(),
                 name: business.name().to_owned(),
-                key,
+                keys,
             },
         );
         Ok(())
@@ -168,10 +200,12 @@ impl KnownBusinesses {
         let Some(old) = self.by_id.remove(&id) else {
             return false;
         };
-        if let Some(set) = self.by_key.get_mut(&old.key) {
-            set.remove(&id);
-            if set.is_empty() {
-                self.by_key.remove(&old.key);
+        for key in &old.keys {
+            if let Some(set) = self.by_key.get_mut(key) {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.by_key.remove(key);
+                }
             }
         }
         true
