@@ -216,16 +216,16 @@ pub const MAX_WIRE_LEN: usize = 2
 // session secret.
 
 /// Object type byte of a signed relay request.
-pub const OBJ_TYPE_RELAY_REQUEST: u8 = 0x20;
+pub const OBJ_TYPE_RELAY_REQUEST: u8 = 0x30;
 /// Object type byte of a relay response.
-pub const OBJ_TYPE_RELAY_RESPONSE: u8 = 0x21;
+pub const OBJ_TYPE_RELAY_RESPONSE: u8 = 0x31;
 /// Object type byte of an envelope header (the metadata the relay sees and
 /// both clients pass to the session as associated data).
-pub const OBJ_TYPE_ENVELOPE: u8 = 0x22;
+pub const OBJ_TYPE_ENVELOPE: u8 = 0x32;
 /// Object type byte of a consent record.
-pub const OBJ_TYPE_CONSENT: u8 = 0x23;
+pub const OBJ_TYPE_CONSENT: u8 = 0x33;
 /// Object type byte of a block record.
-pub const OBJ_TYPE_BLOCK: u8 = 0x24;
+pub const OBJ_TYPE_BLOCK: u8 = 0x34;
 
 /// Signature context of a relay request.
 pub const SIG_CTX_RELAY_REQUEST: &[u8] = b"Hotline v1 relay request";

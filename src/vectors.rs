@@ -741,6 +741,12 @@ fn business_vectors() -> Value {
             let r = t.apply_revocation_list(list, with_issuer.then_some(&issuer_cert), VECTOR_NOW);
             revocation_cases.push(json!({
                 "name": name,
+                "now": VECTOR_NOW,
+                "scope": list.to_bytes()[2],
+                "signer_id": list.signer_id(),
+                "sequence": list.sequence(),
+                "issued_at": list.issued_at(),
+                "entries": list.entries(),
                 "list": h(&list.to_bytes()),
                 "with_issuer_certificate": with_issuer,
                 "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
@@ -1131,7 +1137,7 @@ fn business_vectors() -> Value {
     let fp = Fingerprint::new(&hs.customer.public(), &business.public());
 
     json!({
-        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (SPEC 13.9). statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
+        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at and entries; a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
         "inputs": {
             "root_seed": h(&val32("business root seed")),
             "root_id": 1,
@@ -1178,6 +1184,7 @@ fn business_vectors() -> Value {
             "responder_without_certificate": format!("{unknown_err:?}"),
         },
         "names": names,
+        "name_tables": name_tables(),
         "normalization": normalization,
         "confusables": confusables,
         "fingerprint": {
@@ -1186,6 +1193,47 @@ fn business_vectors() -> Value {
             "digits": fp.digits(),
             "scannable": h(&fp.scannable()),
         },
+    })
+}
+
+/// The code point sets of the name rules (SPEC.md 13.8) as the reference
+/// implementation computes them: they change when a dependency or the Rust
+/// standard library moves to another Unicode version, and this vector then
+/// no longer matches.
+fn name_tables() -> Value {
+    use unicode_security::GeneralSecurityProfile;
+    use unicode_security::general_security_profile::IdentifierType;
+    let ranges = |f: &dyn Fn(char) -> bool| -> Vec<String> {
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for c in (0..=0x10FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| f(c))
+        {
+            let v = c as u32;
+            match out.last_mut() {
+                Some(last) if last.1 + 1 == v => last.1 = v,
+                _ => out.push((v, v)),
+            }
+        }
+        out.iter()
+            .map(|&(a, b)| match a == b {
+                true => format!("{a:04X}"),
+                false => format!("{a:04X}..{b:04X}"),
+            })
+            .collect()
+    };
+    let v = |(a, b, c): (u64, u64, u64)| format!("{a}.{b}.{c}");
+    let n = unicode_normalization::UNICODE_VERSION;
+    json!({
+        "unicode_version_tables": {
+            "unicode-normalization": v((n.0.into(), n.1.into(), n.2.into())),
+            "unicode-security": v(unicode_security::UNICODE_VERSION),
+            "unicode-script": v(unicode_script::UNICODE_VERSION),
+            "rust std": v((char::UNICODE_VERSION.0.into(), char::UNICODE_VERSION.1.into(), char::UNICODE_VERSION.2.into())),
+        },
+        "control": ranges(&|c| c.is_control()),
+        "invisible": ranges(&|c| c.identifier_type() == Some(IdentifierType::Default_Ignorable)),
+        "allowed_not_alphabetic": ranges(&|c| c.identifier_allowed() && !c.is_alphabetic()),
     })
 }
 
@@ -1388,9 +1436,32 @@ fn relay_vectors() -> Value {
             Request::ExportConsent { customer: c_id },
         ),
     ];
+    // The inputs of each request's body (SPEC.md 14.2), by operation.
+    let body = |request: &Request| -> Value {
+        match request {
+            Request::RegisterCustomer { identity } => {
+                json!({"op": 1, "identity_key": h(&identity.to_bytes())})
+            }
+            Request::RegisterBusiness {
+                identity,
+                certificate_chain,
+            } => {
+                json!({"op": 2, "identity_key": h(&identity.to_bytes()), "certificate_chain": h(certificate_chain)})
+            }
+            Request::FetchBundle { owner } => json!({"op": 4, "owner": h(&owner.0)}),
+            Request::Send(_) => json!({"op": 6, "envelope": "envelope.encoding"}),
+            Request::FetchMailbox { max } => json!({"op": 7, "max": max}),
+            Request::Acknowledge { ids } => json!({"op": 8, "delivery_ids": ids}),
+            Request::Consent(r) => json!({"op": 9, "record": h(&r.to_bytes())}),
+            Request::Block(r) => json!({"op": 10, "record": h(&r.to_bytes())}),
+            Request::ExportConsent { customer } => json!({"op": 11, "customer": h(&customer.0)}),
+            other => unreachable!("no vector for {other:?}"),
+        }
+    };
     let requests: Vec<Value> = requests
         .into_iter()
         .map(|(name, who, counter, timestamp, request)| {
+            let body = body(&request);
             let signed = SignedRequest::sign(who, counter, timestamp, request);
             let bytes = signed.to_bytes();
             assert_eq!(SignedRequest::from_bytes(&bytes).unwrap(), signed);
@@ -1399,7 +1470,7 @@ fn relay_vectors() -> Value {
             } else {
                 "business"
             };
-            json!({"name": name, "signer": signer, "counter": counter, "timestamp": timestamp, "encoding": h(&bytes)})
+            json!({"name": name, "signer": signer, "counter": counter, "timestamp": timestamp, "body": body, "encoding": h(&bytes)})
         })
         .collect();
 
@@ -1438,16 +1509,33 @@ fn relay_vectors() -> Value {
     }
 
     let responses: Vec<Value> = [
-        ("accepted", Ok(Response::Accepted { duplicate: false })),
-        ("window closed", Err(Refusal::WindowClosed)),
-        ("blocked", Err(Refusal::Blocked)),
-        ("sender quota exceeded", Err(Refusal::SenderQuotaExceeded)),
+        (
+            "accepted",
+            Ok(Response::Accepted { duplicate: false }),
+            json!({"status": "ok", "op": 6, "duplicate": false}),
+        ),
+        (
+            "window closed",
+            Err(Refusal::WindowClosed),
+            json!({"status": "refused", "refusal": "WindowClosed", "code": Refusal::WindowClosed.code()}),
+        ),
+        (
+            "blocked",
+            Err(Refusal::Blocked),
+            json!({"status": "refused", "refusal": "Blocked", "code": Refusal::Blocked.code()}),
+        ),
+        (
+            "sender quota exceeded",
+            Err(Refusal::SenderQuotaExceeded),
+            json!({"status": "refused", "refusal": "SenderQuotaExceeded", "code": Refusal::SenderQuotaExceeded.code()}),
+        ),
         (
             "rate limited: bundle fetches",
             Err(Refusal::RateLimited {
                 limit: RateLimit::BundleFetches,
                 retry_after_secs: 180,
             }),
+            json!({"status": "refused", "refusal": "RateLimited", "code": 26, "limit": 1, "retry_after_secs": 180}),
         ),
         (
             "rate limited: initial messages",
@@ -1455,6 +1543,7 @@ fn relay_vectors() -> Value {
                 limit: RateLimit::InitialMessages,
                 retry_after_secs: 59,
             }),
+            json!({"status": "refused", "refusal": "RateLimited", "code": 26, "limit": 2, "retry_after_secs": 59}),
         ),
         (
             "prekey status",
@@ -1467,6 +1556,7 @@ fn relay_vectors() -> Value {
                     last_day: 300,
                 },
             })),
+            json!({"status": "ok", "op": 5, "one_time": 7, "kem": 9, "low": true, "drained_last_hour": 12, "drained_last_day": 300}),
         ),
         (
             "mailbox",
@@ -1483,22 +1573,24 @@ fn relay_vectors() -> Value {
                     last_day: 300,
                 },
             }),
+            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "envelope": "the envelope above"}]}),
         ),
         (
             "consent evidence",
             Ok(Response::ConsentEvidence(vec![consent_all])),
+            json!({"status": "ok", "op": 11, "records": [h(&consent_all.to_bytes())]}),
         ),
     ]
     .into_iter()
-    .map(|(name, r)| {
+    .map(|(name, r, inputs)| {
         let bytes = Response::encode_result(&r);
         assert_eq!(Response::decode_result(&bytes).unwrap(), r);
-        json!({"name": name, "encoding": h(&bytes)})
+        json!({"name": name, "inputs": inputs, "encoding": h(&bytes)})
     })
     .collect();
 
     json!({
-        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), among them the refusals with a body (RateLimited, 14.11) and the bodies carrying the prekey drain (14.8).",
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11) and the bodies carrying the prekey drain (14.8).",
         "inputs": {
             "now": RELAY_NOW,
             "customer_ed25519_seed": h(&c_ed),
@@ -1579,6 +1671,23 @@ fn storage_vectors() -> Value {
     add("identity", RECORD_IDENTITY, STORAGE_VERSION, b"", pt);
     let mut pt = Vec::new();
     fx.store.encode_state(&mut pt);
+    // Every value of the stored prekey store, as inputs: the plaintext
+    // layout (SPEC.md 15.5) follows from these alone.
+    let tag = case.name;
+    let next_id = u32::from_be_bytes(pt[64..68].try_into().unwrap());
+    let prekey_store = json!({
+        "identity_ed25519_seed": h(&val32(&format!("{tag} responder ed25519 seed"))),
+        "identity_x25519_secret": h(&val32(&format!("{tag} responder x25519 secret"))),
+        "next_id": next_id,
+        "signed_prekey": {"id": 7, "secret": h(&val32(&format!("{tag} signed prekey secret")))},
+        "old_signed_prekeys": [],
+        "one_time_prekeys": [{"id": 1001, "secret": h(&val32(&format!("{tag} one-time prekey secret")))}],
+        "one_time_kem_prekeys": [{"id": 2001, "seed": h(&val64(&format!("{tag} kem prekey seed")))}],
+        "last_resort_kem_prekey": {"id": 2000, "seed": h(&val64(&format!("{tag} last-resort kem prekey seed")))},
+        "certificate_chain": null,
+        "previous_chain_hashes": [],
+        "after_handshake": "the responder committed the initial message 'm2': one-time prekey 1001 and one-time KEM prekey 2001 are consumed (absent), next_id is unchanged, and the replay cache of signed prekey 7 holds the initiator's ephemeral public key (X25519 of initiator_ephemeral_secret of handshake.json, case 'with one-time prekey')",
+    });
     add(
         "prekeys before the handshake",
         RECORD_PREKEYS,
@@ -1733,9 +1842,10 @@ fn storage_vectors() -> Value {
     err_case("relabelled version", b, &key, RECORD_PEER_SESSIONS, peer);
 
     json!({
-        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
         "storage_key": h(&storage_key),
         "key_id": h(&key.key_id()),
+        "prekey_store": prekey_store,
         "records": records,
         "errors": errors,
     })

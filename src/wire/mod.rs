@@ -161,11 +161,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an object type byte: `expected`, or `WrongObjectType` for
-    /// another object type of the business layer, or `UnknownType`.
+    /// another object type of the registry (SPEC.md 4.1), or `UnknownType`.
     pub(crate) fn object_type(&mut self, expected: u8) -> Result<(), DecodeError> {
         use crate::constants::{
-            OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN, OBJ_TYPE_ISSUER_CERT,
-            OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
+            OBJ_TYPE_BLOCK, OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN,
+            OBJ_TYPE_CONSENT, OBJ_TYPE_ENVELOPE, OBJ_TYPE_ISSUER_CERT, OBJ_TYPE_RELAY_REQUEST,
+            OBJ_TYPE_RELAY_RESPONSE, OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
         };
         match self.u8("object type")? {
             t if t == expected => Ok(()),
@@ -174,7 +175,12 @@ impl<'a> Reader<'a> {
             | OBJ_TYPE_ISSUER_CERT
             | OBJ_TYPE_BUSINESS_CERT
             | OBJ_TYPE_CERT_CHAIN
-            | OBJ_TYPE_REVOCATION_LIST) => Err(DecodeError::WrongObjectType { expected, found }),
+            | OBJ_TYPE_REVOCATION_LIST
+            | OBJ_TYPE_RELAY_REQUEST
+            | OBJ_TYPE_RELAY_RESPONSE
+            | OBJ_TYPE_ENVELOPE
+            | OBJ_TYPE_CONSENT
+            | OBJ_TYPE_BLOCK) => Err(DecodeError::WrongObjectType { expected, found }),
             other => Err(DecodeError::UnknownType(other)),
         }
     }
