@@ -127,7 +127,7 @@ fn is_latin_letter(c: char) -> bool {
     c.script() == Script::Latin && c.is_alphabetic()
 }
 
-/// Rule 10 (SPEC.md 13.8): within each space-separated word, a maximal run
+/// Rule 8a (SPEC.md 13.8): within each space-separated word, a maximal run
 /// of Han/Kana/Hangul characters may not have Latin letters on both sides,
 /// and a run of one character may not touch a Latin letter at all.
 fn check_latin_word_mix(name: &str) -> Result<(), NameError> {
