@@ -1,9 +1,12 @@
-//! The trust store's roots, and every field a validated chain reports: what
-//! a client shows its user must come from the certificate it validated.
+//! The trust store's roots, every field a validated chain reports (what a
+//! client shows its user must come from the certificate it validated), and
+//! the length checks of revocation lists.
 
 mod common;
 
+use hotline::DecodeError;
 use hotline::business::*;
+use hotline::constants::MAX_REVOKED_ENTRIES;
 use hotline::hazmat::ed25519::Ed25519Secret;
 use hotline::{IdentityKeyPair, PreKeyBundle, PreKeyStore, Session};
 
@@ -134,4 +137,49 @@ fn peer_reports_a_verified_business_only_for_a_verified_session() {
     let (b, _) = Session::respond(&mut prekeys, &m, b"").unwrap();
     assert_eq!(b.peer().verified_business(), None);
     assert_eq!(b.peer(), &Peer::Unverified(customer.public()));
+}
+
+/// The entry count is checked against the bytes left before anything is
+/// read or allocated: exactly enough bytes pass (and the missing signature
+/// is then reported), one byte fewer is refused as truncated entries.
+#[test]
+fn revocation_list_entry_count_against_the_bytes_left() {
+    let p = platform();
+    let entries = [10, 20, 30];
+    let good = p.issuer.revoke(1, NOW, &entries).unwrap().to_bytes();
+    assert_eq!(
+        RevocationList::from_bytes(&good).unwrap().entries(),
+        &entries
+    );
+    let signature_at = good.len() - 64;
+    assert_eq!(
+        RevocationList::from_bytes(&good[..signature_at]),
+        Err(DecodeError::Truncated("revocation list signature"))
+    );
+
+    // The largest count, its entries one byte short. They are all zero, so
+    // reading them would fail differently (not ascending): the refusal
+    // must come from the check that precedes reading.
+    let count_at = signature_at - 8 * entries.len() - 4;
+    let mut short = good[..count_at].to_vec();
+    short.extend_from_slice(&u32::try_from(MAX_REVOKED_ENTRIES).unwrap().to_be_bytes());
+    short.resize(short.len() + 8 * MAX_REVOKED_ENTRIES - 1, 0);
+    assert_eq!(
+        RevocationList::from_bytes(&short),
+        Err(DecodeError::Truncated("revocation entries"))
+    );
+    // One above the largest count is refused as a length, whatever follows.
+    let mut over = good[..count_at].to_vec();
+    over.extend_from_slice(
+        &u32::try_from(MAX_REVOKED_ENTRIES + 1)
+            .unwrap()
+            .to_be_bytes(),
+    );
+    assert_eq!(
+        RevocationList::from_bytes(&over),
+        Err(DecodeError::InvalidLength {
+            field: "entry count",
+            len: MAX_REVOKED_ENTRIES + 1
+        })
+    );
 }
