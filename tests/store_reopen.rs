@@ -290,3 +290,33 @@ fn session_record_debug_names_the_record_and_hides_secrets() {
     assert!(!shown.contains(&hex(&x_secret[..8])), "{shown}");
     assert!(!shown.contains("106, 106, 106"), "{shown}");
 }
+
+/// The encrypted store's per-object save methods (for applications that
+/// drive the store without a `Client`) each make their object durable.
+#[test]
+fn encrypted_store_saves_each_object_on_its_own() {
+    let mut r = common::rng(88);
+    let (pa, pb) = (peer("a"), peer("b"));
+    let mut a = new_client(&mut r);
+    let b = new_client(&mut r);
+    a.start_session(&pb, &b.bundle().unwrap(), &mut r).unwrap();
+    let record = a.sessions(&pb).unwrap().unwrap();
+    let prekeys = PreKeyStore::new(&IdentityKeyPair::generate(&mut r), 2, 1, &mut r);
+
+    let mut store = MemoryStore::in_memory(StorageKey::generate(&mut r));
+    store.save_trusted_identity(&pa, &b.identity()).unwrap();
+    store.save_prekeys(&prekeys).unwrap();
+    store.save_sessions(&pa, &record).unwrap();
+    assert_eq!(store.trusted_identity(&pa).unwrap(), Some(b.identity()));
+    let loaded = store.load_prekeys().unwrap().unwrap();
+    assert_eq!(loaded.signed_prekey(), prekeys.signed_prekey());
+    assert_eq!(loaded.one_time_prekeys(), prekeys.one_time_prekeys());
+    let loaded = store.load_sessions(&pa).unwrap().unwrap();
+    assert_eq!(
+        loaded.active().state_digest(),
+        record.active().state_digest()
+    );
+    // Each record went under its own peer only.
+    assert_eq!(store.trusted_identity(&pb).unwrap(), None);
+    assert!(store.load_sessions(&pb).unwrap().is_none());
+}
