@@ -568,3 +568,92 @@ impl CertificateChain {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod name_bounds_tests {
+    use super::{LocalizedName, encode_names, read_names};
+    use crate::constants::MAX_LOCALIZED_NAMES;
+    use crate::wire::{DecodeError, Reader};
+
+    fn read(bytes: &[u8]) -> Result<(String, Vec<LocalizedName>), DecodeError> {
+        let mut r = Reader::new(bytes);
+        let names = read_names(&mut r)?;
+        r.finish()?;
+        Ok(names)
+    }
+
+    /// `n` localized names with ascending two-letter tags ("aa", "ab"...).
+    fn localized(n: usize) -> Vec<LocalizedName> {
+        (0..n)
+            .map(|i| LocalizedName {
+                language: format!("a{}", char::from(b'a' + i as u8)),
+                name: "N".repeat(i + 1),
+            })
+            .collect()
+    }
+
+    fn encoded(name: &str, localized: &[LocalizedName]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_names(name, localized, &mut out);
+        out
+    }
+
+    #[test]
+    fn names_of_one_byte_are_the_shortest_accepted() {
+        // One-byte display and localized names: the shortest allowed.
+        let one = localized(1);
+        assert_eq!(one[0].name.len(), 1);
+        assert_eq!(read(&encoded("A", &one)), Ok(("A".to_owned(), one.clone())));
+        assert_eq!(
+            read(&encoded("", &[])),
+            Err(DecodeError::InvalidLength {
+                field: "name",
+                len: 0
+            })
+        );
+        let mut empty_localized = one;
+        empty_localized[0].name.clear();
+        assert_eq!(
+            read(&encoded("A", &empty_localized)),
+            Err(DecodeError::InvalidLength {
+                field: "localized name",
+                len: 0
+            })
+        );
+        // An empty language tag has no minimum length of its own; the tag
+        // rules refuse it.
+        let empty_tag = [LocalizedName {
+            language: String::new(),
+            name: "N".into(),
+        }];
+        assert_eq!(
+            read(&encoded("A", &empty_tag)),
+            Err(DecodeError::NotCanonical("language tag"))
+        );
+    }
+
+    #[test]
+    fn localized_names_up_to_the_maximum_in_ascending_order() {
+        let most = localized(MAX_LOCALIZED_NAMES);
+        assert_eq!(
+            read(&encoded("A", &most)),
+            Ok(("A".to_owned(), most.clone()))
+        );
+        assert_eq!(
+            read(&encoded("A", &localized(MAX_LOCALIZED_NAMES + 1))),
+            Err(DecodeError::InvalidLength {
+                field: "localized name count",
+                len: MAX_LOCALIZED_NAMES + 1
+            })
+        );
+        for out_of_order in [
+            vec![most[1].clone(), most[0].clone()],
+            vec![most[0].clone(), most[0].clone()],
+        ] {
+            assert_eq!(
+                read(&encoded("A", &out_of_order)),
+                Err(DecodeError::NotCanonical("language tag order"))
+            );
+        }
+    }
+}

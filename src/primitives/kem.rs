@@ -20,6 +20,10 @@ impl Drop for KemSecret {
     fn drop(&mut self) {
         // The expanded key zeroizes itself (ml-kem's `zeroize` feature).
         self.seed.zeroize();
+        // Safe code cannot read memory after a drop, so the unit test looks
+        // at the seed here, as the wipe left it.
+        #[cfg(test)]
+        drop_tests::observe(&self.seed);
     }
 }
 
@@ -143,5 +147,45 @@ impl KemShared {
     /// The shared secret bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod drop_tests {
+    use core::cell::RefCell;
+
+    use super::KemSecret;
+    use crate::constants::MLKEM768_SEED_LEN;
+
+    thread_local! {
+        /// While a test observes: the seed of each `KemSecret` dropped on
+        /// this thread, as its `Drop` left it. Off otherwise, so other
+        /// tests' drops are not kept.
+        static DROPPED: RefCell<Option<Vec<[u8; MLKEM768_SEED_LEN]>>> =
+            const { RefCell::new(None) };
+    }
+
+    pub(super) fn observe(seed: &[u8; MLKEM768_SEED_LEN]) {
+        DROPPED.with(|d| {
+            if let Some(seen) = d.borrow_mut().as_mut() {
+                seen.push(*seed);
+            }
+        });
+    }
+
+    #[test]
+    fn dropping_a_kem_secret_wipes_its_seed() {
+        let seed: [u8; MLKEM768_SEED_LEN] = core::array::from_fn(|i| 1 + i as u8);
+        let secret = KemSecret::from_seed(seed);
+        let copy = secret.clone();
+        assert_eq!(copy.seed(), &seed);
+        DROPPED.with(|d| *d.borrow_mut() = Some(Vec::new()));
+        drop(secret);
+        drop(copy);
+        let seen = DROPPED.with(|d| d.borrow_mut().take()).unwrap();
+        assert_eq!(seen.len(), 2, "both drops ran");
+        for s in seen {
+            assert_eq!(s, [0u8; MLKEM768_SEED_LEN]);
+        }
     }
 }

@@ -273,3 +273,38 @@ pub(crate) fn x25519_encoded(key: &X25519Public) -> [u8; 33] {
     out[1..].copy_from_slice(key.as_bytes());
     out
 }
+
+#[cfg(test)]
+mod count_tests {
+    use super::{DecodeError, Reader};
+
+    /// A count prefix followed by `rest` bytes.
+    fn input(count: u16, rest: usize) -> Vec<u8> {
+        let mut b = count.to_be_bytes().to_vec();
+        b.resize(2 + rest, 0);
+        b
+    }
+
+    fn read(count: u16, rest: usize, max: usize, min_item: usize) -> Result<usize, DecodeError> {
+        Reader::new(&input(count, rest)).count_u16(max, min_item, "items")
+    }
+
+    #[test]
+    fn a_count_is_checked_against_its_maximum_and_the_bytes_left() {
+        let refused = |len| {
+            Err(DecodeError::InvalidLength {
+                field: "items",
+                len,
+            })
+        };
+        // At the maximum, with exactly enough bytes: accepted.
+        assert_eq!(read(4, 8, 4, 2), Ok(4));
+        // One above the maximum, although the bytes left would hold it.
+        assert_eq!(read(5, 100, 4, 2), refused(5));
+        // Within the maximum, but one element's bytes short.
+        assert_eq!(read(4, 7, 4, 2), refused(4));
+        // A count far above anything the input could hold never overflows.
+        assert_eq!(read(u16::MAX, 0, usize::MAX, usize::MAX), refused(65_535));
+        assert_eq!(read(0, 0, 0, 8), Ok(0));
+    }
+}
