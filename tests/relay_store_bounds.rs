@@ -272,21 +272,22 @@ fn prekeys_up_to_the_limit_per_kind() {
     }
 }
 
-/// A block record is stored only if newer than the pair's last one; the
-/// boxed store reports what the store did.
+/// A block record is stored only if it comes after the pair's last one
+/// (ordered at its effective time; a block wins a tie); the boxed store
+/// reports what the store did.
 #[test]
 fn block_records_are_stored_only_when_newer() {
     for (name, s) in stores() {
         let customer = IdentityKeyPair::from_secret_bytes(&[0x11; 32], &[0x12; 32]);
         let business = AccountId([0xB0; 32]);
         let block = |blocked, time| BlockRecord::sign(&customer, business, blocked, time);
-        assert!(s.put_block(&block(true, T0)).unwrap(), "{name}: first");
+        assert!(s.put_block(&block(true, T0), T0).unwrap(), "{name}: first");
         assert!(
-            !s.put_block(&block(false, T0)).unwrap(),
-            "{name}: same time"
+            !s.put_block(&block(false, T0), T0).unwrap(),
+            "{name}: an unblock of the same second loses"
         );
         assert!(
-            !s.put_block(&block(false, T0 - 1)).unwrap(),
+            !s.put_block(&block(false, T0 - 1), T0 - 1).unwrap(),
             "{name}: older"
         );
         let customer_id = AccountId::of(&customer.public());
@@ -295,7 +296,10 @@ fn block_records_are_stored_only_when_newer() {
             Some(block(true, T0)),
             "{name}: the refused records changed nothing"
         );
-        assert!(s.put_block(&block(false, T0 + 1)).unwrap(), "{name}: newer");
+        assert!(
+            s.put_block(&block(false, T0 + 1), T0 + 1).unwrap(),
+            "{name}: newer"
+        );
         assert_eq!(
             s.pair(&customer_id, &business).unwrap().block,
             Some(block(false, T0 + 1)),

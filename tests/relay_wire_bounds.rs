@@ -139,6 +139,10 @@ fn mailbox_delivery_count_is_checked_against_the_smallest_delivery() {
         deliveries: vec![delivery],
         more: false,
         prekeys_low: true,
+        prekeys_drained: hotline::relay::PreKeyDrain {
+            last_hour: 1,
+            last_day: 2,
+        },
     };
     let encoded = Response::encode_result(&Ok(response.clone()));
     assert_eq!(Response::decode_result(&encoded), Ok(Ok(response)));

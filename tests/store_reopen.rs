@@ -1,15 +1,18 @@
 //! What the client commits survives a reopen of its store: the identity
 //! trusted on a first message, prekey changes, and everything saved through
-//! the default `ClientStore::commit` of a store that only implements the
-//! per-object traits. Also the session record's own pickle and its `Debug`.
+//! the `commit` of a store an application wrote itself (held to the same
+//! compare-and-swap contract). Also the session record's own pickle and its
+//! `Debug`.
 
 mod common;
 
 use std::collections::HashMap;
 
+use hotline::business::TrustStore;
 use hotline::store::{
-    Client, ClientStore, IdentityStore, MemoryStore, PeerId, PreKeyRepository, ReceiveError,
-    SessionRecord, SessionRepository, StorageKey, StoreError,
+    Client, ClientState, ClientStateRepository, ClientStore, IdentityStore, MemoryStore, PeerId,
+    PreKeyRepository, ReceiveError, SessionRecord, SessionRepository, StorageKey, StoreError,
+    StoreUpdate, Versioned,
 };
 use hotline::{IdentityKey, IdentityKeyPair, PreKeyStore};
 use rand_chacha::ChaCha20Rng;
@@ -65,7 +68,13 @@ fn identity_trusted_on_a_first_message_survives_a_reopen() {
 fn prekey_updates_survive_a_reopen() {
     let mut r = common::rng(82);
     let mut b = new_client(&mut r);
-    let before = b.store().load_prekeys().unwrap().unwrap().one_time_count();
+    let before = b
+        .store()
+        .load_prekeys()
+        .unwrap()
+        .unwrap()
+        .value
+        .one_time_count();
     let mut rng = common::rng(83);
     let added = b
         .update_prekeys(|p| p.add_one_time_prekeys(3, &mut rng))
@@ -73,7 +82,7 @@ fn prekey_updates_survive_a_reopen() {
     assert_eq!(added.len(), 3);
 
     let b = reopen(b);
-    let stored = b.store().load_prekeys().unwrap().unwrap();
+    let stored = b.store().load_prekeys().unwrap().unwrap().value;
     assert_eq!(stored.one_time_count(), before + added.len());
     let ids: Vec<u32> = stored.one_time_prekeys().iter().map(|k| k.id).collect();
     for k in &added {
@@ -82,14 +91,16 @@ fn prekey_updates_survive_a_reopen() {
 }
 
 /// A store as an application might write it: one map per object kind,
-/// each object pickled under a storage key, and no `commit` of its own.
-/// Everything it keeps went through the default `ClientStore::commit`.
+/// each object pickled under a storage key, with a version per entry and a
+/// `commit` that checks every version before it writes anything.
 struct MapStore {
     key: StorageKey,
     identity: Option<Vec<u8>>,
-    prekeys: Option<Vec<u8>>,
-    trusted: HashMap<PeerId, IdentityKey>,
-    sessions: HashMap<PeerId, Vec<u8>>,
+    prekeys: Option<(Vec<u8>, u64)>,
+    trusted: HashMap<PeerId, (IdentityKey, u64)>,
+    sessions: HashMap<PeerId, (Vec<u8>, u64)>,
+    state: Option<(ClientState, u64)>,
+    trust: Option<(TrustStore, u64)>,
 }
 
 impl MapStore {
@@ -100,12 +111,18 @@ impl MapStore {
             prekeys: None,
             trusted: HashMap::new(),
             sessions: HashMap::new(),
+            state: None,
+            trust: None,
         }
     }
 }
 
 fn refused(what: &'static str) -> impl Fn(hotline::store::RestoreError) -> StoreError {
     move |error| StoreError::Restore { what, error }
+}
+
+fn version<T>(entry: Option<&(T, u64)>) -> u64 {
+    entry.map_or(0, |(_, v)| *v)
 }
 
 impl IdentityStore for MapStore {
@@ -115,60 +132,127 @@ impl IdentityStore for MapStore {
             .map(|b| IdentityKeyPair::from_pickle(b, &self.key).map_err(refused("identity")))
             .transpose()
     }
-    fn save_local_identity(&mut self, identity: &IdentityKeyPair) -> Result<(), StoreError> {
-        self.identity = Some(identity.pickle(&self.key, &mut rand::rng()));
-        Ok(())
-    }
-    fn trusted_identity(&self, peer: &PeerId) -> Result<Option<IdentityKey>, StoreError> {
-        Ok(self.trusted.get(peer).copied())
-    }
-    fn save_trusted_identity(
-        &mut self,
+    fn trusted_identity(
+        &self,
         peer: &PeerId,
-        identity: &IdentityKey,
-    ) -> Result<(), StoreError> {
-        self.trusted.insert(peer.clone(), *identity);
-        Ok(())
+    ) -> Result<Option<Versioned<IdentityKey>>, StoreError> {
+        Ok(self.trusted.get(peer).map(|(value, version)| Versioned {
+            value: *value,
+            version: *version,
+        }))
     }
 }
 
 impl PreKeyRepository for MapStore {
-    fn load_prekeys(&self) -> Result<Option<PreKeyStore>, StoreError> {
+    fn load_prekeys(&self) -> Result<Option<Versioned<PreKeyStore>>, StoreError> {
         self.prekeys
-            .as_deref()
-            .map(|b| PreKeyStore::from_pickle(b, &self.key).map_err(refused("prekeys")))
+            .as_ref()
+            .map(|(b, version)| {
+                Ok(Versioned {
+                    value: PreKeyStore::from_pickle(b, &self.key).map_err(refused("prekeys"))?,
+                    version: *version,
+                })
+            })
             .transpose()
-    }
-    fn save_prekeys(&mut self, prekeys: &PreKeyStore) -> Result<(), StoreError> {
-        self.prekeys = Some(prekeys.pickle(&self.key, &mut rand::rng()));
-        Ok(())
     }
 }
 
 impl SessionRepository for MapStore {
-    fn load_sessions(&self, peer: &PeerId) -> Result<Option<SessionRecord>, StoreError> {
+    fn load_sessions(&self, peer: &PeerId) -> Result<Option<Versioned<SessionRecord>>, StoreError> {
         self.sessions
             .get(peer)
-            .map(|b| SessionRecord::from_pickle(b, &self.key, peer).map_err(refused("sessions")))
+            .map(|(b, version)| {
+                Ok(Versioned {
+                    value: SessionRecord::from_pickle(b, &self.key, peer)
+                        .map_err(refused("sessions"))?,
+                    version: *version,
+                })
+            })
             .transpose()
     }
-    fn save_sessions(&mut self, peer: &PeerId, record: &SessionRecord) -> Result<(), StoreError> {
-        self.sessions.insert(
-            peer.clone(),
-            record.pickle(&self.key, peer, &mut rand::rng()),
-        );
+}
+
+impl ClientStateRepository for MapStore {
+    fn load_client_state(&self) -> Result<Option<Versioned<ClientState>>, StoreError> {
+        Ok(self.state.as_ref().map(|(value, version)| Versioned {
+            value: value.clone(),
+            version: *version,
+        }))
+    }
+    fn load_trust_state(&self) -> Result<Option<Versioned<TrustStore>>, StoreError> {
+        Ok(self.trust.as_ref().map(|(value, version)| Versioned {
+            value: value.clone(),
+            version: *version,
+        }))
+    }
+}
+
+impl ClientStore for MapStore {
+    fn commit(&mut self, u: &StoreUpdate<'_>) -> Result<(), StoreError> {
+        let conflict = |kind| Err(StoreError::Conflict { kind });
+        // Every check first, so a conflict writes nothing.
+        if u.local_identity.is_some() && self.identity.is_some() {
+            return conflict(1);
+        }
+        if let Some((_, v)) = u.prekeys
+            && v != version(self.prekeys.as_ref())
+        {
+            return conflict(2);
+        }
+        if let Some((peer, _, v)) = u.trusted_identity
+            && v != version(self.trusted.get(peer))
+        {
+            return conflict(5);
+        }
+        if let Some((peer, v)) = u.unchanged_identity
+            && v != version(self.trusted.get(peer))
+        {
+            return conflict(5);
+        }
+        if let Some((peer, _, v)) = u.sessions
+            && v != version(self.sessions.get(peer))
+        {
+            return conflict(4);
+        }
+        if let Some((_, v)) = u.client_state
+            && v != version(self.state.as_ref())
+        {
+            return conflict(6);
+        }
+        if let Some((_, v)) = u.trust_state
+            && v != version(self.trust.as_ref())
+        {
+            return conflict(7);
+        }
+        let mut rng = rand::rng();
+        if let Some(identity) = u.local_identity {
+            self.identity = Some(identity.pickle(&self.key, &mut rng));
+        }
+        if let Some((prekeys, v)) = u.prekeys {
+            self.prekeys = Some((prekeys.pickle(&self.key, &mut rng), v + 1));
+        }
+        if let Some((peer, identity, v)) = u.trusted_identity {
+            self.trusted.insert(peer.clone(), (*identity, v + 1));
+        }
+        if let Some((peer, record, v)) = u.sessions {
+            let sealed = record.pickle(&self.key, peer, &mut rng);
+            self.sessions.insert(peer.clone(), (sealed, v + 1));
+        }
+        if let Some((state, v)) = u.client_state {
+            self.state = Some((state.clone(), v + 1));
+        }
+        if let Some((trust, v)) = u.trust_state {
+            self.trust = Some((trust.clone(), v + 1));
+        }
         Ok(())
     }
 }
 
-/// Relies on the trait's default `commit`.
-impl ClientStore for MapStore {}
-
-/// A conversation between two clients on stores with the default commit,
-/// each reopened after every operation: every message decrypts once, and
-/// the trusted identities, prekeys and sessions all persisted.
+/// A conversation between two clients on stores an application wrote, each
+/// reopened after every operation: every message decrypts once, and the
+/// trusted identities, prekeys and sessions all persisted.
 #[test]
-fn the_default_commit_persists_every_change() {
+fn an_application_store_persists_every_change() {
     let mut r = common::rng(84);
     let (pc, pb) = (peer("customer"), peer("business"));
     let mut business = Client::create(MapStore::new(StorageKey::generate(&mut r)), 3, 3, &mut r)
@@ -180,8 +264,14 @@ fn the_default_commit_persists_every_change() {
     customer = reopen(customer);
     assert_eq!(business.identity(), business_id);
     assert_eq!(customer.identity(), customer_id);
-    let one_time =
-        |c: &Client<MapStore>| c.store().load_prekeys().unwrap().unwrap().one_time_count();
+    let one_time = |c: &Client<MapStore>| {
+        c.store()
+            .load_prekeys()
+            .unwrap()
+            .unwrap()
+            .value
+            .one_time_count()
+    };
     assert_eq!(one_time(&business), 3);
 
     customer
@@ -256,7 +346,19 @@ fn session_record_pickle_round_trips() {
 
     // The restored record decrypts the business's reply.
     let reply = business.encrypt(&pc, b"hello", b"").unwrap();
-    customer.store_mut().save_sessions(&pb, &restored).unwrap();
+    let version = customer
+        .store()
+        .load_sessions(&pb)
+        .unwrap()
+        .unwrap()
+        .version;
+    customer
+        .store_mut()
+        .commit(&StoreUpdate {
+            sessions: Some((&pb, &restored, version)),
+            ..StoreUpdate::default()
+        })
+        .unwrap();
     assert_eq!(customer.decrypt(&pb, &reply, b"").unwrap(), b"hello");
 }
 
@@ -268,12 +370,9 @@ fn session_record_debug_names_the_record_and_hides_secrets() {
     let pb = peer("business");
     let (ed_seed, x_secret) = ([0x6A; 32], [0x6B; 32]);
     let identity = IdentityKeyPair::from_secret_bytes(&ed_seed, &x_secret);
-    let mut store = MemoryStore::in_memory(StorageKey::generate(&mut r));
-    store.save_local_identity(&identity).unwrap();
-    store
-        .save_prekeys(&PreKeyStore::new(&identity, 0, 0, &mut r))
-        .unwrap();
-    let mut customer = Client::open(store).unwrap();
+    let store = MemoryStore::in_memory(StorageKey::generate(&mut r));
+    let prekeys = PreKeyStore::new(&identity, 0, 0, &mut r);
+    let mut customer = Client::create_with(store, identity, prekeys).unwrap();
     let business = new_client(&mut r);
     for _ in 0..2 {
         customer
@@ -291,32 +390,86 @@ fn session_record_debug_names_the_record_and_hides_secrets() {
     assert!(!shown.contains("106, 106, 106"), "{shown}");
 }
 
-/// The encrypted store's per-object save methods (for applications that
-/// drive the store without a `Client`) each make their object durable.
+/// The contract every store keeps: a commit whose version is stale fails
+/// with `Conflict` and writes nothing, on the crate's stores and on an
+/// application's own.
 #[test]
-fn encrypted_store_saves_each_object_on_its_own() {
-    let mut r = common::rng(88);
-    let (pa, pb) = (peer("a"), peer("b"));
-    let mut a = new_client(&mut r);
-    let b = new_client(&mut r);
-    a.start_session(&pb, &b.bundle().unwrap(), &mut r).unwrap();
-    let record = a.sessions(&pb).unwrap().unwrap();
-    let prekeys = PreKeyStore::new(&IdentityKeyPair::generate(&mut r), 2, 1, &mut r);
-
-    let mut store = MemoryStore::in_memory(StorageKey::generate(&mut r));
-    store.save_trusted_identity(&pa, &b.identity()).unwrap();
-    store.save_prekeys(&prekeys).unwrap();
-    store.save_sessions(&pa, &record).unwrap();
-    assert_eq!(store.trusted_identity(&pa).unwrap(), Some(b.identity()));
-    let loaded = store.load_prekeys().unwrap().unwrap();
-    assert_eq!(loaded.signed_prekey(), prekeys.signed_prekey());
-    assert_eq!(loaded.one_time_prekeys(), prekeys.one_time_prekeys());
-    let loaded = store.load_sessions(&pa).unwrap().unwrap();
-    assert_eq!(
-        loaded.active().state_digest(),
-        record.active().state_digest()
+fn stale_commits_are_refused_and_write_nothing() {
+    fn check<S: ClientStore>(mut store: S, r: &mut ChaCha20Rng) {
+        let identity = IdentityKeyPair::generate(r);
+        let prekeys = PreKeyStore::new(&identity, 1, 1, r);
+        store
+            .commit(&StoreUpdate {
+                local_identity: Some(&identity),
+                prekeys: Some((&prekeys, 0)),
+                ..StoreUpdate::default()
+            })
+            .unwrap();
+        // A second creation is a conflict on the identity.
+        assert!(matches!(
+            store.commit(&StoreUpdate {
+                local_identity: Some(&identity),
+                ..StoreUpdate::default()
+            }),
+            Err(StoreError::Conflict { .. })
+        ));
+        let peer = PeerId::new("p").unwrap();
+        let other = IdentityKeyPair::generate(r).public();
+        store
+            .commit(&StoreUpdate {
+                trusted_identity: Some((&peer, &other, 0)),
+                ..StoreUpdate::default()
+            })
+            .unwrap();
+        let fewer = PreKeyStore::new(&identity, 0, 0, r);
+        // Stale prekeys (version 0 after a write at 1) together with a fresh
+        // identity change: neither is written.
+        let third = IdentityKeyPair::generate(r).public();
+        assert!(matches!(
+            store.commit(&StoreUpdate {
+                prekeys: Some((&fewer, 0)),
+                trusted_identity: Some((&peer, &third, 1)),
+                ..StoreUpdate::default()
+            }),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(store.trusted_identity(&peer).unwrap().unwrap().value, other);
+        let stored = store.load_prekeys().unwrap().unwrap();
+        assert_eq!((stored.version, stored.value.one_time_count()), (1, 1));
+        // At the right versions both are written, each one version up.
+        store
+            .commit(&StoreUpdate {
+                prekeys: Some((&fewer, 1)),
+                trusted_identity: Some((&peer, &third, 1)),
+                ..StoreUpdate::default()
+            })
+            .unwrap();
+        let stored = store.load_prekeys().unwrap().unwrap();
+        assert_eq!((stored.version, stored.value.one_time_count()), (2, 0));
+        let trusted = store.trusted_identity(&peer).unwrap().unwrap();
+        assert_eq!((trusted.version, trusted.value), (2, third));
+        // A read-only condition that no longer holds blocks the write too.
+        let state = ClientState::default();
+        assert!(matches!(
+            store.commit(&StoreUpdate {
+                client_state: Some((&state, 0)),
+                unchanged_identity: Some((&peer, 1)),
+                ..StoreUpdate::default()
+            }),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(store.load_client_state().unwrap().is_none());
+    }
+    let mut r = common::rng(89);
+    let key = StorageKey::generate(&mut r);
+    check(MemoryStore::in_memory(key.clone()), &mut r);
+    check(MapStore::new(key.clone()), &mut r);
+    #[cfg(feature = "sqlite")]
+    check(
+        hotline::store::EncryptedStore::new(
+            key,
+            hotline::store::SqliteBackend::open_in_memory().unwrap(),
+        ),
+        &mut r,
     );
-    // Each record went under its own peer only.
-    assert_eq!(store.trusted_identity(&pb).unwrap(), None);
-    assert!(store.load_sessions(&pb).unwrap().is_none());
 }
