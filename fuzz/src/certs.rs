@@ -496,6 +496,13 @@ impl CertFixtures {
         {
             return Err(RevocationError::BadSignature);
         }
+        // SPEC 13.9 step 2a: a sequence never runs ahead of its issue time.
+        if list.sequence() > list.issued_at() {
+            return Err(RevocationError::SequenceAhead {
+                sequence: list.sequence(),
+                issued_at: list.issued_at(),
+            });
+        }
         if list.issued_at() > NOW + CLOCK_SKEW_SECS {
             return Err(RevocationError::IssuedInFuture {
                 issued_at: list.issued_at(),
@@ -809,8 +816,9 @@ pub fn check_chain(data: &[u8], resigned: bool) {
 /// checks the outcome (panics if a check fails):
 ///
 /// * decoding is canonical;
-/// * the result is the model's (signer known and trusted, signature,
-///   issue time, a sequence above the one in force), and unless `resigned`
+/// * the result is the model's (signer known and trusted, signature, a
+///   sequence not above the issue time, issue time, a sequence above the
+///   one in force), and unless `resigned`
 ///   only a genuine list is accepted;
 /// * afterwards the store behaves as the model says: a refused list changed
 ///   nothing (every genuine chain gets the same verdict, every sequence in
