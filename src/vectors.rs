@@ -1621,6 +1621,7 @@ fn relay_vectors() -> Value {
         "requests": requests,
         "registration": registration,
         "responses": responses,
+        "sender_binding": sender_binding_vectors(),
     })
 }
 
@@ -1855,6 +1856,152 @@ fn storage_vectors() -> Value {
         "prekey_store": prekey_store,
         "records": records,
         "errors": errors,
+        "compare_and_swap": compare_and_swap_vectors(),
+    })
+}
+
+/// Sender binding (SPEC.md 15.14): initial messages of handshake case 'with
+/// one-time prekey', each sealed with an envelope header as associated
+/// data, opened by the responder's client.
+fn sender_binding_vectors() -> Value {
+    use crate::relay::{AccountId, Envelope, EnvelopeHeader, MessageClass, MessageId};
+    use crate::store::{Client, MemoryStore, StorageKey};
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let initiator = AccountId::of(&fx.customer.public());
+    let responder = AccountId::of(fx.bundle.identity());
+    let victim = AccountId(val32("sender binding victim account"));
+    let mut cases = Vec::new();
+    for (name, sender) in [
+        ("made by the sender's own identity", initiator),
+        ("made by another identity than the sender's", victim),
+    ] {
+        let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+        let mut session = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
+        let header = EnvelopeHeader {
+            sender,
+            recipient: responder,
+            message_id: MessageId([0x5B; 16]),
+            class: MessageClass::Chat,
+            sent_at: 1_780_304_400,
+        };
+        // The header is the associated data, so the message authenticates:
+        // only the binding tells the two cases apart.
+        let ciphertext = session
+            .encrypt_with_rng(
+                b"refund to my account",
+                &header.associated_data(),
+                &mut ScriptedRng(VecDeque::new()),
+            )
+            .unwrap();
+        let envelope = Envelope { header, ciphertext };
+        let mut client = Client::create_with(
+            MemoryStore::in_memory(StorageKey::from_bytes(val32("storage key"))),
+            fx.store.identity().clone(),
+            fx.store.clone(),
+        )
+        .unwrap();
+        let verdict = match client.open_envelope(&envelope) {
+            Ok(r) => json!({"accepted": {"plaintext": h(&r.plaintext)}}),
+            Err(crate::store::ReceiveError::SenderMismatch { claimed, actual }) => json!({
+                "error": "SenderMismatch",
+                "claimed": h(&claimed.0),
+                "actual": h(&actual.0),
+            }),
+            Err(e) => json!({"error": format!("{e:?}")}),
+        };
+        cases.push(json!({
+            "name": name,
+            "envelope": h(&envelope.to_bytes()),
+            "verdict": verdict,
+        }));
+    }
+    json!({
+        "description": "Sender binding (SPEC.md 15.14). The initiator and responder of handshake case 'with one-time prekey' (handshake.json, same random draws); each envelope carries that case's initial message, encrypted with the envelope header as associated data, and is opened by the responder (its prekey store as in handshake.json) under the account address of the header's sender. 'victim' is the value of 'sender binding victim account'.",
+        "victim_account": h(&victim.0),
+        "cases": cases,
+    })
+}
+
+/// The compare-and-swap contract of record backends (SPEC.md 15.13): a
+/// script of commits on an empty backend, each with its expected result
+/// and the versions afterwards.
+fn compare_and_swap_vectors() -> Value {
+    use crate::store::{MemoryBackend, RecordBackend, RecordWrite};
+    let mut backend = MemoryBackend::default();
+    let w = |kind: u8, name: &str, expected: u64, write: bool| RecordWrite {
+        kind,
+        name: name.as_bytes().to_vec(),
+        expected_version: expected,
+        record: write.then(|| vec![kind, expected as u8]),
+    };
+    let script: Vec<(&str, Vec<RecordWrite>)> = vec![
+        (
+            "create prekeys and identity",
+            vec![w(1, "", 0, true), w(2, "", 0, true)],
+        ),
+        ("create the identity again", vec![w(1, "", 0, true)]),
+        ("update prekeys at version 1", vec![w(2, "", 1, true)]),
+        (
+            "stale prekeys with a fresh session: nothing written",
+            vec![w(2, "", 1, true), w(4, "alice", 0, true)],
+        ),
+        (
+            "session checked against an unchanged trust",
+            vec![w(4, "alice", 0, true), w(5, "alice", 0, false)],
+        ),
+        (
+            "trust created and session advanced together",
+            vec![w(5, "alice", 0, true), w(4, "alice", 1, true)],
+        ),
+        (
+            "trust written at a stale version",
+            vec![w(5, "alice", 0, true)],
+        ),
+        (
+            "session written at a stale version",
+            vec![w(4, "alice", 1, true), w(5, "alice", 1, false)],
+        ),
+        (
+            "session at its version, trust checked at its version",
+            vec![w(4, "alice", 2, true), w(5, "alice", 1, false)],
+        ),
+        (
+            "session checked against a trust version that is gone",
+            vec![w(4, "alice", 3, true), w(5, "alice", 0, false)],
+        ),
+    ];
+    let mut steps = Vec::new();
+    for (name, writes) in script {
+        let result = match backend.put_all(&writes) {
+            Ok(()) => json!("Ok"),
+            Err(crate::store::StoreError::Conflict { kind }) => json!({"Conflict": {"kind": kind}}),
+            Err(e) => json!(format!("{e:?}")),
+        };
+        let after: Vec<Value> = [(1u8, ""), (2, ""), (4, "alice"), (5, "alice")]
+            .iter()
+            .map(|(k, n)| {
+                json!({"kind": k, "name": n, "version": backend.get(*k, n.as_bytes()).unwrap().map_or(0, |r| r.version)})
+            })
+            .collect();
+        steps.push(json!({
+            "name": name,
+            "writes": writes.iter().map(|w| json!({
+                "kind": w.kind,
+                "name": String::from_utf8_lossy(&w.name),
+                "expected_version": w.expected_version,
+                "write": w.record.is_some(),
+            })).collect::<Vec<_>>(),
+            "result": result,
+            "versions_after": after,
+        }));
+    }
+    json!({
+        "description": "The compare-and-swap contract of record backends (SPEC.md 15.13), as a script on an empty backend: each step lists its writes (kind, name, the version expected now, and whether it writes or only checks), the result, and every record's version afterwards (0: absent). A failing step writes nothing.",
+        "steps": steps,
     })
 }
 
