@@ -1532,6 +1532,16 @@ fn relay_vectors() -> Value {
             json!({"status": "refused", "refusal": "Blocked", "code": Refusal::Blocked.code()}),
         ),
         (
+            "business not in good standing",
+            Err(Refusal::NotInGoodStanding),
+            json!({"status": "refused", "refusal": "NotInGoodStanding", "code": Refusal::NotInGoodStanding.code()}),
+        ),
+        (
+            "confusable name",
+            Err(Refusal::ConfusableName),
+            json!({"status": "refused", "refusal": "ConfusableName", "code": Refusal::ConfusableName.code()}),
+        ),
+        (
             "sender quota exceeded",
             Err(Refusal::SenderQuotaExceeded),
             json!({"status": "refused", "refusal": "SenderQuotaExceeded", "code": Refusal::SenderQuotaExceeded.code()}),

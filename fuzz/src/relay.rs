@@ -954,6 +954,21 @@ impl Model {
                 } else {
                     return Err(Refusal::CertificateRefused);
                 };
+                // A registered business renews its chain (same identity):
+                // the counter advances like any request's; a customer
+                // account cannot become a business.
+                if let Some((existing, last)) = self.accounts.get_mut(&me) {
+                    if existing.kind != AccountKind::Business {
+                        return Err(Refusal::AlreadyRegistered);
+                    }
+                    if req.counter() <= *last {
+                        return Err(Refusal::ReplayedRequest);
+                    }
+                    *last = req.counter();
+                    existing.certificate_chain = certificate_chain.clone();
+                    existing.name = name.to_owned();
+                    return Ok(Response::Registered);
+                }
                 let record = AccountRecord {
                     kind: AccountKind::Business,
                     identity: *identity,

@@ -530,6 +530,27 @@ impl TrustStore {
         Ok(())
     }
 
+    /// The standing now of the business a chain certifies, for a relay that
+    /// validated the chain (signatures and all) when the business
+    /// registered and keeps it since: the checks of [`TrustStore::badge`],
+    /// without verifying signatures again (SPEC.md 14.7).
+    pub fn chain_standing(&self, chain: &CertificateChain, now: u64) -> Badge {
+        let cert = &chain.business;
+        let business = VerifiedBusiness {
+            business_id: cert.business_id,
+            name: cert.name.clone(),
+            localized: cert.localized.clone(),
+            level: cert.level,
+            serial: cert.serial,
+            issuer_id: chain.issuer.issuer_id,
+            root_id: chain.issuer.root_id,
+            identity_key: cert.identity_key,
+            validity: cert.validity,
+            chain_hash: [0; 32],
+        };
+        self.badge(&Peer::VerifiedBusiness(business), now)
+    }
+
     /// The badge of `peer` now, from the newest trust state: revocation of
     /// the certificate or its issuer, a retired root, the certificate's
     /// validity and, when held or required, its status. Cheap: map lookups

@@ -27,6 +27,11 @@ pub struct VerifiedBusiness {
     /// The verification level, when a certificate chain was validated
     /// (`None` for an identity vouched for by hand).
     pub level: Option<VerificationLevel>,
+    /// The certified business id, when a chain was validated.
+    pub business_id: Option<crate::business::BusinessId>,
+    /// The certified localized names, when a chain was validated (checked
+    /// for look-alikes like the display name).
+    pub localized: Vec<String>,
 }
 
 /// Why a business's certificate chain was refused.
@@ -45,6 +50,15 @@ pub enum CertificateRefused {
 
 /// Validates a business's certificate chain against the relay's trust roots.
 pub trait CertificateValidator: Send + Sync {
+    /// The standing now of a business whose chain this validator accepted
+    /// at registration: `Ok` while its badge is true, or the verdict that
+    /// says why not (revoked, expired, status ran out). The default accepts
+    /// every registered business (closed deployments without revocation).
+    fn standing(&self, chain: &[u8], now: u64) -> Result<(), Box<crate::business::Badge>> {
+        let _ = (chain, now);
+        Ok(())
+    }
+
     /// Returns the verified business for `identity` if `chain` proves it at
     /// time `now` (seconds since the Unix epoch).
     fn validate(
@@ -93,6 +107,18 @@ pub trait CertificateValidator: Send + Sync {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 impl CertificateValidator for TrustStore {
+    fn standing(&self, chain: &[u8], now: u64) -> Result<(), Box<crate::business::Badge>> {
+        // A chain that no longer decodes was stored by an older relay with
+        // other rules: it proves nothing now.
+        let Ok(chain) = crate::business::CertificateChain::from_bytes(chain) else {
+            return Err(Box::new(crate::business::Badge::Unverified));
+        };
+        match self.chain_standing(&chain, now) {
+            b if b.is_verified() => Ok(()),
+            b => Err(Box::new(b)),
+        }
+    }
+
     fn validate(
         &self,
         identity: &IdentityKey,
@@ -109,6 +135,12 @@ impl CertificateValidator for TrustStore {
         Ok(VerifiedBusiness {
             name: verified.name().to_owned(),
             level: Some(verified.level()),
+            business_id: Some(verified.business_id()),
+            localized: verified
+                .localized_names()
+                .iter()
+                .map(|l| l.name.clone())
+                .collect(),
         })
     }
 }
@@ -116,6 +148,11 @@ impl CertificateValidator for TrustStore {
 /// A trust store the operator keeps updating (new roots, revocation lists)
 /// while the relay runs: the relay reads it at every registration.
 impl CertificateValidator for Arc<RwLock<TrustStore>> {
+    fn standing(&self, chain: &[u8], now: u64) -> Result<(), Box<crate::business::Badge>> {
+        let store = self.read().unwrap_or_else(|p| p.into_inner());
+        store.standing(chain, now)
+    }
+
     fn validate(
         &self,
         identity: &IdentityKey,
@@ -175,6 +212,8 @@ impl CertificateValidator for AllowList {
             .map(|name| VerifiedBusiness {
                 name: name.clone(),
                 level: None,
+                business_id: None,
+                localized: Vec::new(),
             })
             .ok_or(CertificateRefused::Untrusted)
     }

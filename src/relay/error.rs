@@ -56,6 +56,19 @@ pub enum RelayError {
     /// The business's certificate chain was refused.
     #[error("certificate chain refused: {0}")]
     CertificateRefused(CertificateRefused),
+    /// A business whose badge is no longer true tried to send to a customer;
+    /// customers can still write to it.
+    #[error("the business is not in good standing: {0:?}")]
+    NotInGoodStanding(Box<crate::business::Badge>),
+    /// The registration's name is confusable with the name of another
+    /// registered business.
+    #[error("name {name:?} is confusable with the registered {existing:?}")]
+    ConfusableName {
+        /// The name refused.
+        name: String,
+        /// The registered name it can be mistaken for.
+        existing: String,
+    },
     /// The operation is for another kind of account.
     #[error("operation requires a {0:?} account")]
     WrongAccountKind(AccountKind),
@@ -225,6 +238,13 @@ refusals! {
     Unavailable = 24,
     /// Too many envelopes from the sender wait in the recipient's mailbox.
     SenderQuotaExceeded = 25,
+    /// The sending business is not in good standing now: its certificate
+    /// or issuer was revoked, its root retired, its certificate expired, or
+    /// its required status ran out (SPEC.md 14.7).
+    NotInGoodStanding = 27,
+    /// The business name (or a localized name) is confusable with one
+    /// registered for another business id (SPEC.md 14.1).
+    ConfusableName = 28,
 }
 
 impl RelayError {
@@ -241,6 +261,8 @@ impl RelayError {
             Self::AlreadyRegistered => Refusal::AlreadyRegistered,
             Self::IdentityMismatch => Refusal::IdentityMismatch,
             Self::CertificateRefused(_) => Refusal::CertificateRefused,
+            Self::NotInGoodStanding(_) => Refusal::NotInGoodStanding,
+            Self::ConfusableName { .. } => Refusal::ConfusableName,
             Self::WrongAccountKind(_) => Refusal::WrongAccountKind,
             Self::BadPreKeySignature { .. }
             | Self::LowOrderPreKey { .. }

@@ -218,6 +218,23 @@ impl<S: RelayStore> Relay<S> {
                     .certificates
                     .validate(identity, certificate_chain, now)
                     .map_err(RelayError::CertificateRefused)?;
+                self.check_names(&id, &verified)?;
+                if let Some(existing) = self.store.account(&id)? {
+                    // A renewal: the same identity key, a new chain. Its
+                    // customers see no identity change (SPEC.md 14.1).
+                    if existing.kind != AccountKind::Business {
+                        return Err(RelayError::AlreadyRegistered);
+                    }
+                    self.store
+                        .advance_counter(&id, req.counter())?
+                        .map_err(|last| RelayError::ReplayedRequest {
+                            counter: req.counter(),
+                            last,
+                        })?;
+                    self.store
+                        .renew_business(&id, certificate_chain, &verified.name)?;
+                    return Ok(Response::Registered);
+                }
                 self.register(
                     req,
                     identity,
@@ -248,6 +265,56 @@ impl<S: RelayStore> Relay<S> {
                 self.dispatch(&account, op, now)
             }
         }
+    }
+
+    /// Refuses a business name, or any of its localized names, that is
+    /// confusable with a name of another registered business (another
+    /// business id, or none), exact duplicates included (SPEC.md 14.1). The
+    /// same business id (a renewal, a new key) may keep its names. The names
+    /// of a registered business are its recorded name and, when its stored
+    /// chain certifies its own key (it was validated), the chain's localized
+    /// names. A scan of every business: registrations are rare.
+    fn check_names(
+        &self,
+        me: &AccountId,
+        verified: &certificates::VerifiedBusiness,
+    ) -> Result<(), RelayError> {
+        let mine: Vec<&str> = core::iter::once(verified.name.as_str())
+            .chain(verified.localized.iter().map(String::as_str))
+            .collect();
+        for other in self.store.businesses()? {
+            if other.id() == *me {
+                continue;
+            }
+            let chain = CertificateChain::from_bytes(&other.certificate_chain)
+                .ok()
+                .filter(|c| c.business().identity_key() == other.identity.signing_key());
+            let other_id = chain.as_ref().map(|c| c.business().business_id());
+            if verified.business_id.is_some() && verified.business_id == other_id {
+                continue;
+            }
+            let mut theirs = vec![other.name.clone()];
+            if let Some(c) = &chain {
+                theirs.extend(
+                    c.business()
+                        .localized_names()
+                        .iter()
+                        .map(|l| l.name.clone()),
+                );
+            }
+            for name in &mine {
+                if let Some(existing) = theirs
+                    .iter()
+                    .find(|t| crate::business::names_confusable(name, t))
+                {
+                    return Err(RelayError::ConfusableName {
+                        name: (*name).to_owned(),
+                        existing: existing.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn register(
@@ -447,6 +514,13 @@ impl<S: RelayStore> Relay<S> {
                 self.pair_lock(&h.sender, &h.recipient)
             }
             (AccountKind::Business, AccountKind::Customer) => {
+                // A business sends only while its badge is true: the chain
+                // validated at registration is judged again now, against
+                // the newest revocations and statuses (SPEC.md 14.7).
+                // Customers can still write to it.
+                self.certificates
+                    .standing(&sender.certificate_chain, now)
+                    .map_err(RelayError::NotInGoodStanding)?;
                 // The rule check and the enqueue happen under the pair's
                 // lock, so a block recorded before this point always wins.
                 let guard = self.pair_lock(&h.recipient, &h.sender);

@@ -510,7 +510,8 @@ impl Platform {
         trust
     }
 
-    /// The encoded chain certifying `who` as "Example Air".
+    /// The encoded chain certifying `who` as "Example Air" (serial 1), or
+    /// "Example Air N" for serial N, each with business id [N; 16].
     fn chain(&self, who: &IdentityKeyPair, serial: u64, validity: Validity) -> Vec<u8> {
         let cert = self
             .issuer
@@ -518,7 +519,7 @@ impl Platform {
                 serial,
                 business_id: BusinessId([serial as u8; 16]),
                 identity_key: *who.public().signing_key(),
-                name: "Example Air".into(),
+                name: if serial == 1 { "Example Air".into() } else { format!("Example Air {serial}") },
                 localized: vec![],
                 level: VerificationLevel::Verified,
                 validity,
@@ -726,6 +727,189 @@ fn a_revoked_certificate_is_refused_even_when_revoked_while_the_relay_runs() {
     let third = w.business_identity();
     let chain = platform.chain(&third, 3, CERT_V);
     assert_eq!(w.register_with_chain(third, chain).1, Ok(Response::Registered));
+}
+
+/// A business revoked while the relay runs sends nothing more to its
+/// customers, who can still write to it; the refusal says why.
+#[test]
+fn a_revoked_business_can_no_longer_send_but_customers_can_still_write() {
+    let platform = Platform::new(1, 0x11);
+    let trust = Arc::new(std::sync::RwLock::new(platform.trust()));
+    let mut w = world_validated_by(36, MailboxLimits::default(), trust.clone());
+    let airline = w.business_identity();
+    let chain = platform.chain(&airline, 1, CERT_V);
+    let (mut b, result) = w.register_with_chain(airline, chain);
+    assert_eq!(result, Ok(Response::Registered));
+    let mut c = w.customer();
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    assert!(w.send_raw(&mut c, &b, MessageClass::Chat).is_ok());
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+
+    let list = platform.issuer.revoke(T0 - 60, T0 - 60, &[1]).unwrap();
+    trust
+        .write()
+        .unwrap()
+        .apply_revocation_list(&list, Some(platform.issuer.certificate()), T0)
+        .unwrap();
+    match w.send_raw(&mut b, &c, MessageClass::Notification) {
+        Err(RelayError::NotInGoodStanding(badge)) => assert!(matches!(
+            *badge,
+            hotline::business::Badge::Revoked {
+                by: hotline::business::RevokedBy::Certificate {
+                    issuer_id: 7,
+                    ..
+                },
+                ..
+            }
+        )),
+        other => panic!("a revoked business sent: {other:?}"),
+    }
+    let header = w.header(&b, &c, MessageClass::Chat);
+    let envelope = Envelope {
+        header,
+        ciphertext: vec![0xAB; 100],
+    };
+    assert_eq!(
+        w.call_bytes(&mut b, Request::Send(envelope)),
+        Err(Refusal::NotInGoodStanding)
+    );
+    // The customer can still write (to ask, to complain).
+    assert!(w.send_raw(&mut c, &b, MessageClass::Chat).is_ok());
+}
+
+/// With statuses required, a business sends only while a status is in
+/// force: a relay whose operator stops receiving statuses for it stops it
+/// within one status lifetime.
+#[test]
+fn a_business_whose_status_ran_out_cannot_send() {
+    let platform = Platform::new(1, 0x11);
+    let mut store = platform.trust();
+    store.require_status(true);
+    let trust = Arc::new(std::sync::RwLock::new(store));
+    let mut w = world_validated_by(37, MailboxLimits::default(), trust.clone());
+    let airline = w.business_identity();
+    let chain = platform.chain(&airline, 1, CERT_V);
+    let (mut b, _) = w.register_with_chain(airline, chain);
+    let mut c = w.customer();
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    assert!(matches!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::NotInGoodStanding(_))
+    ));
+    let status = platform.issuer.certify_status(1, T0, T0 + 3600).unwrap();
+    trust
+        .write()
+        .unwrap()
+        .apply_status(&status, platform.issuer.certificate(), T0)
+        .unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_ok());
+    w.clock.advance(3600 + hotline::constants::CLOCK_SKEW_SECS + 1);
+    assert!(matches!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::NotInGoodStanding(_))
+    ));
+}
+
+/// A business renews its chain for the same identity key: no new account,
+/// no identity change, and its bundles carry the new chain.
+#[test]
+fn a_business_renews_its_chain_for_the_same_identity() {
+    let platform = Platform::new(1, 0x11);
+    let mut w = world_validated_by(38, MailboxLimits::default(), platform.trust());
+    let airline = w.business_identity();
+    let chain = platform.chain(&airline, 1, CERT_V);
+    let (mut b, result) = w.register_with_chain(airline, chain);
+    assert_eq!(result, Ok(Response::Registered));
+    let renewed = platform
+        .issuer
+        .issue(&BusinessCertificateRequest {
+            serial: 101,
+            business_id: BusinessId([1; 16]),
+            identity_key: *b.account.identity().public().signing_key(),
+            name: "Example Air".into(),
+            localized: vec![],
+            level: VerificationLevel::Verified,
+            validity: CERT_V,
+        })
+        .unwrap();
+    let renewed = CertificateChain::new(platform.issuer.certificate().clone(), renewed);
+    let identity = b.account.identity().public();
+    assert_eq!(
+        w.call(
+            &mut b,
+            Request::RegisterBusiness {
+                identity,
+                certificate_chain: renewed.to_bytes(),
+            },
+        ),
+        Ok(Response::Registered)
+    );
+    b.prekeys.set_certificate_chain(renewed.clone()).unwrap();
+    let mut c = w.customer();
+    match w.call(&mut c, Request::FetchBundle { owner: b.id() }) {
+        Ok(Response::Bundle(bundle)) => {
+            assert_eq!(bundle.identity(), &identity);
+            assert_eq!(bundle.certificate_chain(), Some(&renewed));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A customer account cannot turn itself into a business this way.
+    let identity = c.account.identity().public();
+    let chain = platform.chain(c.account.identity(), 9, CERT_V);
+    assert_eq!(
+        w.call(
+            &mut c,
+            Request::RegisterBusiness {
+                identity,
+                certificate_chain: chain,
+            },
+        ),
+        Err(RelayError::AlreadyRegistered)
+    );
+}
+
+/// The relay refuses to register a business whose name, or a localized
+/// name, can be mistaken for one registered for another business id,
+/// exact duplicates included; the same business id may register a new key.
+#[test]
+fn look_alike_names_are_refused_at_registration() {
+    let platform = Platform::new(1, 0x11);
+    let mut w = world_validated_by(39, MailboxLimits::default(), platform.trust());
+    let issue = |w: &mut World, id: u8, serial: u64, name: &str, localized: Vec<(String, String)>| {
+        let who = w.business_identity();
+        let cert = platform
+            .issuer
+            .issue(&BusinessCertificateRequest {
+                serial,
+                business_id: BusinessId([id; 16]),
+                identity_key: *who.public().signing_key(),
+                name: name.into(),
+                localized,
+                level: VerificationLevel::Verified,
+                validity: CERT_V,
+            })
+            .unwrap();
+        let chain = CertificateChain::new(platform.issuer.certificate().clone(), cert);
+        w.register_with_chain(who, chain.to_bytes()).1
+    };
+    assert_eq!(issue(&mut w, 1, 1, "Booking.com", vec![]), Ok(Response::Registered));
+    for (serial, name) in [(2, "Booking.corn"), (3, "B00king.com"), (4, "booking.com"), (5, "Booking.com")] {
+        match issue(&mut w, 2, serial, name, vec![]) {
+            Err(RelayError::ConfusableName { name: n, existing }) => {
+                assert_eq!((n.as_str(), existing.as_str()), (name, "Booking.com"));
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // A localized name counts as much as the display name.
+    assert!(matches!(
+        issue(&mut w, 3, 6, "Skyline Travel BV", vec![("en".into(), "B0oking.com".into())]),
+        Err(RelayError::ConfusableName { .. })
+    ));
+    // The same business under a new identity key keeps its name.
+    assert_eq!(issue(&mut w, 1, 7, "Booking.com", vec![]), Ok(Response::Registered));
+    // An unrelated name registers.
+    assert_eq!(issue(&mut w, 4, 8, "Skyline Travel BV", vec![]), Ok(Response::Registered));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::{
     StoredEnvelope, UploadOutcome,
 };
 use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
-use crate::relay::auth::AccountId;
+use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::{Envelope, MessageId};
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
 use crate::relay::protocol::{Delivery, PreKeyUpload};
@@ -139,6 +139,28 @@ impl RelayStore for MemoryStore {
         }
         g.accounts.insert(id, (account.clone(), counter));
         Ok(true)
+    }
+
+    fn renew_business(&self, id: &AccountId, chain: &[u8], name: &str) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        match g.accounts.get_mut(id) {
+            Some((a, _)) if a.kind == AccountKind::Business => {
+                a.certificate_chain = chain.to_vec();
+                a.name = name.to_owned();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .accounts
+            .values()
+            .filter(|(a, _)| a.kind == AccountKind::Business)
+            .map(|(a, _)| a.clone())
+            .collect())
     }
 
     fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {

@@ -213,6 +213,13 @@ pub trait RelayStore: Send + Sync {
     /// Creates an account with its first request counter. Returns false (and
     /// changes nothing) if the account exists.
     fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError>;
+    /// Replaces a business account's certificate chain and name (a renewal
+    /// for the same identity key). Returns false if `id` is not a business
+    /// account.
+    fn renew_business(&self, id: &AccountId, chain: &[u8], name: &str) -> Result<bool, StoreError>;
+    /// Every business account (for the relay's look-alike check at
+    /// registration).
+    fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError>;
     /// Looks an account up.
     fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError>;
     /// Accepts `counter` if it is above the account's last accepted counter
@@ -311,6 +318,12 @@ pub trait RelayStore: Send + Sync {
 impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     fn register(&self, a: &AccountRecord, c: u64) -> Result<bool, StoreError> {
         (**self).register(a, c)
+    }
+    fn renew_business(&self, id: &AccountId, c: &[u8], n: &str) -> Result<bool, StoreError> {
+        (**self).renew_business(id, c, n)
+    }
+    fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        (**self).businesses()
     }
     fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
         (**self).account(id)

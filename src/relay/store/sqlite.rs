@@ -287,6 +287,42 @@ impl RelayStore for SqliteStore {
         }))
     }
 
+    fn renew_business(&self, id: &AccountId, chain: &[u8], name: &str) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE accounts SET chain = ?2, name = ?3 WHERE id = ?1 AND kind = 1",
+                    params![&id.0[..], chain, name],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        let ids: Vec<Vec<u8>> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare("SELECT id FROM accounts WHERE kind = 1 ORDER BY id")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, Vec<u8>>(0))
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = AccountId(
+                id.try_into()
+                    .map_err(|_| StoreError::Corrupt("account id"))?,
+            );
+            if let Some(a) = self.account(&id)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
     fn advance_counter(&self, id: &AccountId, counter: u64) -> Result<Result<(), u64>, StoreError> {
         self.tx(|tx| {
             let last: i64 = tx
