@@ -26,6 +26,7 @@ use hotline::relay::{
 };
 use hotline::store::{Client, MemoryStore as AppStore, PeerId, StorageKey};
 use hotline::{IdentityKeyPair, PreKeyStore};
+use std::sync::{Arc, RwLock};
 
 type Error = Box<dyn std::error::Error>;
 type App = Client<AppStore>;
@@ -173,9 +174,11 @@ fn main() -> Result<(), Error> {
     // The relay and the customers' apps hold the same root.
     let mut relay_trust = TrustStore::new();
     relay_trust.add_root(root.trust_root())?;
+    // The operator keeps the relay's trust store current (lists, statuses).
+    let relay_trust = Arc::new(RwLock::new(relay_trust));
     let clock = ManualClock::new(START);
     let demo = Demo {
-        relay: Relay::new(MemoryStore::new(), clock.clone(), relay_trust),
+        relay: Relay::new(MemoryStore::new(), clock.clone(), relay_trust.clone()),
         clock,
     };
     let mut airline_prekeys = PreKeyStore::new(&airline_identity, 20, 20, &mut rng);
@@ -379,8 +382,26 @@ fn main() -> Result<(), Error> {
             String::from_utf8(got.plaintext)?
         );
     }
+    // The operator applies the same list at the relay: the airline can no
+    // longer send; its customers can still write to it.
+    relay_trust
+        .write()
+        .map_err(|_| "trust store lock poisoned")?
+        .apply_revocation_list(&list, Some(issuer.certificate()), demo.now())?;
+    let late = airline.seal(
+        &to_customer,
+        MessageClass::Notification,
+        demo.now(),
+        b"Upgrade now!",
+        &mut rng,
+    )?;
+    println!(
+        "   relay refuses  {}",
+        demo.try_call(&mut airline, Request::Send(late))
+            .unwrap_err()
+    );
 
-    println!("\n9. The customer blocks the airline; its next message is refused.");
+    println!("\n9. The customer blocks the airline too: the relay and the app both refuse it.");
     let block = customer.block_record(airline.account_id(), true, demo.now());
     demo.call(&mut customer, Request::Block(block))?;
     customer.block(&airline.account_id())?;

@@ -356,6 +356,49 @@ pub enum Badge {
     Unverified,
 }
 
+impl core::fmt::Display for Badge {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Verified { business, until } => {
+                write!(f, "verified business {:?} until {until}", business.name())
+            }
+            Self::Expired {
+                business,
+                what,
+                since,
+            } => {
+                let what = match what {
+                    Expiry::Certificate => "certificate expired",
+                    Expiry::Status => "status of good standing ran out",
+                    Expiry::NoStatus => "no status of good standing",
+                };
+                write!(f, "{:?}: {what} (since {since})", business.name())
+            }
+            Self::Revoked { business, by } => match by {
+                RevokedBy::Certificate {
+                    issuer_id,
+                    sequence,
+                } => write!(
+                    f,
+                    "{:?}: certificate {} revoked by issuer {issuer_id} (list {sequence})",
+                    business.name(),
+                    business.serial()
+                ),
+                RevokedBy::Issuer { root_id, sequence } => write!(
+                    f,
+                    "{:?}: issuer {} revoked by root {root_id} (list {sequence})",
+                    business.name(),
+                    business.issuer_id()
+                ),
+                RevokedBy::RootRetired(id) => {
+                    write!(f, "{:?}: root {id} was retired", business.name())
+                }
+            },
+            Self::Unverified => f.write_str("not a verified business"),
+        }
+    }
+}
+
 impl Badge {
     /// Whether the application may show the verified badge now.
     pub fn is_verified(&self) -> bool {

@@ -58,7 +58,7 @@ pub enum RelayError {
     CertificateRefused(CertificateRefused),
     /// A business whose badge is no longer true tried to send to a customer;
     /// customers can still write to it.
-    #[error("the business is not in good standing: {0:?}")]
+    #[error("the business is not in good standing: {0}")]
     NotInGoodStanding(Box<crate::business::Badge>),
     /// The registration's name is confusable with the name of another
     /// registered business.
