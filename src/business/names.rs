@@ -308,6 +308,33 @@ pub(crate) fn language_tag_ok(tag: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Only a Latin *letter* makes a glued run suspect: a digit or a letter
+    /// of another script next to a single ideograph is not a look-alike of
+    /// a Latin word.
+    #[test]
+    fn only_latin_letters_make_a_run_glued() {
+        assert_eq!(check_latin_word_mix("Bank 1\u{53F7}"), Ok(()));
+        assert_eq!(check_latin_word_mix("\u{416}\u{53F7}"), Ok(()));
+        assert_eq!(
+            check_latin_word_mix("A\u{53F7}"),
+            Err(NameError::LatinWordMix {
+                position: 1,
+                ch: '\u{53F7}'
+            })
+        );
+        // A run of two with Latin on one side only is a word beside a word.
+        assert_eq!(check_latin_word_mix("A\u{53F7}\u{5E97}"), Ok(()));
+        assert!(check_latin_word_mix("A\u{53F7}\u{5E97}B").is_err());
+        // Positions count from the start of the whole name.
+        assert_eq!(
+            check_latin_word_mix("xy ab\u{53F7}"),
+            Err(NameError::LatinWordMix {
+                position: 5,
+                ch: '\u{53F7}'
+            })
+        );
+    }
+
     use super::*;
 
     #[test]
