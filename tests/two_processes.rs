@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hotline::store::{Client, MemoryStore, PeerId, SqliteStore, StorageKey};
+use hotline::store::{Client, MemoryStore, PeerId, SendError, SqliteStore, StorageKey, StoreError};
 
 const KEY: [u8; 32] = [0x2A; 32];
 
@@ -52,9 +52,19 @@ fn writer_child() {
     let mut out = String::new();
     let start = Instant::now();
     let mut i = 0u64;
+    let mut conflicts = 0u64;
     while start.elapsed() < Duration::from_secs(secs) {
         let text = format!("{name}-{i}");
-        let wire = client.encrypt(&peer(), text.as_bytes(), b"").unwrap();
+        // A writer that lost every one of its attempts to the other (a
+        // conflict is progress for the other writer) tries again, as the
+        // error asks; nothing was written or returned for the lost ones.
+        let wire = loop {
+            match client.encrypt(&peer(), text.as_bytes(), b"") {
+                Ok(wire) => break wire,
+                Err(SendError::Store(StoreError::Conflict { .. })) => conflicts += 1,
+                Err(e) => panic!("{name}: {e}"),
+            }
+        };
         // When the commit returned: the order of these times is the order
         // of the chain (up to the few messages in between two clock reads).
         let at = std::time::SystemTime::now()
@@ -64,6 +74,7 @@ fn writer_child() {
         out.push_str(&format!("{at} {text} {}\n", hex::encode(&wire)));
         i += 1;
     }
+    eprintln!("worker {name}: {i} messages, {conflicts} operations that lost every attempt");
     std::fs::write(PathBuf::from(&db).with_extension(&name), out).unwrap();
 }
 

@@ -885,10 +885,16 @@ impl Model {
             return Some(false);
         };
         let blocked = p.block.is_some_and(|b| b.0.blocked());
-        let consent = p
-            .consents
-            .last()
-            .is_some_and(|c| c.0.scope().allows(h.class));
+        // Notifications need the customer's consent; chat is a reply to a
+        // conversation the customer started (the window), unless a record
+        // excluding chat came at or after the customer's last message.
+        let last = p.consents.last().map(|c| c.0);
+        let consent = match h.class {
+            MessageClass::Notification => last.is_some_and(|c| c.scope().allows(h.class)),
+            MessageClass::Chat => {
+                !last.is_some_and(|c| !c.scope().chat && p.window.is_none_or(|t| c.time() >= t))
+            }
+        };
         let window = h.class == MessageClass::Notification
             || p.window
                 .is_some_and(|t| now.saturating_sub(t) <= CHAT_WINDOW_SECS);
@@ -1256,6 +1262,15 @@ impl Model {
         let Some(recipient) = self.kind(&h.recipient) else {
             return Err(Refusal::UnknownAccount);
         };
+        // SPEC.md 14.5: a retry of a stored envelope is a duplicate before
+        // any rule is checked.
+        {
+            let mb = self.mailboxes.entry(h.recipient).or_default();
+            p.expired |= mb.expire(now);
+            if mb.holds(&(h.sender, h.message_id)) {
+                return Ok(Response::Accepted { duplicate: true });
+            }
+        }
         let (mut open_window, mut meter) = (false, false);
         match (sender.kind, recipient) {
             (AccountKind::Customer, AccountKind::Business) => {
@@ -1269,10 +1284,19 @@ impl Model {
                 if pair.and_then(|p| p.block).is_some_and(|b| b.0.blocked()) {
                     return Err(Refusal::Blocked);
                 }
-                if !pair
-                    .and_then(|p| p.consents.last())
-                    .is_some_and(|c| c.0.scope().allows(h.class))
-                {
+                // Notifications need consent; chat needs none (the
+                // customer's message is the consent to reply in the window)
+                // unless a record excluding chat came at or after it.
+                let consent = pair.and_then(|p| p.consents.last()).map(|c| c.0);
+                let window = pair.and_then(|p| p.window);
+                let refused = match h.class {
+                    MessageClass::Notification => {
+                        !consent.is_some_and(|c| c.scope().allows(h.class))
+                    }
+                    MessageClass::Chat => consent
+                        .is_some_and(|c| !c.scope().chat && window.is_none_or(|t| c.time() >= t)),
+                };
+                if refused {
                     return Err(Refusal::NoConsent);
                 }
                 if h.class == MessageClass::Chat

@@ -504,6 +504,15 @@ impl<S: RelayStore> Relay<S> {
             .store
             .account(&h.recipient)?
             .ok_or(RelayError::UnknownAccount)?;
+        // A retry of a stored envelope is answered "duplicate" before any
+        // rule: its first copy is stored (and billed), whatever changed
+        // since (a block, the window closing) (SPEC.md 14.5).
+        if self
+            .store
+            .is_stored(&h.recipient, &h.sender, &h.message_id, &self.limits, now)?
+        {
+            return Ok(Response::Accepted { duplicate: true });
+        }
         let mut effects = SendEffects::default();
         let _guard = match (sender.kind, recipient.kind) {
             (AccountKind::Customer, AccountKind::Business) => {

@@ -395,15 +395,28 @@ pub(crate) fn check_business_send(
     if pair.block.is_some_and(|b| b.blocked()) {
         return Err(PolicyError::Blocked);
     }
-    if !pair.consent.is_some_and(|c| c.scope().allows(class)) {
-        return Err(PolicyError::NoConsent);
-    }
-    if class == MessageClass::Chat {
-        let open = pair
-            .last_customer_message
-            .is_some_and(|t| now.saturating_sub(t) <= CHAT_WINDOW_SECS);
-        if !open {
-            return Err(PolicyError::WindowClosed);
+    match class {
+        MessageClass::Notification => {
+            if !pair.consent.is_some_and(|c| c.scope().allows(class)) {
+                return Err(PolicyError::NoConsent);
+            }
+        }
+        MessageClass::Chat => {
+            // A conversation the customer starts needs no opt-in: the
+            // customer's own message is the consent to reply within the
+            // window. Only a record that excludes chat, made at or after
+            // that message, withdraws it (SPEC.md 14.7).
+            let last = pair.last_customer_message;
+            if pair
+                .consent
+                .is_some_and(|c| !c.scope().chat && last.is_none_or(|t| c.time() >= t))
+            {
+                return Err(PolicyError::NoConsent);
+            }
+            let open = last.is_some_and(|t| now.saturating_sub(t) <= CHAT_WINDOW_SECS);
+            if !open {
+                return Err(PolicyError::WindowClosed);
+            }
         }
     }
     Ok(())

@@ -1580,11 +1580,15 @@ fn duplicates_by_message_id_are_collapsed() {
 #[test]
 fn a_business_needs_consent() {
     let (mut w, mut c, mut b) = pair(20);
-    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap(); // opens the window
+    // Without any message from the customer, nothing may be sent.
     assert_eq!(
         w.send_raw(&mut b, &c, MessageClass::Chat),
-        Err(RelayError::Policy(PolicyError::NoConsent))
+        Err(RelayError::Policy(PolicyError::WindowClosed))
     );
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap(); // opens the window
+    // A conversation the customer started needs no opt-in to be answered
+    // within the window; notifications, which the business starts, do.
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
     assert_eq!(
         w.send_raw(&mut b, &c, MessageClass::Notification),
         Err(RelayError::Policy(PolicyError::NoConsent))
@@ -1619,6 +1623,58 @@ fn a_business_needs_consent() {
     assert_eq!(
         w.call_bytes(&mut b, Request::Send(env)),
         Err(Refusal::NoConsent)
+    );
+}
+
+/// A withdrawal of chat made before the customer writes again does not stop
+/// replies to the new message: the newer message is the newer consent.
+#[test]
+fn a_customer_message_after_a_withdrawal_opens_the_conversation_again() {
+    let (mut w, mut c, mut b) = pair(40);
+    w.consent(&mut c, &b, ConsentScope::NONE).unwrap();
+    w.clock.advance(5);
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::Policy(PolicyError::NoConsent))
+    );
+}
+
+/// A retry of an envelope that is already stored answers "duplicate" before
+/// any rule: after a block, or after the window closed, the first copy is
+/// the one that counts, and the sender must not resend it as new.
+#[test]
+fn a_retry_of_a_stored_envelope_is_a_duplicate_whatever_changed() {
+    let (mut w, mut c, mut b) = pair(41);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    let header = w.header(&b, &c, MessageClass::Chat);
+    let env = Envelope {
+        header,
+        ciphertext: vec![7; 64],
+    };
+    assert_eq!(
+        w.call(&mut b, Request::Send(env.clone())),
+        Ok(Response::Accepted { duplicate: false })
+    );
+    // The window closes.
+    w.clock.advance(CHAT_WINDOW_SECS + 1);
+    assert_eq!(
+        w.call(&mut b, Request::Send(env.clone())),
+        Ok(Response::Accepted { duplicate: true })
+    );
+    // The customer blocks: the retry is still the same stored envelope.
+    let block = BlockRecord::sign(c.account.identity(), b.id(), true, w.now());
+    w.call(&mut c, Request::Block(block)).unwrap();
+    assert_eq!(
+        w.call(&mut b, Request::Send(env)),
+        Ok(Response::Accepted { duplicate: true })
+    );
+    // A new message is refused as blocked.
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::Blocked))
     );
 }
 

@@ -264,6 +264,23 @@ impl RelayStore for MemoryStore {
             .map_or((0, 0), |d| (d.one_time.len(), d.kem.len())))
     }
 
+    fn is_stored(
+        &self,
+        recipient: &AccountId,
+        sender: &AccountId,
+        message_id: &MessageId,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        let Some(mb) = g.mailboxes.get_mut(recipient) else {
+            return Ok(false);
+        };
+        mb.expire(limits, now);
+        let key = (*sender, *message_id);
+        Ok(mb.waiting_ids.contains(&key) || mb.remembered_set.contains(&key))
+    }
+
     fn enqueue(
         &self,
         envelope: &StoredEnvelope,

@@ -262,6 +262,18 @@ pub trait RelayStore: Send + Sync {
         limits: &MailboxLimits,
         now: u64,
     ) -> Result<EnqueueOutcome, StoreError>;
+    /// Whether an envelope with this sender and message id is waiting for
+    /// `recipient` or was delivered recently enough to be remembered
+    /// (after expiring what is due): a retry, answered "duplicate" before
+    /// any rule is checked (SPEC.md 14.5).
+    fn is_stored(
+        &self,
+        recipient: &AccountId,
+        sender: &AccountId,
+        message_id: &MessageId,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<bool, StoreError>;
     /// Up to `max` unexpired envelopes for `recipient`, oldest first, and
     /// whether more are waiting. Nothing is deleted.
     fn fetch(
@@ -348,6 +360,16 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     }
     fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
         (**self).prekey_counts(id)
+    }
+    fn is_stored(
+        &self,
+        r: &AccountId,
+        s: &AccountId,
+        m: &MessageId,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        (**self).is_stored(r, s, m, l, now)
     }
     fn enqueue(
         &self,

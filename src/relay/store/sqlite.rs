@@ -17,6 +17,7 @@ use super::{
     StoredEnvelope, UploadOutcome,
 };
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
+use crate::relay::MessageId;
 use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::Envelope;
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
@@ -525,6 +526,26 @@ impl RelayStore for SqliteStore {
             Ok(usize::try_from(n).unwrap_or(0))
         };
         Ok((count(SLOT_ONE_TIME)?, count(SLOT_KEM)?))
+    }
+
+    fn is_stored(
+        &self,
+        recipient: &AccountId,
+        sender: &AccountId,
+        message_id: &MessageId,
+        limits: &MailboxLimits,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            expire_recipient(tx, recipient, limits, now)?;
+            tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM mailbox WHERE recipient = ?1 AND sender = ?2 AND message_id = ?3)
+                 OR EXISTS(SELECT 1 FROM delivered WHERE recipient = ?1 AND sender = ?2 AND message_id = ?3)",
+                params![&recipient.0[..], &sender.0[..], &message_id.0[..]],
+                |row| row.get(0),
+            )
+            .map_err(backend)
+        })
     }
 
     fn enqueue(
