@@ -1075,6 +1075,26 @@ impl Model {
                     return Err(Refusal::StaleRecord);
                 }
                 pair.block = Some((*r, at));
+                if r.blocked() {
+                    // SPEC.md 14.6: the business's undelivered envelopes to
+                    // the customer go with the block, and its notifications
+                    // among them leave the bill.
+                    let mut unbilled = 0;
+                    if let Some(mb) = self.mailboxes.get_mut(&r.customer()) {
+                        mb.waiting.retain(|_, (_, e)| {
+                            if e.header.sender != r.business() {
+                                return true;
+                            }
+                            if e.header.class == MessageClass::Notification {
+                                unbilled += 1;
+                            }
+                            false
+                        });
+                    }
+                    if let Some(n) = self.notifications.get_mut(&r.business()) {
+                        *n = n.saturating_sub(unbilled);
+                    }
+                }
                 Ok(Response::BlockStored)
             }
             Request::ExportConsent { customer } => {

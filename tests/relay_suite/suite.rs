@@ -1678,6 +1678,42 @@ fn a_retry_of_a_stored_envelope_is_a_duplicate_whatever_changed() {
     );
 }
 
+/// A block empties the queue: the business's undelivered envelopes to the
+/// customer are deleted with the block, and its notifications among them
+/// leave the bill. Other senders' envelopes stay.
+#[test]
+fn a_block_deletes_the_business_queue_and_its_bill() {
+    let (mut w, mut c, mut b) = pair(42);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    for class in [
+        MessageClass::Notification,
+        MessageClass::Chat,
+        MessageClass::Notification,
+    ] {
+        w.send_raw(&mut b, &c, class).unwrap();
+    }
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 2);
+    // One notification is delivered (and stays billed) before the block.
+    let first = w.fetch(&mut c);
+    assert_eq!(first.len(), 3);
+    let ids = vec![first[0].id];
+    w.call(&mut c, Request::Acknowledge { ids }).unwrap();
+    let block = BlockRecord::sign(c.account.identity(), b.id(), true, w.now());
+    w.call(&mut c, Request::Block(block)).unwrap();
+    assert!(
+        w.fetch(&mut c).is_empty(),
+        "the blocked business's queued envelopes were delivered"
+    );
+    assert_eq!(
+        w.relay.notification_count(&b.id()).unwrap(),
+        1,
+        "only the delivered notification stays billed"
+    );
+    // The customer's own envelope to the business is untouched.
+    assert_eq!(w.fetch(&mut b).len(), 1);
+}
+
 #[test]
 fn consent_records_are_verified_and_only_the_customer_submits_them() {
     let (mut w, mut c, mut b) = pair(21);

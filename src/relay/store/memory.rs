@@ -422,6 +422,33 @@ impl RelayStore for MemoryStore {
             return Ok(false);
         }
         g.blocks.insert(key, (*record, effective));
+        if record.blocked() {
+            // In the same step: the business's undelivered envelopes to the
+            // customer go, and its notifications among them leave the bill
+            // (SPEC.md 14.6).
+            let inner = &mut *g;
+            let mut unbilled = 0u64;
+            if let Some(mb) = inner.mailboxes.get_mut(&record.customer()) {
+                let ids: Vec<u64> = mb
+                    .waiting
+                    .iter()
+                    .filter(|(_, e)| e.sender == record.business())
+                    .map(|(k, _)| *k)
+                    .collect();
+                for id in ids {
+                    if let Some(e) = mb.remove(id)
+                        && super::is_notification(&e.bytes)
+                    {
+                        unbilled += 1;
+                    }
+                }
+            }
+            if unbilled > 0
+                && let Some(n) = inner.notifications.get_mut(&record.business())
+            {
+                *n = n.saturating_sub(unbilled);
+            }
+        }
         Ok(true)
     }
 

@@ -208,6 +208,13 @@ pub enum StoreError {
     Corrupt(&'static str),
 }
 
+/// Whether stored envelope bytes carry a notification (the class byte of
+/// their header). Bytes that do not decode count as not billed.
+pub(crate) fn is_notification(bytes: &[u8]) -> bool {
+    crate::relay::Envelope::from_bytes(bytes)
+        .is_ok_and(|e| e.header.class == crate::relay::MessageClass::Notification)
+}
+
 /// The relay's state. Every method is atomic (see the module docs).
 pub trait RelayStore: Send + Sync {
     /// Creates an account with its first request counter. Returns false (and
@@ -311,7 +318,10 @@ pub trait RelayStore: Send + Sync {
         history: usize,
     ) -> Result<bool, StoreError>;
     /// Stores a block record, ordered at `effective`, if it comes after the
-    /// pair's last one in the order of [`BlockRecord::supersedes`].
+    /// pair's last one in the order of [`BlockRecord::supersedes`]. A block
+    /// that is stored also deletes, atomically with it, the business's
+    /// undelivered envelopes to the customer and takes the notifications
+    /// among them off the business's count.
     fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError>;
     /// The consent records kept for a pair, oldest first.
     fn consent_history(

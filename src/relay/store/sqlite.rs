@@ -790,6 +790,39 @@ impl RelayStore for SqliteStore {
                 ],
             )
             .map_err(backend)?;
+            if record.blocked() {
+                // In the same transaction: the business's undelivered
+                // envelopes to the customer go, and its notifications among
+                // them leave the bill (SPEC.md 14.6).
+                let (c, b) = (&record.customer().0[..], &record.business().0[..]);
+                let unbilled = {
+                    let mut stmt = tx
+                        .prepare("SELECT envelope FROM mailbox WHERE recipient = ?1 AND sender = ?2")
+                        .map_err(backend)?;
+                    let rows = stmt
+                        .query_map(params![c, b], |r| r.get::<_, Vec<u8>>(0))
+                        .map_err(backend)?;
+                    let mut n = 0i64;
+                    for row in rows {
+                        if super::is_notification(&row.map_err(backend)?) {
+                            n += 1;
+                        }
+                    }
+                    n
+                };
+                tx.execute(
+                    "DELETE FROM mailbox WHERE recipient = ?1 AND sender = ?2",
+                    params![c, b],
+                )
+                .map_err(backend)?;
+                if unbilled > 0 {
+                    tx.execute(
+                        "UPDATE metering SET notifications = MAX(notifications - ?2, 0) WHERE business = ?1",
+                        params![b, unbilled],
+                    )
+                    .map_err(backend)?;
+                }
+            }
             Ok(true)
         })
     }
