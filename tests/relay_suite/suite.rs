@@ -1664,7 +1664,9 @@ fn a_retry_of_a_stored_envelope_is_a_duplicate_whatever_changed() {
         w.call(&mut b, Request::Send(env.clone())),
         Ok(Response::Accepted { duplicate: true })
     );
-    // The customer blocks: the retry is still the same stored envelope.
+    // Delivered, then the customer blocks: a retry is still the same
+    // (remembered) envelope.
+    assert_eq!(w.fetch_and_ack(&mut c).len(), 1);
     let block = BlockRecord::sign(c.account.identity(), b.id(), true, w.now());
     w.call(&mut c, Request::Block(block)).unwrap();
     assert_eq!(
@@ -1831,7 +1833,8 @@ fn notifications_are_metered_per_business() {
     w.call(&mut b, Request::Send(env)).unwrap();
     assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 4);
     assert_eq!(w.relay.notification_counts().unwrap(), vec![(b.id(), 4)]);
-    // Refused notifications are not counted.
+    // Refused notifications are not counted (the delivered ones stay).
+    w.fetch_and_ack(&mut c);
     w.clock.advance(1);
     w.block(&mut c, &b, true).unwrap();
     assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_err());
@@ -1937,8 +1940,8 @@ fn a_block_wins_against_concurrent_sends() {
     std::thread::sleep(std::time::Duration::from_millis(5));
     let rec = BlockRecord::sign(c.account.identity(), b_id, true, now);
     w.call(&mut c, Request::Block(rec)).unwrap();
-    // Everything in the mailbox was accepted before the block; after the
-    // block returned, nothing more arrives.
+    // The block deleted everything the business had queued; after the block
+    // returned, nothing more arrives.
     let drain = |w: &World, c: &mut Party| {
         let mut n = 0;
         loop {
@@ -1952,7 +1955,12 @@ fn a_block_wins_against_concurrent_sends() {
     let before = drain(&w, &mut c);
     let accepted = sender.join().unwrap();
     assert_eq!(drain(&w, &mut c), 0, "no message accepted after the block");
-    assert_eq!(before, accepted.len());
+    assert_eq!(before, 0, "the block left queued envelopes");
+    assert_eq!(
+        w.relay.notification_count(&b_id).unwrap(),
+        0,
+        "undelivered notifications stayed billed"
+    );
     assert!(accepted.len() < 200_000, "the block stopped the sender");
 }
 
