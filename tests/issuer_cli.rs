@@ -130,6 +130,8 @@ fn whole_certificate_lifecycle_through_the_cli() {
             "1750000000",
             "--not-after",
             "1850000000",
+            "--name-index",
+            "names.idx",
             "--cert-out",
             "klm.cert",
             "--chain-out",
@@ -296,7 +298,7 @@ fn whole_certificate_lifecycle_through_the_cli() {
     );
     assert_eq!(code, 1);
     assert!(
-        out.contains("the business certificate expired at 2028-08-16 00:53:20 UTC"),
+        out.contains("the business certificate expired at 2028-08-16T00:53:20Z"),
         "{out}"
     );
 
@@ -380,6 +382,8 @@ fn issuance_refuses_look_alike_names() {
                 "b.identity",
                 "--name",
                 name,
+                "--name-index",
+                "names.idx",
                 "--cert-out",
                 "x.cert",
             ],
@@ -387,6 +391,7 @@ fn issuance_refuses_look_alike_names() {
         assert_eq!(code, 1, "{name:?}: {out}");
         assert!(out.contains(reason), "{name:?}: {out}");
         assert!(!p.join("x.cert").exists());
+        assert!(!p.join("names.idx").exists());
     }
     let (code, out, _) = run(p, &["check-name", "G\u{43E}\u{43E}gle"]);
     assert_eq!(code, 1);
@@ -413,9 +418,17 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
         ],
     );
     for (args, code, needle) in [
-        (vec![], 2, "no command"),
-        (vec!["frobnicate"], 2, "unknown command"),
-        (vec!["create-root", "--id"], 2, "needs a value"),
+        (vec![], 2, "Usage: hotline-issuer <COMMAND>"),
+        (
+            vec!["frobnicate"],
+            2,
+            "unrecognized subcommand 'frobnicate'",
+        ),
+        (
+            vec!["create-root", "--id"],
+            2,
+            "a value is required for '--id <ID>'",
+        ),
         (
             vec![
                 "create-root",
@@ -427,7 +440,7 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
                 "b",
             ],
             2,
-            "not an integer",
+            "invalid value 'x' for '--id <ID>'",
         ),
         (
             vec![
@@ -445,7 +458,7 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
         (
             vec!["create-root", "--id", "1", "--bogus", "1"],
             2,
-            "unknown option --bogus",
+            "unexpected argument '--bogus'",
         ),
         (
             vec!["verify", "garbage.bin", "--root", "r.pub"],
@@ -506,7 +519,7 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
                 "c",
             ],
             2,
-            "unknown level",
+            "invalid value 'gold' for '--levels <LEVELS>'",
         ),
         (
             vec![
@@ -515,11 +528,23 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
                 "r.secret",
                 "--issuer-cert",
                 "r.pub",
+                "--serial",
+                "1",
+                "--business-id",
+                "00000000000000000000000000000001",
+                "--identity",
+                "r.pub",
+                "--name",
+                "KLM",
+                "--name-index",
+                "n.idx",
+                "--cert-out",
+                "c",
             ],
             2,
             "not an issuer certificate",
         ),
-        (vec!["check-name"], 2, "exactly one NAME"),
+        (vec!["check-name"], 2, "<NAME>"),
     ] {
         let (got, out, err) = run(p, &args);
         assert_eq!(got, code, "{args:?}\n{out}\n{err}");
@@ -553,4 +578,756 @@ fn inspect_reads_identity_keys_whatever_their_key_bytes() {
         assert!(out.contains("identity key"), "{wanted:#x}: {out}");
         std::fs::remove_file(&path).unwrap();
     }
+}
+
+/// A root and an issuer (id 7, both levels) valid 2023..2033, written with
+/// RFC 3339 times; and one business identity, `b.identity`.
+fn platform(p: &Path) {
+    ok(
+        p,
+        &[
+            "create-root",
+            "--id",
+            "1",
+            "--secret-out",
+            "root.secret",
+            "--root-out",
+            "root.pub",
+            "--not-before",
+            "2023-11-14T22:13:20Z",
+            "--not-after",
+            "2036-07-18T13:20:00+05:00",
+        ],
+    );
+    ok(
+        p,
+        &[
+            "create-issuer",
+            "--root-secret",
+            "root.secret",
+            "--root",
+            "root.pub",
+            "--id",
+            "7",
+            "--levels",
+            "verified,official",
+            "--secret-out",
+            "issuer.secret",
+            "--cert-out",
+            "issuer.cert",
+            "--not-before",
+            "1700000000",
+            "--not-after",
+            "2000000000",
+        ],
+    );
+    ok(
+        p,
+        &[
+            "new-business",
+            "--secret-out",
+            "b.secret",
+            "--identity-out",
+            "b.identity",
+        ],
+    );
+}
+
+const ISSUER: [&str; 4] = [
+    "--issuer-secret",
+    "issuer.secret",
+    "--issuer-cert",
+    "issuer.cert",
+];
+
+/// `issue` of `name` (plus `extra` options) to business `id`, serial
+/// `serial`, into `<serial>.cert` and `<serial>.chain`, with the index
+/// `names.idx`.
+fn issue(p: &Path, serial: &str, id: &str, name: &str, extra: &[&str]) -> (i32, String, String) {
+    let (cert, chain) = (format!("{serial}.cert"), format!("{serial}.chain"));
+    let mut args = vec!["issue"];
+    args.extend(ISSUER);
+    args.extend([
+        "--serial",
+        serial,
+        "--business-id",
+        id,
+        "--identity",
+        "b.identity",
+        "--name",
+        name,
+        "--not-before",
+        "1750000000",
+        "--not-after",
+        "1850000000",
+        "--name-index",
+        "names.idx",
+        "--cert-out",
+        &cert,
+        "--chain-out",
+        &chain,
+    ]);
+    args.extend(extra);
+    run(p, &args)
+}
+
+const BOOKING: &str = "000000000000000000000000000000b0";
+const OTHER: &str = "0000000000000000000000000000000e";
+const KLM: &str = "4b4c4d00000000000000000000000001";
+
+#[test]
+fn the_name_index_refuses_look_alikes_of_another_business() {
+    let d = Dir::new("index");
+    let p = d.0.as_path();
+    platform(p);
+    let (code, out, err) = issue(p, "1", BOOKING, "Booking.com", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("recorded the names in names.idx"), "{out}");
+
+    for (serial, name) in [
+        ("2", "Booking.corn"),
+        ("3", "B00king.com"),
+        ("4", "booking.com"),
+        ("5", "Booking.com"),
+    ] {
+        let (code, out, err) = issue(p, serial, OTHER, name, &[]);
+        assert_eq!(code, 1, "{name:?}: {out}{err}");
+        assert!(
+            out.contains(&format!(
+                "refused to issue: name index: \"{name}\" can be mistaken for \"Booking.com\", already issued to business {BOOKING}"
+            )),
+            "{name:?}: {out}"
+        );
+        assert!(!p.join(format!("{serial}.cert")).exists());
+        assert!(!p.join(format!("{serial}.chain")).exists());
+    }
+
+    // The same business id may be issued its name again (a renewal).
+    let (code, out, err) = issue(p, "6", BOOKING, "Booking.com", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A localized name counts as much as the display name.
+    let (code, out, err) = issue(
+        p,
+        "7",
+        KLM,
+        "KLM Royal Dutch Airlines",
+        &["--localized", "nl=KLM"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = issue(
+        p,
+        "8",
+        OTHER,
+        "Skyline Travel BV",
+        &["--localized", "en=KLM"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "\"KLM\" can be mistaken for \"KLM\", already issued to business {KLM}"
+        )),
+        "{out}"
+    );
+    // Nothing of the refused request was recorded: another name is free.
+    let (code, out, err) = issue(p, "9", OTHER, "Skyline Travel BV", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let listed = ok(p, &["names", "--name-index", "names.idx"]);
+    assert!(listed.starts_with("4 of 4 names in names.idx"), "{listed}");
+    for (id, name) in [
+        (BOOKING, "Booking.com"),
+        (KLM, "KLM Royal Dutch Airlines"),
+        (KLM, "KLM"),
+        (OTHER, "Skyline Travel BV"),
+    ] {
+        assert!(
+            listed.contains(&format!("{id}  {name}  (look-alike key")),
+            "{listed}"
+        );
+    }
+    let only = ok(
+        p,
+        &["names", "--name-index", "names.idx", "--business-id", KLM],
+    );
+    assert!(only.starts_with("2 of 4 names"), "{only}");
+    assert!(!only.contains("Booking"), "{only}");
+}
+
+#[test]
+fn a_damaged_name_index_stops_issuance() {
+    let d = Dir::new("badindex");
+    let p = d.0.as_path();
+    platform(p);
+    assert_eq!(issue(p, "1", BOOKING, "Booking.com", &[]).0, 0);
+    let good = std::fs::read(d.path("names.idx")).unwrap();
+    for (bytes, needle) in [
+        (good[..good.len() - 1].to_vec(), "truncated"),
+        (b"not an index at all".to_vec(), "not a name index"),
+    ] {
+        std::fs::write(d.path("names.idx"), &bytes).unwrap();
+        let (code, out, err) = issue(p, "2", OTHER, "Something Else", &[]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains("names.idx") && err.contains(needle), "{err}");
+        assert!(!p.join("2.cert").exists());
+        let (code, _, err) = run(p, &["names", "--name-index", "names.idx"]);
+        assert_eq!(code, 2, "{err}");
+        // The damaged index is left as it was, for the operator to look at.
+        assert_eq!(std::fs::read(d.path("names.idx")).unwrap(), bytes);
+    }
+    let (code, _, err) = run(p, &["names", "--name-index", "missing.idx"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.idx"), "{err}");
+}
+
+/// `args` with the argument `from` replaced by `to`.
+fn swap<'a>(args: &[&'a str], from: &str, to: &'a str) -> Vec<&'a str> {
+    let mut out = args.to_vec();
+    let i = out
+        .iter()
+        .position(|a| *a == from)
+        .expect("argument present");
+    out[i] = to;
+    out
+}
+
+/// The `name: value` lines of a description, for comparing two of them.
+fn field(description: &str, label: &str) -> String {
+    description
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} in {description}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn renew_keeps_the_identity_and_business_id() {
+    let d = Dir::new("renew");
+    let p = d.0.as_path();
+    platform(p);
+    let (code, old, err) = issue(
+        p,
+        "1001",
+        KLM,
+        "KLM Royal Dutch Airlines",
+        &["--localized", "ja=KLMオランダ航空", "--level", "official"],
+    );
+    assert_eq!(code, 0, "{old}{err}");
+    let mut args = vec!["renew"];
+    args.extend(ISSUER);
+    args.extend([
+        "--old",
+        "1001.chain",
+        "--serial",
+        "1002",
+        "--not-before",
+        "2025-06-01T00:00:00Z",
+        "--not-after",
+        "2026-06-01T00:00:00Z",
+        "--name-index",
+        "names.idx",
+        "--chain-out",
+        "renewed.chain",
+        "--cert-out",
+        "renewed.cert",
+    ]);
+    let renewed = ok(p, &args);
+    assert!(
+        renewed.contains("renewing certificate 1001 of business 4b4c4d"),
+        "{renewed}"
+    );
+    for label in [
+        "identity key:",
+        "business id:",
+        "name:",
+        "name [ja]:",
+        "level:",
+    ] {
+        assert_eq!(field(&old, label), field(&renewed, label), "{label}");
+    }
+    assert_eq!(field(&renewed, "serial:"), "1002");
+    assert_eq!(
+        field(&renewed, "valid:"),
+        "2025-06-01T00:00:00Z .. 2026-06-01T00:00:00Z (1748736000 .. 1780272000)"
+    );
+    // The new chain validates, and inspect agrees with what renew said.
+    let out = ok(
+        p,
+        &[
+            "verify",
+            "renewed.chain",
+            "--root",
+            "root.pub",
+            "--now",
+            "2026-01-01T00:00:00Z",
+        ],
+    );
+    assert!(out.contains("verdict: VALID: verified business \"KLM Royal Dutch Airlines\" (business id 4b4c4d00000000000000000000000001, level official)"), "{out}");
+    let inspected = ok(p, &["inspect", "renewed.cert"]);
+    assert_eq!(
+        field(&inspected, "identity key:"),
+        field(&old, "identity key:")
+    );
+
+    // A renewal under a new name for the same business is a rename; the
+    // index still refuses another business the old name.
+    let mut rename = args.clone();
+    for (from, to) in [
+        ("1002", "1003"),
+        ("renewed.chain", "r2.chain"),
+        ("renewed.cert", "r2.cert"),
+    ] {
+        for a in rename.iter_mut() {
+            if *a == from {
+                *a = to;
+            }
+        }
+    }
+    rename.extend(["--name", "KLM"]);
+    let out = ok(p, &rename);
+    assert_eq!(field(&out, "name:"), "KLM");
+    assert_eq!(field(&out, "name [ja]:"), "KLMオランダ航空");
+    let (code, out, _) = issue(p, "5", OTHER, "KLM Royal Dutch Airlines", &[]);
+    assert_eq!(code, 1, "{out}");
+
+    // The same serial again is refused; a bundle or a bare certificate
+    // serves as the old one too.
+    let same = swap(&args, "1002", "1001");
+    let same = swap(&same, "renewed.chain", "x.chain");
+    let same = swap(&same, "renewed.cert", "x.cert");
+    let (code, out, _) = run(p, &same);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("serial 1001 is the serial of the certificate being renewed"),
+        "{out}"
+    );
+    assert!(!p.join("x.chain").exists());
+    ok(
+        p,
+        &[
+            "bundle",
+            "--business-secret",
+            "b.secret",
+            "--chain",
+            "1001.chain",
+            "--out",
+            "b.bundle",
+        ],
+    );
+    for old in ["b.bundle", "1001.cert"] {
+        let mut from = vec!["renew"];
+        from.extend(ISSUER);
+        let out_name = format!("from-{old}.chain");
+        from.extend([
+            "--old",
+            old,
+            "--serial",
+            "2000",
+            "--name-index",
+            "names.idx",
+            "--chain-out",
+            &out_name,
+            "--not-before",
+            "1750000000",
+        ]);
+        let out = ok(p, &from);
+        let identity = ok(p, &["inspect", "b.identity"]);
+        assert_eq!(
+            field(&out, "identity key:"),
+            field(&identity, "Ed25519 key:")
+        );
+    }
+}
+
+#[test]
+fn status_signs_a_short_proof_of_good_standing() {
+    let d = Dir::new("status");
+    let p = d.0.as_path();
+    platform(p);
+    assert_eq!(issue(p, "1001", KLM, "KLM", &[]).0, 0);
+    let mut args = vec!["status"];
+    args.extend(ISSUER);
+    args.extend([
+        "--serial",
+        "1001",
+        "--from",
+        "2027-01-15T08:00:00Z",
+        "--out",
+        "1001.status",
+    ]);
+    let out = ok(p, &args);
+    // Three days by default.
+    assert_eq!(
+        field(&out, "good from:"),
+        "2027-01-15T08:00:00Z (1800000000)"
+    );
+    assert_eq!(
+        field(&out, "good until:"),
+        "2027-01-18T08:00:00Z (1800259200)"
+    );
+    let inspected = ok(p, &["inspect", "1001.status"]);
+    assert!(inspected.contains("certificate status"), "{inspected}");
+    assert_eq!(field(&inspected, "serial:"), "1001");
+
+    // A client holding the status shows the badge until it runs out.
+    let verify = |now: &str, extra: &[&str]| {
+        let mut a = vec!["verify", "1001.chain", "--root", "root.pub", "--now", now];
+        a.extend(extra);
+        run(p, &a)
+    };
+    let (code, out, _) = verify(
+        "2027-01-16T00:00:00Z",
+        &["--status", "1001.status", "--require-status"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("badge: verified until 2027-01-18T08:00:00Z"),
+        "{out}"
+    );
+    let (code, out, _) = verify("2027-01-16T00:00:00Z", &["--require-status"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("badge: NOT SHOWN: a status is required and none applies"),
+        "{out}"
+    );
+    let (code, out, _) = verify("2027-01-16T00:00:00Z", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("badge:"), "{out}");
+
+    // Seven days at most; the status window is checked by the library too.
+    let mut week = swap(&args, "1001.status", "week.status");
+    week.extend(["--days", "7"]);
+    let out = ok(p, &week);
+    assert_eq!(
+        field(&out, "good until:"),
+        "2027-01-22T08:00:00Z (1800604800)"
+    );
+    for days in ["8", "0", "-1", "three"] {
+        let mut long = swap(&args, "1001.status", "long.status");
+        let days = format!("--days={days}");
+        long.push(&days);
+        let (code, _, err) = run(p, &long);
+        assert_eq!(code, 2, "{days}: {err}");
+        assert!(err.contains("--days"), "{err}");
+        assert!(!p.join("long.status").exists());
+    }
+}
+
+#[test]
+fn revocation_sequences_default_to_the_issue_time() {
+    let d = Dir::new("seq");
+    let p = d.0.as_path();
+    platform(p);
+    let mut args = vec!["revoke"];
+    args.extend(ISSUER);
+    args.extend([
+        "--serial",
+        "5",
+        "--issued-at",
+        "2027-01-15T08:00:00Z",
+        "--out",
+        "crl.bin",
+    ]);
+    let out = ok(p, &args);
+    assert_eq!(field(&out, "sequence:"), "1800000000");
+    assert_eq!(
+        field(&out, "issued at:"),
+        "2027-01-15T08:00:00Z (1800000000)"
+    );
+
+    // A sequence ahead of the issue time is refused (SPEC 13.9).
+    let mut ahead = swap(&args, "crl.bin", "ahead.bin");
+    ahead.extend(["--sequence", "1800000001"]);
+    let (code, out, _) = run(p, &ahead);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("refused: sequence 1800000001 is above the issue time 1800000000"),
+        "{out}"
+    );
+    assert!(!p.join("ahead.bin").exists());
+
+    // Without --issued-at, both are now.
+    let mut now = vec!["revoke"];
+    now.extend(ISSUER);
+    now.extend(["--out", "now.bin"]);
+    let out = ok(p, &now);
+    assert_eq!(
+        field(&out, "sequence:"),
+        field(&out, "issued at:").split(['(', ')']).nth(1).unwrap()
+    );
+
+    let out = ok(
+        p,
+        &[
+            "revoke-issuer",
+            "--root-secret",
+            "root.secret",
+            "--root",
+            "root.pub",
+            "--issuer",
+            "7",
+            "--issued-at",
+            "2027-01-15T09:00:00+01:00",
+            "--out",
+            "issuers.bin",
+        ],
+    );
+    assert_eq!(field(&out, "sequence:"), "1800000000");
+    assert_eq!(field(&out, "revoked issuers:"), "7");
+}
+
+#[test]
+fn times_are_rfc_3339_or_unix_seconds() {
+    let d = Dir::new("times");
+    let p = d.0.as_path();
+    platform(p);
+    let root = ok(p, &["inspect", "root.pub"]);
+    // 2036-07-18T13:20:00+05:00 is 08:20 UTC.
+    assert_eq!(
+        field(&root, "valid:"),
+        "2023-11-14T22:13:20Z .. 2036-07-18T08:20:00Z (1700000000 .. 2099982000)"
+    );
+    for bad in [
+        "yesterday",
+        "2027-01-15",
+        "2027-01-15T08:00:00",
+        "1969-12-31T23:59:59Z",
+        "-5",
+        "18446744073709551616",
+    ] {
+        let now = format!("--now={bad}");
+        let (code, _, err) = run(p, &["verify", "root.pub", "--root", "root.pub", &now]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(
+            err.contains("invalid value") && err.contains("--now"),
+            "{bad}: {err}"
+        );
+    }
+    // Unix seconds and RFC 3339 name the same instant, printed in RFC 3339.
+    assert_eq!(issue(p, "1", KLM, "KLM", &[]).0, 0);
+    let verify = |now: &str| {
+        ok(
+            p,
+            &["verify", "1.chain", "--root", "root.pub", "--now", now],
+        )
+    };
+    let by_seconds = verify("1800000000");
+    assert!(
+        by_seconds.contains("at 2027-01-15T08:00:00Z"),
+        "{by_seconds}"
+    );
+    assert_eq!(by_seconds, verify("2027-01-15T09:00:00+01:00"));
+}
+
+#[test]
+fn bad_usage_of_the_new_commands_exits_2() {
+    let d = Dir::new("usage2");
+    let p = d.0.as_path();
+    platform(p);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["status", "--serial", "1", "--out", "s"],
+            "--issuer-secret",
+        ),
+        (
+            [&["status"][..], &ISSUER, &["--out", "s"]].concat(),
+            "--serial",
+        ),
+        (vec!["renew", "--serial", "2"], "--old"),
+        (vec!["names"], "--name-index"),
+        (
+            vec!["names", "--name-index", "x", "--business-id", "12"],
+            "not 32 hex digits",
+        ),
+        (
+            vec![
+                "revoke-issuer",
+                "--root-secret",
+                "root.secret",
+                "--root",
+                "root.pub",
+                "--issuer",
+                "x",
+                "--out",
+                "o",
+            ],
+            "--issuer",
+        ),
+        (
+            vec![
+                "revoke",
+                "--issuer-secret",
+                "issuer.secret",
+                "--issuer-cert",
+                "issuer.cert",
+                "--sequence=-1",
+                "--out",
+                "o",
+            ],
+            "--sequence",
+        ),
+        (
+            vec![
+                "create-root",
+                "--id",
+                "1",
+                "--secret-out",
+                "a",
+                "--root-out",
+                "b",
+                "--not-before",
+                "2030-01-01T00:00:00Z",
+                "--not-after",
+                "2029-01-01T00:00:00Z",
+            ],
+            "--not-before is after --not-after",
+        ),
+        (
+            vec![
+                "issue",
+                "--issuer-secret",
+                "issuer.secret",
+                "--issuer-cert",
+                "issuer.cert",
+                "--serial",
+                "1",
+                "--business-id",
+                "zz000000000000000000000000000000",
+                "--identity",
+                "b.identity",
+                "--name",
+                "KLM",
+                "--name-index",
+                "n",
+                "--cert-out",
+                "c",
+            ],
+            "not 32 hex digits",
+        ),
+        (
+            vec![
+                "issue",
+                "--issuer-secret",
+                "issuer.secret",
+                "--issuer-cert",
+                "issuer.cert",
+                "--serial",
+                "1",
+                "--business-id",
+                KLM,
+                "--identity",
+                "b.identity",
+                "--name",
+                "KLM",
+                "--cert-out",
+                "c",
+            ],
+            "--name-index",
+        ),
+        (
+            vec![
+                "issue",
+                "--issuer-secret",
+                "issuer.secret",
+                "--issuer-cert",
+                "issuer.cert",
+                "--serial",
+                "1",
+                "--business-id",
+                KLM,
+                "--identity",
+                "b.identity",
+                "--name",
+                "KLM",
+                "--localized",
+                "nl",
+                "--name-index",
+                "n",
+                "--cert-out",
+                "c",
+            ],
+            "is not LANG=NAME",
+        ),
+        (
+            vec![
+                "issue",
+                "--issuer-secret",
+                "issuer.secret",
+                "--issuer-cert",
+                "issuer.cert",
+                "--serial",
+                "1",
+                "--business-id",
+                KLM,
+                "--identity",
+                "b.identity",
+                "--name",
+                "KLM",
+                "--level",
+                "gold",
+                "--name-index",
+                "n",
+                "--cert-out",
+                "c",
+            ],
+            "--level",
+        ),
+        (
+            vec![
+                "renew",
+                "--issuer-secret",
+                "issuer.secret",
+                "--issuer-cert",
+                "issuer.cert",
+                "--old",
+                "root.pub",
+                "--serial",
+                "2",
+                "--name-index",
+                "n",
+                "--chain-out",
+                "c",
+            ],
+            "not a business certificate, chain or bundle",
+        ),
+        (vec!["inspect"], "<FILE>"),
+        (vec!["inspect", "a", "b"], "unexpected argument 'b'"),
+    ];
+    for (args, needle) in cases {
+        let (code, out, err) = run(p, &args);
+        assert_eq!(code, 2, "{args:?}\n{out}\n{err}");
+        assert!(err.contains(needle), "{args:?}: expected {needle:?}\n{err}");
+        for f in ["s", "o", "a", "b", "c", "n"] {
+            assert!(!p.join(f).exists(), "{args:?} wrote {f}");
+        }
+    }
+    // Help and version are not errors.
+    for args in [
+        vec!["help"],
+        vec!["--help"],
+        vec!["status", "--help"],
+        vec!["--version"],
+    ] {
+        let (code, out, _) = run(p, &args);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(!out.is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn non_unicode_arguments_exit_2() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = Dir::new("utf8");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline-issuer"))
+        .current_dir(&d.0)
+        .args([
+            "check-name".as_ref(),
+            std::ffi::OsStr::from_bytes(b"K\xffLM"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid UTF-8"));
 }

@@ -8,6 +8,8 @@
 //! * [`TrustStore`] — the client's roots, revocations and chain validation,
 //!   giving a [`VerifiedBusiness`] or a precise [`ValidationError`];
 //! * [`check_name`], [`normalize_name`], [`names_confusable`] — the name rules;
+//! * [`NameIndex`] — the issuer's index of the names it issued, refusing
+//!   look-alikes of another business's;
 //! * [`KnownBusinesses`] — pinning and look-alike warnings;
 //! * [`Fingerprint`] — safety numbers.
 //!
@@ -17,6 +19,7 @@
 mod authority;
 mod certificate;
 mod fingerprint;
+mod name_index;
 mod names;
 mod pinning;
 mod revocation;
@@ -29,6 +32,10 @@ pub use certificate::{
     TrustRoot, TrustRootError, Validity, VerificationLevel,
 };
 pub use fingerprint::{FINGERPRINT_QR_LEN, Fingerprint};
+pub use name_index::{
+    IndexedName, MAX_NAME_INDEX_ENTRIES, MAX_NAME_KEY_BYTES, NAME_INDEX_MAGIC, NAME_INDEX_VERSION,
+    NameIndex, NameIndexError,
+};
 pub use names::{NameError, check_name, confusable_key, names_confusable, normalize_name};
 pub use pinning::{ConfusableName, KnownBusinesses, PinCheckError, PinError, PinStatus};
 pub use revocation::{RevocationError, RevocationList, RevocationScope, RevocationUpdate};
