@@ -844,14 +844,24 @@ impl<S: ClientStore> Client<S> {
             record
                 .active_mut()
                 .encrypt_with_rng(plaintext, associated_data, &mut rand::rng())?;
-        self.commit(StoreUpdate {
-            sessions: Some((peer, record, entry.sessions_version)),
-            unchanged_identity: Some((peer, entry.trusted_version)),
-            ..StoreUpdate::default()
-        })?;
-        entry.sessions_version += 1;
-        self.put_peer(peer, entry);
+        self.commit_sessions(peer, entry)?;
         Ok(wire)
+    }
+
+    /// Commits the entry's (advanced) sessions at the version they were read
+    /// at, under the trust they were checked against, and puts the entry
+    /// back in memory at the new version.
+    fn commit_sessions(&mut self, peer: &PeerId, mut entry: PeerEntry) -> Result<(), StoreError> {
+        if let Some(record) = entry.sessions.as_ref() {
+            self.commit(StoreUpdate {
+                sessions: Some((peer, record, entry.sessions_version)),
+                unchanged_identity: Some((peer, entry.trusted_version)),
+                ..StoreUpdate::default()
+            })?;
+            entry.sessions_version += 1;
+        }
+        self.put_peer(peer, entry);
+        Ok(())
     }
 
     /// Decrypts a message from `peer`: an initial message of a new handshake
@@ -1020,7 +1030,7 @@ impl<S: ClientStore> Client<S> {
     fn finish_existing(
         &mut self,
         peer: &PeerId,
-        mut entry: PeerEntry,
+        entry: PeerEntry,
         plaintext: Vec<u8>,
     ) -> Result<Received, ReceiveError> {
         let Some(record) = entry.sessions.as_ref() else {
@@ -1035,13 +1045,7 @@ impl<S: ClientStore> Client<S> {
                 trusted, received,
             )));
         }
-        self.commit(StoreUpdate {
-            sessions: Some((peer, record, entry.sessions_version)),
-            unchanged_identity: Some((peer, entry.trusted_version)),
-            ..StoreUpdate::default()
-        })?;
-        entry.sessions_version += 1;
-        self.put_peer(peer, entry);
+        self.commit_sessions(peer, entry)?;
         Ok(Received {
             peer: peer.clone(),
             plaintext,
@@ -1162,10 +1166,7 @@ impl<S: ClientStore> Client<S> {
     /// another identity key. Pair it with a signed block record sent to the
     /// relay.
     pub fn block(&mut self, account: &AccountId) -> Result<(), StoreError> {
-        let business = match self.peer(&PeerId::account(account))? {
-            Some(Peer::VerifiedBusiness(b)) => Some(b.business_id()),
-            _ => None,
-        };
+        let business = self.verified_business_id(account)?;
         self.change_state(|s| {
             if s.blocked_accounts.len() >= MAX_BLOCKED
                 || business.is_some() && s.blocked_businesses.len() >= MAX_BLOCKED
@@ -1193,16 +1194,25 @@ impl<S: ClientStore> Client<S> {
 
     /// Unblocks an account (and the business id its verified session has).
     pub fn unblock(&mut self, account: &AccountId) -> Result<(), StoreError> {
-        let business = match self.peer(&PeerId::account(account))? {
-            Some(Peer::VerifiedBusiness(b)) => Some(b.business_id()),
-            _ => None,
-        };
+        let business = self.verified_business_id(account)?;
         self.change_state(|s| {
             s.blocked_accounts.remove(account);
             if let Some(b) = business {
                 s.blocked_businesses.remove(&b);
             }
             Ok(())
+        })
+    }
+
+    /// The certified business id of `account`'s active session, if it is a
+    /// verified business session.
+    fn verified_business_id(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<BusinessId>, StoreError> {
+        Ok(match self.peer(&PeerId::account(account))? {
+            Some(Peer::VerifiedBusiness(b)) => Some(b.business_id()),
+            _ => None,
         })
     }
 
