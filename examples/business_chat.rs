@@ -359,7 +359,7 @@ fn main() -> Result<(), Error> {
     println!(
         "\n8. The issuer revokes the airline's certificate; the badge goes, in the open chat."
     );
-    let list = issuer.revoke(demo.now(), demo.now(), &[1001])?;
+    let list = issuer.revoke(demo.now(), demo.now(), demo.now() + 7 * 86_400, &[1001])?;
     customer
         .update_trust(|t| t.apply_revocation_list(&list, Some(issuer.certificate()), demo.now()))?;
     println!(

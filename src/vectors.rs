@@ -692,6 +692,7 @@ fn badge_json(b: &crate::business::Badge) -> Value {
                 Expiry::Certificate => "Certificate",
                 Expiry::Status => "Status",
                 Expiry::NoStatus => "NoStatus",
+                Expiry::RevocationList { .. } => "RevocationList",
             },
             "since": since,
         }),
@@ -731,9 +732,34 @@ fn business_vectors() -> Value {
     let cert = good.business().clone();
 
     // ---- Revocation lists.
-    let issuer_list_1 = fx.issuer.revoke(1, 1_790_000_000, &[5, 1001]).unwrap();
-    let issuer_list_2 = fx.issuer.revoke(2, 1_795_000_000, &[5]).unwrap();
-    let root_list = fx.root.revoke_issuers(1, 1_790_000_000, &[7]).unwrap();
+    const WEEK: u64 = 7 * 24 * 3600;
+    let issuer_list_1 = fx
+        .issuer
+        .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5, 1001])
+        .unwrap();
+    let issuer_list_2 = fx
+        .issuer
+        .revoke(2, 1_795_000_000, 1_795_000_000 + WEEK, &[5])
+        .unwrap();
+    let root_list = fx
+        .root
+        .revoke_issuers(
+            1,
+            1_790_000_000,
+            1_790_000_000 + 4 * WEEK,
+            &[*issuer_cert.key()],
+        )
+        .unwrap();
+    // Fresh at `now` (VECTOR_NOW - 1 day to + 6 days), and one that ran
+    // out a day before `now`.
+    let fresh_list = fx
+        .issuer
+        .revoke(3, VECTOR_NOW - 86_400, VECTOR_NOW + 6 * 86_400, &[5])
+        .unwrap();
+    let stale_list = fx
+        .issuer
+        .revoke(3, VECTOR_NOW - 8 * 86_400, VECTOR_NOW - 86_400, &[5])
+        .unwrap();
     let mut revocation_cases = Vec::new();
     {
         let mut t = trust();
@@ -746,7 +772,9 @@ fn business_vectors() -> Value {
                 "signer_id": list.signer_id(),
                 "sequence": list.sequence(),
                 "issued_at": list.issued_at(),
-                "entries": list.entries(),
+                "next_update": list.next_update(),
+                "serials": list.serials(),
+                "issuer_keys": list.issuer_keys().iter().map(|k| h(k)).collect::<Vec<_>>(),
                 "list": h(&list.to_bytes()),
                 "with_issuer_certificate": with_issuer,
                 "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
@@ -773,30 +801,70 @@ fn business_vectors() -> Value {
             &RevocationList::from_bytes(&tampered).unwrap(),
             true,
         );
-        apply("root list revoking issuer 7", &root_list, false);
-        let ahead = RevocationList::sign(
-            &fx.issuer_secret,
-            crate::business::RevocationScope::BusinessCertificates,
-            7,
-            1_790_000_001,
-            1_790_000_000,
-            vec![],
-        );
-        // The authority refuses to sign it; a leaked key could, so the
-        // vector carries one signed directly.
-        assert!(ahead.is_err());
-        let ahead = RevocationList::sign_unchecked_for_vectors(
-            &fx.issuer_secret,
-            crate::business::RevocationScope::BusinessCertificates,
-            7,
-            1_790_000_001,
-            1_790_000_000,
-        );
+        apply("root list revoking the key of issuer 7", &root_list, false);
         apply(
-            "issuer list whose sequence is above its issue time",
-            &ahead,
+            "issuer list 3 after its issuer's key was revoked",
+            &fresh_list,
             true,
         );
+        use crate::business::{RevocationWindow, RevokedEntries};
+        // The authority refuses to sign these; a leaked key could, so the
+        // vectors carry them signed directly.
+        let window = |sequence, issued_at, next_update| RevocationWindow {
+            sequence,
+            issued_at,
+            next_update,
+        };
+        assert!(
+            fx.issuer
+                .revoke(1_790_000_001, 1_790_000_000, 1_790_000_000 + WEEK, &[])
+                .is_err()
+        );
+        let mut t2 = trust();
+        let mut apply2 = |name: &str, list: &RevocationList| {
+            let r = t2.apply_revocation_list(list, Some(&issuer_cert), VECTOR_NOW);
+            revocation_cases.push(json!({
+                "name": name,
+                "now": VECTOR_NOW,
+                "fresh_store": true,
+                "scope": list.to_bytes()[2],
+                "signer_id": list.signer_id(),
+                "sequence": list.sequence(),
+                "issued_at": list.issued_at(),
+                "next_update": list.next_update(),
+                "serials": list.serials(),
+                "issuer_keys": Vec::<String>::new(),
+                "list": h(&list.to_bytes()),
+                "with_issuer_certificate": true,
+                "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
+            }));
+        };
+        for (name, w) in [
+            (
+                "issuer list whose sequence is above its issue time",
+                window(1_790_000_001, 1_790_000_000, 1_790_000_000 + WEEK),
+            ),
+            (
+                "issuer list whose next update is its issue time",
+                window(1_790_000_000, 1_790_000_000, 1_790_000_000),
+            ),
+            (
+                "issuer list valid for longer than 31 days",
+                window(
+                    1_790_000_000,
+                    1_790_000_000,
+                    1_790_000_000 + 31 * 86_400 + 1,
+                ),
+            ),
+        ] {
+            let list = RevocationList::sign_unchecked(
+                &fx.issuer_secret,
+                7,
+                w,
+                RevokedEntries::Serials(vec![]),
+            );
+            apply2(name, &list);
+        }
     }
 
     // ---- Certificate statuses (section 13.15) and badges (13.16).
@@ -896,6 +964,26 @@ fn business_vectors() -> Value {
         .apply_revocation_list(&root_list, None, VECTOR_NOW)
         .unwrap();
     badge("revoked issuer", "root 1, root list", &revoked, VECTOR_NOW);
+    let mut fresh = trust();
+    fresh
+        .apply_revocation_list(&fresh_list, Some(&issuer_cert), VECTOR_NOW)
+        .unwrap();
+    badge(
+        "issuer list in force until its next update",
+        "root 1, fresh issuer list 3",
+        &fresh,
+        VECTOR_NOW,
+    );
+    let mut stale = trust();
+    stale
+        .apply_revocation_list(&stale_list, Some(&issuer_cert), VECTOR_NOW)
+        .unwrap();
+    badge(
+        "issuer list ran out",
+        "root 1, issuer list 3 that ran out",
+        &stale,
+        VECTOR_NOW,
+    );
     let mut retired = trust();
     retired.retire_root(1);
     badge("retired root", "root 1 retired", &retired, VECTOR_NOW);
@@ -1128,6 +1216,9 @@ fn business_vectors() -> Value {
         ("KLM", "\u{39A}LM"),
         ("KLM", "KLN"),
         ("Lufthansa", "lufthansa"),
+        ("BOOKING.COM", "Booking.com"),
+        ("PayPaI", "PayPal"),
+        ("KIM", "KLM"),
     ]
     .iter()
     .map(|(a, b)| json!({"a": a, "b": b, "confusable": names_confusable(a, b), "key_a": confusable_key(a), "key_b": confusable_key(b)}))
@@ -1137,7 +1228,7 @@ fn business_vectors() -> Value {
     let fp = Fingerprint::new(&hs.customer.public(), &business.public());
 
     json!({
-        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at and entries; a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
+        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list, which revokes the issuer's key). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at, next_update and entries (serials, or issuer keys in hex); a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped; cases marked fresh_store are applied each to a new store with root 1 installed. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
         "inputs": {
             "root_seed": h(&val32("business root seed")),
             "root_id": 1,

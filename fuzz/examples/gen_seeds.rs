@@ -352,8 +352,14 @@ fn certificate_seeds(out: &Path) {
             "list_root_seq2"
             | "list_root_seq3_empty"
             | "list_issuer7_seq2"
-            | "list_issuer8_seq1"
-            | "list_revoked_issuer9" => outcome.is_ok(),
+            | "list_issuer8_seq1" => outcome.is_ok(),
+            // SPEC 13.9: a revoked issuer key's lists change nothing.
+            "list_revoked_issuer9" => matches!(
+                outcome,
+                Err(RevocationError::IssuerNotTrusted(
+                    ValidationError::IssuerRevoked(9)
+                ))
+            ),
             "list_root_future" => matches!(outcome, Err(RevocationError::IssuedInFuture { .. })),
             "list_retired_root" => outcome == Err(RevocationError::UnknownRoot(RETIRED_ROOT_ID)),
             "list_issuer10_retired_root" => matches!(
@@ -965,8 +971,9 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         n,
         0,
         Sign,
+        // A business registering again renews its chain (SPEC.md 14.1).
         register_newcomer,
-        Some(Refusal::AlreadyRegistered),
+        None,
     );
     seqs.push(s);
 

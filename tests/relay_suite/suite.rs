@@ -707,7 +707,7 @@ fn a_revoked_certificate_is_refused_even_when_revoked_while_the_relay_runs() {
     assert_eq!(w.register_with_chain(first, chain).1, Ok(Response::Registered));
 
     // The issuer revokes serial 2; the operator applies the list.
-    let list = platform.issuer.revoke(1, T0 - 60, &[2]).unwrap();
+    let list = platform.issuer.revoke(1, T0 - 60, T0 - 60 + 604_800, &[2]).unwrap();
     trust
         .write()
         .unwrap()
@@ -745,7 +745,7 @@ fn a_revoked_business_can_no_longer_send_but_customers_can_still_write() {
     assert!(w.send_raw(&mut c, &b, MessageClass::Chat).is_ok());
     assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
 
-    let list = platform.issuer.revoke(T0 - 60, T0 - 60, &[1]).unwrap();
+    let list = platform.issuer.revoke(T0 - 60, T0 - 60, T0 - 60 + 604_800, &[1]).unwrap();
     trust
         .write()
         .unwrap()
@@ -893,7 +893,7 @@ fn look_alike_names_are_refused_at_registration() {
         w.register_with_chain(who, chain.to_bytes()).1
     };
     assert_eq!(issue(&mut w, 1, 1, "Booking.com", vec![]), Ok(Response::Registered));
-    for (serial, name) in [(2, "Booking.corn"), (3, "B00king.com"), (4, "booking.com"), (5, "Booking.com")] {
+    for (serial, name) in [(2, "Booking.corn"), (3, "B00king.com"), (4, "booking.com"), (5, "Booking.com"), (16, "BOOKING.COM")] {
         match issue(&mut w, 2, serial, name, vec![]) {
             Err(RelayError::ConfusableName { name: n, existing }) => {
                 assert_eq!((n.as_str(), existing.as_str()), (name, "Booking.com"));
