@@ -245,7 +245,7 @@ fn main() -> Result<(), Error> {
     let to_airline = PeerId::account(&airline.account_id());
 
     println!("\n4. The customer asks about a booking.");
-    let Response::Bundle(bundle) = demo.call(
+    let Response::Bundle { bundle, .. } = demo.call(
         &mut customer,
         Request::FetchBundle {
             owner: airline.account_id(),

@@ -909,6 +909,33 @@ fn business_vectors() -> Value {
             &crate::business::CertificateStatus::from_bytes(&tampered).unwrap(),
         );
     }
+    // Stapled statuses (14.13), each applied to a new store with root 1 for
+    // the business verified from the valid chain, with no issuer
+    // certificate: the issuer key comes from the verified business.
+    {
+        let verified = trust().validate_chain(&good, VECTOR_NOW).unwrap();
+        let other_serial = fx
+            .issuer
+            .certify_status(serial + 1, VECTOR_NOW, VECTOR_NOW + 86_400)
+            .unwrap();
+        let mut tampered = status_2.to_bytes();
+        tampered[93] ^= 1;
+        let tampered = crate::business::CertificateStatus::from_bytes(&tampered).unwrap();
+        for (name, status) in [
+            ("stapled status 2", &status_2),
+            ("stapled status of another serial", &other_serial),
+            ("stapled tampered status", &tampered),
+        ] {
+            let r = trust().apply_stapled_status(&verified, status, VECTOR_NOW);
+            status_cases.push(json!({
+                "name": name,
+                "stapled": true,
+                "status": h(&status.to_bytes()),
+                "now": VECTOR_NOW,
+                "result": match r { Ok(()) => "Ok".to_owned(), Err(e) => format!("{e:?}") },
+            }));
+        }
+    }
     let verified = trust().validate_chain(&good, VECTOR_NOW).unwrap();
     let peer = crate::business::Peer::VerifiedBusiness(verified);
     let mut badge_cases = Vec::new();
@@ -1228,7 +1255,7 @@ fn business_vectors() -> Value {
     let fp = Fingerprint::new(&hs.customer.public(), &business.public());
 
     json!({
-        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list, which revokes the issuer's key). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at, next_update and entries (serials, or issuer keys in hex); a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped; cases marked fresh_store are applied each to a new store with root 1 installed. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
+        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list, which revokes the issuer's key). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at, next_update and entries (serials, or issuer keys in hex); a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped; cases marked fresh_store are applied each to a new store with root 1 installed. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`; cases marked stapled are applied each to a new store with root 1 by apply_stapled_status (SPEC 14.13) for the business verified from the valid chain. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
         "inputs": {
             "root_seed": h(&val32("business root seed")),
             "root_id": 1,
@@ -1410,6 +1437,21 @@ fn relay_vectors() -> Value {
     let c_id = AccountId::of(&customer.public());
     let b_id = AccountId::of(&business.public());
     let chain = business_fixture(&business).chain.to_bytes();
+    // A status of the business's certificate and an issuer's list, signed
+    // by the issuer of business.json (SPEC.md 13.9, 13.15).
+    let platform = business_fixture(&business);
+    let stapled = platform
+        .issuer
+        .certify_status(
+            platform.chain.business().serial(),
+            RELAY_NOW - 60,
+            RELAY_NOW + 86_400,
+        )
+        .unwrap();
+    let published_list = platform
+        .issuer
+        .revoke(RELAY_NOW - 60, RELAY_NOW - 60, RELAY_NOW + 7 * 86_400, &[5])
+        .unwrap();
 
     let mut message_id = [0u8; 16];
     message_id.copy_from_slice(&val32("relay message id")[..16]);
@@ -1533,6 +1575,23 @@ fn relay_vectors() -> Value {
             RELAY_NOW + 7,
             Request::ExportConsent { customer: c_id },
         ),
+        (
+            "publish status",
+            &business,
+            5,
+            RELAY_NOW + 8,
+            Request::PublishStatus(stapled.clone()),
+        ),
+        (
+            "publish revocation list",
+            &customer,
+            6,
+            RELAY_NOW + 9,
+            Request::PublishRevocationList {
+                list: published_list.clone(),
+                issuer: Some(platform.issuer.certificate().clone()),
+            },
+        ),
     ];
     // The inputs of each request's body (SPEC.md 14.2), by operation.
     let body = |request: &Request| -> Value {
@@ -1553,6 +1612,12 @@ fn relay_vectors() -> Value {
             Request::Consent(r) => json!({"op": 9, "record": h(&r.to_bytes())}),
             Request::Block(r) => json!({"op": 10, "record": h(&r.to_bytes())}),
             Request::ExportConsent { customer } => json!({"op": 11, "customer": h(&customer.0)}),
+            Request::PublishStatus(s) => json!({"op": 12, "status": h(&s.to_bytes())}),
+            Request::PublishRevocationList { list, issuer } => json!({
+                "op": 13,
+                "list": h(&list.to_bytes()),
+                "issuer_certificate": issuer.as_ref().map(|i| h(&i.to_bytes())),
+            }),
             other => unreachable!("no vector for {other:?}"),
         }
     };
@@ -1680,8 +1745,65 @@ fn relay_vectors() -> Value {
                     last_hour: 12,
                     last_day: 300,
                 },
+                statuses: vec![],
             }),
-            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "envelope": "the envelope above"}]}),
+            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "envelope": "the envelope above"}], "statuses": []}),
+        ),
+        (
+            "mailbox with a stapled status",
+            Ok(Response::Mailbox {
+                deliveries: vec![Delivery {
+                    id: 2,
+                    received_at: RELAY_NOW + 4,
+                    envelope: envelope.clone(),
+                }],
+                more: true,
+                prekeys_low: false,
+                prekeys_drained: PreKeyDrain::default(),
+                statuses: vec![stapled.clone()],
+            }),
+            json!({"status": "ok", "op": 7, "more": true, "low": false, "drained_last_hour": 0, "drained_last_day": 0, "deliveries": [{"id": 2, "received_at": RELAY_NOW + 4, "envelope": "the envelope above"}], "statuses": [h(&stapled.to_bytes())]}),
+        ),
+        (
+            "bundle with a stapled status",
+            Ok(Response::Bundle {
+                bundle: Box::new(
+                    handshake_fixture(&HandshakeCase {
+                        name: "with one-time prekey",
+                        with_one_time: true,
+                    })
+                    .bundle,
+                ),
+                status: Some(stapled.clone()),
+            }),
+            json!({"status": "ok", "op": 4, "bundle": "the bundle of handshake.json case 'with one-time prekey'", "status_stapled": h(&stapled.to_bytes())}),
+        ),
+        (
+            "status stored",
+            Ok(Response::StatusStored),
+            json!({"status": "ok", "op": 12}),
+        ),
+        (
+            "revocation list applied",
+            Ok(Response::RevocationListApplied {
+                sequence: RELAY_NOW - 60,
+            }),
+            json!({"status": "ok", "op": 13, "sequence": RELAY_NOW - 60}),
+        ),
+        (
+            "bad status",
+            Err(Refusal::BadStatus),
+            json!({"status": "refused", "refusal": "BadStatus", "code": Refusal::BadStatus.code()}),
+        ),
+        (
+            "bad revocation list",
+            Err(Refusal::BadRevocationList),
+            json!({"status": "refused", "refusal": "BadRevocationList", "code": Refusal::BadRevocationList.code()}),
+        ),
+        (
+            "trust state fixed",
+            Err(Refusal::TrustStateFixed),
+            json!({"status": "refused", "refusal": "TrustStateFixed", "code": Refusal::TrustStateFixed.code()}),
         ),
         (
             "consent evidence",
@@ -1698,7 +1820,7 @@ fn relay_vectors() -> Value {
     .collect();
 
     json!({
-        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11) and the bodies carrying the prekey drain (14.8).",
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11), the bodies carrying the prekey drain (14.8), and stapled statuses (14.13: the status is issued by the issuer of business.json for the business's certificate, this_update = now - 60, next_update = now + 86400; the published list is that issuer's, sequence = issued_at = now - 60, next_update = issued_at + 7 days, revoking serial 5).",
         "inputs": {
             "now": RELAY_NOW,
             "customer_ed25519_seed": h(&c_ed),

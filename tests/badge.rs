@@ -610,3 +610,99 @@ fn revocation_list_windows_are_bounded() {
     assert!(p.issuer.revoke(NOW, NOW, NOW + MAX, &[]).is_ok());
     assert!(p.issuer.revoke(NOW, NOW, NOW + 1, &[]).is_ok());
 }
+
+/// Sessions learn statuses as they arrive (stapled to bundles and mailbox
+/// batches): the customer's client checks one against the business its
+/// session was verified as, with no issuer certificate at hand, and the
+/// badge of the open chat follows it (SPEC.md 13.15).
+#[test]
+fn an_open_session_learns_stapled_statuses() {
+    let mut r = common::rng(1141);
+    let p = platform();
+    let (_business, mut customer, to_business) = chat(&p, &mut r, u64::MAX);
+    customer
+        .update_trust(|t| {
+            t.require_status(true);
+            Ok::<_, StatusError>(())
+        })
+        .unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, NOW).unwrap(),
+        Some(Badge::Expired {
+            what: Expiry::NoStatus,
+            ..
+        })
+    ));
+    let status = p.issuer.certify_status(1001, NOW, NOW + DAY).unwrap();
+    customer.learn_status(&to_business, &status, NOW).unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, NOW).unwrap(),
+        Some(Badge::Verified { until, .. }) if until == NOW + DAY
+    ));
+    // Kept across a restart.
+    let mut customer = C::open(customer.into_store()).unwrap();
+    assert!(
+        customer
+            .badge(&to_business, NOW)
+            .unwrap()
+            .unwrap()
+            .is_verified()
+    );
+    // Refused: another certificate's status, a forged one, an older one, a
+    // peer that is not a verified business.
+    let other = p.issuer.certify_status(1002, NOW + 1, NOW + DAY).unwrap();
+    assert!(matches!(
+        customer.learn_status(&to_business, &other, NOW),
+        Err(TrustUpdateError::Refused(StatusError::WrongCertificate {
+            issuer_id: 7,
+            serial: 1002
+        }))
+    ));
+    let rogue_cert = p
+        .root
+        .certify_issuer(
+            7,
+            &Ed25519Secret::from_seed(&[0x66; 32]).public_key(),
+            LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+            Validity {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+        )
+        .unwrap();
+    let rogue = IssuerAuthority::new(&[0x66; 32], rogue_cert).unwrap();
+    let forged = rogue.certify_status(1001, NOW + 1, NOW + DAY).unwrap();
+    assert_eq!(
+        customer
+            .learn_status(&to_business, &forged, NOW)
+            .unwrap_err()
+            .to_string(),
+        TrustUpdateError::<StatusError>::Refused(StatusError::BadSignature).to_string()
+    );
+    assert!(matches!(
+        customer.learn_status(&to_business, &status, NOW),
+        Err(TrustUpdateError::Refused(StatusError::Stale { .. }))
+    ));
+    let nobody = PeerId::account(&hotline::relay::AccountId([9; 32]));
+    assert!(matches!(
+        customer.learn_status(&nobody, &status, NOW),
+        Err(TrustUpdateError::Refused(
+            StatusError::WrongCertificate { .. }
+        ))
+    ));
+    // Once the issuer's key is revoked, its statuses are refused.
+    let list = p
+        .root
+        .revoke_issuers(NOW, NOW, NOW + DAY, &[*p.issuer.certificate().key()])
+        .unwrap();
+    customer
+        .update_trust(|t| t.apply_revocation_list(&list, None, NOW))
+        .unwrap();
+    let newer = p.issuer.certify_status(1001, NOW + 2, NOW + DAY).unwrap();
+    assert!(matches!(
+        customer.learn_status(&to_business, &newer, NOW),
+        Err(TrustUpdateError::Refused(StatusError::IssuerNotTrusted(
+            ValidationError::IssuerRevoked(7)
+        )))
+    ));
+}

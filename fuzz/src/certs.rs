@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 
 use hotline::PreKeyBundle;
 use hotline::business::{
-    BusinessCertificateRequest, BusinessId, CertificateChain, ChainLink, IssuerAuthority,
-    IssuerCertificate, LevelSet, RevocationError, RevocationList, RevocationScope,
+    BusinessCertificateRequest, BusinessId, CertificateChain, CertificateStatus, ChainLink,
+    IssuerAuthority, IssuerCertificate, LevelSet, RevocationError, RevocationList, RevocationScope,
     RevocationUpdate, RootAuthority, TrustStore, ValidationError, Validity, VerificationLevel,
     VerifiedBusiness, check_name,
 };
@@ -96,6 +96,23 @@ pub struct Issuer {
     secret: Ed25519Secret,
     /// Its certificate.
     pub certificate: IssuerCertificate,
+}
+
+impl Issuer {
+    /// A status signed by this issuer (SPEC.md 13.15) for `serial`, with
+    /// any window (seeds need refused ones too).
+    pub fn status(&self, serial: u64, this_update: u64, next_update: u64) -> CertificateStatus {
+        let mut b = vec![1, hotline::constants::OBJ_TYPE_CERT_STATUS];
+        b.extend_from_slice(&self.id.to_be_bytes());
+        b.extend_from_slice(&serial.to_be_bytes());
+        b.extend_from_slice(&this_update.to_be_bytes());
+        b.extend_from_slice(&next_update.to_be_bytes());
+        let sig = self
+            .secret
+            .sign(hotline::constants::SIG_CTX_CERT_STATUS, &b);
+        b.extend_from_slice(&sig);
+        CertificateStatus::from_bytes(&b).expect("a status decodes")
+    }
 }
 
 /// A genuine certificate chain.
