@@ -73,8 +73,9 @@ fn bench_validation(c: &mut Criterion) {
 
     // The badge judged on every message (SPEC.md 13.16) next to the
     // message itself: a 100 B encrypt + decrypt on an established session,
-    // in the same run. The trust store holds a revocation list of 1,000
-    // serials and 1,000 statuses, this business's among them.
+    // in the same run. The trust store holds an issuer's revocation list of
+    // 1,000 serials, a root's list of 1,000 issuer keys and 1,000 statuses,
+    // this business's among them.
     let verified = trust.validate_chain(&chain, NOW).unwrap();
     let mut judged = trust.clone();
     judged.require_status(true);
@@ -93,6 +94,18 @@ fn bench_validation(c: &mut Criterion) {
             .apply_status(&status, issuer.certificate(), NOW)
             .unwrap();
     }
+    // And the root's list, revoking 1,000 other issuer keys (SPEC.md 13.9).
+    let keys: Vec<_> = (0..1000u32)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&i.to_be_bytes());
+            hotline::hazmat::ed25519::Ed25519Secret::from_seed(&seed).public_key()
+        })
+        .collect();
+    let root_list = root
+        .revoke_issuers(NOW - 10, NOW - 10, NOW + 86_400, &keys)
+        .unwrap();
+    judged.apply_revocation_list(&root_list, None, NOW).unwrap();
     let peer = Peer::VerifiedBusiness(verified);
     assert!(judged.badge(&peer, NOW).is_verified());
     let (mut a, mut b, _) = common::established();

@@ -406,30 +406,7 @@ impl<S: RelayStore> Relay<S> {
             Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me, now)?)),
             Request::Send(envelope) => self.send(account, envelope, now),
             Request::FetchMailbox { max } => {
-                let max = usize::from(*max).min(MAX_FETCH_BATCH);
-                let (deliveries, more) = self.store.fetch(&me, max, &self.limits, now)?;
-                let status = self.prekey_status(&me, now)?;
-                // The newest status of each business among the senders: at
-                // most one per delivery, checked when published.
-                let mut senders: Vec<AccountId> = deliveries
-                    .iter()
-                    .map(|d| d.envelope.header.sender)
-                    .collect();
-                senders.sort_unstable();
-                senders.dedup();
-                let mut statuses = Vec::new();
-                for sender in &senders {
-                    if let Some(s) = self.stapled_status(sender)? {
-                        statuses.push(s);
-                    }
-                }
-                Ok(Response::Mailbox {
-                    deliveries,
-                    more,
-                    prekeys_low: status.low,
-                    prekeys_drained: status.drained,
-                    statuses,
-                })
+                self.mailbox(&me, usize::from(*max).min(MAX_FETCH_BATCH), 0, now)
             }
             Request::Acknowledge { ids } => {
                 let removed = self.store.acknowledge(&me, ids, &self.limits, now)?;
@@ -615,6 +592,58 @@ impl<S: RelayStore> Relay<S> {
         let i = usize::from(customer.0[0] ^ business.0[0].rotate_left(3)) % PAIR_LOCKS;
         // The guarded data is `()`: a poisoned lock protects nothing broken.
         self.pair_locks[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A mailbox response for `me`: up to `max` waiting envelopes, oldest
+    /// first, those with a delivery id above `after`, with the stapled
+    /// status of each business among their senders.
+    fn mailbox(
+        &self,
+        me: &AccountId,
+        max: usize,
+        after: u64,
+        now: u64,
+    ) -> Result<Response, RelayError> {
+        let (mut deliveries, more) = self.store.fetch(me, max, &self.limits, now)?;
+        deliveries.retain(|d| d.id > after);
+        let status = self.prekey_status(me, now)?;
+        // The newest status of each business among the senders: at most
+        // one per delivery, checked when published.
+        let mut senders: Vec<AccountId> = deliveries
+            .iter()
+            .map(|d| d.envelope.header.sender)
+            .collect();
+        senders.sort_unstable();
+        senders.dedup();
+        let mut statuses = Vec::new();
+        for sender in &senders {
+            if let Some(s) = self.stapled_status(sender)? {
+                statuses.push(s);
+            }
+        }
+        Ok(Response::Mailbox {
+            deliveries,
+            more,
+            prekeys_low: status.low,
+            prekeys_drained: status.drained,
+            statuses,
+        })
+    }
+
+    /// What a push transport sends an account it has authenticated (by a
+    /// signed request on the same connection): the mailbox response of
+    /// [`Request::FetchMailbox`] with the batch limit, keeping only the
+    /// deliveries with an id above `after` (those it has not pushed yet on
+    /// this connection). Delivery ids only grow, so a connection that
+    /// remembers the highest id it pushed never pushes one twice, and a new
+    /// connection (`after = 0`) starts again from every envelope not yet
+    /// acknowledged.
+    pub fn pending(&self, account: &AccountId, after: u64) -> Result<Response, RelayError> {
+        let now = self.clock.now();
+        if self.store.account(account)?.is_none() {
+            return Err(RelayError::UnknownAccount);
+        }
+        self.mailbox(account, MAX_FETCH_BATCH, after, now)
     }
 
     /// The status stapled for `id`, if any. A stored status that no longer

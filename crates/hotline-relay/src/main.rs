@@ -1,0 +1,134 @@
+//! `hotline-relay`: the relay server.
+//!
+//! ```text
+//! hotline-relay --listen 127.0.0.1:7400 --db sqlite:relay.db --trust-root root.pub
+//! ```
+//!
+//! Prints `listening on ADDR` once it accepts connections, logs with
+//! `tracing` (`RUST_LOG`, default `info`), and on SIGTERM or Ctrl-C stops
+//! accepting, closes streams and answers the requests in flight.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use clap::Parser;
+use hotline::business::{TrustRoot, TrustStore};
+use hotline::relay::NoBusinesses;
+use hotline_relay::{Database, ServerLimits, build_relay, serve};
+
+/// The Hotline relay: signed requests over HTTP, envelopes pushed over
+/// WebSocket.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "HOTLINE_LISTEN", default_value = "127.0.0.1:7400")]
+    listen: SocketAddr,
+    /// Database: sqlite:PATH or memory.
+    #[arg(long, env = "HOTLINE_DB", default_value = "sqlite:hotline-relay.db")]
+    db: Database,
+    /// A platform trust root (the encoded root, as `hotline-issuer
+    /// create-root` writes it) that business chains must chain to
+    /// (repeatable). Without one, no business can register.
+    #[arg(long, value_name = "FILE")]
+    trust_root: Vec<PathBuf>,
+    /// Require a status of good standing for businesses to send (SPEC.md
+    /// 13.15).
+    #[arg(long)]
+    require_status: bool,
+    /// Largest request body or WebSocket frame, in bytes.
+    #[arg(long, default_value_t = ServerLimits::default().max_body)]
+    max_body_bytes: usize,
+    /// Deadline of each request, in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    request_timeout_secs: u64,
+    /// Most WebSocket connections at once.
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
+}
+
+async fn terminated() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let limits = ServerLimits {
+        max_body: args.max_body_bytes,
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        max_connections: args.max_connections,
+        ..ServerLimits::default()
+    };
+    let relay = if args.trust_root.is_empty() {
+        build_relay(&args.db, NoBusinesses)
+    } else {
+        let mut trust = TrustStore::new();
+        for path in &args.trust_root {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let root = TrustRoot::from_bytes(&bytes)
+                .map_err(|e| format!("{}: not a trust root: {e}", path.display()))?;
+            trust
+                .add_root(root)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        trust.require_status(args.require_status);
+        // Lists and statuses published through the relay update it.
+        build_relay(&args.db, Arc::new(RwLock::new(trust)))
+    }
+    .map_err(|e| format!("cannot open the database: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on {addr}");
+    tracing::info!(%addr, db = ?args.db, "relay started");
+    serve(listener, relay, limits, terminated())
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("relay stopped");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hotline-relay: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotline-relay: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

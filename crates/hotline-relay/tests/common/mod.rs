@@ -1,0 +1,224 @@
+//! A relay server on loopback and clients that talk to it, for the tests.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use hotline::relay::{
+    AllowList, CertificateValidator, MemoryStore as RelayMemory, PreKeyUpload, Refusal, Relay,
+    RelayStore, Request, Response, SystemClock,
+};
+use hotline::store::{Client, MemoryStore, StorageKey};
+use hotline_relay::{FRAME_PUSH, FRAME_RESPONSE, ServerLimits, serve};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A client of the tests: the protocol crate's persistent client.
+pub type App = Client<MemoryStore>;
+
+/// How long a test waits for anything before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+pub fn app(rng: &mut ChaCha20Rng) -> App {
+    Client::create(MemoryStore::in_memory(StorageKey::generate(rng)), 5, 5, rng)
+        .expect("create a client")
+}
+
+/// A running server and the means to stop it.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn ws(&self) -> String {
+        format!("ws://{}/v1/stream", self.addr)
+    }
+    /// Stops it and waits (bounded) until `serve` returned.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(WAIT, self.done)
+            .await
+            .expect("the server stops in time")
+            .expect("the server task")
+            .expect("serve returned Ok");
+    }
+}
+
+/// A relay over an in-memory store, vouching for `businesses` by hand.
+pub async fn start(businesses: &[&App], limits: ServerLimits) -> Server {
+    let mut allow = AllowList::new();
+    for b in businesses {
+        allow.allow(&b.identity(), "Example Air");
+    }
+    start_with(Box::new(RelayMemory::new()), allow, limits).await
+}
+
+pub async fn start_with(
+    store: Box<dyn RelayStore>,
+    validator: impl CertificateValidator + 'static,
+    limits: ServerLimits,
+) -> Server {
+    let relay = Relay::new(store, SystemClock, validator);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(serve(listener, relay, limits, async move {
+        let _ = stopped.await;
+    }));
+    Server {
+        addr,
+        stop: Some(stop),
+        done,
+    }
+}
+
+/// Sends `request` signed by `who` over HTTP and decodes the answer.
+pub async fn call(server: &Server, who: &mut App, request: Request) -> Result<Response, Refusal> {
+    call_at(&server.base(), who, request).await
+}
+
+/// Sends `request` signed by `who` to the relay at `base` (`http://ADDR`).
+pub async fn call_at(base: &str, who: &mut App, request: Request) -> Result<Response, Refusal> {
+    let signed = who.sign_request(request, now()).expect("sign");
+    let body = reqwest::Client::new()
+        .post(format!("{base}/v1/request"))
+        .body(signed.to_bytes())
+        .send()
+        .await
+        .expect("POST")
+        .bytes()
+        .await
+        .expect("body");
+    Response::decode_result(&body).expect("a well-formed response")
+}
+
+/// Registers `business` (allowed by the server) and uploads its prekeys.
+pub async fn register_business(server: &Server, business: &mut App) {
+    let identity = business.identity();
+    assert_eq!(
+        call(
+            server,
+            business,
+            Request::RegisterBusiness {
+                identity,
+                certificate_chain: Vec::new()
+            }
+        )
+        .await,
+        Ok(Response::Registered)
+    );
+    let upload = business
+        .update_prekeys(|p| {
+            Ok::<_, std::convert::Infallible>(PreKeyUpload {
+                signed_prekey: Some(p.signed_prekey()),
+                last_resort_kem_prekey: Some(p.last_resort_kem_prekey()),
+                one_time_prekeys: p.one_time_prekeys(),
+                kem_prekeys: p.kem_prekeys(),
+            })
+        })
+        .expect("store")
+        .expect("upload");
+    assert!(matches!(
+        call(server, business, Request::UploadPreKeys(upload)).await,
+        Ok(Response::PreKeysStored(_))
+    ));
+}
+
+pub async fn register_customer(server: &Server, customer: &mut App) {
+    let identity = customer.identity();
+    assert_eq!(
+        call(server, customer, Request::RegisterCustomer { identity }).await,
+        Ok(Response::Registered)
+    );
+}
+
+/// A WebSocket stream of one client.
+pub struct Stream(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
+
+/// A frame from the server.
+#[derive(Debug)]
+pub enum Frame {
+    Response(Result<Response, Refusal>),
+    Push(Response),
+    Closed(Option<u16>),
+}
+
+impl Stream {
+    pub async fn connect(server: &Server) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws())
+            .await
+            .expect("WebSocket handshake");
+        Self(ws)
+    }
+
+    pub async fn send(&mut self, who: &mut App, request: Request) {
+        let signed = who.sign_request(request, now()).expect("sign");
+        self.0
+            .send(Message::Binary(signed.to_bytes().into()))
+            .await
+            .expect("send a frame");
+    }
+
+    /// The next frame (pings skipped), or `None` if nothing came in `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Frame> {
+        loop {
+            let msg = match tokio::time::timeout(wait, self.0.next()).await {
+                Err(_) => return None,
+                Ok(None) => return Some(Frame::Closed(None)),
+                Ok(Some(Err(_))) => return Some(Frame::Closed(None)),
+                Ok(Some(Ok(m))) => m,
+            };
+            match msg {
+                Message::Binary(b) => {
+                    let decoded = Response::decode_result(&b[1..]).expect("a response");
+                    return Some(match b[0] {
+                        FRAME_RESPONSE => Frame::Response(decoded),
+                        FRAME_PUSH => Frame::Push(decoded.expect("a push is never a refusal")),
+                        other => panic!("unknown frame kind {other}"),
+                    });
+                }
+                Message::Close(c) => return Some(Frame::Closed(c.map(|c| c.code.into()))),
+                _ => continue,
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> Frame {
+        self.next_within(WAIT).await.expect("a frame in time")
+    }
+
+    /// Sends `request` and returns its response (pushes before it fail).
+    pub async fn call(&mut self, who: &mut App, request: Request) -> Result<Response, Refusal> {
+        self.send(who, request).await;
+        match self.next().await {
+            Frame::Response(r) => r,
+            other => panic!("expected a response, got {other:?}"),
+        }
+    }
+}
