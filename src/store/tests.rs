@@ -286,7 +286,13 @@ fn hostile_session_layouts_get_typed_errors_and_never_panic() {
 /// skipped keys: its last four bytes.
 fn chain_count_offset(session: &Session) -> usize {
     assert_eq!(session.skipped_key_count(), 0);
-    plain(session).len() - 4
+    plain(session).len() - 4 - session.pq_stored_len()
+}
+
+/// Stored length without the post-quantum ratchet field (SPEC.md 16.8),
+/// whose size depends on the epoch's phase.
+fn dr_len(session: &Session) -> usize {
+    plain(session).len() - session.pq_stored_len()
 }
 
 #[test]
@@ -380,13 +386,13 @@ const PENDING_PREFIX_EXTRA: usize = 2 + 1267;
 fn stored_session_sizes() {
     let (c, b, _store, mut r) = established(18);
     // The business has sent: every optional part is present.
-    assert_eq!(plain(&b).len(), SESSION_BASE_LEN);
+    assert_eq!(dr_len(&b), SESSION_BASE_LEN);
     assert_eq!(
         b.pickle(&key(), &mut r).len(),
-        SESSION_BASE_LEN + RECORD_OVERHEAD
+        SESSION_BASE_LEN + b.pq_stored_len() + RECORD_OVERHEAD
     );
     // The customer has just received a DH step: no sending chain until it sends.
-    assert_eq!(plain(&c).len(), SESSION_BASE_LEN - 36);
+    assert_eq!(dr_len(&c), SESSION_BASE_LEN - 36);
     assert_eq!(SESSION_BASE_LEN + RECORD_OVERHEAD, 712);
     // Before the first reply the initiator also keeps its handshake prefix.
     let mut r2 = rng(19);
@@ -399,17 +405,24 @@ fn stored_session_sizes() {
     .unwrap();
     // It has no receiving chain yet (100 bytes fewer).
     assert_eq!(
-        plain(&fresh).len(),
+        dr_len(&fresh),
         SESSION_BASE_LEN - 100 + PENDING_PREFIX_EXTRA
     );
-    assert_eq!(plain(&fresh).len(), 1839);
+    assert_eq!(dr_len(&fresh), 1839);
+    // Before its first message the initiator owns epoch 1 with no key drawn:
+    // epoch, count, mix flag and phase (SPEC.md 16.8).
+    assert_eq!(fresh.pq_stored_len(), 1 + 4 + 4 + 1 + 1);
 
     let (full, _, mut r) = session_at_caps();
     let at_caps = SESSION_BASE_LEN + MAX_SKIPPED_CHAINS * 36 + MAX_SKIPPED_KEYS * 36;
-    assert_eq!(plain(&full).len(), at_caps);
+    assert_eq!(dr_len(&full), at_caps);
     let record = full.pickle(&key(), &mut r);
-    assert_eq!(record.len(), at_caps + RECORD_OVERHEAD);
-    assert_eq!(record.len(), 72_892);
+    assert_eq!(
+        record.len(),
+        at_caps + full.pq_stored_len() + RECORD_OVERHEAD
+    );
+    assert_eq!(record.len() - full.pq_stored_len(), 72_892);
+    assert!(full.pq_stored_len() <= 1 + crate::ratchet::pq::PqRatchet::STORED_MAX);
     let start = std::time::Instant::now();
     let restored = Session::from_pickle(&record, &key()).unwrap();
     let took = start.elapsed();
@@ -474,8 +487,8 @@ fn records_of_one_kind_are_not_read_as_another() {
     // is authenticated.
     let mut relabelled = s.clone();
     relabelled[1] = RECORD_PEER_SESSIONS;
-    let err = open_state(&key(), RECORD_PEER_SESSIONS, b"", &relabelled, |r, _| {
-        Session::read_state(r)
+    let err = open_state(&key(), RECORD_PEER_SESSIONS, b"", &relabelled, |r, v| {
+        Session::read_state(r, v)
     });
     assert_eq!(err.err(), Some(RestoreError::AuthenticationFailed));
     let _ = seal_state(&key(), RECORD_SESSION, b"", 0, &mut r, |_| {});
@@ -512,7 +525,7 @@ fn damaged_layouts_of_every_kind_never_panic() {
     let decoders: [(&[u8], Decoder); 4] = [
         (&s_plain, |b| {
             let mut rd = Reader::new(b);
-            Session::read_state(&mut rd).is_ok() && rd.finish().is_ok()
+            Session::read_state(&mut rd, STORAGE_VERSION).is_ok() && rd.finish().is_ok()
         }),
         (&p_plain, |b| {
             let mut rd = Reader::new(b);
@@ -520,7 +533,7 @@ fn damaged_layouts_of_every_kind_never_panic() {
         }),
         (&rec_plain, |b| {
             let mut rd = Reader::new(b);
-            SessionRecord::read_state(&mut rd).is_ok() && rd.finish().is_ok()
+            SessionRecord::read_state(&mut rd, STORAGE_VERSION).is_ok() && rd.finish().is_ok()
         }),
         (&id_plain, |b| {
             let mut rd = Reader::new(b);
