@@ -806,3 +806,100 @@ fn stored_layouts_fit_the_buffers_sized_for_them() {
         big.encode_state(o)
     });
 }
+
+/// SPEC.md 16.8: a version 2 session (no post-quantum field) is read as a
+/// session without the ratchet, keeps working with its peer (whose session
+/// predates the ratchet too) and is written back as version 3; every
+/// restored version 3 session keeps its ratchet state; a flipped byte of
+/// the field is refused with a typed error.
+#[test]
+fn version_2_sessions_migrate_without_the_pq_ratchet() {
+    let (mut c, mut b, _store, mut r) = established(41);
+    // Both sides as a version 2 implementation left them.
+    c.state_mut().pq = None;
+    b.state_mut().pq = None;
+    let mut v2 = plain(&b);
+    assert_eq!(
+        v2.pop(),
+        Some(0),
+        "the field of a session without the ratchet"
+    );
+    let record = seal_with_nonce(
+        &key(),
+        STORAGE_VERSION_2,
+        RECORD_SESSION,
+        b"",
+        &[2; 12],
+        &v2,
+    );
+    let mut migrated = Session::from_pickle(&record, &key()).unwrap();
+    assert!(!migrated.pq_status().enabled);
+    assert_eq!(migrated.state_digest(), b.state_digest());
+    for i in 0..20 {
+        let m = migrated.encrypt_with_rng(b"v2", b"", &mut r).unwrap();
+        assert_eq!(c.decrypt(&m, b"").unwrap(), b"v2");
+        if i % 3 == 0 {
+            let m = c.encrypt_with_rng(b"ok", b"", &mut r).unwrap();
+            assert_eq!(migrated.decrypt(&m, b"").unwrap(), b"ok");
+        }
+    }
+    assert_eq!(migrated.pq_status().epochs_completed, 0);
+    let again = migrated.pickle(&key(), &mut r);
+    assert_eq!(again[0], STORAGE_VERSION);
+    let back = Session::from_pickle(&again, &key()).unwrap();
+    assert_eq!(back.state_digest(), migrated.state_digest());
+    // A version 2 record carrying a version 3 field is refused (trailing bytes).
+    let mut with_field = v2.clone();
+    with_field.push(0);
+    let record = seal_with_nonce(
+        &key(),
+        STORAGE_VERSION_2,
+        RECORD_SESSION,
+        b"",
+        &[3; 12],
+        &with_field,
+    );
+    assert!(Session::from_pickle(&record, &key()).is_err());
+
+    // Version 3 sessions in every phase round-trip; damaged fields are refused.
+    let (mut c, mut b, _store, mut r) = established(42);
+    for round in 0..40 {
+        for side in 0..2 {
+            let (from, to) = if side == 0 {
+                (&mut c, &mut b)
+            } else {
+                (&mut b, &mut c)
+            };
+            for _ in 0..1 + round % 3 {
+                let m = from.encrypt_with_rng(b"x", b"", &mut r).unwrap();
+                to.decrypt(&m, b"").unwrap();
+            }
+            let back = restore(from, &mut r);
+            assert_eq!(back.state_digest(), from.state_digest());
+            assert_eq!(back.pq_status(), from.pq_status());
+            let good = plain(from);
+            let field = good.len() - from.pq_stored_len();
+            assert_eq!(good[field], 1);
+            // The phase byte: unknown values and phases of the other role.
+            let phase_at = field + 1 + 9;
+            for bad_phase in [0u8, 7, 0xFF] {
+                let mut v = good.clone();
+                v[phase_at] = bad_phase;
+                assert!(matches!(
+                    open_session(&v),
+                    Err(RestoreError::Malformed(DecodeError::InvalidValue {
+                        field: "pq phase",
+                        ..
+                    }))
+                ));
+            }
+            let mut v = good.clone();
+            v[phase_at] = if v[phase_at] <= 3 { 4 } else { 1 };
+            assert!(open_session(&v).is_err());
+            let mut v = good.clone();
+            v[field] = 2;
+            assert!(open_session(&v).is_err());
+        }
+    }
+    assert!(c.pq_status().epochs_completed >= 1, "{:?}", c.pq_status());
+}
