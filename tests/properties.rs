@@ -246,8 +246,8 @@ fn lossy_conversation(
     rounds: usize,
     batch: (usize, usize),
 ) -> Result<(Session, Session), TestCaseError> {
+    use rand::SeedableRng;
     use rand::seq::SliceRandom;
-    use rand::{Rng, SeedableRng};
     let (mut c, mut b, mut r) = common::established(seed);
     let mut net = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ 0x5EED);
     // (due round, plaintext, wire) per direction.
