@@ -14,7 +14,10 @@
 //! Decrypt stays transactional: [`PqRatchet::plan_receive`] computes a
 //! [`PqUpdate`] without changing anything, and [`PqRatchet::apply`] commits it.
 
+use std::sync::OnceLock;
+
 use rand_core::CryptoRng;
+use reed_solomon_erasure::galois_8::ReedSolomon;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::constants::{
@@ -45,61 +48,49 @@ pub(crate) const fn total_shards(kind: u8) -> usize {
     2 * originals(kind)
 }
 
+/// The systematic Reed-Solomon code over GF(2^8) with `k` data and `k`
+/// parity shards (built once per kind: its encoding matrix is fixed).
+fn codec(kind: u8) -> &'static ReedSolomon {
+    static EK: OnceLock<ReedSolomon> = OnceLock::new();
+    static CT: OnceLock<ReedSolomon> = OnceLock::new();
+    let cell = if kind == PQ_CHUNK_EK { &EK } else { &CT };
+    cell.get_or_init(|| {
+        let k = originals(kind);
+        // Fixed, valid parameters (2k <= 38 <= 256 shards): cannot fail.
+        ReedSolomon::new(k, k).unwrap_or_else(|_| unreachable!("valid code parameters"))
+    })
+}
+
 /// Erasure-codes `data` into `2k` shards: the `k` originals (the data,
-/// zero-padded to `k * 64` bytes) followed by `k` Reed-Solomon recovery
+/// zero-padded to `k * 64` bytes) followed by `k` Reed-Solomon parity
 /// shards, so that any `k` distinct shards rebuild the data.
 pub(crate) fn encode_shards(kind: u8, data: &[u8]) -> Vec<Shard> {
     let k = originals(kind);
-    let mut shards = vec![[0u8; PQ_SHARD_LEN]; k];
+    let mut shards = vec![[0u8; PQ_SHARD_LEN]; 2 * k];
     for (shard, part) in shards.iter_mut().zip(data.chunks(PQ_SHARD_LEN)) {
         shard[..part.len()].copy_from_slice(part);
     }
-    // Fixed, valid parameters (k <= 19 originals and recovery shards of an
-    // even length): the encoder cannot refuse them.
-    let recovery = reed_solomon_simd::encode(k, k, shards.iter()).unwrap_or_else(|_| {
-        unreachable!("fixed erasure-code parameters are valid");
-    });
-    for r in recovery {
-        let mut s = [0u8; PQ_SHARD_LEN];
-        s.copy_from_slice(&r);
-        shards.push(s);
-    }
+    // Equal-length shards in the code's count: the encoder cannot refuse.
+    codec(kind)
+        .encode(&mut shards)
+        .unwrap_or_else(|_| unreachable!("shards fit the code"));
     shards
 }
 
 /// Rebuilds the `k * 64` data bytes from at least `k` distinct shards
-/// (indices ascending and below `2k`). `None` only if the decoder refuses.
+/// (indices below `2k`). `None` only if the decoder refuses.
 fn decode_shards(kind: u8, held: &[(u8, Shard)]) -> Option<Vec<u8>> {
     let k = originals(kind);
-    let mut data = vec![0u8; k * PQ_SHARD_LEN];
-    let have_all_originals = held.iter().filter(|(i, _)| (*i as usize) < k).count() == k;
-    if have_all_originals {
-        for (i, s) in held.iter().filter(|(i, _)| (*i as usize) < k) {
-            let at = *i as usize * PQ_SHARD_LEN;
-            data[at..at + PQ_SHARD_LEN].copy_from_slice(s);
-        }
-        return Some(data);
+    let mut slots: Vec<Option<Vec<u8>>> = vec![None; 2 * k];
+    for (i, s) in held {
+        *slots.get_mut(*i as usize)? = Some(s.to_vec());
     }
-    let orig = held
-        .iter()
-        .filter(|(i, _)| (*i as usize) < k)
-        .map(|(i, s)| (*i as usize, &s[..]));
-    let rec = held
-        .iter()
-        .filter(|(i, _)| (*i as usize) >= k)
-        .map(|(i, s)| (*i as usize - k, &s[..]));
-    let restored = reed_solomon_simd::decode(k, k, orig, rec).ok()?;
-    for (i, s) in held.iter().filter(|(i, _)| (*i as usize) < k) {
-        let at = *i as usize * PQ_SHARD_LEN;
-        data[at..at + PQ_SHARD_LEN].copy_from_slice(s);
+    codec(kind).reconstruct_data(&mut slots).ok()?;
+    let mut data = Vec::with_capacity(k * PQ_SHARD_LEN);
+    for slot in slots.iter().take(k) {
+        data.extend_from_slice(slot.as_deref()?);
     }
-    for (i, s) in restored {
-        if i >= k || s.len() != PQ_SHARD_LEN {
-            return None;
-        }
-        data[i * PQ_SHARD_LEN..(i + 1) * PQ_SHARD_LEN].copy_from_slice(&s);
-    }
-    Some(data)
+    (data.len() == k * PQ_SHARD_LEN).then_some(data)
 }
 
 /// Shards received for the current epoch: distinct indices, ascending,
