@@ -332,9 +332,228 @@ fn bench_handshake(c: &mut Criterion) {
     group.finish();
 }
 
+/// A deterministic network for the post-quantum ratchet figures: drops a
+/// message when `lost` says so.
+struct Conversation {
+    c: Session,
+    b: Session,
+    rng: ChaCha20Rng,
+    net: ChaCha20Rng,
+    sent: usize,
+    added: Vec<usize>,
+}
+
+impl Conversation {
+    fn new(seed: u64) -> Self {
+        let (c, b, rng) = established();
+        Self {
+            c,
+            b,
+            rng,
+            net: ChaCha20Rng::seed_from_u64(seed),
+            sent: 0,
+            added: Vec::new(),
+        }
+    }
+
+    /// One message of `len` bytes, lost with probability `loss_pct` %.
+    fn message(&mut self, from_customer: bool, len: usize, loss_pct: u32) {
+        use rand::RngExt;
+        let pt = vec![0x61u8; len];
+        let (s, r) = if from_customer {
+            (&mut self.c, &mut self.b)
+        } else {
+            (&mut self.b, &mut self.c)
+        };
+        let m = s.encrypt_with_rng(&pt, b"", &mut self.rng).unwrap();
+        // Bytes the post-quantum ratchet added: the wire length over that of
+        // the same message padded without a chunk trailer.
+        self.added.push(m.len() - (71 + padded_len(len) + 16));
+        self.sent += 1;
+        if self.net.random_range(0..100u32) >= loss_pct {
+            black_box(r.decrypt(&m, b"").unwrap());
+        }
+    }
+
+    fn epochs(&self) -> u32 {
+        self.c
+            .pq_status()
+            .epochs_completed
+            .min(self.b.pq_status().epochs_completed)
+    }
+}
+
+/// Messages until `epochs` epochs have completed on both sides, with the
+/// customer sending `light` and the business `heavy` messages per round.
+fn messages_until_epochs(
+    epochs: u32,
+    light: usize,
+    heavy: usize,
+    loss_pct: u32,
+) -> (usize, Vec<usize>) {
+    let mut conv = Conversation::new(7 + u64::from(loss_pct));
+    while conv.epochs() < epochs {
+        for _ in 0..light {
+            conv.message(true, 100, loss_pct);
+        }
+        for _ in 0..heavy {
+            conv.message(false, 100, loss_pct);
+        }
+        assert!(conv.sent < 100_000, "no epoch completes");
+    }
+    (conv.sent, conv.added)
+}
+
+/// The post-quantum ratchet (SPEC.md 16): time per message over whole
+/// conversations (epochs included), next to vodozemac's same traffic, and
+/// the figures that are counts rather than times (bytes added per message,
+/// messages until an epoch completes), printed once per run.
+fn bench_pq_ratchet(c: &mut Criterion) {
+    const EPOCHS: u32 = 5;
+    let mut report = String::new();
+    for (name, light, heavy) in [("balanced", 4usize, 4usize), ("one-sided 1:10", 1, 10)] {
+        for loss in [0u32, 10] {
+            let (n, added) = messages_until_epochs(EPOCHS, light, heavy, loss);
+            let avg = added.iter().sum::<usize>() as f64 / added.len() as f64;
+            let worst = added.iter().max().copied().unwrap_or(0);
+            report.push_str(&format!(
+                "pq_ratchet {name:15} loss {loss:2} %: {:6.1} messages per epoch, bytes added per 100 B message avg {avg:5.1} worst {worst}\n",
+                n as f64 / f64::from(EPOCHS),
+            ));
+        }
+    }
+    // Worst growth over every plaintext length.
+    let worst_any = (0..=hotline::constants::MAX_PLAINTEXT_LEN)
+        .map(|l| {
+            let with = padded_len(l + hotline::constants::PQ_TRAILER_LEN) - padded_len(l);
+            if with <= hotline::constants::PQ_MAX_GROWTH {
+                with
+            } else {
+                0
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    report.push_str(&format!(
+        "pq_ratchet worst growth of any message: {worst_any} bytes\n"
+    ));
+    eprint!("{report}");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pq_ratchet_figures.txt");
+    let _ = std::fs::write(dir, &report);
+
+    let mut group = c.benchmark_group("pq_conversation_message");
+    for (name, light, heavy) in [("balanced", 4usize, 4usize), ("one_sided", 1, 10)] {
+        group.bench_function(BenchmarkId::new("hotline", name), |bench| {
+            bench.iter_custom(|iters| {
+                let mut conv = Conversation::new(3);
+                let start = Instant::now();
+                let mut done = 0u64;
+                while done < iters {
+                    for i in 0..light + heavy {
+                        conv.message(i < light, 100, 0);
+                    }
+                    done += (light + heavy) as u64;
+                }
+                start.elapsed().mul_f64(iters as f64 / done as f64)
+            })
+        });
+        group.bench_function(BenchmarkId::new("vodozemac", name), |bench| {
+            bench.iter_custom(|iters| {
+                let (mut va, mut vb) = vodozemac_pair();
+                let pt = vec![0x61u8; 100];
+                let start = Instant::now();
+                let mut done = 0u64;
+                while done < iters {
+                    for i in 0..light + heavy {
+                        let (s, r) = if i < light {
+                            (&mut va, &mut vb)
+                        } else {
+                            (&mut vb, &mut va)
+                        };
+                        let m = s.encrypt(&pt).unwrap();
+                        black_box(r.decrypt(&m).unwrap());
+                    }
+                    done += (light + heavy) as u64;
+                }
+                start.elapsed().mul_f64(iters as f64 / done as f64)
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The post-quantum ratchet's work for one whole epoch, both sides (SPEC.md
+/// 16.10): key generation and its 38 shards; rebuilding the key from 19
+/// shards (recovery shards included) and its FIPS 203 check; encapsulation
+/// and 34 shards; rebuilding the ciphertext from 17 shards and
+/// decapsulation. Divided by the messages per epoch printed above, it is the
+/// time the ratchet adds per message; everything else it adds is the AEAD
+/// over at most 70 more bytes.
+fn bench_pq_epoch_work(c: &mut Criterion) {
+    use hotline::types::KemPublic;
+    let mut group = c.benchmark_group("pq_epoch_work");
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    use reed_solomon_erasure::galois_8::ReedSolomon;
+    let codecs = [
+        ReedSolomon::new(19, 19).unwrap(),
+        ReedSolomon::new(17, 17).unwrap(),
+    ];
+    let codec = |k: usize| if k == 19 { &codecs[0] } else { &codecs[1] };
+    let shards = |data: &[u8], k: usize| -> Vec<Vec<u8>> {
+        let mut all: Vec<Vec<u8>> = vec![vec![0; 64]; 2 * k];
+        for (s, c) in all.iter_mut().zip(data.chunks(64)) {
+            s[..c.len()].copy_from_slice(c);
+        }
+        codec(k).encode(&mut all).unwrap();
+        all
+    };
+    let rebuild = |all: &[Vec<u8>], k: usize| -> Vec<u8> {
+        // Every other shard: half originals, half parity.
+        let mut slots: Vec<Option<Vec<u8>>> = vec![None; 2 * k];
+        for i in (0..2 * k).step_by(2) {
+            slots[i] = Some(all[i].clone());
+        }
+        codec(k).reconstruct_data(&mut slots).unwrap();
+        slots[..k].iter().flat_map(|s| s.clone().unwrap()).collect()
+    };
+    let sample_ek = KemSecret::generate(&mut rng).public_key();
+    group.bench_function("erasure_only", |bench| {
+        bench.iter(|| {
+            let a = shards(sample_ek.as_bytes(), 19);
+            let b = shards(&sample_ek.as_bytes()[..1088], 17);
+            black_box((rebuild(&a, 19)[0], rebuild(&b, 17)[0]))
+        })
+    });
+    group.bench_function("kem_only", |bench| {
+        bench.iter(|| {
+            let dk = KemSecret::generate(&mut rng);
+            let ek = KemPublic::from_bytes(dk.public_key().as_bytes()).unwrap();
+            let (ct, ss) = ek.encapsulate(&[5; 32]);
+            let ss2 = dk.decapsulate(&ct);
+            black_box((ss.as_bytes()[0], ss2.as_bytes()[0]))
+        })
+    });
+    group.bench_function("both_sides", |bench| {
+        bench.iter(|| {
+            let dk = KemSecret::generate(&mut rng);
+            let ek_shards = shards(dk.public_key().as_bytes(), 19);
+            let ek_bytes = rebuild(&ek_shards, 19);
+            let ek = KemPublic::from_bytes(ek_bytes[..1184].try_into().unwrap()).unwrap();
+            let (ct, ss) = ek.encapsulate(&[5; 32]);
+            let ct_shards = shards(&ct, 17);
+            let ct_bytes = rebuild(&ct_shards, 17);
+            let ss2 = dk.decapsulate(ct_bytes[..1088].try_into().unwrap());
+            black_box((ss.as_bytes()[0], ss2.as_bytes()[0]))
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_established,
+    bench_pq_ratchet,
+    bench_pq_epoch_work,
     bench_ratchet_step,
     bench_skipped,
     bench_handshake

@@ -60,6 +60,11 @@ v_hs = mean_ns(g, "vodozemac_create_outbound_and_inbound")
 both = None if h_i is None or h_r is None else h_i + h_r
 rows.append(("handshake both sides (OTK)", both, None, v_hs))
 
+g = "pq_conversation_message"
+for name in ("balanced", "one_sided"):
+    rows.append((f"PQ conversation msg ({name})", mean_ns(g, "hotline", name), None, mean_ns(g, "vodozemac", name)))
+rows.append(("PQ epoch work, both sides", mean_ns("pq_epoch_work", "both_sides"), None, None))
+
 g = "skipped_key_decrypt"
 rows.append(("skipped-key decrypt 100 B", mean_ns(g, "hotline", "100"), mean_ns(g, "primitives", "100"), mean_ns(g, "vodozemac", "100")))
 rows.append(("in-order decrypt 100 B", mean_ns(g, "hotline_in_order", "100"), None, None))

@@ -34,6 +34,7 @@ table="
 wire_decode            150000  2048
 session_decrypt          6000  2048
 session_decrypt_mutate  20000   256
+pq_conversation          3000   400
 bundle_verify            6000  2048
 handshake_respond        5000  2048
 relay_decode           500000  4096

@@ -189,6 +189,33 @@ pub const MAX_SKIPPED_KEYS: usize = 2000;
 /// one included). Together with the current and next header key this bounds
 /// header trial decryptions per message to `MAX_SKIPPED_CHAINS + 2`.
 pub const MAX_SKIPPED_CHAINS: usize = 5;
+// ---- The post-quantum ratchet (SPEC.md section 16).
+
+/// Session feature byte hashed at the end of every transcript: this session
+/// runs the sparse ML-KEM ratchet beside the DH ratchet (SPEC.md 7.4, 16).
+pub const FEATURE_PQ_RATCHET: u8 = 0x01;
+/// HKDF info of a DH ratchet step that also mixes an ML-KEM epoch secret.
+pub const LABEL_ROOT_PQ: &[u8] = b"Hotline v1 root pq";
+/// Bit set in the header's key tag byte on every message of a sending chain
+/// whose root step mixed an epoch secret (`0x05 | 0x80 = 0x85`).
+pub const HEADER_PQ_MIX_BIT: u8 = 0x80;
+/// Bytes of one erasure-coded shard carried by one message.
+pub const PQ_SHARD_LEN: usize = 64;
+/// The chunk trailer at the end of a padded body: epoch (4), shard index
+/// (1), shard (64), chunk kind (1).
+pub const PQ_TRAILER_LEN: usize = 4 + 1 + PQ_SHARD_LEN + 1;
+/// Chunk kind: a shard of an ML-KEM-768 encapsulation key.
+pub const PQ_CHUNK_EK: u8 = 0x01;
+/// Chunk kind: a shard of an ML-KEM-768 ciphertext.
+pub const PQ_CHUNK_CT: u8 = 0x02;
+/// Original shards of an encapsulation key (1184 bytes, zero-padded to 1216).
+pub const PQ_EK_SHARDS: usize = MLKEM768_EK_LEN.div_ceil(PQ_SHARD_LEN);
+/// Original shards of a ciphertext (1088 bytes, exactly 17 shards).
+pub const PQ_CT_SHARDS: usize = MLKEM768_CT_LEN.div_ceil(PQ_SHARD_LEN);
+/// A chunk is attached only if it grows the padded body by at most this
+/// many bytes.
+pub const PQ_MAX_GROWTH: usize = 100;
+
 /// Upper bound on header decryption trials per incoming message.
 pub const MAX_HEADER_TRIALS: usize = MAX_SKIPPED_CHAINS + 2;
 /// Number of handshakes remembered per signed prekey to refuse a replayed

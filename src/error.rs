@@ -63,6 +63,43 @@ pub enum DecryptError {
     /// An initial message that belongs to another handshake than this session's.
     #[error("initial message belongs to a different session")]
     WrongSession,
+    /// The authenticated message breaks the post-quantum ratchet's rules
+    /// (SPEC.md, section 16.9).
+    #[error("post-quantum ratchet: {0}")]
+    PostQuantum(#[from] PqError),
+}
+
+/// How an authenticated message broke the post-quantum ratchet's rules
+/// (SPEC.md, section 16.9). Only the peer (who holds the keys) can cause
+/// these; the session is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PqError {
+    /// A chunk's shard index is beyond the shards of its kind.
+    #[error("chunk shard index {index} out of range")]
+    ShardIndex {
+        /// The index carried.
+        index: u8,
+    },
+    /// A chunk of the current epoch that this side cannot expect: the kind
+    /// of its own role, or a ciphertext shard before its key was sent; or a
+    /// chunk of a future epoch.
+    #[error("unexpected chunk for epoch {epoch}")]
+    UnexpectedChunk {
+        /// The epoch the chunk names.
+        epoch: u32,
+    },
+    /// A reconstructed encapsulation key is not a valid ML-KEM-768 key, or
+    /// its zero padding is not zero.
+    #[error("reconstructed encapsulation key is invalid")]
+    InvalidKey,
+    /// A header claims its chain mixed an epoch secret this side does not hold.
+    #[error("header mixes an epoch secret that is not pending")]
+    UnexpectedMix,
+    /// A chunk or mixing header reached a session that runs no post-quantum
+    /// ratchet (a migrated session).
+    #[error("session runs no post-quantum ratchet")]
+    NotEnabled,
 }
 
 /// Why a handshake failed. Nothing was consumed: one-time prekeys are only

@@ -65,13 +65,13 @@ mod session;
 pub mod store;
 mod wire;
 
-pub use error::{DecryptError, EncryptError, HandshakeError, IdentityError};
+pub use error::{DecryptError, EncryptError, HandshakeError, IdentityError, PqError};
 pub use keys::{
     BundleError, BundleField, IdentityKey, IdentityKeyPair, KemPreKeyKind, KemPreKeyPublic,
     OneTimePreKeyPublic, PreKeyBundle, PreKeyStore, SignedPreKeyPublic,
 };
 pub use ratchet::padding;
-pub use session::{MessageType, Role, Session, message_type};
+pub use session::{MessageType, PqStatus, Role, Session, message_type};
 pub use wire::DecodeError;
 
 /// Public key types that appear in the API.

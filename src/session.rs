@@ -5,8 +5,9 @@ use subtle::ConstantTimeEq;
 
 use crate::business::{Fingerprint, Peer, VerifiedBusiness};
 use crate::constants::{
-    DIRECTION_INITIATOR, DIRECTION_RESPONDER, MAX_PLAINTEXT_LEN, MLKEM768_CT_LEN, MSG_TYPE_INITIAL,
-    MSG_TYPE_RATCHET, RATCHET_PREFIX_LEN, TAG_LEN,
+    DIRECTION_INITIATOR, DIRECTION_RESPONDER, FEATURE_PQ_RATCHET, MAX_PLAINTEXT_LEN,
+    MLKEM768_CT_LEN, MSG_TYPE_INITIAL, MSG_TYPE_RATCHET, PQ_TRAILER_LEN, RATCHET_PREFIX_LEN,
+    TAG_LEN,
 };
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::handshake::derive_session_secrets;
@@ -16,6 +17,7 @@ use crate::keys::{IdentityKey, IdentityKeyPair, PreKeyBundle, PreKeyStore};
 use crate::primitives::kdf::sha256;
 use crate::primitives::x25519::X25519Secret;
 use crate::ratchet::padding::padded_len;
+use crate::ratchet::pq::PqRatchet;
 use crate::ratchet::skipped::SkippedKeys;
 use crate::ratchet::state::{RatchetState, SendingChain};
 use crate::wire::{DecodeError, Reader};
@@ -248,6 +250,7 @@ impl Session {
             ephemeral: &ephemeral,
             kem_ciphertext: &ct,
             certificate_hash: certificate_hash.as_ref(),
+            features: FEATURE_PQ_RATCHET,
         }
         .hash();
         let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
@@ -288,6 +291,7 @@ impl Session {
                 nhkr: secrets.hk_responder.clone(),
                 pn: 0,
                 skipped: SkippedKeys::default(),
+                pq: Some(PqRatchet::new(DIRECTION_INITIATOR)),
             },
         })
     }
@@ -304,6 +308,19 @@ impl Session {
         store: &mut PreKeyStore,
         message: &[u8],
         associated_data: &[u8],
+    ) -> Result<(Self, Vec<u8>), HandshakeError> {
+        Self::respond_with_features(store, message, associated_data, FEATURE_PQ_RATCHET)
+    }
+
+    /// [`Session::respond`] hashing `features` as the transcript's feature
+    /// byte. Only tests call it with another value than
+    /// `FEATURE_PQ_RATCHET`, to show that a responder that would run without
+    /// the post-quantum ratchet cannot complete the initiator's handshake.
+    pub(crate) fn respond_with_features(
+        store: &mut PreKeyStore,
+        message: &[u8],
+        associated_data: &[u8],
+        features: u8,
     ) -> Result<(Self, Vec<u8>), HandshakeError> {
         let (prefix, prefix_bytes, ratchet) = InitialPrefix::decode(message)?;
         let identity = store.identity().clone();
@@ -367,6 +384,7 @@ impl Session {
             ephemeral: &prefix.ephemeral,
             kem_ciphertext: &prefix.kem_ciphertext,
             certificate_hash: prefix.certificate_hash.as_ref(),
+            features,
         }
         .hash();
         let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
@@ -384,6 +402,7 @@ impl Session {
             nhkr: secrets.hk_initiator.clone(),
             pn: 0,
             skipped: SkippedKeys::default(),
+            pq: Some(PqRatchet::new(DIRECTION_RESPONDER)),
         };
         let plaintext = state
             .decrypt(ratchet, associated_data)
@@ -432,7 +451,10 @@ impl Session {
         }
         let prefix_len = self.pending_prefix.as_ref().map_or(0, Vec::len);
         let mut out = Vec::with_capacity(
-            prefix_len + RATCHET_PREFIX_LEN + padded_len(plaintext.len()) + TAG_LEN,
+            prefix_len
+                + RATCHET_PREFIX_LEN
+                + padded_len(plaintext.len() + PQ_TRAILER_LEN)
+                + TAG_LEN,
         );
         if let Some(prefix) = &self.pending_prefix {
             out.extend_from_slice(prefix);
@@ -470,6 +492,16 @@ impl Session {
     #[cfg(test)]
     pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
         &mut self.state
+    }
+
+    /// Bytes of the stored post-quantum ratchet field (its flag included).
+    #[cfg(test)]
+    pub(crate) fn pq_stored_len(&self) -> usize {
+        let mut v = Vec::new();
+        if let Some(pq) = &self.state.pq {
+            pq.encode_into(&mut v);
+        }
+        1 + v.len()
     }
 
     /// Which side of the handshake this session is on.
@@ -522,6 +554,29 @@ impl Session {
         self.pending_prefix.is_some()
     }
 
+    /// How the post-quantum ratchet stands (SPEC.md, section 16.7): whether
+    /// it runs, how many epochs completed, and how many messages were sent
+    /// and received since the last one. A count that keeps growing while
+    /// [`PqStatus::waiting_for_peer`] holds means the peer has stopped
+    /// sending (or its messages are lost): later messages are then protected
+    /// by X25519 and the last completed epoch only.
+    pub fn pq_status(&self) -> PqStatus {
+        match &self.state.pq {
+            None => PqStatus {
+                enabled: false,
+                epochs_completed: 0,
+                messages_since_epoch: 0,
+                waiting_for_peer: false,
+            },
+            Some(pq) => PqStatus {
+                enabled: true,
+                epochs_completed: pq.epoch,
+                messages_since_epoch: pq.since,
+                waiting_for_peer: pq.waiting_for_peer(),
+            },
+        }
+    }
+
     /// Number of skipped message keys currently stored (at most
     /// [`MAX_SKIPPED_KEYS`](crate::constants::MAX_SKIPPED_KEYS)).
     pub fn skipped_key_count(&self) -> usize {
@@ -544,8 +599,24 @@ impl Session {
     }
 }
 
+/// The state of a session's post-quantum ratchet ([`Session::pq_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PqStatus {
+    /// The session runs the post-quantum ratchet: every session created by
+    /// this version does; a session migrated from an older stored layout
+    /// does not (SPEC.md, section 16.8).
+    pub enabled: bool,
+    /// Epochs completed: ML-KEM secrets mixed into the root key.
+    pub epochs_completed: u32,
+    /// Messages sent and received since the last epoch completed
+    /// (saturating).
+    pub messages_since_epoch: u32,
+    /// The epoch in progress needs messages from the peer to go on.
+    pub waiting_for_peer: bool,
+}
+
 /// Length of the handshake part of an initial message (checked structurally only).
-fn initial_prefix_len(message: &[u8]) -> Result<usize, DecodeError> {
+pub(crate) fn initial_prefix_len(message: &[u8]) -> Result<usize, DecodeError> {
     let mut r = Reader::new(message);
     r.version()?;
     r.u8("message type")?;

@@ -34,7 +34,21 @@ use crate::session::{InitiatorRandomness, Session};
 
 /// An RNG that returns scripted bytes and panics when asked for more: the
 /// vectors then prove exactly which random values each operation draws.
-struct ScriptedRng(VecDeque<u8>);
+struct ScriptedRng(VecDeque<u8>, u64, Vec<u8>);
+
+impl ScriptedRng {
+    /// Scripted bytes first; then (the draws of the post-quantum ratchet,
+    /// SPEC.md 12) the stream SHA-256("Hotline vector rng" || u64(i)) for
+    /// i = 0, 1, ...
+    fn new(script: VecDeque<u8>) -> Self {
+        Self(script, 0, Vec::new())
+    }
+
+    /// No script; the stream starts at `i = start`. Logs every byte drawn.
+    fn stream_from(start: u64) -> Self {
+        Self(VecDeque::new(), start, Vec::new())
+    }
+}
 
 impl rand_core::TryRng for ScriptedRng {
     type Error = Infallible;
@@ -46,7 +60,14 @@ impl rand_core::TryRng for ScriptedRng {
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         for b in dst {
-            *b = self.0.pop_front().expect("scripted randomness exhausted");
+            if self.0.is_empty() {
+                let mut label = b"Hotline vector rng".to_vec();
+                label.extend_from_slice(&self.1.to_be_bytes());
+                self.1 += 1;
+                self.0.extend(sha256(&label));
+            }
+            *b = self.0.pop_front().unwrap_or_default();
+            self.2.push(*b);
         }
         Ok(())
     }
@@ -154,6 +175,7 @@ fn handshake_fixture(case: &HandshakeCase) -> HandshakeFixture {
         ephemeral: &ek_s.public_key(),
         kem_ciphertext: &ct,
         certificate_hash: None,
+        features: crate::constants::FEATURE_PQ_RATCHET,
     }
     .hash();
     let secrets = derive_session_secrets(&th, &dh1, &dh2, &dh3, dh4.as_ref(), &ss);
@@ -361,7 +383,7 @@ fn conversation_vectors() -> Value {
     };
     let fx = handshake_fixture(&case);
     let mut store = fx.store.clone();
-    let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
     let mut initiator = Some(Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap());
     assert!(rng.0.is_empty());
     let mut responder: Option<Session> = None;
@@ -385,21 +407,29 @@ fn conversation_vectors() -> Value {
                 // Script a fresh ratchet secret for every message; the test
                 // below records whether the message drew it.
                 let secret = val32(&format!("conversation ratchet secret {step}"));
-                let mut rng = ScriptedRng(secret.iter().copied().collect());
+                let drew = session.state_mut().send.is_none();
+                let script = if drew { secret.to_vec() } else { Vec::new() };
+                let mut rng = ScriptedRng::new(script.into_iter().collect());
                 let wire = session.encrypt_with_rng(pt, ad, &mut rng).unwrap();
-                let drew = rng.0.is_empty();
+                let pq_drawn = rng.2[if drew { 32 } else { 0 }..].to_vec();
                 if drew {
                     step += 1;
                 }
                 let mut padded = Vec::new();
                 pad_into(pt, &mut padded);
+                let prefix = match wire[1] {
+                    MSG_TYPE_INITIAL => crate::session::initial_prefix_len(&wire).unwrap(),
+                    _ => 0,
+                };
+                let chunk = wire.len() != prefix + RATCHET_PREFIX_LEN + padded.len() + TAG_LEN;
                 msgs[i] = json!({
                     "index": i,
                     "sender": if *from_initiator { "initiator" } else { "responder" },
                     "ratchet_secret": drew.then(|| h(&secret)),
+                    "pq_randomness": h(&pq_drawn),
                     "plaintext": h(pt),
                     "associated_data": h(ad),
-                    "padded_plaintext": h(&padded),
+                    "padded_plaintext": (!chunk).then(|| h(&padded)),
                     "wire": h(&wire),
                 });
                 wires[i] = wire;
@@ -425,7 +455,7 @@ fn conversation_vectors() -> Value {
         }
     }
     json!({
-        "description": "A conversation of 13 messages with DH ratchet steps and out-of-order delivery, starting from the handshake case 'with one-time prekey'. ratchet_secret is the 32-byte X25519 secret drawn by a message that starts a sending chain (null when none was drawn). Events give the order of sends and deliveries; every delivery yields the plaintext.",
+        "description": "A conversation of 13 messages with DH ratchet steps and out-of-order delivery, starting from the handshake case 'with one-time prekey'. ratchet_secret is the 32-byte X25519 secret drawn by a message that starts a sending chain (null when none was drawn). pq_randomness is what the post-quantum ratchet drew after it (SPEC.md 16.2), from the stream of section 12 restarted for each message. padded_plaintext is null when the body carries a chunk trailer (SPEC.md 16.4). Events give the order of sends and deliveries; every delivery yields the plaintext.",
         "handshake": fx.json,
         "messages": msgs,
         "events": events,
@@ -486,14 +516,14 @@ fn error_vectors() -> Value {
     bundle_case("small-order Ed25519 identity key", b);
 
     // Initial messages processed by the responder of the handshake case.
-    let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
     let mut init = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
     let secret = val32("error vectors unused");
     let wire = init
         .encrypt_with_rng(
             b"first",
             b"",
-            &mut ScriptedRng(secret.iter().copied().collect()),
+            &mut ScriptedRng::new(secret.iter().copied().collect()),
         )
         .unwrap();
     let mut respond_case = |name: &str, bytes: Vec<u8>| {
@@ -529,7 +559,7 @@ fn error_vectors() -> Value {
     let mut store = fx.store.clone();
     Session::respond(&mut store, &wire, b"").unwrap();
     let second = init
-        .encrypt_with_rng(b"second", b"", &mut ScriptedRng(VecDeque::new()))
+        .encrypt_with_rng(b"second", b"", &mut ScriptedRng::new(VecDeque::new()))
         .unwrap();
     // The initial message prefix with a one-time prekey and no certificate
     // hash is 1267 bytes.
@@ -566,7 +596,7 @@ fn error_vectors() -> Value {
     let mut far = Vec::new();
     for _ in 0..1001 {
         far = init
-            .encrypt_with_rng(b"far", b"", &mut ScriptedRng(VecDeque::new()))
+            .encrypt_with_rng(b"far", b"", &mut ScriptedRng::new(VecDeque::new()))
             .unwrap();
     }
     decrypt_case("counter jump past MAX_SKIP", far[1267..].to_vec(), b"");
@@ -579,11 +609,11 @@ fn error_vectors() -> Value {
     let mut other = Session::initiate(
         &fx.customer,
         &fx.bundle,
-        &mut ScriptedRng(other_rand.iter().flatten().copied().collect()),
+        &mut ScriptedRng::new(other_rand.iter().flatten().copied().collect()),
     )
     .unwrap();
     let other_first = other
-        .encrypt_with_rng(b"other", b"", &mut ScriptedRng(VecDeque::new()))
+        .encrypt_with_rng(b"other", b"", &mut ScriptedRng::new(VecDeque::new()))
         .unwrap();
     decrypt_case("initial message of another handshake", other_first, b"");
 
@@ -1197,7 +1227,7 @@ fn business_vectors() -> Value {
         .encrypt_with_rng(
             b"Is my flight on time?",
             b"",
-            &mut ScriptedRng(VecDeque::new()),
+            &mut ScriptedRng::new(VecDeque::new()),
         )
         .unwrap();
     let (responder, pt) = Session::respond(&mut store.clone(), &first, b"").unwrap();
@@ -1867,12 +1897,16 @@ fn storage_vectors() -> Value {
 
     // The initiator sends three messages; the third reaches the responder
     // first, so it stores two skipped keys.
-    let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
     let mut initiator = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
     let wires: Vec<Vec<u8>> = (0..3u8)
         .map(|i| {
             initiator
-                .encrypt_with_rng(&[b'm', b'0' + i], b"", &mut ScriptedRng(VecDeque::new()))
+                .encrypt_with_rng(
+                    &[b'm', b'0' + i],
+                    b"",
+                    &mut ScriptedRng::new(VecDeque::new()),
+                )
                 .unwrap()
         })
         .collect();
@@ -2010,8 +2044,8 @@ fn storage_vectors() -> Value {
     let mut errors = Vec::new();
     let mut err_case =
         |name: &str, bytes: Vec<u8>, open_key: &StorageKey, kind: u8, record_name: &[u8]| {
-            let err = open_state(open_key, kind, record_name, &bytes, |r, _| {
-                SessionRecord::read_state(r)
+            let err = open_state(open_key, kind, record_name, &bytes, |r, v| {
+                SessionRecord::read_state(r, v)
             })
             .unwrap_err();
             errors.push(json!({
@@ -2056,7 +2090,7 @@ fn storage_vectors() -> Value {
         b"customer:mallory",
     );
     let mut b = peer_record.clone();
-    b[0] = 0x03;
+    b[0] = 0x04;
     err_case("unknown version", b, &key, RECORD_PEER_SESSIONS, peer);
     let mut b = peer_record.clone();
     b[1] = 0x09;
@@ -2102,7 +2136,7 @@ fn sender_binding_vectors() -> Value {
         ("made by the sender's own identity", initiator),
         ("made by another identity than the sender's", victim),
     ] {
-        let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+        let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
         let mut session = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
         let header = EnvelopeHeader {
             sender,
@@ -2117,7 +2151,7 @@ fn sender_binding_vectors() -> Value {
             .encrypt_with_rng(
                 b"refund to my account",
                 &header.associated_data(),
-                &mut ScriptedRng(VecDeque::new()),
+                &mut ScriptedRng::new(VecDeque::new()),
             )
             .unwrap();
         let envelope = Envelope { header, ciphertext };
@@ -2234,6 +2268,158 @@ fn render(v: &Value) -> String {
     s
 }
 
+/// One party's view in a post-quantum vector conversation.
+fn pq_status_json(s: &Session) -> Value {
+    let st = s.pq_status();
+    json!({
+        "epochs_completed": st.epochs_completed,
+        "messages_since_epoch": st.messages_since_epoch,
+        "waiting_for_peer": st.waiting_for_peer,
+    })
+}
+
+/// A conversation for `pq_ratchet.json`: `pattern` gives, per round, how many
+/// messages the initiator and then the responder send; `lost(k)` whether the
+/// k-th message overall is dropped. Messages are delivered in order, except
+/// that each lost one is gone.
+fn pq_conversation(
+    name: &str,
+    rounds: usize,
+    pattern: (usize, usize),
+    lost: impl Fn(usize) -> bool,
+) -> (Value, u32) {
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let mut store = fx.store.clone();
+    let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
+    let mut c = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
+    let mut b: Option<Session> = None;
+    let mut msgs = Vec::new();
+    let mut k = 0usize;
+    // The first message is always delivered: it creates the responder.
+    for round in 0..rounds {
+        for (from_initiator, count) in [(true, pattern.0), (false, pattern.1)] {
+            for j in 0..count {
+                let pt = format!("{name} {round}.{j}").into_bytes();
+                let mut rng = ScriptedRng::stream_from(1000 * k as u64);
+                let sender = if from_initiator {
+                    &mut c
+                } else {
+                    match b.as_mut() {
+                        Some(b) => b,
+                        None => continue,
+                    }
+                };
+                let wire = sender.encrypt_with_rng(&pt, b"", &mut rng).unwrap();
+                let delivered = k == 0 || !lost(k);
+                if delivered {
+                    let got = if from_initiator {
+                        match b.as_mut() {
+                            Some(b) => b.decrypt(&wire, b"").unwrap(),
+                            None => {
+                                let (s, p) = Session::respond(&mut store, &wire, b"").unwrap();
+                                b = Some(s);
+                                p
+                            }
+                        }
+                    } else {
+                        c.decrypt(&wire, b"").unwrap()
+                    };
+                    assert_eq!(got, pt);
+                }
+                let bs = b.as_ref().map(pq_status_json);
+                msgs.push(json!({
+                    "index": k,
+                    "sender": if from_initiator { "initiator" } else { "responder" },
+                    "plaintext": h(&pt),
+                    "randomness": h(&rng.2),
+                    "wire": h(&wire),
+                    "delivered": delivered,
+                    "initiator_status": pq_status_json(&c),
+                    "responder_status": bs,
+                }));
+                k += 1;
+            }
+        }
+    }
+    let epochs = c.pq_status().epochs_completed;
+    (
+        json!({
+            "name": name,
+            "pattern": { "initiator": pattern.0, "responder": pattern.1 },
+            "messages": msgs,
+        }),
+        epochs,
+    )
+}
+
+fn pq_ratchet_vectors() -> Value {
+    use crate::ratchet::padding::padded_len_with_trailer;
+    use crate::ratchet::pq::encode_shards;
+    // Erasure coding of a sample key and ciphertext.
+    let dk = KemSecret::from_seed(val64("pq erasure key"));
+    let ek = dk.public_key();
+    let m = val32("pq erasure m");
+    let (ct, ss) = ek.encapsulate(&m);
+    let ek_shards: Vec<Value> = encode_shards(PQ_CHUNK_EK, ek.as_bytes())
+        .iter()
+        .map(|s| h(s))
+        .collect();
+    let ct_shards: Vec<Value> = encode_shards(PQ_CHUNK_CT, &ct)
+        .iter()
+        .map(|s| h(s))
+        .collect();
+    // One KDF_RK_PQ.
+    let rk = RootKey(val32("pq root key"));
+    let a = X25519Secret::from_bytes(val32("pq dh a"));
+    let bk = X25519Secret::from_bytes(val32("pq dh b"));
+    let dh = a.diffie_hellman(&bk.public_key()).unwrap();
+    let (rk2, ck, nhk) = rk.step_pq(&dh, ss.as_bytes());
+    let padding: Vec<Value> = [0usize, 10, 63, 64, 100, 954, 1000, 2000, 4000, 65_536]
+        .iter()
+        .map(|&l| {
+            let (plain, with) = (padded_len(l), padded_len_with_trailer(l));
+            json!({
+                "plaintext_len": l,
+                "padded_len": plain,
+                "padded_len_with_trailer": with,
+                "chunk_attached": with - plain <= PQ_MAX_GROWTH,
+            })
+        })
+        .collect();
+    let (balanced, e1) = pq_conversation("balanced", 14, (6, 6), |_| false);
+    assert!(e1 >= 2, "balanced: {e1} epochs");
+    let (lossy, e2) = pq_conversation("lopsided lossy", 40, (1, 5), |k| k % 10 == 3);
+    assert!(e2 >= 1, "lopsided: {e2} epochs");
+    json!({
+        "description": "The post-quantum ratchet (SPEC.md 16). erasure: the 38 shards of ek (the public key of the ML-KEM seed given) and the 34 shards of ct (its encapsulation with m), and the shared secret. kdf_rk_pq: KDF_RK_PQ(root_key, dh = X25519(dh_a, X25519(dh_b, 9)), ss). padding: padded lengths without and with a 70-byte chunk trailer, and whether a due chunk is attached (growth <= 100). conversations: both start from the handshake case 'with one-time prekey' of handshake.json (the initiator's three draws are its randomness); then, in rounds, the initiator sends pattern.initiator messages and the responder pattern.responder (the responder only once it exists). Each message gives every byte its encrypt drew ('randomness'), its wire bytes and whether it was delivered (in send order; lost ones never). After each message, both sides' pq_status. Every delivered message decrypts to its plaintext.",
+        "erasure": {
+            "kem_seed": h(&val64("pq erasure key")),
+            "ek": h(ek.as_bytes()),
+            "ek_shards": ek_shards,
+            "m": h(&m),
+            "ct": h(&ct),
+            "shared_secret": h(ss.as_bytes()),
+            "ct_shards": ct_shards,
+        },
+        "kdf_rk_pq": {
+            "root_key": h(&rk.0),
+            "dh_a": h(&val32("pq dh a")),
+            "dh_b": h(&val32("pq dh b")),
+            "dh": h(dh.as_bytes()),
+            "ss": h(ss.as_bytes()),
+            "next_root_key": h(&rk2.0),
+            "chain_key": h(&ck.0),
+            "next_header_key": h(&nhk.0),
+        },
+        "padding": padding,
+        "conversations": [balanced, lossy],
+    })
+}
+
 #[test]
 fn vectors_match_committed_files() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -2245,6 +2431,7 @@ fn vectors_match_committed_files() {
         ("business.json", render(&business_vectors())),
         ("relay.json", render(&relay_vectors())),
         ("storage.json", render(&storage_vectors())),
+        ("pq_ratchet.json", render(&pq_ratchet_vectors())),
     ];
     let write = std::env::var_os("HOTLINE_WRITE_VECTORS").is_some();
     for (name, content) in files {

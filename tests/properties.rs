@@ -233,3 +233,89 @@ proptest! {
         }
     }
 }
+
+/// Runs `rounds` rounds of two-way traffic through a lossy, reordering
+/// network: in each round the customer sends a batch and then the business
+/// does; each message is lost with probability `loss_pct` %, delayed by up
+/// to one round, and the messages due in a round arrive in a random order.
+/// Every delivered message must decrypt exactly once (a second delivery is
+/// refused). Returns both sessions.
+fn lossy_conversation(
+    seed: u64,
+    loss_pct: u32,
+    rounds: usize,
+    batch: (usize, usize),
+) -> Result<(Session, Session), TestCaseError> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let (mut c, mut b, mut r) = common::established(seed);
+    let mut net = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ 0x5EED);
+    // (due round, plaintext, wire) per direction.
+    let mut to_b: Vec<(usize, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut to_c: Vec<(usize, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut counter = 0u32;
+    for round in 0..rounds + 2 {
+        for from_c in [true, false] {
+            let (sender, receiver, queue, back) = if from_c {
+                (&mut c, &mut b, &mut to_b, &mut to_c)
+            } else {
+                (&mut b, &mut c, &mut to_c, &mut to_b)
+            };
+            let _ = back;
+            if round < rounds {
+                for _ in 0..if from_c { batch.0 } else { batch.1 } {
+                    counter += 1;
+                    let pt = counter.to_be_bytes().to_vec();
+                    let wire = sender.encrypt_with_rng(&pt, b"", &mut r).unwrap();
+                    if net.random_range(0..100) >= loss_pct {
+                        let due = round + net.random_range(0..2usize);
+                        queue.push((due, pt, wire));
+                    }
+                }
+            }
+            let (mut now, later): (Vec<_>, Vec<_>) =
+                queue.drain(..).partition(|(due, _, _)| *due <= round);
+            *queue = later;
+            now.shuffle(&mut net);
+            for (_, pt, wire) in now {
+                prop_assert_eq!(receiver.decrypt(&wire, b"").unwrap(), pt);
+                prop_assert!(receiver.decrypt(&wire, b"").is_err());
+            }
+        }
+    }
+    Ok((c, b))
+}
+
+proptest! {
+    #![proptest_config(config(12))]
+
+    /// SPEC.md 16: under any delivery order and up to 20 % loss, epochs of
+    /// the post-quantum ratchet complete in both directions, and every
+    /// delivered message decrypts exactly once.
+    #[test]
+    fn pq_epochs_complete_under_reordering_and_loss(
+        seed in any::<u64>(),
+        loss_pct in 0u32..=20,
+        batch_c in 2usize..6,
+        batch_b in 2usize..6,
+    ) {
+        let (c, b) = lossy_conversation(seed, loss_pct, 60, (batch_c, batch_b))?;
+        let (cs, bs) = (c.pq_status(), b.pq_status());
+        prop_assert!(cs.epochs_completed >= 2, "{:?}", cs);
+        prop_assert!(bs.epochs_completed >= 2, "{:?}", bs);
+        prop_assert!(cs.epochs_completed.abs_diff(bs.epochs_completed) <= 1);
+    }
+
+    /// Lopsided traffic (the business sends up to ten times as much) with
+    /// loss still completes epochs.
+    #[test]
+    fn pq_epochs_complete_in_lopsided_conversations(
+        seed in any::<u64>(),
+        loss_pct in 0u32..=20,
+        heavy in 5usize..11,
+    ) {
+        let (c, b) = lossy_conversation(seed, loss_pct, 120, (1, heavy))?;
+        prop_assert!(c.pq_status().epochs_completed >= 1, "{:?}", c.pq_status());
+        prop_assert!(b.pq_status().epochs_completed >= 1, "{:?}", b.pq_status());
+    }
+}

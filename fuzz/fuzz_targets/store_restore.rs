@@ -5,7 +5,7 @@
 //! Each input is tried twice: as a whole record (the header checks and the
 //! tag), and as `selector || plaintext` sealed into a record by the harness
 //! (`hotline_fuzz::reseal`, written from SPEC.md 15.3), which lets the fuzzer
-//! drive the plaintext decoders of every kind and both versions. None may
+//! drive the plaintext decoders of every kind and every version. None may
 //! panic; whatever restores must seal again and restore to the same state.
 #![no_main]
 
@@ -55,7 +55,13 @@ fuzz_target!(|data: &[u8]| {
             RECORD_SESSION,
             RECORD_PEER_SESSIONS,
         ][usize::from(selector & 3)];
-        let version = if selector & 4 == 0 { 2 } else { 1 };
+        // Bits 2-3: 0 the current version 3, 1 version 2 (sessions migrate
+        // without the post-quantum ratchet), otherwise version 1.
+        let version = match (selector >> 2) & 3 {
+            0 => 3,
+            1 => 2,
+            _ => 1,
+        };
         let name = if kind == RECORD_PEER_SESSIONS {
             PEER
         } else {

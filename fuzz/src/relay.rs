@@ -120,13 +120,13 @@ pub const NEWCOMER_NAME: &str = "Fuzz Rail";
 pub const RELAY_T0: u64 = NOW;
 
 /// Small mailbox limits, so that short sequences fill a mailbox (4
-/// envelopes, or 2048 bytes: two large ones) and forget acknowledged ids
+/// envelopes, or 2304 bytes: two large ones) and forget acknowledged ids
 /// (2 remembered).
 pub const LIMITS: MailboxLimits = MailboxLimits {
     max_envelopes: 4,
-    max_bytes: 2048,
+    max_bytes: 2304,
     max_envelopes_per_sender: 3,
-    max_bytes_per_sender: 1536,
+    max_bytes_per_sender: 1792,
     ttl_secs: ENVELOPE_TTL_SECS,
     remembered_ids: 2,
 };

@@ -1,6 +1,7 @@
 //! The transcript hash: both identities, every prekey id and public key used,
 //! the KEM public key and ciphertext, the initiator's ephemeral key, and the
-//! hash of the responder's certificate chain when the initiator validated one.
+//! hash of the responder's certificate chain when the initiator validated one,
+//! and the session feature byte (the post-quantum ratchet runs).
 //!
 //! It is the HKDF salt of the handshake and part of the associated data of
 //! every header and body, so a message can only be accepted in the session of
@@ -28,6 +29,9 @@ pub(crate) struct TranscriptInputs<'a> {
     pub(crate) kem_ciphertext: &'a [u8; MLKEM768_CT_LEN],
     /// The responder's certificate chain hash, when the initiator validated one.
     pub(crate) certificate_hash: Option<&'a [u8; 32]>,
+    /// The session feature byte: `FEATURE_PQ_RATCHET` for every session
+    /// this version creates (SPEC.md 7.4, 16.1).
+    pub(crate) features: u8,
 }
 
 impl TranscriptInputs<'_> {
@@ -62,6 +66,7 @@ impl TranscriptInputs<'_> {
                 buf.extend_from_slice(h);
             }
         }
+        buf.push(self.features);
         let mut h = Sha256Hasher::new();
         h.update(&buf);
         h.finalize()

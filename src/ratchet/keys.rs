@@ -2,7 +2,9 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::constants::{CHAIN_MESSAGE_BYTE, CHAIN_NEXT_BYTE, LABEL_MESSAGE, LABEL_ROOT};
+use crate::constants::{
+    CHAIN_MESSAGE_BYTE, CHAIN_NEXT_BYTE, LABEL_MESSAGE, LABEL_ROOT, LABEL_ROOT_PQ,
+};
 use crate::primitives::kdf::{hkdf, hkdf_expand, hmac_sha256};
 use crate::primitives::x25519::DhOutput;
 
@@ -58,9 +60,25 @@ impl RootKey {
     /// KDF_RK: HKDF(salt = root key, ikm = DH output, info = LABEL_ROOT) into
     /// (root key, chain key, next header key).
     pub(crate) fn step(&self, dh: &DhOutput) -> (RootKey, ChainKey, HeaderKey) {
+        self.derive(dh.as_bytes(), LABEL_ROOT)
+    }
+
+    /// KDF_RK_PQ: a DH ratchet step that also mixes an ML-KEM epoch secret:
+    /// HKDF(salt = root key, ikm = DH output || epoch secret,
+    /// info = LABEL_ROOT_PQ) into (root key, chain key, next header key).
+    pub(crate) fn step_pq(&self, dh: &DhOutput, ss: &[u8; 32]) -> (RootKey, ChainKey, HeaderKey) {
+        let mut ikm = [0u8; 64];
+        ikm[..32].copy_from_slice(dh.as_bytes());
+        ikm[32..].copy_from_slice(ss);
+        let out = self.derive(&ikm, LABEL_ROOT_PQ);
+        ikm.zeroize();
+        out
+    }
+
+    fn derive(&self, ikm: &[u8], label: &[u8]) -> (RootKey, ChainKey, HeaderKey) {
         let mut okm = [0u8; 96];
         // 96 bytes is within HKDF-SHA-256's limit.
-        hkdf(&self.0, dh.as_bytes(), LABEL_ROOT, &mut okm).unwrap_or_else(|_| unreachable!());
+        hkdf(&self.0, ikm, label, &mut okm).unwrap_or_else(|_| unreachable!());
         let out = (
             RootKey(okm[..32].try_into().unwrap_or_else(|_| unreachable!())),
             ChainKey(okm[32..64].try_into().unwrap_or_else(|_| unreachable!())),

@@ -2,5 +2,6 @@
 
 pub(crate) mod keys;
 pub mod padding;
+pub(crate) mod pq;
 pub(crate) mod skipped;
 pub(crate) mod state;

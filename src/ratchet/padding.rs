@@ -9,7 +9,9 @@
 //! short chat reply ("yes", "ok", a booking code) the same size on the wire,
 //! where Padmé alone would leave small lengths almost exact.
 
-use crate::constants::{MAX_PLAINTEXT_LEN, MIN_PADDED_LEN};
+use crate::constants::{
+    MAX_PLAINTEXT_LEN, MIN_PADDED_LEN, PQ_CHUNK_CT, PQ_CHUNK_EK, PQ_TRAILER_LEN,
+};
 
 /// Padmé (Nikitin et al., PETS 2019): rounds `len` up so that only the top
 /// `floor(log2(floor(log2 len))) + 1` bits of it remain significant.
@@ -59,6 +61,47 @@ pub(crate) fn unpadded_len(padded: &[u8]) -> Option<usize> {
         return None;
     }
     Some(end)
+}
+
+/// Length of the padded body carrying a post-quantum chunk trailer after a
+/// plaintext of `len` bytes: `padded_len(len + PQ_TRAILER_LEN)`.
+pub(crate) const fn padded_len_with_trailer(len: usize) -> usize {
+    padded_len(len + PQ_TRAILER_LEN)
+}
+
+/// Writes `plaintext || 0x80 || 0x00* || trailer`, exactly
+/// [`padded_len_with_trailer`] bytes.
+pub(crate) fn pad_with_trailer_into(
+    plaintext: &[u8],
+    trailer: &[u8; PQ_TRAILER_LEN],
+    out: &mut Vec<u8>,
+) {
+    let total = padded_len_with_trailer(plaintext.len());
+    out.extend_from_slice(plaintext);
+    out.push(0x80);
+    out.resize(
+        out.len() + (total - plaintext.len() - 1 - PQ_TRAILER_LEN),
+        0,
+    );
+    out.extend_from_slice(trailer);
+}
+
+/// Unpads a body of a session running the post-quantum ratchet: returns the
+/// plaintext length and the chunk trailer, if the last byte names a chunk
+/// kind (`0x01` or `0x02`); otherwise the body must be padded as
+/// [`pad_into`] writes it. `None` if the padding is not canonical.
+pub(crate) fn unpad_with_trailer(padded: &[u8]) -> Option<(usize, Option<&[u8; PQ_TRAILER_LEN]>)> {
+    let last = *padded.last()?;
+    if last != PQ_CHUNK_EK && last != PQ_CHUNK_CT {
+        return unpadded_len(padded).map(|l| (l, None));
+    }
+    let split = padded.len().checked_sub(PQ_TRAILER_LEN)?;
+    let (region, trailer) = padded.split_at(split);
+    let end = region.iter().rposition(|&b| b != 0)?;
+    if region[end] != 0x80 || padded_len_with_trailer(end) != padded.len() {
+        return None;
+    }
+    Some((end, Some(trailer.try_into().ok()?)))
 }
 
 #[cfg(test)]

@@ -41,7 +41,12 @@ impl Session {
         // Identities, flags, ids and the ratchet's keys and counters take
         // under 1 KiB; the pending initial prefix at most 1299 bytes; each
         // skipped key 36 bytes and each skipped chain under 64.
-        1024 + 1304 + business + 40 * self.skipped_key_count() + 64 * MAX_SKIPPED_CHAINS
+        1024 + 1304
+            + business
+            + 40 * self.skipped_key_count()
+            + 64 * MAX_SKIPPED_CHAINS
+            + 1
+            + crate::ratchet::pq::PqRatchet::STORED_MAX
     }
 
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
@@ -82,11 +87,13 @@ impl Session {
         self.state.encode_into(out);
     }
 
-    /// Refuses session layouts older than the current record version: version
-    /// 1 sessions lack the peer kind and certificate hash, and their pending
-    /// prefixes the certificate flag (SPEC.md, section 15.8).
+    /// Refuses session layouts older than version 2: version 1 sessions lack
+    /// the peer kind and certificate hash, and their pending prefixes the
+    /// certificate flag (SPEC.md, section 15.8). Version 2 sessions are read
+    /// as sessions without the post-quantum ratchet (section 16.8).
     pub(crate) fn check_version(kind: u8, version: u8) -> Result<(), RestoreError> {
-        if version == crate::store::constants::STORAGE_VERSION {
+        use crate::store::constants::{STORAGE_VERSION, STORAGE_VERSION_2};
+        if version == STORAGE_VERSION || version == STORAGE_VERSION_2 {
             Ok(())
         } else {
             Err(RestoreError::RetiredVersion { kind, version })
@@ -95,7 +102,7 @@ impl Session {
 
     /// Reads a session in the layout of [`Session::encode_state`], checking
     /// every invariant a live session has.
-    pub(crate) fn read_state(r: &mut Reader<'_>) -> Result<Self, RestoreError> {
+    pub(crate) fn read_state(r: &mut Reader<'_>, version: u8) -> Result<Self, RestoreError> {
         let role = match r.u8("session role")? {
             DIRECTION_INITIATOR => Role::Initiator,
             DIRECTION_RESPONDER => Role::Responder,
@@ -174,7 +181,7 @@ impl Session {
         } else {
             None
         };
-        let state = read_ratchet(r)?;
+        let state = read_ratchet(r, version)?;
         let expected = match role {
             Role::Initiator => DIRECTION_INITIATOR,
             Role::Responder => DIRECTION_RESPONDER,

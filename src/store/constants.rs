@@ -3,7 +3,12 @@
 //! change SPEC.md and `tests/vectors/storage.json` in the same commit.
 
 /// Version byte written into every new record.
-pub const STORAGE_VERSION: u8 = 0x02;
+pub const STORAGE_VERSION: u8 = 0x03;
+/// The second record version: still read. Its layouts are those of
+/// [`STORAGE_VERSION`] except sessions, which lack the post-quantum ratchet
+/// state and are migrated as sessions without it (SPEC.md, sections 15.8
+/// and 16.8). Never written.
+pub const STORAGE_VERSION_2: u8 = 0x02;
 /// The first record version: still read, and migrated to
 /// [`STORAGE_VERSION`] on load (SPEC.md, section 15.8). Never written.
 pub const STORAGE_VERSION_1: u8 = 0x01;

@@ -143,7 +143,7 @@ impl Session {
             record,
             |r, version| {
                 Session::check_version(RECORD_SESSION, version)?;
-                Session::read_state(r)
+                Session::read_state(r, version)
             },
         )
     }
@@ -152,7 +152,7 @@ impl Session {
     pub fn from_pickle(record: &[u8], key: &StorageKey) -> Result<Self, RestoreError> {
         open_state(key, RECORD_SESSION, b"", record, |r, version| {
             Session::check_version(RECORD_SESSION, version)?;
-            Session::read_state(r)
+            Session::read_state(r, version)
         })
     }
 }

@@ -20,7 +20,7 @@ use crate::store::constants::{
     LABEL_STORAGE_KEY_ID, LABEL_STORAGE_RECORD, MAX_RECORD_NAME_LEN, MAX_RECORD_PLAINTEXT_LEN,
     RECORD_CLIENT_STATE, RECORD_HEADER_LEN, RECORD_IDENTITY, RECORD_PEER_IDENTITY,
     RECORD_PEER_SESSIONS, RECORD_PREKEYS, RECORD_SESSION, RECORD_TRUST_STATE, STORAGE_KEY_ID_LEN,
-    STORAGE_KEY_LEN, STORAGE_VERSION, STORAGE_VERSION_1,
+    STORAGE_KEY_LEN, STORAGE_VERSION, STORAGE_VERSION_1, STORAGE_VERSION_2,
 };
 use crate::wire::DecodeError;
 
@@ -216,7 +216,7 @@ pub(crate) fn open(
     record: &[u8],
 ) -> Result<Opened, RestoreError> {
     let version = *record.first().ok_or(RestoreError::Truncated)?;
-    if version != STORAGE_VERSION && version != STORAGE_VERSION_1 {
+    if version != STORAGE_VERSION && version != STORAGE_VERSION_2 && version != STORAGE_VERSION_1 {
         return Err(RestoreError::UnknownVersion(version));
     }
     let found = *record.get(1).ok_or(RestoreError::Truncated)?;
@@ -322,10 +322,10 @@ mod tests {
             Some(RestoreError::TrailingBytes(1))
         );
         let mut v = rec.clone();
-        v[0] = 0x03;
+        v[0] = 0x04;
         assert_eq!(
             open(&k, RECORD_SESSION, b"peer", &v).err(),
-            Some(RestoreError::UnknownVersion(3))
+            Some(RestoreError::UnknownVersion(4))
         );
         let mut v = rec.clone();
         v[1] = 0x77;

@@ -276,7 +276,7 @@ impl SessionRecord {
         }
     }
 
-    pub(crate) fn read_state(r: &mut Reader<'_>) -> Result<Self, RestoreError> {
+    pub(crate) fn read_state(r: &mut Reader<'_>, version: u8) -> Result<Self, RestoreError> {
         let n = r.u8("session count")? as usize;
         if n == 0 || n > 1 + MAX_PREVIOUS_SESSIONS {
             return Err(DecodeError::InvalidLength {
@@ -290,7 +290,7 @@ impl SessionRecord {
             let retired = flag(r, "retired flag")?;
             let len = r.u32("session length")? as usize;
             let mut sub = Reader::new(r.take(len, "session")?);
-            let session = Session::read_state(&mut sub)?;
+            let session = Session::read_state(&mut sub, version)?;
             sub.finish()?;
             if sessions
                 .iter()
@@ -354,7 +354,7 @@ impl SessionRecord {
             record,
             |r, version| {
                 Session::check_version(RECORD_PEER_SESSIONS, version)?;
-                Self::read_state(r)
+                Self::read_state(r, version)
             },
         )
     }

@@ -87,7 +87,9 @@ fn ratchet_public(r: &mut Reader<'_>, field: &'static str) -> Result<X25519Publi
 
 /// Reads the ratchet state in the field order of [`RatchetState::encode_into`]
 /// (SPEC.md, Appendix A and section 15.6).
-pub(crate) fn read_ratchet(r: &mut Reader<'_>) -> Result<RatchetState, RestoreError> {
+/// Reads a ratchet state stored at record `version`: a version 2 state has
+/// no post-quantum ratchet field and is restored without one.
+pub(crate) fn read_ratchet(r: &mut Reader<'_>, version: u8) -> Result<RatchetState, RestoreError> {
     let direction = r.u8("direction")?;
     let peer_direction = r.u8("peer direction")?;
     match (direction, peer_direction) {
@@ -174,6 +176,14 @@ pub(crate) fn read_ratchet(r: &mut Reader<'_>) -> Result<RatchetState, RestoreEr
         chains.push_back(SkippedChain { header_key, keys });
     }
 
+    let pq = if version == crate::store::constants::STORAGE_VERSION_2 {
+        None
+    } else if flag(r, "pq ratchet flag")? {
+        Some(crate::ratchet::pq::PqRatchet::read(r, direction)?)
+    } else {
+        None
+    };
+
     // Invariants the state machine relies on.
     if send.is_some() && hks.is_none() {
         return Err(RestoreError::Inconsistent(
@@ -206,5 +216,6 @@ pub(crate) fn read_ratchet(r: &mut Reader<'_>) -> Result<RatchetState, RestoreEr
         nhkr,
         pn,
         skipped: SkippedKeys::from_chains(chains),
+        pq,
     })
 }

@@ -287,7 +287,13 @@ fn hostile_session_layouts_get_typed_errors_and_never_panic() {
 /// skipped keys: its last four bytes.
 fn chain_count_offset(session: &Session) -> usize {
     assert_eq!(session.skipped_key_count(), 0);
-    plain(session).len() - 4
+    plain(session).len() - 4 - session.pq_stored_len()
+}
+
+/// Stored length without the post-quantum ratchet field (SPEC.md 16.8),
+/// whose size depends on the epoch's phase.
+fn dr_len(session: &Session) -> usize {
+    plain(session).len() - session.pq_stored_len()
 }
 
 #[test]
@@ -381,13 +387,13 @@ const PENDING_PREFIX_EXTRA: usize = 2 + 1267;
 fn stored_session_sizes() {
     let (c, b, _store, mut r) = established(18);
     // The business has sent: every optional part is present.
-    assert_eq!(plain(&b).len(), SESSION_BASE_LEN);
+    assert_eq!(dr_len(&b), SESSION_BASE_LEN);
     assert_eq!(
         b.pickle(&key(), &mut r).len(),
-        SESSION_BASE_LEN + RECORD_OVERHEAD
+        SESSION_BASE_LEN + b.pq_stored_len() + RECORD_OVERHEAD
     );
     // The customer has just received a DH step: no sending chain until it sends.
-    assert_eq!(plain(&c).len(), SESSION_BASE_LEN - 36);
+    assert_eq!(dr_len(&c), SESSION_BASE_LEN - 36);
     assert_eq!(SESSION_BASE_LEN + RECORD_OVERHEAD, 712);
     // Before the first reply the initiator also keeps its handshake prefix.
     let mut r2 = rng(19);
@@ -400,17 +406,24 @@ fn stored_session_sizes() {
     .unwrap();
     // It has no receiving chain yet (100 bytes fewer).
     assert_eq!(
-        plain(&fresh).len(),
+        dr_len(&fresh),
         SESSION_BASE_LEN - 100 + PENDING_PREFIX_EXTRA
     );
-    assert_eq!(plain(&fresh).len(), 1839);
+    assert_eq!(dr_len(&fresh), 1839);
+    // Before its first message the initiator owns epoch 1 with no key drawn:
+    // epoch, count, mix flag and phase (SPEC.md 16.8).
+    assert_eq!(fresh.pq_stored_len(), 1 + 4 + 4 + 1 + 1);
 
     let (full, _, mut r) = session_at_caps();
     let at_caps = SESSION_BASE_LEN + MAX_SKIPPED_CHAINS * 36 + MAX_SKIPPED_KEYS * 36;
-    assert_eq!(plain(&full).len(), at_caps);
+    assert_eq!(dr_len(&full), at_caps);
     let record = full.pickle(&key(), &mut r);
-    assert_eq!(record.len(), at_caps + RECORD_OVERHEAD);
-    assert_eq!(record.len(), 72_892);
+    assert_eq!(
+        record.len(),
+        at_caps + full.pq_stored_len() + RECORD_OVERHEAD
+    );
+    assert_eq!(record.len() - full.pq_stored_len(), 72_892);
+    assert!(full.pq_stored_len() <= 1 + crate::ratchet::pq::PqRatchet::STORED_MAX);
     let start = std::time::Instant::now();
     let restored = Session::from_pickle(&record, &key()).unwrap();
     let took = start.elapsed();
@@ -475,8 +488,8 @@ fn records_of_one_kind_are_not_read_as_another() {
     // is authenticated.
     let mut relabelled = s.clone();
     relabelled[1] = RECORD_PEER_SESSIONS;
-    let err = open_state(&key(), RECORD_PEER_SESSIONS, b"", &relabelled, |r, _| {
-        Session::read_state(r)
+    let err = open_state(&key(), RECORD_PEER_SESSIONS, b"", &relabelled, |r, v| {
+        Session::read_state(r, v)
     });
     assert_eq!(err.err(), Some(RestoreError::AuthenticationFailed));
     let _ = seal_state(&key(), RECORD_SESSION, b"", 0, &mut r, |_| {});
@@ -513,7 +526,7 @@ fn damaged_layouts_of_every_kind_never_panic() {
     let decoders: [(&[u8], Decoder); 4] = [
         (&s_plain, |b| {
             let mut rd = Reader::new(b);
-            Session::read_state(&mut rd).is_ok() && rd.finish().is_ok()
+            Session::read_state(&mut rd, STORAGE_VERSION).is_ok() && rd.finish().is_ok()
         }),
         (&p_plain, |b| {
             let mut rd = Reader::new(b);
@@ -521,7 +534,7 @@ fn damaged_layouts_of_every_kind_never_panic() {
         }),
         (&rec_plain, |b| {
             let mut rd = Reader::new(b);
-            SessionRecord::read_state(&mut rd).is_ok() && rd.finish().is_ok()
+            SessionRecord::read_state(&mut rd, STORAGE_VERSION).is_ok() && rd.finish().is_ok()
         }),
         (&id_plain, |b| {
             let mut rd = Reader::new(b);
@@ -810,4 +823,101 @@ fn stored_layouts_fit_the_buffers_sized_for_them() {
     fits("prekey store, full", big.state_len_bound(), |o| {
         big.encode_state(o)
     });
+}
+
+/// SPEC.md 16.8: a version 2 session (no post-quantum field) is read as a
+/// session without the ratchet, keeps working with its peer (whose session
+/// predates the ratchet too) and is written back as version 3; every
+/// restored version 3 session keeps its ratchet state; a flipped byte of
+/// the field is refused with a typed error.
+#[test]
+fn version_2_sessions_migrate_without_the_pq_ratchet() {
+    let (mut c, mut b, _store, mut r) = established(41);
+    // Both sides as a version 2 implementation left them.
+    c.state_mut().pq = None;
+    b.state_mut().pq = None;
+    let mut v2 = plain(&b);
+    assert_eq!(
+        v2.pop(),
+        Some(0),
+        "the field of a session without the ratchet"
+    );
+    let record = seal_with_nonce(
+        &key(),
+        STORAGE_VERSION_2,
+        RECORD_SESSION,
+        b"",
+        &[2; 12],
+        &v2,
+    );
+    let mut migrated = Session::from_pickle(&record, &key()).unwrap();
+    assert!(!migrated.pq_status().enabled);
+    assert_eq!(migrated.state_digest(), b.state_digest());
+    for i in 0..20 {
+        let m = migrated.encrypt_with_rng(b"v2", b"", &mut r).unwrap();
+        assert_eq!(c.decrypt(&m, b"").unwrap(), b"v2");
+        if i % 3 == 0 {
+            let m = c.encrypt_with_rng(b"ok", b"", &mut r).unwrap();
+            assert_eq!(migrated.decrypt(&m, b"").unwrap(), b"ok");
+        }
+    }
+    assert_eq!(migrated.pq_status().epochs_completed, 0);
+    let again = migrated.pickle(&key(), &mut r);
+    assert_eq!(again[0], STORAGE_VERSION);
+    let back = Session::from_pickle(&again, &key()).unwrap();
+    assert_eq!(back.state_digest(), migrated.state_digest());
+    // A version 2 record carrying a version 3 field is refused (trailing bytes).
+    let mut with_field = v2.clone();
+    with_field.push(0);
+    let record = seal_with_nonce(
+        &key(),
+        STORAGE_VERSION_2,
+        RECORD_SESSION,
+        b"",
+        &[3; 12],
+        &with_field,
+    );
+    assert!(Session::from_pickle(&record, &key()).is_err());
+
+    // Version 3 sessions in every phase round-trip; damaged fields are refused.
+    let (mut c, mut b, _store, mut r) = established(42);
+    for round in 0..40 {
+        for side in 0..2 {
+            let (from, to) = if side == 0 {
+                (&mut c, &mut b)
+            } else {
+                (&mut b, &mut c)
+            };
+            for _ in 0..1 + round % 3 {
+                let m = from.encrypt_with_rng(b"x", b"", &mut r).unwrap();
+                to.decrypt(&m, b"").unwrap();
+            }
+            let back = restore(from, &mut r);
+            assert_eq!(back.state_digest(), from.state_digest());
+            assert_eq!(back.pq_status(), from.pq_status());
+            let good = plain(from);
+            let field = good.len() - from.pq_stored_len();
+            assert_eq!(good[field], 1);
+            // The phase byte: unknown values and phases of the other role.
+            let phase_at = field + 1 + 9;
+            for bad_phase in [0u8, 7, 0xFF] {
+                let mut v = good.clone();
+                v[phase_at] = bad_phase;
+                assert!(matches!(
+                    open_session(&v),
+                    Err(RestoreError::Malformed(DecodeError::InvalidValue {
+                        field: "pq phase",
+                        ..
+                    }))
+                ));
+            }
+            let mut v = good.clone();
+            v[phase_at] = if v[phase_at] <= 3 { 4 } else { 1 };
+            assert!(open_session(&v).is_err());
+            let mut v = good.clone();
+            v[field] = 2;
+            assert!(open_session(&v).is_err());
+        }
+    }
+    assert!(c.pq_status().epochs_completed >= 1, "{:?}", c.pq_status());
 }

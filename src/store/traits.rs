@@ -419,7 +419,7 @@ impl<B: RecordBackend> SessionRepository for EncryptedStore<B> {
             peer.as_bytes(),
             |r, version| {
                 crate::Session::check_version(RECORD_PEER_SESSIONS, version)?;
-                SessionRecord::read_state(r)
+                SessionRecord::read_state(r, version)
             },
         )
     }

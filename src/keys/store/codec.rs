@@ -17,7 +17,7 @@ use crate::keys::identity::IdentityKeyPair;
 use crate::keys::prekeys::{KemPreKey, KemPreKeyKind, OneTimePreKey, SignedPreKey};
 use crate::primitives::kem::KemSecret;
 use crate::primitives::x25519::X25519Secret;
-use crate::store::constants::{STORAGE_VERSION, STORAGE_VERSION_1};
+use crate::store::constants::{STORAGE_VERSION, STORAGE_VERSION_1, STORAGE_VERSION_2};
 use crate::store::record::RestoreError;
 use crate::store::state::{count, encode_identity, flag, key32, read_identity};
 use crate::wire::{DecodeError, Reader};
@@ -177,7 +177,7 @@ impl PreKeyStore {
         let mut certificate = None;
         let mut old_certificates = VecDeque::new();
         match version {
-            STORAGE_VERSION => {
+            STORAGE_VERSION | STORAGE_VERSION_2 => {
                 let groups = r.u8("replay cache group count")? as usize;
                 if groups > MAX_SEEN_GROUPS {
                     return Err(DecodeError::InvalidLength {
