@@ -17,6 +17,7 @@ use crate::business::{
     IssuerAuthority, LevelSet, RevocationList, RootAuthority, TrustStore, Validity,
     VerificationLevel, check_name, confusable_key, names_confusable, normalize_name,
 };
+use crate::code::Coded;
 use crate::constants::*;
 use crate::handshake::derive_session_secrets;
 use crate::handshake::transcript::TranscriptInputs;
@@ -63,6 +64,14 @@ fn val64(label: &str) -> [u8; 64] {
     out[..32].copy_from_slice(&val32(&format!("{label} d")));
     out[32..].copy_from_slice(&val32(&format!("{label} z")));
     out
+}
+
+/// An error's or verdict's stable code (SPEC.md 10.7) as JSON; the code
+/// and its nested codes must be rows of the code table.
+fn code(e: &(impl Coded + ?Sized)) -> Value {
+    let c = e.error_code();
+    assert!(c.matches_table(), "{c} is not in the code table");
+    serde_json::from_str(&c.to_string()).expect("an error code is JSON")
 }
 
 fn h(bytes: &[u8]) -> Value {
@@ -442,7 +451,7 @@ fn error_vectors() -> Value {
     let mut cases = Vec::new();
     let mut bundle_case = |name: &str, bytes: Vec<u8>| {
         let err = PreKeyBundle::from_bytes(&bytes).unwrap_err();
-        cases.push(json!({"operation": "decode_bundle", "name": name, "input": h(&bytes), "error": format!("{err:?}")}));
+        cases.push(json!({"operation": "decode_bundle", "name": name, "input": h(&bytes), "error": code(&err)}));
     };
     bundle_case("empty", vec![]);
     let mut b = good_bundle.clone();
@@ -499,7 +508,7 @@ fn error_vectors() -> Value {
     let mut respond_case = |name: &str, bytes: Vec<u8>| {
         let mut store = fx.store.clone();
         let err = Session::respond(&mut store, &bytes, b"").unwrap_err();
-        cases.push(json!({"operation": "respond", "name": name, "input": h(&bytes), "associated_data": "", "error": format!("{err:?}")}));
+        cases.push(json!({"operation": "respond", "name": name, "input": h(&bytes), "associated_data": "", "error": code(&err)}));
     };
     let mut w = wire.clone();
     w[132..136].copy_from_slice(&99u32.to_be_bytes());
@@ -540,7 +549,7 @@ fn error_vectors() -> Value {
         let before = s.state_digest();
         let err = s.decrypt(&bytes, ad).unwrap_err();
         assert_eq!(s.state_digest(), before);
-        cases.push(json!({"operation": "decrypt_after_first_message", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": format!("{err:?}")}));
+        cases.push(json!({"operation": "decrypt_after_first_message", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": code(&err)}));
     };
     decrypt_case("replayed first message", wire.clone(), b"");
     decrypt_case("empty", vec![], b"");
@@ -591,12 +600,12 @@ fn error_vectors() -> Value {
     let mut after = fx.store.clone();
     Session::respond(&mut after, &wire, b"").unwrap();
     let err = Session::respond(&mut after.clone(), &wire, b"").unwrap_err();
-    cases.push(json!({"operation": "respond_after_first_message", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": format!("{err:?}")}));
+    cases.push(json!({"operation": "respond_after_first_message", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": code(&err)}));
     // An initial message that names the responder itself as initiator.
     let mut w = wire.clone();
     w[2..132].copy_from_slice(&fx.bundle.identity().to_bytes());
     let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
-    cases.push(json!({"operation": "respond", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": format!("{err:?}")}));
+    cases.push(json!({"operation": "respond", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
     json!({
         "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
         "first_message": h(&wire),
@@ -680,39 +689,6 @@ fn forge_business(
     c
 }
 
-/// A badge as a vector verdict: its kind and fields, without the business
-/// (always the one verified from the valid chain).
-fn badge_json(b: &crate::business::Badge) -> Value {
-    use crate::business::{Badge, Expiry, RevokedBy};
-    match b {
-        Badge::Verified { until, .. } => json!({"verdict": "Verified", "until": until}),
-        Badge::Expired { what, since, .. } => json!({
-            "verdict": "Expired",
-            "what": match what {
-                Expiry::Certificate => "Certificate",
-                Expiry::Status => "Status",
-                Expiry::NoStatus => "NoStatus",
-            },
-            "since": since,
-        }),
-        Badge::Revoked { by, .. } => match by {
-            RevokedBy::Certificate {
-                issuer_id,
-                sequence,
-            } => json!({
-                "verdict": "Revoked", "by": "Certificate", "issuer_id": issuer_id, "sequence": sequence,
-            }),
-            RevokedBy::Issuer { root_id, sequence } => json!({
-                "verdict": "Revoked", "by": "Issuer", "root_id": root_id, "sequence": sequence,
-            }),
-            RevokedBy::RootRetired(id) => {
-                json!({"verdict": "Revoked", "by": "RootRetired", "root_id": id})
-            }
-        },
-        Badge::Unverified => json!({"verdict": "Unverified"}),
-    }
-}
-
 fn business_vectors() -> Value {
     let case = HandshakeCase {
         name: "with one-time prekey",
@@ -749,7 +725,7 @@ fn business_vectors() -> Value {
                 "entries": list.entries(),
                 "list": h(&list.to_bytes()),
                 "with_issuer_certificate": with_issuer,
-                "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
+                "result": match r { Ok(u) => json!({"ok": {"sequence": u.sequence, "revoked": u.revoked}}), Err(e) => json!({"error": code(&e)}) },
             }));
         };
         apply(
@@ -827,7 +803,7 @@ fn business_vectors() -> Value {
                 "name": name,
                 "status": h(&status.to_bytes()),
                 "now": VECTOR_NOW,
-                "result": match r { Ok(()) => "Ok".to_owned(), Err(e) => format!("{e:?}") },
+                "result": match r { Ok(()) => json!("ok"), Err(e) => json!({"error": code(&e)}) },
             }));
         };
         apply("status 1", &status_1);
@@ -849,7 +825,7 @@ fn business_vectors() -> Value {
             "name": name,
             "trust_state": state,
             "now": now,
-            "badge": badge_json(&t.badge(&peer, now)),
+            "badge": code(&t.badge(&peer, now)),
         }));
     };
     badge("verified, no status", "root 1", &trust(), VECTOR_NOW);
@@ -914,7 +890,7 @@ fn business_vectors() -> Value {
                 "level": v.level().as_str(),
                 "serial": v.serial(),
                 "chain_hash": h(&v.chain_hash()),
-            }}), Err(e) => json!({"error": format!("{e:?}")}) },
+            }}), Err(e) => json!({"error": code(&e)}) },
         }));
     };
     let t = trust();
@@ -1057,7 +1033,7 @@ fn business_vectors() -> Value {
             "now": VECTOR_NOW,
             "verdict": match t.verify_bundle(&decoded, VECTOR_NOW) {
                 Ok(v) => json!({"valid": {"name": v.name(), "chain_hash": h(&v.chain_hash())}}),
-                Err(e) => json!({"error": format!("{e:?}")}),
+                Err(e) => json!({"error": code(&e)}),
             },
         })
     })
@@ -1105,7 +1081,7 @@ fn business_vectors() -> Value {
                 "label": label,
                 "name": name,
                 "utf8": h(name.as_bytes()),
-                "check": match check_name(name) { Ok(()) => "ok".to_string(), Err(e) => format!("{e:?}") },
+                "check": match check_name(name) { Ok(()) => json!("ok"), Err(e) => json!({"error": code(&e)}) },
             })
         })
         .collect();
@@ -1118,7 +1094,7 @@ fn business_vectors() -> Value {
     .map(|n| {
         json!({"input": h(n.as_bytes()), "output": match normalize_name(n) {
             Ok(o) => json!({"name": o, "utf8": h(o.as_bytes())}),
-            Err(e) => json!({"error": format!("{e:?}")}),
+            Err(e) => json!({"error": code(&e)}),
         }})
     })
     .collect();
@@ -1167,7 +1143,7 @@ fn business_vectors() -> Value {
         "chain_confusion": {
             "name": "business certificate in the issuer slot",
             "chain": h(&confused),
-            "error": format!("{confused_err:?}"),
+            "error": code(&confused_err),
         },
         "bundles": bundle_cases,
         "revocation": revocation_cases,
@@ -1180,8 +1156,8 @@ fn business_vectors() -> Value {
             "handshake_id": h(&session.handshake_id()),
             "first_message": h(&first),
             "first_plaintext": h(b"Is my flight on time?"),
-            "certificate_flag_stripped": {"input": h(&stripped), "error": format!("{stripped_err:?}")},
-            "responder_without_certificate": format!("{unknown_err:?}"),
+            "certificate_flag_stripped": {"input": h(&stripped), "error": code(&stripped_err)},
+            "responder_without_certificate": {"error": code(&unknown_err)},
         },
         "names": names,
         "name_tables": name_tables(),
@@ -1353,7 +1329,7 @@ fn relay_vectors() -> Value {
             "sender": h(&hd.sender.0),
             "recipient": h(&hd.recipient.0),
             "message_id": h(&hd.message_id.0),
-            "class": format!("{:?}", hd.class),
+            "class": match hd.class { MessageClass::Chat => CLASS_CHAT, MessageClass::Notification => CLASS_NOTIFICATION },
             "sent_at": hd.sent_at,
             "encoding": h(&bytes),
         })
@@ -1510,7 +1486,7 @@ fn relay_vectors() -> Value {
         registration.push(json!({
             "name": name,
             "identity_key": h(&who.public().to_bytes()),
-            "result": match &result { Ok(r) => format!("{r:?}"), Err(e) => format!("{e:?}") },
+            "result": match &result { Ok(_) => json!("ok"), Err(e) => json!({"error": code(e)}) },
             "response": h(&wire),
         }));
     }
@@ -1807,7 +1783,7 @@ fn storage_vectors() -> Value {
                 "storage_key": h(open_key.as_bytes()),
                 "kind": kind,
                 "record_name": h(record_name),
-                "error": format!("{err:?}"),
+                "error": code(&err),
             }));
         };
     let peer = customer_peer.as_bytes();
@@ -1916,12 +1892,12 @@ fn sender_binding_vectors() -> Value {
         .unwrap();
         let verdict = match client.open_envelope(&envelope) {
             Ok(r) => json!({"accepted": {"plaintext": h(&r.plaintext)}}),
-            Err(crate::store::ReceiveError::SenderMismatch { claimed, actual }) => json!({
-                "error": "SenderMismatch",
+            Err(e @ crate::store::ReceiveError::SenderMismatch { claimed, actual }) => json!({
+                "error": code(&e),
                 "claimed": h(&claimed.0),
                 "actual": h(&actual.0),
             }),
-            Err(e) => json!({"error": format!("{e:?}")}),
+            Err(e) => json!({"error": code(&e)}),
         };
         cases.push(json!({
             "name": name,
@@ -1987,9 +1963,8 @@ fn compare_and_swap_vectors() -> Value {
     let mut steps = Vec::new();
     for (name, writes) in script {
         let result = match backend.put_all(&writes) {
-            Ok(()) => json!("Ok"),
-            Err(crate::store::StoreError::Conflict { kind }) => json!({"Conflict": {"kind": kind}}),
-            Err(e) => json!(format!("{e:?}")),
+            Ok(()) => json!("ok"),
+            Err(e) => json!({"error": code(&e)}),
         };
         let after: Vec<Value> = [(1u8, ""), (2, ""), (4, "alice"), (5, "alice")]
             .iter()

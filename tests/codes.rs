@@ -1,0 +1,238 @@
+//! The error codes of SPEC.md section 10.7: the specification's table and
+//! the library's table are the same, every code the vectors carry is in
+//! them with its fields, and every code has a vector (except those listed
+//! below as still without one).
+
+use std::collections::BTreeSet;
+
+use hotline::code::{CODES, lookup};
+use serde_json::Value;
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The rows of the table of SPEC.md section 10.7: code and field names.
+fn spec_table() -> Vec<(String, Vec<String>)> {
+    let spec = std::fs::read_to_string(root().join("SPEC.md")).unwrap();
+    let start = spec.find("\n### 10.7 Error codes\n").expect("section 10.7");
+    let end = start + spec[start..].find("\n## 11.").expect("section 11");
+    spec[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells[1].trim_matches('`').to_owned();
+            let fields = if cells[2] == "(none)" {
+                Vec::new()
+            } else {
+                cells[2]
+                    .split(',')
+                    .map(|f| f.trim().trim_matches('`').to_owned())
+                    .collect()
+            };
+            (code, fields)
+        })
+        .collect()
+}
+
+#[test]
+fn spec_table_is_the_library_table() {
+    let spec = spec_table();
+    let lib: Vec<(String, Vec<String>)> = CODES
+        .iter()
+        .map(|e| {
+            (
+                e.code.to_owned(),
+                e.fields.iter().map(|f| (*f).to_owned()).collect(),
+            )
+        })
+        .collect();
+    for row in &spec {
+        assert!(lib.contains(row), "SPEC 10.7 row {row:?} is not in CODES");
+    }
+    for row in &lib {
+        assert!(spec.contains(row), "CODES row {row:?} is not in SPEC 10.7");
+    }
+    assert_eq!(spec.len(), lib.len(), "a code is listed twice");
+}
+
+/// Every JSON object with a string member `code` in a vector file, checked
+/// against the table (field names and order of members aside: JSON objects
+/// are unordered), collected with its nested codes.
+fn collect(v: &Value, file: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(code)) = map.get("code") {
+                let entry = lookup(code)
+                    .unwrap_or_else(|| panic!("{file}: code {code} is not in SPEC 10.7"));
+                let mut names: Vec<&str> = map
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != "code")
+                    .collect();
+                let mut expected = entry.fields.to_vec();
+                names.sort_unstable();
+                expected.sort_unstable();
+                assert_eq!(names, expected, "{file}: fields of {code}");
+                out.insert(code.clone());
+            }
+            for value in map.values() {
+                collect(value, file, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect(item, file, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn vector_codes() -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    let dir = root().join("tests/vectors");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            collect(&v, &path.display().to_string(), &mut codes);
+        }
+    }
+    codes
+}
+
+/// Codes that no vector produces yet. The list must be exactly the codes
+/// without a vector: a code that gains one must leave it, and a code that
+/// loses its vector fails the test.
+const WITHOUT_VECTOR: &[&str] = &[
+    "badge.unverified",
+    "bundle.low_order_key",
+    "certificate_refused.untrusted",
+    "decode.invalid_kem_key",
+    "decode.invalid_utf8",
+    "decode.not_canonical",
+    "decrypt.counter_overflow",
+    "decrypt.invalid_padding",
+    "decrypt.low_order_ratchet_key",
+    "decrypt.malformed_header",
+    "encrypt.associated_data_too_long",
+    "encrypt.chain_exhausted",
+    "encrypt.not_ready",
+    "encrypt.plaintext_too_long",
+    "handshake.certificate_mismatch",
+    "handshake.replay_set_full",
+    "identity.decode",
+    "identity.low_order_key",
+    "issue.empty_validity",
+    "issue.key_mismatch",
+    "issue.language_tag",
+    "issue.level_not_allowed",
+    "issue.localized_name",
+    "issue.name",
+    "issue.sequence_ahead",
+    "issue.status_window",
+    "issue.too_many_entries",
+    "issue.too_many_localized_names",
+    "issue.validity_outside_issuer",
+    "name.too_many_bytes",
+    "pin.full",
+    "pin_check.identity_changed",
+    "receive.blocked",
+    "receive.decrypt",
+    "receive.handshake",
+    "receive.identity_changed",
+    "receive.no_session",
+    "receive.not_for_me",
+    "receive.store",
+    "record.bad_signature",
+    "record.decode",
+    "record.same_account",
+    "relay.already_registered",
+    "relay.bad_prekey_signature",
+    "relay.blocked",
+    "relay.confusable_name",
+    "relay.identity_mismatch",
+    "relay.low_order_prekey",
+    "relay.mailbox_full",
+    "relay.no_bundle",
+    "relay.no_consent",
+    "relay.not_in_good_standing",
+    "relay.notification_from_customer",
+    "relay.rate_limited",
+    "relay.record_not_yours",
+    "relay.replayed_request",
+    "relay.request",
+    "relay.sender_mismatch",
+    "relay.sender_quota_exceeded",
+    "relay.spent_prekey_id",
+    "relay.stale_record",
+    "relay.stale_request",
+    "relay.too_many_prekeys",
+    "relay.unavailable",
+    "relay.unknown_account",
+    "relay.unsupported_route",
+    "relay.window_closed",
+    "relay.wrong_account_kind",
+    "relay.wrong_kem_kind",
+    "request.bad_identity",
+    "request.bad_record",
+    "request.bad_signature",
+    "request.decode",
+    "response.bundle",
+    "response.decode",
+    "response.record",
+    "restore.inconsistent",
+    "restore.malformed",
+    "restore.retired_version",
+    "restore.too_long",
+    "revocation.issued_in_future",
+    "revocation.issuer_not_trusted",
+    "revocation.too_many_lists",
+    "revocation.unknown_root",
+    "send.blocked",
+    "send.encrypt",
+    "send.identity_changed",
+    "send.no_session",
+    "send.not_an_account",
+    "send.store",
+    "start.account_mismatch",
+    "start.handshake",
+    "start.identity_changed",
+    "start.not_this_business",
+    "start.store",
+    "status.bad_window",
+    "status.full",
+    "status.issuer_certificate_needed",
+    "status.issuer_not_trusted",
+    "store.already_initialized",
+    "store.backend",
+    "store.full",
+    "store.not_initialized",
+    "store.restore",
+    "store.rolled_back",
+    "trust_root.bad_signature",
+    "trust_root.decode",
+    "trust_store.duplicate_root",
+    "trust_store.full",
+    "trust_store.retired",
+];
+
+#[test]
+fn every_code_has_a_vector() {
+    let covered = vector_codes();
+    let missing: BTreeSet<&str> = CODES
+        .iter()
+        .map(|e| e.code)
+        .filter(|c| !covered.contains(*c))
+        .collect();
+    let listed: BTreeSet<&str> = WITHOUT_VECTOR.iter().copied().collect();
+    let newly_covered: Vec<_> = listed.difference(&missing).collect();
+    let unlisted: Vec<_> = missing.difference(&listed).collect();
+    assert!(
+        newly_covered.is_empty() && unlisted.is_empty(),
+        "codes with a vector but listed as without: {newly_covered:?}; codes without a vector: {unlisted:?}"
+    );
+}
