@@ -74,6 +74,39 @@ fn code(e: &(impl Coded + ?Sized)) -> Value {
     serde_json::from_str(&c.to_string()).expect("an error code is JSON")
 }
 
+/// A ratchet message built as SPEC 8.5 steps 5 to 11 do, from a header key,
+/// a message key seed, the sender's direction, the transcript hash, a
+/// header plaintext and a padded plaintext, all chosen by the caller.
+fn craft_ratchet(
+    hk: &[u8; 32],
+    seed: &MessageKeySeed,
+    direction: u8,
+    th: &[u8; 32],
+    header_pt: &[u8; HEADER_PLAINTEXT_LEN],
+    padded: &[u8],
+    ad: &[u8],
+) -> Vec<u8> {
+    use crate::primitives::aead::seal_in_place;
+    let keys = seed.expand();
+    let mut header_ad = vec![PROTOCOL_VERSION, MSG_TYPE_RATCHET, direction];
+    header_ad.extend_from_slice(th);
+    let mut out = vec![PROTOCOL_VERSION, MSG_TYPE_RATCHET];
+    out.extend_from_slice(&keys.header_nonce);
+    let mut sealed = header_pt.to_vec();
+    let tag = seal_in_place(hk, &keys.header_nonce, &header_ad, &mut sealed).unwrap();
+    out.extend_from_slice(&sealed);
+    out.extend_from_slice(&tag);
+    let mut body_ad = header_ad;
+    body_ad.extend_from_slice(&out[2..]);
+    body_ad.extend_from_slice(&u32::try_from(ad.len()).unwrap().to_be_bytes());
+    body_ad.extend_from_slice(ad);
+    let mut body = padded.to_vec();
+    let tag = seal_in_place(&keys.key, &keys.body_nonce, &body_ad, &mut body).unwrap();
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&tag);
+    out
+}
+
 fn h(bytes: &[u8]) -> Value {
     Value::String(hex::encode(bytes))
 }
@@ -451,7 +484,7 @@ fn error_vectors() -> Value {
     let mut cases = Vec::new();
     let mut bundle_case = |name: &str, bytes: Vec<u8>| {
         let err = PreKeyBundle::from_bytes(&bytes).unwrap_err();
-        cases.push(json!({"operation": "decode_bundle", "name": name, "input": h(&bytes), "error": code(&err)}));
+        cases.push(json!({"operation": "decode_bundle", "section": "6.4", "name": name, "input": h(&bytes), "error": code(&err)}));
     };
     bundle_case("empty", vec![]);
     let mut b = good_bundle.clone();
@@ -508,7 +541,7 @@ fn error_vectors() -> Value {
     let mut respond_case = |name: &str, bytes: Vec<u8>| {
         let mut store = fx.store.clone();
         let err = Session::respond(&mut store, &bytes, b"").unwrap_err();
-        cases.push(json!({"operation": "respond", "name": name, "input": h(&bytes), "associated_data": "", "error": code(&err)}));
+        cases.push(json!({"operation": "respond", "section": "7.9", "name": name, "input": h(&bytes), "associated_data": "", "error": code(&err)}));
     };
     let mut w = wire.clone();
     w[132..136].copy_from_slice(&99u32.to_be_bytes());
@@ -549,7 +582,7 @@ fn error_vectors() -> Value {
         let before = s.state_digest();
         let err = s.decrypt(&bytes, ad).unwrap_err();
         assert_eq!(s.state_digest(), before);
-        cases.push(json!({"operation": "decrypt_after_first_message", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": code(&err)}));
+        cases.push(json!({"operation": "decrypt_after_first_message", "section": "8.9", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": code(&err)}));
     };
     decrypt_case("replayed first message", wire.clone(), b"");
     decrypt_case("empty", vec![], b"");
@@ -596,18 +629,172 @@ fn error_vectors() -> Value {
         .unwrap();
     decrypt_case("initial message of another handshake", other_first, b"");
 
+    // Messages crafted with the initiator's keys (SPEC 8.5 steps 5 to 11 with
+    // a chosen header plaintext and padded body): verdicts that no honest
+    // sender produces. A fresh initiator in the state right after
+    // first_message: sending chain at N = 1.
+    let fresh_initiator = || {
+        let mut i = Session::initiate(
+            &fx.customer,
+            &fx.bundle,
+            &mut ScriptedRng(fx.randomness.iter().flatten().copied().collect()),
+        )
+        .unwrap();
+        i.encrypt_with_rng(
+            b"first",
+            b"",
+            &mut ScriptedRng(secret.iter().copied().collect()),
+        )
+        .unwrap();
+        i
+    };
+    let mut crafter = fresh_initiator();
+    let st = crafter.state_mut().clone();
+    let send = st.send.clone().unwrap();
+    let hks = st.hks.clone().unwrap().0;
+    let nhks = st.nhks.0;
+    let own_key = st.dhs.public_key();
+    let header = |tag: u8, key: &[u8; 32], pn: u32, n: u32| -> [u8; HEADER_PLAINTEXT_LEN] {
+        let mut pt = [0u8; HEADER_PLAINTEXT_LEN];
+        pt[0] = tag;
+        pt[1..33].copy_from_slice(key);
+        pt[33..37].copy_from_slice(&pn.to_be_bytes());
+        pt[37..41].copy_from_slice(&n.to_be_bytes());
+        pt
+    };
+    let base_point = {
+        let mut p = [0u8; 32];
+        p[0] = 9;
+        p
+    };
+    let seed = send.ck.step().0;
+    let mut genuine_padded = Vec::new();
+    pad_into(b"second", &mut genuine_padded);
+    let crafted = |name: &str,
+                   section: &str,
+                   hk: &[u8; 32],
+                   header_pt: [u8; HEADER_PLAINTEXT_LEN],
+                   padded: &[u8],
+                   receiving_n: Option<u32>| {
+        let msg = craft_ratchet(
+            hk,
+            &seed,
+            DIRECTION_INITIATOR,
+            &st.th,
+            &header_pt,
+            padded,
+            b"",
+        );
+        let mut store = fx.store.clone();
+        let (mut s, _) = Session::respond(&mut store, &wire, b"").unwrap();
+        if let Some(n) = receiving_n {
+            s.state_mut().recv.as_mut().unwrap().n = n;
+        }
+        let before = s.state_digest();
+        let err = s.decrypt(&msg, b"").unwrap_err();
+        assert_eq!(s.state_digest(), before);
+        json!({
+            "operation": "decrypt_after_first_message",
+            "name": name,
+            "section": section,
+            "crafted": {
+                "header_key": h(hk),
+                "message_key_seed": h(&seed.0),
+                "header_plaintext": h(&header_pt),
+                "padded_plaintext": h(padded),
+                "receiving_chain_n": receiving_n,
+            },
+            "input": h(&msg),
+            "associated_data": "",
+            "error": code(&err),
+        })
+    };
+    let own = own_key.as_bytes();
+    let mut crafted_cases = vec![
+        crafted(
+            "header key tag not X25519",
+            "8.9.2",
+            &hks,
+            header(KEY_TYPE_ED25519, own, 0, 1),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "header on the current chain names another ratchet key",
+            "8.9.3",
+            &hks,
+            header(KEY_TYPE_X25519, &base_point, 0, 1),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "padding without its 0x80 marker",
+            "8.8, 8.9.5",
+            &hks,
+            header(KEY_TYPE_X25519, own, 0, 1),
+            &[0u8; MIN_PADDED_LEN],
+            None,
+        ),
+        crafted(
+            "DH step to a low-order ratchet key",
+            "8.9.4",
+            &nhks,
+            header(KEY_TYPE_X25519, &[0u8; 32], 1, 0),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "DH step skipping 1001 keys on the old chain",
+            "8.9.4",
+            &nhks,
+            header(KEY_TYPE_X25519, &base_point, 1 + MAX_SKIP + 1, 0),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "DH step skipping 1001 keys on the new chain",
+            "8.9.4",
+            &nhks,
+            header(KEY_TYPE_X25519, &base_point, 1, MAX_SKIP + 1),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "message number 2^32 - 1 on the current chain",
+            "8.9.3",
+            &hks,
+            header(KEY_TYPE_X25519, own, 0, u32::MAX),
+            &genuine_padded,
+            Some(u32::MAX - 1),
+        ),
+    ];
+    cases.append(&mut crafted_cases);
+
+    // Encryption refused by the initiator right after first_message.
+    let too_long = vec![0u8; MAX_PLAINTEXT_LEN + 1];
+    let err = fresh_initiator()
+        .encrypt_with_rng(&too_long, b"", &mut ScriptedRng(VecDeque::new()))
+        .unwrap_err();
+    cases.push(json!({"operation": "encrypt_after_first_message", "section": "8.5", "name": "plaintext of 65537 zero bytes", "plaintext_len": too_long.len(), "sending_chain_n": null, "error": code(&err)}));
+    let mut exhausted = fresh_initiator();
+    exhausted.state_mut().send.as_mut().unwrap().n = u32::MAX;
+    let err = exhausted
+        .encrypt_with_rng(b"more", b"", &mut ScriptedRng(VecDeque::new()))
+        .unwrap_err();
+    cases.push(json!({"operation": "encrypt_after_first_message", "section": "8.5", "name": "sending chain at 2^32 - 1", "plaintext_len": 4, "sending_chain_n": u32::MAX, "error": code(&err)}));
+
     // The responder's store after it accepted the first message.
     let mut after = fx.store.clone();
     Session::respond(&mut after, &wire, b"").unwrap();
     let err = Session::respond(&mut after.clone(), &wire, b"").unwrap_err();
-    cases.push(json!({"operation": "respond_after_first_message", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": code(&err)}));
+    cases.push(json!({"operation": "respond_after_first_message", "section": "7.10", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": code(&err)}));
     // An initial message that names the responder itself as initiator.
     let mut w = wire.clone();
     w[2..132].copy_from_slice(&fx.bundle.identity().to_bytes());
     let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
-    cases.push(json!({"operation": "respond", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
+    cases.push(json!({"operation": "respond", "section": "7.9", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,
