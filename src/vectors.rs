@@ -526,6 +526,58 @@ fn error_vectors() -> Value {
         p
     });
     bundle_case("small-order Ed25519 identity key", b);
+    // Low-order X25519 keys (all-zero u-coordinate) under valid signatures,
+    // re-signed by the bundle owner's Ed25519 key (SPEC 6.1, 6.2).
+    let owner = fx.store.identity();
+    let low_order_bundle = |at: usize, context: &[u8]| {
+        let mut b = good_bundle.clone();
+        b[at..at + X25519_LEN].fill(0);
+        let (signed, sig_at) = if context == SIG_CTX_IDENTITY {
+            (b[2..68].to_vec(), 68)
+        } else {
+            (b[at - 5..at + X25519_LEN].to_vec(), at + X25519_LEN)
+        };
+        let sig = owner.signing().sign(context, &signed);
+        b[sig_at..sig_at + SIGNATURE_LEN].copy_from_slice(&sig);
+        b
+    };
+    bundle_case(
+        "low-order identity X25519 key",
+        low_order_bundle(36, SIG_CTX_IDENTITY),
+    );
+    bundle_case(
+        "low-order signed prekey",
+        low_order_bundle(137, SIG_CTX_SIGNED_PREKEY),
+    );
+    bundle_case(
+        "low-order one-time prekey",
+        low_order_bundle(239, SIG_CTX_ONE_TIME_PREKEY),
+    );
+    // The KEM key's first 12-bit coefficient is 4095, not below q = 3329.
+    let mut b = good_bundle.clone();
+    b[341] = 0xff;
+    b[342] |= 0x0f;
+    bundle_case("KEM key failing the modulus check", b);
+
+    // Standalone identity keys (SPEC 6.1): the bundle owner's identity.
+    let good_identity = owner.public().to_bytes();
+    let mut identity_case = |name: &str, bytes: Vec<u8>| {
+        let err = crate::keys::IdentityKey::from_bytes(&bytes).unwrap_err();
+        cases.push(json!({"operation": "decode_identity", "section": "6.1", "name": name, "input": h(&bytes), "error": code(&err)}));
+    };
+    identity_case("truncated signature", good_identity[..100].to_vec());
+    let mut b = good_identity.to_vec();
+    b[100] ^= 1;
+    b.push(0);
+    identity_case("bad signature, then a trailing byte", b);
+    let mut b = good_identity.to_vec();
+    b[34..66].fill(0);
+    let sig = owner.signing().sign(SIG_CTX_IDENTITY, &b[..66]);
+    b[66..130].copy_from_slice(&sig);
+    let mut low_trailing = b.clone();
+    identity_case("low-order X25519 key", b);
+    low_trailing.push(0);
+    identity_case("low-order X25519 key, then a trailing byte", low_trailing);
 
     // Initial messages processed by the responder of the handshake case.
     let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
@@ -566,6 +618,16 @@ fn error_vectors() -> Value {
     w[80] ^= 1;
     respond_case("bad initiator identity signature", w);
     respond_case("truncated", wire[..500].to_vec());
+    // The initiator's identity with a low-order X25519 key, re-signed by
+    // the initiator's Ed25519 key.
+    let mut w = wire.clone();
+    w[36..68].fill(0);
+    let sig = fx.customer.signing().sign(SIG_CTX_IDENTITY, &w[2..68]);
+    w[68..132].copy_from_slice(&sig);
+    respond_case("low-order initiator identity X25519 key", w);
+    let mut w = wire.clone();
+    w[35] = KEY_TYPE_ED25519;
+    respond_case("initiator identity X25519 key with the Ed25519 tag", w);
 
     // Ratchet messages decrypted by the responder session after the first message.
     let mut store = fx.store.clone();
@@ -794,7 +856,7 @@ fn error_vectors() -> Value {
     let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
     cases.push(json!({"operation": "respond", "section": "7.9", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. decode_identity: a standalone identity key (IdentityKey::from_bytes), the bundle owner's with the changes named. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,

@@ -109,17 +109,13 @@ fn vector_codes() -> BTreeSet<String> {
 /// loses its vector fails the test.
 const WITHOUT_VECTOR: &[&str] = &[
     "badge.unverified",
-    "bundle.low_order_key",
     "certificate_refused.untrusted",
-    "decode.invalid_kem_key",
     "decode.invalid_utf8",
     "decode.not_canonical",
     "encrypt.associated_data_too_long",
     "encrypt.not_ready",
     "handshake.certificate_mismatch",
     "handshake.replay_set_full",
-    "identity.decode",
-    "identity.low_order_key",
     "issue.empty_validity",
     "issue.key_mismatch",
     "issue.language_tag",
