@@ -1857,6 +1857,7 @@ fn relay_vectors() -> Value {
         "registration": registration,
         "responses": responses,
         "sender_binding": sender_binding_vectors(),
+        "scripts": relay_scripts(),
     })
 }
 
@@ -2092,6 +2093,1120 @@ fn storage_vectors() -> Value {
         "records": records,
         "errors": errors,
         "compare_and_swap": compare_and_swap_vectors(),
+    })
+}
+// ---- Relay scripts: a fresh relay, a fixed clock, signed requests and the
+// response and verdict of each.
+
+/// One script being recorded.
+struct Script {
+    relay: crate::relay::Relay<crate::relay::MemoryStore>,
+    clock: std::sync::Arc<crate::relay::ManualClock>,
+    actors: Vec<(&'static str, IdentityKeyPair)>,
+    counters: std::collections::BTreeMap<&'static str, u64>,
+    steps: Vec<Value>,
+}
+
+/// A relay script's actor: its identity from labelled secrets.
+fn script_actor(name: &str) -> IdentityKeyPair {
+    let label = if name == "customer" || name == "business" {
+        format!("relay {name}")
+    } else {
+        format!("relay script {name}")
+    };
+    IdentityKeyPair::from_secret_bytes(
+        &val32(&format!("{label} ed25519 seed")),
+        &val32(&format!("{label} x25519 secret")),
+    )
+}
+
+fn script_actor_json(name: &str) -> Value {
+    let label = if name == "customer" || name == "business" {
+        format!("relay {name}")
+    } else {
+        format!("relay script {name}")
+    };
+    json!({
+        "name": name,
+        "ed25519_seed": h(&val32(&format!("{label} ed25519 seed"))),
+        "x25519_secret": h(&val32(&format!("{label} x25519 secret"))),
+        "account": h(&crate::relay::AccountId::of(&script_actor(name).public()).0),
+    })
+}
+
+impl Script {
+    fn new(
+        limits: crate::relay::MailboxLimits,
+        rate_limits: crate::relay::RateLimits,
+        actors: &[&'static str],
+    ) -> Self {
+        let mut trust = TrustStore::new();
+        let root = business_fixture(&script_actor("business")).root;
+        trust.add_root(root.trust_root()).unwrap();
+        let clock = std::sync::Arc::new(crate::relay::ManualClock::new(RELAY_NOW));
+        let relay =
+            crate::relay::Relay::new(crate::relay::MemoryStore::new(), clock.clone(), trust)
+                .with_limits(limits)
+                .with_rate_limits(rate_limits);
+        Self {
+            relay,
+            clock,
+            actors: actors.iter().map(|n| (*n, script_actor(n))).collect(),
+            counters: Default::default(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn who(&self, name: &str) -> &IdentityKeyPair {
+        &self.actors.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    fn id(&self, name: &str) -> crate::relay::AccountId {
+        crate::relay::AccountId::of(&self.who(name).public())
+    }
+
+    /// The next counter of `signer` (from 1).
+    fn counter(&mut self, signer: &'static str) -> u64 {
+        let c = self.counters.entry(signer).or_insert(0);
+        *c += 1;
+        *c
+    }
+
+    /// Signs `request` by `signer` with its next counter and timestamp `at`.
+    fn sign(&mut self, signer: &'static str, at: u64, request: crate::relay::Request) -> Vec<u8> {
+        let counter = self.counter(signer);
+        crate::relay::SignedRequest::sign(self.who(signer), counter, at, request).to_bytes()
+    }
+
+    /// Signs again the bytes of a request edited after signing.
+    fn resign(&self, signer: &str, mut bytes: Vec<u8>) -> Vec<u8> {
+        let at = bytes.len() - SIGNATURE_LEN;
+        let sig = self
+            .who(signer)
+            .signing()
+            .sign(SIG_CTX_RELAY_REQUEST, &bytes[..at]);
+        bytes[at..].copy_from_slice(&sig);
+        bytes
+    }
+
+    /// Runs one request at relay time `at` and records it.
+    fn run(
+        &mut self,
+        name: &str,
+        section: &str,
+        at: u64,
+        signer: &str,
+        request: Vec<u8>,
+        expect: &str,
+    ) -> Result<crate::relay::Response, crate::relay::RelayError> {
+        use crate::relay::{RelayError, Response, SignedRequest};
+        self.clock.set(at);
+        let result = SignedRequest::from_bytes(&request)
+            .map_err(RelayError::from)
+            .and_then(|r| self.relay.handle_request(&r));
+        let response = Response::encode_result(&result.clone().map_err(|e| e.refusal()));
+        let verdict = match &result {
+            Ok(_) => json!("ok"),
+            Err(e) => json!({"error": code(e)}),
+        };
+        let got = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        };
+        assert_eq!(got, expect, "script step {name}: {result:?}");
+        self.steps.push(json!({
+            "name": name,
+            "section": section,
+            "at": at,
+            "signer": signer,
+            "request": h(&request),
+            "response": h(&response),
+            "result": verdict,
+        }));
+        result
+    }
+
+    fn finish(self, name: &str, description: &str, settings: Value) -> Value {
+        let actors: Vec<Value> = self
+            .actors
+            .iter()
+            .map(|(n, _)| script_actor_json(n))
+            .collect();
+        json!({
+            "name": name,
+            "description": description,
+            "start": RELAY_NOW,
+            "settings": settings,
+            "actors": actors,
+            "steps": self.steps,
+        })
+    }
+}
+
+fn limits_json(l: &crate::relay::MailboxLimits, r: &crate::relay::RateLimits) -> Value {
+    let bucket = |b: Option<crate::relay::TokenBucket>| match b {
+        Some(b) => json!({"capacity": b.capacity, "refill_secs": b.refill_secs}),
+        None => Value::Null,
+    };
+    json!({
+        "max_envelopes": l.max_envelopes,
+        "max_bytes": l.max_bytes,
+        "max_envelopes_per_sender": l.max_envelopes_per_sender,
+        "max_bytes_per_sender": l.max_bytes_per_sender,
+        "ttl_secs": l.ttl_secs,
+        "remembered_ids": l.remembered_ids,
+        "bundle_fetches_per_customer": bucket(r.bundle_fetches_per_customer),
+        "one_time_prekeys_per_owner": bucket(r.one_time_prekeys_per_owner),
+        "initial_messages_per_customer": bucket(r.initial_messages_per_customer),
+    })
+}
+
+fn script_envelope(
+    from: crate::relay::AccountId,
+    to: crate::relay::AccountId,
+    label: &str,
+    class: crate::relay::MessageClass,
+    sent_at: u64,
+    ciphertext: &[u8],
+) -> crate::relay::Envelope {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&val32(&format!("relay script message {label}"))[..16]);
+    crate::relay::Envelope {
+        header: crate::relay::EnvelopeHeader {
+            sender: from,
+            recipient: to,
+            message_id: crate::relay::MessageId(id),
+            class,
+            sent_at,
+        },
+        ciphertext: ciphertext.to_vec(),
+    }
+}
+
+fn relay_scripts() -> Value {
+    use crate::relay::{
+        BlockRecord, ConsentRecord, ConsentScope, MailboxLimits, MessageClass, PreKeyUpload,
+        RateLimits, Request, TokenBucket,
+    };
+    let t0 = RELAY_NOW;
+    let chat_ct = val32("relay script ciphertext").to_vec();
+    let mut scripts = Vec::new();
+
+    // ---- Accounts, requests and records (14.1, 14.2, 14.6).
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::new(
+        limits,
+        rates,
+        &[
+            "customer",
+            "business",
+            "customer 2",
+            "business 2",
+            "unregistered",
+        ],
+    );
+    let chain = business_fixture(s.who("business")).chain.to_bytes();
+    let look_alike = {
+        let fx = business_fixture(s.who("business 2"));
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&val32("relay script business 2 id")[..16]);
+        let mut request = fx.request.clone();
+        request.serial = 1002;
+        request.business_id = BusinessId(id);
+        request.name = "KLM Royal Dutch AirIines".into();
+        request.localized.clear();
+        CertificateChain::new(
+            fx.chain.issuer().clone(),
+            fx.issuer.issue(&request).unwrap(),
+        )
+        .to_bytes()
+    };
+    let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
+    let identity = |s: &Script, n: &str| s.who(n).public();
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer"),
+        },
+    );
+    s.run("customer registers", "14.1", t0, "customer", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer"),
+        },
+    );
+    let _ = s.run(
+        "customer registers again",
+        "14.1",
+        t0,
+        "customer",
+        r,
+        "relay.already_registered",
+    );
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: identity(&s, "business"),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run(
+        "business registers with its chain",
+        "14.1",
+        t0,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business 2",
+        t0,
+        Request::RegisterBusiness {
+            identity: identity(&s, "business 2"),
+            certificate_chain: look_alike.clone(),
+        },
+    );
+    let _ = s.run("another business registers a look-alike name (KLM Royal Dutch AirIines, another business id)", "14.1", t0, "business 2", r, "relay.confusable_name");
+    let r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterBusiness {
+            identity: identity(&s, "customer 2"),
+            certificate_chain: chain.clone(),
+        },
+    );
+    let _ = s.run(
+        "a registration with the business's chain from another identity",
+        "14.1",
+        t0,
+        "customer 2",
+        r,
+        "relay.certificate_refused",
+    );
+    let r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer"),
+        },
+    );
+    let _ = s.run(
+        "a registration of another identity than the signer's",
+        "14.1",
+        t0,
+        "customer 2",
+        r,
+        "relay.identity_mismatch",
+    );
+    let mut r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer 2"),
+        },
+    );
+    // The identity's X25519 key (body offset 34..66) made low order, the
+    // identity and the request signed again.
+    r[51 + 34..51 + 66].fill(0);
+    let sig = s
+        .who("customer 2")
+        .signing()
+        .sign(SIG_CTX_IDENTITY, &r[51..51 + 66]);
+    r[51 + 66..51 + 130].copy_from_slice(&sig);
+    let r = s.resign("customer 2", r);
+    let _ = s.run(
+        "a registration of a low-order identity",
+        "14.2",
+        t0,
+        "customer 2",
+        r,
+        "relay.request",
+    );
+    let r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer 2"),
+        },
+    );
+    s.run("customer 2 registers", "14.1", t0, "customer 2", r, "ok")
+        .unwrap();
+    let r = s.sign("unregistered", t0, Request::FetchBundle { owner: b });
+    let _ = s.run(
+        "a request from an unknown account",
+        "14.2",
+        t0,
+        "unregistered",
+        r,
+        "relay.unknown_account",
+    );
+    let r = crate::relay::SignedRequest::sign(
+        s.who("customer"),
+        1,
+        t0 + 1,
+        Request::FetchMailbox { max: 10 },
+    )
+    .to_bytes();
+    let _ = s.run(
+        "a request with a used counter (1)",
+        "14.2",
+        t0 + 1,
+        "customer",
+        r,
+        "relay.replayed_request",
+    );
+    let r = s.sign("customer", t0 - 301, Request::FetchMailbox { max: 10 });
+    let _ = s.run(
+        "a request dated 301 s before the relay's clock",
+        "14.2",
+        t0,
+        "customer",
+        r,
+        "relay.stale_request",
+    );
+    let mut r = s.sign("customer", t0, Request::FetchMailbox { max: 10 });
+    let last = r.len() - 1;
+    r[last] ^= 1;
+    let _ = s.run(
+        "a request with a bad signature",
+        "14.2",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let r = s.sign("customer", t0, Request::FetchMailbox { max: 10 });
+    let _ = s.run(
+        "a request of 114 bytes",
+        "14.2",
+        t0,
+        "customer",
+        r[..114].to_vec(),
+        "relay.request",
+    );
+    let consent = ConsentRecord::sign(s.who("customer"), b, ConsentScope::ALL, t0);
+    let r = s.sign("business", t0, Request::Consent(consent));
+    let _ = s.run(
+        "a consent record sent by the business",
+        "14.6",
+        t0,
+        "business",
+        r,
+        "relay.wrong_account_kind",
+    );
+    let r = s.sign("customer 2", t0, Request::Consent(consent));
+    let _ = s.run(
+        "the customer's consent record sent by customer 2",
+        "14.6",
+        t0,
+        "customer 2",
+        r,
+        "relay.record_not_yours",
+    );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            c2,
+            ConsentScope::ALL,
+            t0,
+        )),
+    );
+    let _ = s.run(
+        "a consent record naming a customer as the business",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.unsupported_route",
+    );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            b,
+            ConsentScope::ALL,
+            t0 + 301,
+        )),
+    );
+    let _ = s.run(
+        "a consent record dated 301 s ahead of the relay's clock",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.stale_record",
+    );
+    let mut r = s.sign(
+        "customer",
+        t0,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, true, t0)),
+    );
+    // The record's signature (body offset 75..139) altered.
+    r[51 + 100] ^= 1;
+    let r = s.resign("customer", r);
+    let _ = s.run(
+        "a block record with a bad signature",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let mut r = s.sign("customer", t0, Request::Consent(consent));
+    // The record's scope byte (body offset 66) with a bit other than 0x01, 0x02.
+    r[51 + 66] = 0x04;
+    let r = s.resign("customer", r);
+    let _ = s.run(
+        "a consent record with scope bit 0x04",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            c,
+            ConsentScope::ALL,
+            t0,
+        )),
+    );
+    let _ = s.run(
+        "a consent record naming the customer as its own business",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    scripts.push(s.finish(
+        "accounts, requests and records",
+        "Registrations (the business with the chain of business.json's root and issuer for its key; business 2 with a chain from the same issuer, serial 1002, business id the first 16 bytes of SHA-256(\"Hotline vector relay script business 2 id\"), name \"KLM Royal Dutch AirIines\", no localized names, otherwise the request of business.json), counters, clock window, signatures and records.",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Consent, block, the 24-hour window and notifications (14.5, 14.7).
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
+    let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let send = |s: &mut Script,
+                name: &str,
+                section: &str,
+                at: u64,
+                who: &'static str,
+                env: crate::relay::Envelope,
+                expect: &str| {
+        let r = s.sign(who, at, Request::Send(env));
+        let _ = s.run(name, section, at, who, r, expect);
+    };
+    send(
+        &mut s,
+        "business chat before the customer wrote",
+        "14.7",
+        t0,
+        "business",
+        script_envelope(b, c, "b1", MessageClass::Chat, t0, &chat_ct),
+        "relay.window_closed",
+    );
+    send(
+        &mut s,
+        "business notification without consent",
+        "14.7",
+        t0,
+        "business",
+        script_envelope(b, c, "b2", MessageClass::Notification, t0, &chat_ct),
+        "relay.no_consent",
+    );
+    send(
+        &mut s,
+        "customer notification",
+        "14.7",
+        t0,
+        "customer",
+        script_envelope(c, b, "c1", MessageClass::Notification, t0, &chat_ct),
+        "relay.notification_from_customer",
+    );
+    send(
+        &mut s,
+        "customer to customer",
+        "14.7",
+        t0,
+        "customer",
+        script_envelope(c, c2, "c2", MessageClass::Chat, t0, &chat_ct),
+        "relay.unsupported_route",
+    );
+    send(
+        &mut s,
+        "business sends an envelope naming the customer as sender",
+        "14.2",
+        t0,
+        "business",
+        script_envelope(c, b, "b3", MessageClass::Chat, t0, &chat_ct),
+        "relay.sender_mismatch",
+    );
+    let t1 = t0 + 10;
+    send(
+        &mut s,
+        "customer chat opens the window",
+        "14.7",
+        t1,
+        "customer",
+        script_envelope(c, b, "c3", MessageClass::Chat, t1, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat 86400 s after the customer's message",
+        "14.7",
+        t1 + 86_400,
+        "business",
+        script_envelope(b, c, "b4", MessageClass::Chat, t1 + 86_400, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "the same business chat again (duplicate)",
+        "14.5",
+        t1 + 86_400,
+        "business",
+        script_envelope(b, c, "b4", MessageClass::Chat, t1 + 86_400, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat 86401 s after the customer's message",
+        "14.7",
+        t1 + 86_401,
+        "business",
+        script_envelope(b, c, "b5", MessageClass::Chat, t1 + 86_401, &chat_ct),
+        "relay.window_closed",
+    );
+    let t2 = t1 + 90_000;
+    send(
+        &mut s,
+        "customer chat reopens the window",
+        "14.7",
+        t2,
+        "customer",
+        script_envelope(c, b, "c4", MessageClass::Chat, t2, &chat_ct),
+        "ok",
+    );
+    let r = s.sign(
+        "customer",
+        t2 + 1,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            b,
+            ConsentScope {
+                chat: false,
+                notifications: true,
+            },
+            t2 + 1,
+        )),
+    );
+    s.run(
+        "customer consents to notifications only",
+        "14.6",
+        t2 + 1,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "business chat after the consent that excludes chat",
+        "14.7",
+        t2 + 2,
+        "business",
+        script_envelope(b, c, "b6", MessageClass::Chat, t2 + 2, &chat_ct),
+        "relay.no_consent",
+    );
+    send(
+        &mut s,
+        "business notification under the consent",
+        "14.7",
+        t2 + 3,
+        "business",
+        script_envelope(b, c, "b7", MessageClass::Notification, t2 + 3, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer chat after the consent",
+        "14.7",
+        t2 + 4,
+        "customer",
+        script_envelope(c, b, "c5", MessageClass::Chat, t2 + 4, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat after the customer wrote again",
+        "14.7",
+        t2 + 5,
+        "business",
+        script_envelope(b, c, "b8", MessageClass::Chat, t2 + 5, &chat_ct),
+        "ok",
+    );
+    let r = s.sign("customer", t2 + 6, Request::FetchMailbox { max: 10 });
+    s.run(
+        "customer fetches its mailbox",
+        "14.5",
+        t2 + 6,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer", t2 + 7, Request::Acknowledge { ids: vec![1, 2] });
+    s.run(
+        "customer acknowledges deliveries 1 and 2",
+        "14.5",
+        t2 + 7,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "customer",
+        t2 + 8,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, true, t2 + 8)),
+    );
+    s.run(
+        "customer blocks the business",
+        "14.6",
+        t2 + 8,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "business notification after the block",
+        "14.7",
+        t2 + 9,
+        "business",
+        script_envelope(b, c, "b9", MessageClass::Notification, t2 + 9, &chat_ct),
+        "relay.blocked",
+    );
+    let r = s.sign(
+        "customer",
+        t2 + 8,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, false, t2 + 8)),
+    );
+    let _ = s.run(
+        "an unblock of the same second as the block",
+        "14.6",
+        t2 + 10,
+        "customer",
+        r,
+        "relay.stale_record",
+    );
+    let r = s.sign(
+        "customer",
+        t2 + 11,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, false, t2 + 11)),
+    );
+    s.run("customer unblocks", "14.6", t2 + 11, "customer", r, "ok")
+        .unwrap();
+    send(
+        &mut s,
+        "business notification after the unblock",
+        "14.7",
+        t2 + 12,
+        "business",
+        script_envelope(b, c, "b10", MessageClass::Notification, t2 + 12, &chat_ct),
+        "ok",
+    );
+    let r = s.sign("business", t2 + 13, Request::ExportConsent { customer: c });
+    s.run(
+        "business exports the customer's consent records",
+        "14.6",
+        t2 + 13,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let expired = BUSINESS_VALIDITY.not_after + CLOCK_SKEW_SECS + 1;
+    send(
+        &mut s,
+        "customer chat once the business's certificate expired",
+        "14.7",
+        expired,
+        "customer",
+        script_envelope(c, b, "c6", MessageClass::Chat, expired, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat once its certificate expired",
+        "14.7",
+        expired + 1,
+        "business",
+        script_envelope(b, c, "b11", MessageClass::Chat, expired + 1, &chat_ct),
+        "relay.not_in_good_standing",
+    );
+    scripts.push(s.finish(
+        "consent, block, window and notifications",
+        "The rules of 14.7 in order, the 24-hour window at its boundary, duplicates, consent and block records and their order, and a business whose certificate expired. Envelope message ids are the first 16 bytes of SHA-256(\"Hotline vector relay script message \" || label), the ciphertext is SHA-256(\"Hotline vector relay script ciphertext\").",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Mailbox limits and the initial-message limit (14.5, 14.11).
+    let limits = MailboxLimits {
+        max_envelopes: 3,
+        max_envelopes_per_sender: 2,
+        ..MailboxLimits::default()
+    };
+    let rates = RateLimits {
+        initial_messages_per_customer: Some(TokenBucket {
+            capacity: 1,
+            refill_secs: 60,
+        }),
+        ..RateLimits::NONE
+    };
+    let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
+    let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let mut initial = vec![PROTOCOL_VERSION, MSG_TYPE_INITIAL];
+    initial.extend_from_slice(&chat_ct);
+    send(
+        &mut s,
+        "customer chat 1",
+        "14.5",
+        t0,
+        "customer",
+        script_envelope(c, b, "m1", MessageClass::Chat, t0, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer chat 2",
+        "14.5",
+        t0,
+        "customer",
+        script_envelope(c, b, "m2", MessageClass::Chat, t0, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer chat 3, over its share of 2",
+        "14.5",
+        t0,
+        "customer",
+        script_envelope(c, b, "m3", MessageClass::Chat, t0, &chat_ct),
+        "relay.sender_quota_exceeded",
+    );
+    send(
+        &mut s,
+        "customer 2 initial message",
+        "14.5, 14.11",
+        t0,
+        "customer 2",
+        script_envelope(c2, b, "n1", MessageClass::Chat, t0, &initial),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer 2 chat, the mailbox holding 3",
+        "14.5",
+        t0,
+        "customer 2",
+        script_envelope(c2, b, "n2", MessageClass::Chat, t0, &chat_ct),
+        "relay.mailbox_full",
+    );
+    let r = s.sign("business", t0 + 1, Request::FetchMailbox { max: 2 });
+    s.run("business fetches 2", "14.5", t0 + 1, "business", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "business",
+        t0 + 2,
+        Request::Acknowledge {
+            ids: vec![1, 2, 99],
+        },
+    );
+    s.run(
+        "business acknowledges 1, 2 and the unknown 99",
+        "14.5",
+        t0 + 2,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "customer 2 second initial message within 60 s",
+        "14.11",
+        t0 + 3,
+        "customer 2",
+        script_envelope(c2, b, "n3", MessageClass::Chat, t0 + 3, &initial),
+        "relay.rate_limited",
+    );
+    send(
+        &mut s,
+        "customer 2 initial message 60 s after the first",
+        "14.11",
+        t0 + 60,
+        "customer 2",
+        script_envelope(c2, b, "n3", MessageClass::Chat, t0 + 60, &initial),
+        "ok",
+    );
+    scripts.push(s.finish(
+        "mailbox limits and the initial-message limit",
+        "A mailbox of 3 envelopes with a share of 2 per sender, and one initial message per 60 s per customer. An initial message's ciphertext is 0x01 0x01 followed by the chat ciphertext.",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Prekey directory (14.8, 14.11).
+    let limits = MailboxLimits::default();
+    let rates = RateLimits {
+        bundle_fetches_per_customer: Some(TokenBucket {
+            capacity: 1,
+            refill_secs: 180,
+        }),
+        ..RateLimits::NONE
+    };
+    let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
+    let (c, b) = (s.id("customer"), s.id("business"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let owner = s.who("business").clone();
+    let x = |id: u32| X25519Secret::from_bytes(val32(&format!("relay script prekey {id}")));
+    let kem = |id: u32, kind: KemPreKeyKind| {
+        KemPreKey::new(
+            &owner,
+            id,
+            kind,
+            KemSecret::from_seed(val64(&format!("relay script kem prekey {id}"))),
+        )
+        .public
+    };
+    let r = s.sign("business", t0, Request::FetchBundle { owner: c });
+    let _ = s.run(
+        "business fetches the bundle of a customer with no prekeys",
+        "14.8",
+        t0,
+        "business",
+        r,
+        "relay.no_bundle",
+    );
+    let upload = PreKeyUpload {
+        signed_prekey: Some(SignedPreKey::new(&owner, 1, x(1)).public),
+        last_resort_kem_prekey: Some(kem(2, KemPreKeyKind::LastResort)),
+        one_time_prekeys: vec![
+            OneTimePreKey::new(&owner, 3, x(3)).public,
+            OneTimePreKey::new(&owner, 4, x(4)).public,
+        ],
+        kem_prekeys: vec![kem(5, KemPreKeyKind::OneTime)],
+    };
+    let r = s.sign("business", t0, Request::UploadPreKeys(upload));
+    s.run("business uploads signed prekey 1, last-resort KEM prekey 2, one-time prekeys 3 and 4, one-time KEM prekey 5", "14.8", t0, "business", r, "ok").unwrap();
+    let r = s.sign("customer", t0 + 1, Request::FetchBundle { owner: b });
+    s.run(
+        "customer fetches the bundle (one-time prekey 3, KEM prekey 5)",
+        "14.8",
+        t0 + 1,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer 2", t0 + 2, Request::FetchBundle { owner: b });
+    s.run(
+        "customer 2 fetches the bundle (one-time prekey 4, last-resort KEM prekey 2)",
+        "14.8",
+        t0 + 2,
+        "customer 2",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer", t0 + 3, Request::FetchBundle { owner: b });
+    let _ = s.run(
+        "customer fetches again within 180 s",
+        "14.11",
+        t0 + 3,
+        "customer",
+        r,
+        "relay.rate_limited",
+    );
+    let r = s.sign("business", t0 + 4, Request::PreKeyStatus);
+    s.run(
+        "business asks its prekey status",
+        "14.8",
+        t0 + 4,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let one = |otk: Vec<crate::keys::OneTimePreKeyPublic>,
+               kems: Vec<crate::keys::KemPreKeyPublic>| {
+        Request::UploadPreKeys(PreKeyUpload {
+            signed_prekey: None,
+            last_resort_kem_prekey: None,
+            one_time_prekeys: otk,
+            kem_prekeys: kems,
+        })
+    };
+    let r = s.sign(
+        "business",
+        t0 + 5,
+        one(vec![OneTimePreKey::new(&owner, 3, x(3)).public], vec![]),
+    );
+    let _ = s.run(
+        "business uploads one-time prekey 3 again, already handed out",
+        "14.8",
+        t0 + 5,
+        "business",
+        r,
+        "relay.spent_prekey_id",
+    );
+    let foreign = s.who("customer").clone();
+    let r = s.sign(
+        "business",
+        t0 + 6,
+        one(vec![OneTimePreKey::new(&foreign, 6, x(6)).public], vec![]),
+    );
+    let _ = s.run(
+        "business uploads one-time prekey 6 signed by another identity",
+        "14.8",
+        t0 + 6,
+        "business",
+        r,
+        "relay.bad_prekey_signature",
+    );
+    let mut r = s.sign(
+        "business",
+        t0 + 7,
+        one(vec![OneTimePreKey::new(&owner, 7, x(7)).public], vec![]),
+    );
+    // The one-time prekey's key (body offset 9..41) made low order and signed again.
+    r[51 + 9..51 + 41].fill(0);
+    let sig = owner
+        .signing()
+        .sign(SIG_CTX_ONE_TIME_PREKEY, &r[51 + 4..51 + 41]);
+    r[51 + 41..51 + 105].copy_from_slice(&sig);
+    let r = s.resign("business", r);
+    let _ = s.run(
+        "business uploads a low-order one-time prekey 7",
+        "14.8",
+        t0 + 7,
+        "business",
+        r,
+        "relay.low_order_prekey",
+    );
+    let r = s.sign(
+        "business",
+        t0 + 8,
+        one(vec![], vec![kem(8, KemPreKeyKind::LastResort)]),
+    );
+    let _ = s.run(
+        "business uploads a last-resort KEM prekey 8 as one-time",
+        "14.8",
+        t0 + 8,
+        "business",
+        r,
+        "relay.wrong_kem_kind",
+    );
+    let r = s.sign("customer", t0 + 181, Request::FetchBundle { owner: b });
+    s.run(
+        "customer fetches 181 s after its last fetch (no one-time prekey left)",
+        "14.8, 14.11",
+        t0 + 181,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    scripts.push(s.finish(
+        "prekey directory",
+        "One bundle fetch per 180 s per customer. Prekey secrets: X25519 prekey id n has secret SHA-256(\"Hotline vector relay script prekey n\"), ML-KEM prekey id n the seed d || z with d = SHA-256(\"Hotline vector relay script kem prekey n d\") and z likewise with \" z\"; every prekey is signed by the business except one-time prekey 6 (signed by the customer).",
+        limits_json(&limits, &rates),
+    ));
+
+    json!({
+        "description": "Relay scripts (SPEC.md 14): each starts a fresh relay (empty MemoryStore, trust store holding root 1 of business.json, clock at `start`, mailbox and rate limits as in `settings`), with the actors' identities from the given secrets (IdentityKeyPair::from_secret_bytes). Each step sets the relay's clock to `at`, hands it the signed request bytes, and expects the encoded response bytes and the result's code (SPEC 10.7). Requests are signed by `signer` with its next counter (from 1) and timestamp `at` unless the step's name says otherwise; a request edited after signing (named so) is signed again by its signer.",
+        "scripts": scripts,
     })
 }
 
