@@ -1863,8 +1863,8 @@ fn relay_vectors() -> Value {
 
 fn storage_vectors() -> Value {
     use crate::store::constants::{
-        RECORD_IDENTITY, RECORD_PEER_IDENTITY, RECORD_PEER_SESSIONS, RECORD_PREKEYS,
-        RECORD_SESSION, STORAGE_VERSION, STORAGE_VERSION_1,
+        MAX_RECORD_PLAINTEXT_LEN, RECORD_IDENTITY, RECORD_PEER_IDENTITY, RECORD_PEER_SESSIONS,
+        RECORD_PREKEYS, RECORD_SESSION, STORAGE_VERSION, STORAGE_VERSION_1,
     };
     use crate::store::pickle::open_state;
     use crate::store::record::{StorageKey, seal_with_nonce};
@@ -1964,6 +1964,7 @@ fn storage_vectors() -> Value {
     let customer_peer = PeerId::new("customer:alice").unwrap();
     let mut pt = Vec::new();
     SessionRecord::new(responder).encode_state(&mut pt);
+    let peer_pt = pt.clone();
     let peer_record = add(
         "peer sessions",
         RECORD_PEER_SESSIONS,
@@ -2023,12 +2024,14 @@ fn storage_vectors() -> Value {
     let mut errors = Vec::new();
     let mut err_case =
         |name: &str, bytes: Vec<u8>, open_key: &StorageKey, kind: u8, record_name: &[u8]| {
-            let err = open_state(open_key, kind, record_name, &bytes, |r, _| {
+            let err = open_state(open_key, kind, record_name, &bytes, |r, version| {
+                Session::check_version(RECORD_PEER_SESSIONS, version)?;
                 SessionRecord::read_state(r)
             })
             .unwrap_err();
             errors.push(json!({
                 "name": name,
+                "section": "15.3",
                 "record": h(&bytes),
                 "storage_key": h(open_key.as_bytes()),
                 "kind": kind,
@@ -2084,9 +2087,84 @@ fn storage_vectors() -> Value {
     let mut b = peer_record.clone();
     b[0] = STORAGE_VERSION_1;
     err_case("relabelled version", b, &key, RECORD_PEER_SESSIONS, peer);
+    let mut b = peer_record.clone();
+    b[22..26].copy_from_slice(&(MAX_RECORD_PLAINTEXT_LEN as u32 + 1).to_be_bytes());
+    err_case(
+        "declared plaintext length above the maximum",
+        b,
+        &key,
+        RECORD_PEER_SESSIONS,
+        peer,
+    );
+    // Records sealed under the right key and name whose plaintext is
+    // refused (step 11 of SPEC 15.3): nonce SHA-256("Hotline vector storage
+    // nonce " || name)[0..12], plaintext given.
+    let session_bytes = &peer_pt[6..];
+    let entry = |retired: u8| {
+        let mut e = vec![retired];
+        e.extend_from_slice(&u32::try_from(session_bytes.len()).unwrap().to_be_bytes());
+        e.extend_from_slice(session_bytes);
+        e
+    };
+    let mut trailing = peer_pt.clone();
+    trailing.push(0);
+    let mut twice = vec![2];
+    twice.extend(entry(0));
+    twice.extend(entry(1));
+    let mut retired_active = vec![1];
+    retired_active.extend(entry(1));
+    let mut bad_flag = vec![1];
+    bad_flag.extend(entry(2));
+    for (name, version, plaintext) in [
+        (
+            "peer sessions with a trailing byte",
+            STORAGE_VERSION,
+            trailing,
+        ),
+        (
+            "peer sessions with a retired flag of 2",
+            STORAGE_VERSION,
+            bad_flag,
+        ),
+        ("the same session twice", STORAGE_VERSION, twice),
+        (
+            "the active session retired",
+            STORAGE_VERSION,
+            retired_active,
+        ),
+        (
+            "peer sessions sealed as version 1",
+            STORAGE_VERSION_1,
+            peer_pt.clone(),
+        ),
+    ] {
+        let nonce: [u8; 12] = val32(&format!("storage nonce {name}"))[..12]
+            .try_into()
+            .unwrap();
+        let record = seal_with_nonce(
+            &key,
+            version,
+            RECORD_PEER_SESSIONS,
+            peer,
+            &nonce,
+            &plaintext,
+        );
+        let err = SessionRecord::from_pickle(&record, &key, &customer_peer).unwrap_err();
+        errors.push(json!({
+            "name": name,
+            "section": "15.3, 15.7",
+            "nonce": h(&nonce),
+            "plaintext": h(&plaintext),
+            "record": h(&record),
+            "storage_key": h(key.as_bytes()),
+            "kind": RECORD_PEER_SESSIONS,
+            "record_name": h(peer),
+            "error": code(&err),
+        }));
+    }
 
     json!({
-        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error; those with a nonce and plaintext are sealed from them (the plaintexts built from the 'peer sessions' plaintext: its session entry repeated, retired, or followed by a byte).",
         "storage_key": h(&storage_key),
         "key_id": h(&key.key_id()),
         "prekey_store": prekey_store,
