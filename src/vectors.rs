@@ -1408,6 +1408,7 @@ fn business_vectors() -> Value {
             "certificate_flag_stripped": {"input": h(&stripped), "error": code(&stripped_err)},
             "responder_without_certificate": {"error": code(&unknown_err)},
         },
+        "decoding": business_decoding_vectors(&business),
         "names": names,
         "name_tables": name_tables(),
         "normalization": normalization,
@@ -1418,6 +1419,131 @@ fn business_vectors() -> Value {
             "digits": fp.digits(),
             "scannable": h(&fp.scannable()),
         },
+    })
+}
+/// Business objects decoded on their own (SPEC 13.13), each with a change
+/// named in the case.
+fn business_decoding_vectors(business: &IdentityKeyPair) -> Value {
+    use crate::business::{IssuerCertificate, TrustRoot};
+    let fx = business_fixture(business);
+    let root = fx.root.trust_root().to_bytes();
+    let issuer = fx.chain.issuer().to_bytes();
+    let cert = fx.chain.business().to_bytes();
+    let list = fx
+        .issuer
+        .revoke(1, 1_790_000_000, &[5, 1001])
+        .unwrap()
+        .to_bytes();
+    let find =
+        |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle).unwrap();
+    let mut cases = Vec::new();
+    let mut case = |object: &str, name: &str, bytes: Vec<u8>, error: Value| {
+        cases.push(json!({"object": object, "section": "13.13", "name": name, "input": h(&bytes), "error": error}));
+    };
+    let root_err = |b: &[u8]| code(&TrustRoot::from_bytes(b).unwrap_err());
+    case(
+        "trust root",
+        "truncated signature",
+        root[..root.len() - 1].to_vec(),
+        root_err(&root[..root.len() - 1]),
+    );
+    let mut b = root.clone();
+    b.push(0);
+    case("trust root", "trailing byte", b.clone(), root_err(&b));
+    let mut b = root.clone();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    case("trust root", "bad self-signature", b.clone(), root_err(&b));
+    let cert_err = |b: &[u8]| code(&BusinessCertificate::from_bytes(b).unwrap_err());
+    let at = find(&cert, b"KLM Royal Dutch Airlines");
+    let mut b = cert.clone();
+    b[at] = 0xff;
+    case(
+        "business certificate",
+        "name not UTF-8",
+        b.clone(),
+        cert_err(&b),
+    );
+    let at = find(&cert, b"zh-Hans");
+    let mut b = cert.clone();
+    b[at + 2] = b'_';
+    case(
+        "business certificate",
+        "language tag zh_Hans",
+        b.clone(),
+        cert_err(&b),
+    );
+    let mut b = cert.clone();
+    let level_at = 2 + 8 + 16 + 4 + 33;
+    b[level_at] = 3;
+    case(
+        "business certificate",
+        "verification level 3",
+        b.clone(),
+        cert_err(&b),
+    );
+    let mut b = cert.clone();
+    b.push(0);
+    case(
+        "business certificate",
+        "trailing byte",
+        b.clone(),
+        cert_err(&b),
+    );
+    let issuer_err = |b: &[u8]| code(&IssuerCertificate::from_bytes(b).unwrap_err());
+    let mut b = issuer.clone();
+    b[1] = OBJ_TYPE_BUSINESS_CERT;
+    case(
+        "issuer certificate",
+        "business certificate type byte",
+        b.clone(),
+        issuer_err(&b),
+    );
+    let mut b = issuer.clone();
+    b[1] = MSG_TYPE_RATCHET;
+    case(
+        "issuer certificate",
+        "ratchet message type byte",
+        b.clone(),
+        issuer_err(&b),
+    );
+    let mut b = issuer.clone();
+    b[2 + 4 + 4 + 33] = 0x04;
+    case(
+        "issuer certificate",
+        "allowed levels 0x04",
+        b.clone(),
+        issuer_err(&b),
+    );
+    let list_err = |b: &[u8]| code(&RevocationList::from_bytes(b).unwrap_err());
+    let entries_at = list.len() - SIGNATURE_LEN - 16;
+    let mut b = list.clone();
+    let (first, second) = (
+        b[entries_at..entries_at + 8].to_vec(),
+        b[entries_at + 8..entries_at + 16].to_vec(),
+    );
+    b[entries_at..entries_at + 8].copy_from_slice(&second);
+    b[entries_at + 8..entries_at + 16].copy_from_slice(&first);
+    case(
+        "revocation list",
+        "entries 1001, 5 (descending)",
+        b.clone(),
+        list_err(&b),
+    );
+    let mut b = list.clone();
+    b[2] = 3;
+    case("revocation list", "scope 3", b.clone(), list_err(&b));
+    let mut b = list.clone();
+    b.truncate(entries_at + 8);
+    case(
+        "revocation list",
+        "truncated in the entries",
+        b.clone(),
+        list_err(&b),
+    );
+    json!({
+        "description": "Business objects decoded on their own (TrustRoot::from_bytes, IssuerCertificate::from_bytes, BusinessCertificate::from_bytes, RevocationList::from_bytes): the encodings of this file (the revocation list is 'issuer list 1') with the change each case names, and the error.",
+        "cases": cases,
     })
 }
 

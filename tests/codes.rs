@@ -110,8 +110,6 @@ fn vector_codes() -> BTreeSet<String> {
 const WITHOUT_VECTOR: &[&str] = &[
     "badge.unverified",
     "certificate_refused.untrusted",
-    "decode.invalid_utf8",
-    "decode.not_canonical",
     "encrypt.associated_data_too_long",
     "encrypt.not_ready",
     "handshake.certificate_mismatch",
@@ -167,8 +165,6 @@ const WITHOUT_VECTOR: &[&str] = &[
     "store.not_initialized",
     "store.restore",
     "store.rolled_back",
-    "trust_root.bad_signature",
-    "trust_root.decode",
     "trust_store.duplicate_root",
     "trust_store.full",
     "trust_store.retired",
