@@ -1321,6 +1321,23 @@ fn business_vectors() -> Value {
     stripped.drain(flag_at + 1..flag_at + 33);
     let stripped_err = Session::respond(&mut store.clone(), &stripped, b"").unwrap_err();
     let unknown_err = Session::respond(&mut hs.store.clone(), &first, b"").unwrap_err();
+    // The responder renews its chain (serials 1002, 1003, 1004, otherwise
+    // the same request): it keeps the hashes of its two previous chains
+    // (SPEC 7.9 step 9a), so the first message, naming the original chain,
+    // completes after two renewals and is refused after three.
+    let mut renewed = store.clone();
+    let mut renewals = Vec::new();
+    for serial in [1002u64, 1003, 1004] {
+        let mut request = fx.request.clone();
+        request.serial = serial;
+        let chain = CertificateChain::new(issuer_cert.clone(), fx.issuer.issue(&request).unwrap());
+        renewed.set_certificate_chain(chain.clone()).unwrap();
+        let result = match Session::respond(&mut renewed.clone(), &first, b"") {
+            Ok(_) => json!("ok"),
+            Err(e) => json!({"error": code(&e)}),
+        };
+        renewals.push(json!({"serial": serial, "chain": h(&chain.to_bytes()), "first_message_result": result}));
+    }
 
     // ---- Names.
     let names: Vec<Value> = NAME_CORPUS
@@ -1407,6 +1424,7 @@ fn business_vectors() -> Value {
             "first_plaintext": h(b"Is my flight on time?"),
             "certificate_flag_stripped": {"input": h(&stripped), "error": code(&stripped_err)},
             "responder_without_certificate": {"error": code(&unknown_err)},
+            "responder_renewals": renewals,
         },
         "decoding": business_decoding_vectors(&business),
         "names": names,
