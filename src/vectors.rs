@@ -860,6 +860,114 @@ fn error_vectors() -> Value {
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,
+        "eviction": eviction_vectors(),
+    })
+}
+
+/// Skipped-key eviction (SPEC 8.10): three chains of the initiator, each
+/// delivered only by its last message so the responder stores 1000 skipped
+/// keys per chain; the third pushes the store past `MAX_SKIPPED_KEYS` and
+/// evicts the oldest chain whole.
+fn eviction_vectors() -> Value {
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let mut init = Session::initiate(
+        &fx.customer,
+        &fx.bundle,
+        &mut ScriptedRng(fx.randomness.iter().flatten().copied().collect()),
+    )
+    .unwrap();
+    let secret = val32("error vectors unused");
+    let first = init
+        .encrypt_with_rng(
+            b"first",
+            b"",
+            &mut ScriptedRng(secret.iter().copied().collect()),
+        )
+        .unwrap();
+    let mut store = fx.store.clone();
+    let (mut resp, _) = Session::respond(&mut store, &first, b"").unwrap();
+    let mut deliveries = Vec::new();
+    let mut secrets = Vec::new();
+    let mut deliver =
+        |to_responder: bool, label: &str, wire: &[u8], resp: &mut Session, init: &mut Session| {
+            let target = if to_responder { resp } else { init };
+            let result = match target.decrypt(wire, b"") {
+                Ok(pt) => json!({"ok": h(&pt)}),
+                Err(e) => json!({"error": code(&e)}),
+            };
+            deliveries.push(json!({
+                "to": if to_responder { "responder" } else { "initiator" },
+                "message": label,
+                "input": h(wire),
+                "result": result,
+                "responder_skipped_keys": resp_count(to_responder, target),
+            }));
+        };
+    fn resp_count(to_responder: bool, s: &Session) -> Value {
+        if to_responder {
+            json!(s.skipped_key_count())
+        } else {
+            Value::Null
+        }
+    }
+    let mut kept = Vec::new();
+    for (chain, start) in [("a", 1u32), ("b", 0), ("c", 0)] {
+        let mut last = Vec::new();
+        for n in start..start + MAX_SKIP + 1 {
+            let rng_bytes = if n == 0 {
+                let s = val32(&format!("eviction initiator ratchet {chain}"));
+                secrets.push(json!({"party": "initiator", "chain": chain, "secret": h(&s)}));
+                s.to_vec()
+            } else {
+                Vec::new()
+            };
+            let wire = init
+                .encrypt_with_rng(
+                    format!("{chain}{n}").as_bytes(),
+                    b"",
+                    &mut ScriptedRng(rng_bytes.into()),
+                )
+                .unwrap();
+            if n == start {
+                kept.push((format!("{chain}{n}"), wire.clone()));
+            }
+            last = wire;
+        }
+        let label = format!("{chain}{}", start + MAX_SKIP);
+        deliver(true, &label, &last, &mut resp, &mut init);
+        if chain != "c" {
+            let s = val32(&format!("eviction responder ratchet {chain}"));
+            secrets.push(
+                json!({"party": "responder", "chain": format!("reply {chain}"), "secret": h(&s)}),
+            );
+            let reply = resp
+                .encrypt_with_rng(
+                    format!("reply {chain}").as_bytes(),
+                    b"",
+                    &mut ScriptedRng(s.to_vec().into()),
+                )
+                .unwrap();
+            deliver(
+                false,
+                &format!("reply {chain}"),
+                &reply,
+                &mut resp,
+                &mut init,
+            );
+        }
+    }
+    for (label, wire) in &kept {
+        deliver(true, label, wire, &mut resp, &mut init);
+    }
+    json!({
+        "description": "Skipped-key eviction (SPEC.md 8.10). The handshake 'with one-time prekey' and its first_message (errors.json). The initiator then sends chains a (messages 1 to 1001 of its first chain), b and c (messages 0 to 1000 of two new chains, each started by the DH step whose ratchet secret is given), plaintext the chain letter and the message number in decimal ('a1', 'b1000'), empty associated data; the responder answers 'reply a' and 'reply b' with the given secrets. Only the deliveries listed happen, in order, each with its result and the responder's skipped key count after it. Chain c's last message takes the store to 3000 keys, so the oldest 1000 (all of chain a, and with them its header key) are evicted: a1 is then not decryptable, b0 still is.",
+        "first_message": h(&first),
+        "secrets": secrets,
+        "deliveries": deliveries,
     })
 }
 
