@@ -1535,6 +1535,7 @@ fn business_vectors() -> Value {
             "responder_renewals": renewals,
         },
         "decoding": business_decoding_vectors(&business),
+        "refusals": business_refusal_vectors(&business),
         "names": names,
         "name_tables": name_tables(),
         "normalization": normalization,
@@ -1669,6 +1670,295 @@ fn business_decoding_vectors(business: &IdentityKeyPair) -> Value {
     );
     json!({
         "description": "Business objects decoded on their own (TrustRoot::from_bytes, IssuerCertificate::from_bytes, BusinessCertificate::from_bytes, RevocationList::from_bytes): the encodings of this file (the revocation list is 'issuer list 1') with the change each case names, and the error.",
+        "cases": cases,
+    })
+}
+/// Refusals of the business layer not met elsewhere in business.json
+/// (SPEC 13.13), each from the inputs of this file with the change named.
+fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
+    use crate::business::{KnownBusinesses, Peer};
+    let fx = business_fixture(business);
+    let issuer_cert = fx.chain.issuer().clone();
+    let trust = || {
+        let mut t = TrustStore::new();
+        t.add_root(fx.root.trust_root()).unwrap();
+        t
+    };
+    let mut cases = Vec::new();
+    let mut push = |operation: &str, section: &str, name: &str, input: Value, result: Value| {
+        cases.push(json!({"operation": operation, "section": section, "name": name, "input": input, "result": result}));
+    };
+    let res = |r: Result<(), Value>| match r {
+        Ok(()) => json!("ok"),
+        Err(e) => json!({"error": e}),
+    };
+
+    // Issuance (IssuerAuthority::issue) of the request of this file, changed.
+    let issue = |edit: &dyn Fn(&mut BusinessCertificateRequest)| {
+        let mut request = fx.request.clone();
+        edit(&mut request);
+        res(fx.issuer.issue(&request).map(|_| ()).map_err(|e| code(&e)))
+    };
+    push(
+        "issue",
+        "13.5, 13.8",
+        "name with a right-to-left override",
+        json!({"name": "KLM\u{202e} Airlines"}),
+        issue(&|r| r.name = "KLM\u{202e} Airlines".into()),
+    );
+    push(
+        "issue",
+        "13.5, 13.8",
+        "localized name with a leading space",
+        json!({"localized": [["nl", " KLM"]]}),
+        issue(&|r| r.localized = vec![("nl".into(), " KLM".into())]),
+    );
+    push(
+        "issue",
+        "13.5",
+        "language tag 'en_US'",
+        json!({"localized": [["en_US", "KLM"]]}),
+        issue(&|r| r.localized = vec![("en_US".into(), "KLM".into())]),
+    );
+    push(
+        "issue",
+        "13.5",
+        "language tag 'nl' twice",
+        json!({"localized": [["nl", "KLM"], ["nl", "KLM NL"]]}),
+        issue(&|r| r.localized = vec![("nl".into(), "KLM".into()), ("nl".into(), "KLM NL".into())]),
+    );
+    let nine: Vec<(String, String)> = ["aa", "bb", "cc", "dd", "ee", "ff", "gg", "hh", "ii"]
+        .iter()
+        .map(|l| ((*l).to_owned(), "KLM".to_owned()))
+        .collect();
+    push(
+        "issue",
+        "13.5",
+        "nine localized names",
+        json!({"localized": nine}),
+        issue(&|r| r.localized = nine.clone()),
+    );
+    push(
+        "issue",
+        "13.5",
+        "level official from an issuer allowed verified only",
+        json!({"level": LEVEL_OFFICIAL}),
+        issue(&|r| r.level = VerificationLevel::Official),
+    );
+    push(
+        "issue",
+        "13.5",
+        "validity ending before it starts",
+        json!({"validity": [BUSINESS_VALIDITY.not_before, BUSINESS_VALIDITY.not_before - 1]}),
+        issue(&|r| {
+            r.validity = Validity {
+                not_before: BUSINESS_VALIDITY.not_before,
+                not_after: BUSINESS_VALIDITY.not_before - 1,
+            }
+        }),
+    );
+    push(
+        "issue",
+        "13.5",
+        "validity ending after the issuer's",
+        json!({"validity": [BUSINESS_VALIDITY.not_before, ISSUER_VALIDITY.not_after + 1]}),
+        issue(&|r| {
+            r.validity = Validity {
+                not_before: BUSINESS_VALIDITY.not_before,
+                not_after: ISSUER_VALIDITY.not_after + 1,
+            }
+        }),
+    );
+    let other_seed = val32("business other issuer seed");
+    push(
+        "issue",
+        "13.4",
+        "issuer seed not matching the issuer certificate",
+        json!({"issuer_seed": h(&other_seed)}),
+        res(IssuerAuthority::new(&other_seed, issuer_cert.clone())
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let long_name = "a".repeat(MAX_NAME_BYTES + 1);
+    push(
+        "check_name",
+        "13.8",
+        "201 bytes",
+        json!({"name": long_name}),
+        res(check_name(&long_name).map_err(|e| code(&e))),
+    );
+    let many: Vec<u64> = (1..=65_537).collect();
+    push(
+        "revoke",
+        "13.9",
+        "65537 serials (1 to 65537)",
+        json!({"sequence": 3, "issued_at": 1_790_000_000u64, "entries": "1..=65537"}),
+        res(fx
+            .issuer
+            .revoke(3, 1_790_000_000, &many)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "revoke",
+        "13.9",
+        "sequence above the issue time",
+        json!({"sequence": 1_790_000_001u64, "issued_at": 1_790_000_000u64, "entries": [5]}),
+        res(fx
+            .issuer
+            .revoke(1_790_000_001, 1_790_000_000, &[5])
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "certify_status",
+        "13.15",
+        "window longer than MAX_STATUS_LIFETIME_SECS",
+        json!({"serial": 1001, "this_update": VECTOR_NOW, "next_update": VECTOR_NOW + MAX_STATUS_LIFETIME_SECS + 1}),
+        res(fx
+            .issuer
+            .certify_status(1001, VECTOR_NOW, VECTOR_NOW + MAX_STATUS_LIFETIME_SECS + 1)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+
+    // Revocation lists and statuses applied to a store holding root 1.
+    let other_root = RootAuthority::from_seed(&val32("business other root seed"), 2, ROOT_VALIDITY);
+    let list = other_root.revoke_issuers(1, 1_790_000_000, &[7]).unwrap();
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "list of root 2, not installed",
+        json!({"list": h(&list.to_bytes()), "now": VECTOR_NOW}),
+        res(trust()
+            .apply_revocation_list(&list, None, VECTOR_NOW)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let future = fx
+        .issuer
+        .revoke(1, VECTOR_NOW + CLOCK_SKEW_SECS + 1, &[5])
+        .unwrap();
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "issued 301 s after now",
+        json!({"list": h(&future.to_bytes()), "now": VECTOR_NOW, "with_issuer_certificate": true}),
+        res(trust()
+            .apply_revocation_list(&future, Some(&issuer_cert), VECTOR_NOW)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let mut retired = trust();
+    retired.retire_root(1);
+    let list = fx.issuer.revoke(1, 1_790_000_000, &[5]).unwrap();
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "issuer list with root 1 retired",
+        json!({"list": h(&list.to_bytes()), "now": VECTOR_NOW, "with_issuer_certificate": true, "trust_state": "root 1 retired"}),
+        res(retired
+            .apply_revocation_list(&list, Some(&issuer_cert), VECTOR_NOW)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let other_issuer = other_root
+        .certify_issuer(
+            8,
+            &Ed25519Secret::from_seed(&other_seed).public_key(),
+            LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+            ISSUER_VALIDITY,
+        )
+        .unwrap();
+    let status = fx
+        .issuer
+        .certify_status(1001, VECTOR_NOW - 60, VECTOR_NOW + 86_400)
+        .unwrap();
+    push(
+        "apply_status",
+        "13.15",
+        "status of issuer 7 given issuer 8's certificate",
+        json!({"status": h(&status.to_bytes()), "issuer_certificate": h(&other_issuer.to_bytes()), "now": VECTOR_NOW}),
+        res(trust()
+            .apply_status(&status, &other_issuer, VECTOR_NOW)
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "apply_status",
+        "13.15",
+        "status with root 1 retired",
+        json!({"status": h(&status.to_bytes()), "issuer_certificate": h(&issuer_cert.to_bytes()), "now": VECTOR_NOW, "trust_state": "root 1 retired"}),
+        res(retired
+            .apply_status(&status, &issuer_cert, VECTOR_NOW)
+            .map_err(|e| code(&e))),
+    );
+
+    // The trust store's roots.
+    let mut t = trust();
+    let clash = RootAuthority::from_seed(&val32("business other root seed"), 1, ROOT_VALIDITY);
+    push(
+        "add_root",
+        "13.7",
+        "another root with id 1",
+        json!({"root": h(&clash.trust_root().to_bytes())}),
+        res(t.add_root(clash.trust_root()).map_err(|e| code(&e))),
+    );
+    t.retire_root(1);
+    push(
+        "add_root",
+        "13.7",
+        "root 1 again after its retirement",
+        json!({"root": h(&fx.root.trust_root().to_bytes())}),
+        res(t.add_root(fx.root.trust_root()).map_err(|e| code(&e))),
+    );
+    let mut t = TrustStore::new();
+    let mut last = Ok(());
+    for id in 1..=65u32 {
+        last = t.add_root(
+            RootAuthority::from_seed(
+                &val32(&format!("business root seed {id}")),
+                id,
+                ROOT_VALIDITY,
+            )
+            .trust_root(),
+        );
+    }
+    push(
+        "add_root",
+        "13.7",
+        "65 roots (ids 1 to 65, seeds SHA-256(\"Hotline vector business root seed \" || id))",
+        json!({"count": 65}),
+        res(last.map_err(|e| code(&e))),
+    );
+
+    // The badge of a peer that is not a verified business, and pins.
+    push(
+        "badge",
+        "13.16",
+        "unverified peer",
+        json!({"now": VECTOR_NOW}),
+        code(&trust().badge(&Peer::Unverified(business.public()), VECTOR_NOW)),
+    );
+    let verified = trust().validate_chain(&fx.chain, VECTOR_NOW).unwrap();
+    let mut request = fx.request.clone();
+    request.identity_key = *script_actor("customer").public().signing_key();
+    let moved = CertificateChain::new(issuer_cert.clone(), fx.issuer.issue(&request).unwrap());
+    let moved_verified = trust().validate_chain(&moved, VECTOR_NOW).unwrap();
+    let mut known = KnownBusinesses::new();
+    known.pin(&verified).unwrap();
+    push(
+        "pin_check",
+        "13.11",
+        "the pinned business presenting another identity key",
+        json!({"pinned_chain": h(&fx.chain.to_bytes()), "presented_chain": h(&moved.to_bytes())}),
+        res(known
+            .check(&moved_verified)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+
+    json!({
+        "description": "Business-layer refusals (SPEC.md 13.13), each an operation on this file's authorities and trust store (root 1 installed unless trust_state says otherwise) with the change named and the input changed, and its result: issue (IssuerAuthority::issue of this file's request), check_name, revoke and certify_status (by issuer 7), apply_revocation_list, apply_status, add_root, badge, and pin_check (KnownBusinesses holding the business of the valid chain, checking the business of a chain certifying the relay customer's identity key of relay.json with the same request).",
         "cases": cases,
     })
 }
