@@ -1429,6 +1429,15 @@ fn business_vectors() -> Value {
     stripped.drain(flag_at + 1..flag_at + 33);
     let stripped_err = Session::respond(&mut store.clone(), &stripped, b"").unwrap_err();
     let unknown_err = Session::respond(&mut hs.store.clone(), &first, b"").unwrap_err();
+    // The verified business of the certified bundle given with the bundle
+    // that carries no chain.
+    let mismatch_err = Session::initiate_verified(
+        &hs.customer,
+        &hs.bundle,
+        &verified,
+        &mut ScriptedRng(hs.randomness.iter().flatten().copied().collect()),
+    )
+    .unwrap_err();
     // The responder renews its chain (serials 1002, 1003, 1004, otherwise
     // the same request): it keeps the hashes of its two previous chains
     // (SPEC 7.9 step 9a), so the first message, naming the original chain,
@@ -1533,6 +1542,7 @@ fn business_vectors() -> Value {
             "certificate_flag_stripped": {"input": h(&stripped), "error": code(&stripped_err)},
             "responder_without_certificate": {"error": code(&unknown_err)},
             "responder_renewals": renewals,
+            "verified_business_with_the_bundle_without_chain": {"error": code(&mismatch_err)},
         },
         "decoding": business_decoding_vectors(&business),
         "refusals": business_refusal_vectors(&business),
@@ -1890,6 +1900,23 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
         json!({"status": h(&status.to_bytes()), "issuer_certificate": h(&issuer_cert.to_bytes()), "now": VECTOR_NOW, "trust_state": "root 1 retired"}),
         res(retired
             .apply_status(&status, &issuer_cert, VECTOR_NOW)
+            .map_err(|e| code(&e))),
+    );
+
+    let forged = crate::business::CertificateStatus::sign(
+        &fx.issuer_secret,
+        7,
+        1001,
+        VECTOR_NOW - 60,
+        VECTOR_NOW - 60 + MAX_STATUS_LIFETIME_SECS + 1,
+    );
+    push(
+        "apply_status",
+        "13.15",
+        "status signed by issuer 7 with a window longer than MAX_STATUS_LIFETIME_SECS",
+        json!({"status": h(&forged.to_bytes()), "issuer_certificate": h(&issuer_cert.to_bytes()), "now": VECTOR_NOW}),
+        res(trust()
+            .apply_status(&forged, &issuer_cert, VECTOR_NOW)
             .map_err(|e| code(&e))),
     );
 
@@ -2281,6 +2308,23 @@ fn relay_vectors() -> Value {
             "response": h(&wire),
         }));
     }
+
+    let untrusting = Relay::new(
+        MemoryStore::new(),
+        ManualClock::new(RELAY_NOW),
+        crate::relay::NoBusinesses,
+    );
+    let req = Request::RegisterBusiness {
+        identity: business.public(),
+        certificate_chain: chain.clone(),
+    };
+    let result = untrusting.handle_request(&SignedRequest::sign(&business, 1, RELAY_NOW, req));
+    registration.push(json!({
+        "name": "the certified business at a relay that accepts no business (NoBusinesses)",
+        "identity_key": h(&business.public().to_bytes()),
+        "result": match &result { Ok(_) => json!("ok"), Err(e) => json!({"error": code(e)}) },
+        "response": h(&Response::encode_result(&result.map_err(|e| e.refusal()))),
+    }));
 
     let responses: Vec<Value> = [
         (
@@ -3824,9 +3868,52 @@ fn relay_scripts() -> Value {
         limits_json(&limits, &rates),
     ));
 
+    // Responses a client refuses (Response::decode_result, SPEC 14.12):
+    // responses of the scripts above with one byte changed.
+    let response_of = |step: &str| -> Vec<u8> {
+        scripts
+            .iter()
+            .flat_map(|sc| sc["steps"].as_array().unwrap())
+            .find(|st| st["name"] == step)
+            .map(|st| hex::decode(st["response"].as_str().unwrap()).unwrap())
+            .unwrap()
+    };
+    let mut response_errors = Vec::new();
+    let bundle_step = "customer fetches the bundle (one-time prekey 3, KEM prekey 5)";
+    let export_step = "business exports the customer's consent records";
+    let mut bad_bundle = response_of(bundle_step);
+    // The bundle starts at offset 8 (version, type, status, op, u32 length);
+    // its identity signature at bundle offset 68.
+    bad_bundle[8 + 100] ^= 1;
+    let mut bad_record = response_of(export_step);
+    // The first record starts at offset 6 (version, type, status, op, u16
+    // count); its signature at record offset 75.
+    bad_record[6 + 100] ^= 1;
+    for (name, base, bytes) in [
+        (
+            "truncated after the status",
+            bundle_step,
+            response_of(bundle_step)[..3].to_vec(),
+        ),
+        (
+            "bundle with a bad identity signature (byte 108 flipped)",
+            bundle_step,
+            bad_bundle,
+        ),
+        (
+            "consent record with a bad signature (byte 106 flipped)",
+            export_step,
+            bad_record,
+        ),
+    ] {
+        let err = crate::relay::Response::decode_result(&bytes).unwrap_err();
+        response_errors.push(json!({"name": name, "section": "14.12", "response_of_step": base, "input": h(&bytes), "error": code(&err)}));
+    }
+
     json!({
         "description": "Relay scripts (SPEC.md 14): each starts a fresh relay (empty MemoryStore, trust store holding root 1 of business.json, clock at `start`, mailbox and rate limits as in `settings`), with the actors' identities from the given secrets (IdentityKeyPair::from_secret_bytes). Each step sets the relay's clock to `at`, hands it the signed request bytes, and expects the encoded response bytes and the result's code (SPEC 10.7). Requests are signed by `signer` with its next counter (from 1) and timestamp `at` unless the step's name says otherwise; a request edited after signing (named so) is signed again by its signer.",
         "scripts": scripts,
+        "response_errors": response_errors,
     })
 }
 
