@@ -850,13 +850,22 @@ fn error_vectors() -> Value {
     Session::respond(&mut after, &wire, b"").unwrap();
     let err = Session::respond(&mut after.clone(), &wire, b"").unwrap_err();
     cases.push(json!({"operation": "respond_after_first_message", "section": "7.10", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": code(&err)}));
+    // The responder's replay set of its signed prekey already full: 10000
+    // ephemeral keys SHA-256("Hotline vector replay set entry " || i), i
+    // from 0 to 9999 in decimal.
+    let mut full = fx.store.clone();
+    full.remember_handshakes_for_vectors(
+        (0..MAX_REMEMBERED_HANDSHAKES).map(|i| val32(&format!("replay set entry {i}"))),
+    );
+    let err = Session::respond(&mut full, &wire, b"").unwrap_err();
+    cases.push(json!({"operation": "respond_with_full_replay_set", "section": "7.10", "name": "replay set of the signed prekey full", "input": h(&wire), "associated_data": "", "error": code(&err)}));
     // An initial message that names the responder itself as initiator.
     let mut w = wire.clone();
     w[2..132].copy_from_slice(&fx.bundle.identity().to_bytes());
     let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
     cases.push(json!({"operation": "respond", "section": "7.9", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. decode_identity: a standalone identity key (IdentityKey::from_bytes), the bundle owner's with the changes named. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond_with_full_replay_set: the same responder whose replay set for its signed prekey already holds MAX_REMEMBERED_HANDSHAKES ephemeral keys, SHA-256(\"Hotline vector replay set entry \" || i) for i from 0 to 9999 written in decimal, processes the input. decode_identity: a standalone identity key (IdentityKey::from_bytes), the bundle owner's with the changes named. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,

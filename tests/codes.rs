@@ -121,7 +121,6 @@ const NO_VECTOR_POSSIBLE: &[(&str, &str)] = &[
 /// must leave it, and a code that loses its vector fails the test.
 const WITHOUT_VECTOR: &[&str] = &[
     // Capacity limits: a vector would hold the capacity's worth of objects.
-    "handshake.replay_set_full",
     "pin.full",
     "relay.too_many_prekeys",
     "revocation.too_many_lists",
