@@ -2452,6 +2452,7 @@ fn relay_vectors() -> Value {
         "registration": registration,
         "responses": responses,
         "sender_binding": sender_binding_vectors(),
+        "client_refusals": client_refusal_vectors(),
         "scripts": relay_scripts(),
     })
 }
@@ -3988,6 +3989,244 @@ fn sender_binding_vectors() -> Value {
     json!({
         "description": "Sender binding (SPEC.md 15.14). The initiator and responder of handshake case 'with one-time prekey' (handshake.json, same random draws); each envelope carries that case's initial message, encrypted with the envelope header as associated data, and is opened by the responder (its prekey store as in handshake.json) under the account address of the header's sender. 'victim' is the value of 'sender binding victim account'.",
         "victim_account": h(&victim.0),
+        "cases": cases,
+    })
+}
+
+/// The reference client's refusals (SPEC.md 15.14), each on a fresh client
+/// of the responder of handshake case 'with one-time prekey'.
+fn client_refusal_vectors() -> Value {
+    use crate::relay::{AccountId, Envelope, EnvelopeHeader, MessageClass, MessageId};
+    use crate::store::{Client, MemoryStore, PeerId, StorageKey};
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let initiator = AccountId::of(&fx.customer.public());
+    let responder = AccountId::of(fx.bundle.identity());
+    let victim = AccountId(val32("sender binding victim account"));
+    let memory = || MemoryStore::in_memory(StorageKey::from_bytes(val32("storage key")));
+    let fresh =
+        || Client::create_with(memory(), fx.store.identity().clone(), fx.store.clone()).unwrap();
+    let header = |recipient: AccountId| EnvelopeHeader {
+        sender: initiator,
+        recipient,
+        message_id: MessageId([0x5B; 16]),
+        class: MessageClass::Chat,
+        sent_at: 1_780_304_400,
+    };
+    // The initiator's first and second messages to the responder, with the
+    // envelope header (recipient `to`) as associated data.
+    let messages = |to: AccountId| {
+        let mut rng = ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+        let mut session = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
+        let ad = header(to).associated_data();
+        let first = session
+            .encrypt_with_rng(b"first", &ad, &mut ScriptedRng(VecDeque::new()))
+            .unwrap();
+        let second = session
+            .encrypt_with_rng(b"second", &ad, &mut ScriptedRng(VecDeque::new()))
+            .unwrap();
+        (
+            Envelope {
+                header: header(to),
+                ciphertext: first,
+            },
+            Envelope {
+                header: header(to),
+                ciphertext: second,
+            },
+        )
+    };
+    let (first, second) = messages(responder);
+    let mut cases = Vec::new();
+    let mut push = |name: &str, steps: Value, result: Value, expect: &str| {
+        let got = result["error"]["code"].as_str().unwrap_or("ok");
+        assert_eq!(got, expect, "client case {name}");
+        cases.push(json!({"name": name, "section": "15.14", "steps": steps, "result": result}));
+    };
+    let err = |e: &dyn Coded| json!({"error": code(e)});
+    let peer_of = |a: &AccountId| PeerId::account(a);
+
+    let (other_first, _) = messages(victim);
+    let r = fresh()
+        .open_envelope(&other_first)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "envelope addressed to another account",
+        json!([{"open_envelope": h(&other_first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.not_for_me",
+    );
+    let mut c = fresh();
+    c.block(&initiator).unwrap();
+    let r = c.open_envelope(&first).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "envelope from a blocked account",
+        json!([{"block": h(&initiator.0)}, {"open_envelope": h(&first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.blocked",
+    );
+    let mut tampered = first.clone();
+    let last = tampered.ciphertext.len() - 1;
+    tampered.ciphertext[last] ^= 1;
+    let r = fresh()
+        .open_envelope(&tampered)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "initial message with its last byte flipped",
+        json!([{"open_envelope": h(&tampered.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.handshake",
+    );
+    let mut bare = second.clone();
+    bare.ciphertext = second.ciphertext[1267..].to_vec();
+    let r = fresh()
+        .open_envelope(&bare)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "ratchet message (the second message without its prefix) with no session",
+        json!([{"open_envelope": h(&bare.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.no_session",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let mut bad = second.clone();
+    let last = bad.ciphertext.len() - 1;
+    bad.ciphertext[last] ^= 1;
+    let r = c.open_envelope(&bad).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "second message with its last byte flipped",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"open_envelope": h(&bad.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.decrypt",
+    );
+    let stranger = script_actor("customer 2").public();
+    let mut c = fresh();
+    c.trust_identity(&peer_of(&initiator), &stranger).unwrap();
+    let r = c.open_envelope(&first).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "initial message from an account whose trusted identity is another",
+        json!([{"trust_identity": {"peer": h(&initiator.0), "identity": h(&stranger.to_bytes())}}, {"open_envelope": h(&first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.identity_changed",
+    );
+    let no_rng = || ScriptedRng(VecDeque::new());
+    let alice = PeerId::new("customer:alice").unwrap();
+    let r = fresh()
+        .seal(
+            &alice,
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut no_rng(),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal to a peer address that is not an account",
+        json!([{"seal": {"peer": "customer:alice"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.not_an_account",
+    );
+    let r = fresh()
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut ScriptedRng(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal to an account with no session",
+        json!([{"seal": {"peer": h(&initiator.0), "message_id_draw": h(&val32("client message id")[..16])}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.no_session",
+    );
+    let mut c = fresh();
+    c.block(&initiator).unwrap();
+    let r = c
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut no_rng(),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal to a blocked account",
+        json!([{"block": h(&initiator.0)}, {"seal": {"peer": h(&initiator.0)}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.blocked",
+    );
+    let r = Client::open(memory()).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "open an empty store",
+        json!([{"open": "empty store"}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.not_initialized",
+    );
+    let store = fresh().into_store();
+    let r = Client::create_with(store, fx.store.identity().clone(), fx.store.clone())
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "create on a store that holds an identity",
+        json!([{"create": "twice"}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.already_initialized",
+    );
+    let r = fresh()
+        .start_session(&peer_of(&victim), &fx.bundle, &mut no_rng())
+        .map_err(|e| err(&e));
+    push(
+        "start a session with the victim account from the responder's own bundle",
+        json!([{"start_session": {"peer": h(&victim.0), "bundle": h(&fx.bundle.to_bytes())}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.account_mismatch",
+    );
+    let r = fresh()
+        .start_session(
+            &peer_of(&responder),
+            &fx.bundle,
+            &mut ScriptedRng(fx.randomness.iter().flatten().copied().collect()),
+        )
+        .map_err(|e| err(&e));
+    push(
+        "start a session with itself",
+        json!([{"start_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes()), "random_draws": "those of handshake.json"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.handshake",
+    );
+    let biz = business_fixture(&script_actor("business"));
+    let mut t = TrustStore::new();
+    t.add_root(biz.root.trust_root()).unwrap();
+    let other_business = t.validate_chain(&biz.chain, VECTOR_NOW).unwrap();
+    let r = fresh()
+        .start_verified_session(
+            &peer_of(&responder),
+            &fx.bundle,
+            &other_business,
+            &mut no_rng(),
+        )
+        .map_err(|e| err(&e));
+    push(
+        "start a verified session with a business verified for another key",
+        json!([{"start_verified_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes()), "chain": h(&biz.chain.to_bytes()), "now": VECTOR_NOW}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.not_this_business",
+    );
+    json!({
+        "description": "The reference client's refusals (SPEC.md 15.14, 15.15). Each case is a fresh Client::create_with of the responder of handshake case 'with one-time prekey' (its identity and prekey store as in handshake.json) over an empty MemoryStore under the storage key of storage.json, running the steps in order; the last step's result is given. Envelopes carry the initiator's messages of that case ('first', then 'second', same random draws), encrypted with the envelope header (sender the initiator, message id 5b..5b, class chat, sent at 1780304400) as associated data. The victim account is as in sender_binding; the stranger identity is 'customer 2' of the relay scripts; the business chain is that of the relay's business (business.json's root and issuer).",
         "cases": cases,
     })
 }
