@@ -4225,8 +4225,118 @@ fn client_refusal_vectors() -> Value {
         r.err().unwrap_or(json!("ok")),
         "start.not_this_business",
     );
+    // Rollback (SPEC 15.11): a guard whose required generation the test
+    // raises once the client is open; the fresh store is at generation 0.
+    struct Shared(std::sync::Arc<std::sync::atomic::AtomicU64>);
+    impl crate::store::RollbackGuard for Shared {
+        fn current(&self) -> Result<u64, crate::store::StoreError> {
+            Ok(self.0.load(std::sync::atomic::Ordering::SeqCst))
+        }
+        fn advance(&mut self, generation: u64) -> Result<(), crate::store::StoreError> {
+            self.0
+                .fetch_max(generation, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+    let guarded = |c: Client<MemoryStore>, required: u64| {
+        let level = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let c = c
+            .with_rollback_guard(Box::new(Shared(level.clone())))
+            .unwrap();
+        level.store(required, std::sync::atomic::Ordering::SeqCst);
+        c
+    };
+    let r = fresh()
+        .with_rollback_guard(Box::new(Shared(std::sync::Arc::new(5.into()))))
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "a rollback guard requiring generation 5 of a fresh store",
+        json!([{"with_rollback_guard": {"generation": 5}}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.rolled_back",
+    );
+    let r = guarded(fresh(), 5)
+        .open_envelope(&first)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "an envelope opened once the guard requires generation 5",
+        json!([{"with_rollback_guard": {"generation": 0}}, {"guard_requires": 5}, {"open_envelope": h(&first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.store",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let r = guarded(c, 99)
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut ScriptedRng(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal once the guard requires generation 99",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"with_rollback_guard": {"generation": 0}}, {"guard_requires": 99}, {"seal": {"peer": h(&initiator.0)}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.store",
+    );
+    // A client of the initiator: its prekeys are a signed prekey (id 1,
+    // secret 'client customer signed prekey') and a last-resort KEM prekey
+    // (id 2, seed 'client customer kem prekey').
+    let customer_prekeys = PreKeyStore::from_parts(
+        &fx.customer,
+        SignedPreKey::new(
+            &fx.customer,
+            1,
+            X25519Secret::from_bytes(val32("client customer signed prekey")),
+        ),
+        vec![],
+        vec![],
+        KemPreKey::new(
+            &fx.customer,
+            2,
+            KemPreKeyKind::LastResort,
+            KemSecret::from_seed(val64("client customer kem prekey")),
+        ),
+    );
+    let customer =
+        || Client::create_with(memory(), fx.customer.clone(), customer_prekeys.clone()).unwrap();
+    let draws = || ScriptedRng(fx.randomness.iter().flatten().copied().collect());
+    let r = guarded(customer(), 5)
+        .start_session(&peer_of(&responder), &fx.bundle, &mut draws())
+        .map_err(|e| err(&e));
+    push(
+        "the initiator starts a session once the guard requires generation 5",
+        json!([{"client_of": "initiator"}, {"with_rollback_guard": {"generation": 0}}, {"guard_requires": 5}, {"start_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes())}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.store",
+    );
+    let mut c = customer();
+    c.trust_identity(&peer_of(&responder), &stranger).unwrap();
+    let r = c
+        .start_session(&peer_of(&responder), &fx.bundle, &mut draws())
+        .map_err(|e| err(&e));
+    push(
+        "the initiator starts a session with a bundle of another identity than the trusted one",
+        json!([{"client_of": "initiator"}, {"trust_identity": {"peer": h(&responder.0), "identity": h(&stranger.to_bytes())}}, {"start_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes()), "random_draws": "those of handshake.json"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.identity_changed",
+    );
+    let r = Client::create_with(memory(), fx.customer.clone(), fx.store.clone())
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "create with the initiator's identity and the responder's prekeys",
+        json!([{"create": {"identity": "initiator", "prekeys": "responder"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.restore",
+    );
     json!({
-        "description": "The reference client's refusals (SPEC.md 15.14, 15.15). Each case is a fresh Client::create_with of the responder of handshake case 'with one-time prekey' (its identity and prekey store as in handshake.json) over an empty MemoryStore under the storage key of storage.json, running the steps in order; the last step's result is given. Envelopes carry the initiator's messages of that case ('first', then 'second', same random draws), encrypted with the envelope header (sender the initiator, message id 5b..5b, class chat, sent at 1780304400) as associated data. The victim account is as in sender_binding; the stranger identity is 'customer 2' of the relay scripts; the business chain is that of the relay's business (business.json's root and issuer).",
+        "description": "The reference client's refusals (SPEC.md 15.14, 15.15). Each case is a fresh Client::create_with of the responder of handshake case 'with one-time prekey' (its identity and prekey store as in handshake.json) over an empty MemoryStore under the storage key of storage.json, running the steps in order; the last step's result is given. Envelopes carry the initiator's messages of that case ('first', then 'second', same random draws), encrypted with the envelope header (sender the initiator, message id 5b..5b, class chat, sent at 1780304400) as associated data. The victim account is as in sender_binding; the stranger identity is 'customer 2' of the relay scripts; the business chain is that of the relay's business (business.json's root and issuer). A rollback guard reports the generation the step names (the store starts at 0). Steps of client_of 'initiator' run on a client of the initiator instead, whose prekeys are a signed prekey (id 1, secret SHA-256(\"Hotline vector client customer signed prekey\")) and a last-resort KEM prekey (id 2, seed as val64 of 'client customer kem prekey': d || z with d = SHA-256(\"Hotline vector client customer kem prekey d\"), z likewise with ' z').",
         "cases": cases,
     })
 }

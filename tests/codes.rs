@@ -126,15 +126,9 @@ const WITHOUT_VECTOR: &[&str] = &[
     "revocation.too_many_lists",
     "status.full",
     // The reference client (section 15.14) and its store.
-    "receive.store",
     "send.encrypt",
     "send.identity_changed",
-    "send.store",
-    "start.identity_changed",
-    "start.store",
     "store.full",
-    "store.restore",
-    "store.rolled_back",
 ];
 
 #[test]
