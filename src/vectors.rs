@@ -4335,6 +4335,47 @@ fn client_refusal_vectors() -> Value {
         r.err().unwrap_or(json!("ok")),
         "store.restore",
     );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let long = vec![0u8; MAX_PLAINTEXT_LEN + 1];
+    let r = c
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            &long,
+            &mut ScriptedRng(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal 65537 zero bytes",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"seal": {"peer": h(&initiator.0), "plaintext_len": long.len()}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.encrypt",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let trusted = c
+        .trust_identity(&peer_of(&initiator), &stranger)
+        .map_err(|e| err(&e));
+    let r = c
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut ScriptedRng(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    assert!(trusted.is_ok());
+    push(
+        "seal after the peer's trusted identity was replaced",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"trust_identity": {"peer": h(&initiator.0), "identity": h(&stranger.to_bytes())}}, {"seal": {"peer": h(&initiator.0)}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.identity_changed",
+    );
     json!({
         "description": "The reference client's refusals (SPEC.md 15.14, 15.15). Each case is a fresh Client::create_with of the responder of handshake case 'with one-time prekey' (its identity and prekey store as in handshake.json) over an empty MemoryStore under the storage key of storage.json, running the steps in order; the last step's result is given. Envelopes carry the initiator's messages of that case ('first', then 'second', same random draws), encrypted with the envelope header (sender the initiator, message id 5b..5b, class chat, sent at 1780304400) as associated data. The victim account is as in sender_binding; the stranger identity is 'customer 2' of the relay scripts; the business chain is that of the relay's business (business.json's root and issuer). A rollback guard reports the generation the step names (the store starts at 0). Steps of client_of 'initiator' run on a client of the initiator instead, whose prekeys are a signed prekey (id 1, secret SHA-256(\"Hotline vector client customer signed prekey\")) and a last-resort KEM prekey (id 2, seed as val64 of 'client customer kem prekey': d || z with d = SHA-256(\"Hotline vector client customer kem prekey d\"), z likewise with ' z').",
         "cases": cases,

@@ -125,9 +125,6 @@ const WITHOUT_VECTOR: &[&str] = &[
     "relay.too_many_prekeys",
     "revocation.too_many_lists",
     "status.full",
-    // The reference client (section 15.14) and its store.
-    "send.encrypt",
-    "send.identity_changed",
     "store.full",
 ];
 
