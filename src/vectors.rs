@@ -3878,6 +3878,66 @@ fn relay_scripts() -> Value {
         limits_json(&limits, &rates),
     ));
 
+    // ---- A full directory (14.8): MAX_DIRECTORY_PREKEYS one-time prekeys
+    // stored, one more refused.
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::new(limits, rates, &["business"]);
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let owner = s.who("business").clone();
+    let batch = |from: u32, n: u32| {
+        Request::UploadPreKeys(PreKeyUpload {
+            signed_prekey: None,
+            last_resort_kem_prekey: None,
+            one_time_prekeys: (from..from + n)
+                .map(|id| OneTimePreKey::new(&owner, id, x(id)).public)
+                .collect(),
+            kem_prekeys: vec![],
+        })
+    };
+    let per = u32::try_from(MAX_UPLOAD_PREKEYS).unwrap();
+    let batches = u32::try_from(MAX_DIRECTORY_PREKEYS).unwrap() / per;
+    for k in 0..batches {
+        let from = 100 + k * per;
+        let r = s.sign("business", t0, batch(from, per));
+        s.run(
+            &format!(
+                "business uploads one-time prekeys {from} to {}",
+                from + per - 1
+            ),
+            "14.8",
+            t0,
+            "business",
+            r,
+            "ok",
+        )
+        .unwrap();
+    }
+    let next = 100 + batches * per;
+    let r = s.sign("business", t0, batch(next, 1));
+    let _ = s.run(
+        &format!("business uploads one-time prekey {next}, one more than the directory holds"),
+        "14.8",
+        t0,
+        "business",
+        r,
+        "relay.too_many_prekeys",
+    );
+    scripts.push(s.finish(
+        "a full prekey directory",
+        "One-time prekeys as in 'prekey directory' (X25519 prekey id n with secret SHA-256(\"Hotline vector relay script prekey n\"), signed by the business), ids from 100.",
+        limits_json(&limits, &rates),
+    ));
+
     // Responses a client refuses (Response::decode_result, SPEC 14.12):
     // responses of the scripts above with one byte changed.
     let response_of = |step: &str| -> Vec<u8> {
