@@ -1929,6 +1929,37 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
             .map_err(|e| code(&e))),
     );
 
+    // MAX_HELD_REVOCATION_LISTS lists held (issuers 1000 + i, i from 1 to
+    // 4096, certified by root 1 with seeds 'revocation issuer i', each
+    // publishing an empty list, sequence 1, issued at 1790000000); one more
+    // signer's list is refused.
+    let mut t = trust();
+    let mut last = Ok(());
+    for i in 1..=u32::try_from(MAX_HELD_REVOCATION_LISTS).unwrap() + 1 {
+        let seed = val32(&format!("revocation issuer {i}"));
+        let cert = fx
+            .root
+            .certify_issuer(
+                1000 + i,
+                &Ed25519Secret::from_seed(&seed).public_key(),
+                LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+                ISSUER_VALIDITY,
+            )
+            .unwrap();
+        let issuer = IssuerAuthority::new(&seed, cert.clone()).unwrap();
+        let list = issuer.revoke(1, 1_790_000_000, &[]).unwrap();
+        last = t
+            .apply_revocation_list(&list, Some(&cert), VECTOR_NOW)
+            .map(|_| ());
+    }
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "the list of a 4097th signer",
+        json!({"signers": "issuers 1001 to 5097, seeds SHA-256(\"Hotline vector revocation issuer i\") for i from 1 to 4097, root 1's certificate with allowed level verified and the issuer validity of this file; each list empty, sequence 1, issued at 1790000000", "now": VECTOR_NOW}),
+        res(last.map_err(|e| code(&e))),
+    );
+
     // The trust store's roots.
     let mut t = trust();
     let clash = RootAuthority::from_seed(&val32("business other root seed"), 1, ROOT_VALIDITY);

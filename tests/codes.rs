@@ -122,7 +122,6 @@ const NO_VECTOR_POSSIBLE: &[(&str, &str)] = &[
 const WITHOUT_VECTOR: &[&str] = &[
     // Capacity limits: a vector would hold the capacity's worth of objects.
     "pin.full",
-    "revocation.too_many_lists",
     "status.full",
     "store.full",
 ];
