@@ -79,7 +79,9 @@ fn bench_validation(c: &mut Criterion) {
     let mut judged = trust.clone();
     judged.require_status(true);
     let serials: Vec<u64> = (1000..2000).collect();
-    let list = issuer.revoke(NOW - 10, NOW - 10, &serials).unwrap();
+    let list = issuer
+        .revoke(NOW - 10, NOW - 10, NOW - 10 + 604_800, &serials)
+        .unwrap();
     judged
         .apply_revocation_list(&list, Some(issuer.certificate()), NOW)
         .unwrap();

@@ -5,12 +5,13 @@
 //! customer's app, the airline's console and the relay each see:
 //!
 //! 1. the platform's root certifies an issuer, which certifies the airline;
-//! 2. the relay checks the airline's certificate chain when it registers;
+//! 2. the relay checks the airline's certificate chain when it registers,
+//!    and staples the short-lived status the airline publishes;
 //! 3. the customer opts in, 4. asks about a booking and sees the verified
 //!    badge, 5. the airline answers; 6. 25 hours later a free-form message is
 //!    refused, 7. a notification goes through and is metered; 8. the issuer
 //!    revokes the airline and the badge goes in the open chat, with the
-//!    reason; 9. the customer blocks the airline and its next message is
+//!    reason, and the list published through the relay stops the airline; 9. the customer blocks the airline and its next message is
 //!    refused; 10. the airline keeps the signed consent as evidence.
 //!
 //! Both apps are `hotline::store::Client`s: each keeps its keys, sessions,
@@ -174,11 +175,11 @@ fn main() -> Result<(), Error> {
     // The relay and the customers' apps hold the same root.
     let mut relay_trust = TrustStore::new();
     relay_trust.add_root(root.trust_root())?;
-    // The operator keeps the relay's trust store current (lists, statuses).
+    // The relay's trust store takes the lists and statuses published to it.
     let relay_trust = Arc::new(RwLock::new(relay_trust));
     let clock = ManualClock::new(START);
     let demo = Demo {
-        relay: Relay::new(MemoryStore::new(), clock.clone(), relay_trust.clone()),
+        relay: Relay::new(MemoryStore::new(), clock.clone(), relay_trust),
         clock,
     };
     let mut airline_prekeys = PreKeyStore::new(&airline_identity, 20, 20, &mut rng);
@@ -215,6 +216,14 @@ fn main() -> Result<(), Error> {
         airline.account_id().short(),
         record.name
     );
+    // The airline fetches a short-lived status of good standing from its
+    // issuer and publishes it; the relay staples it to its bundles.
+    let status = issuer.certify_status(1001, demo.now(), demo.now() + 3 * 86_400)?;
+    demo.call(&mut airline, Request::PublishStatus(status.clone()))?;
+    println!(
+        "   relay sees     a status of certificate 1001 signed by issuer 7, good until {} (stapled to bundles)",
+        status.next_update()
+    );
     // Someone else presenting the airline's certificate is turned away.
     let mut impostor = app(&mut rng)?;
     let identity = impostor.identity();
@@ -245,7 +254,7 @@ fn main() -> Result<(), Error> {
     let to_airline = PeerId::account(&airline.account_id());
 
     println!("\n4. The customer asks about a booking.");
-    let Response::Bundle(bundle) = demo.call(
+    let Response::Bundle { bundle, status } = demo.call(
         &mut customer,
         Request::FetchBundle {
             owner: airline.account_id(),
@@ -263,6 +272,11 @@ fn main() -> Result<(), Error> {
     // the handshake; the relay's word counts for nothing here.
     let verified = customer.trust_store().verify_bundle(&bundle, demo.now())?;
     customer.start_verified_session(&to_airline, &bundle, &verified, &mut rng)?;
+    // The stapled status is checked against the business just verified: it
+    // bounds the badge to a few days, whatever the certificate says.
+    if let Some(status) = status {
+        customer.learn_status(&to_airline, &status, demo.now())?;
+    }
     println!(
         "   customer sees  [{}]",
         badge(&mut customer, &to_airline, demo.now())?
@@ -359,7 +373,7 @@ fn main() -> Result<(), Error> {
     println!(
         "\n8. The issuer revokes the airline's certificate; the badge goes, in the open chat."
     );
-    let list = issuer.revoke(demo.now(), demo.now(), &[1001])?;
+    let list = issuer.revoke(demo.now(), demo.now(), demo.now() + 7 * 86_400, &[1001])?;
     customer
         .update_trust(|t| t.apply_revocation_list(&list, Some(issuer.certificate()), demo.now()))?;
     println!(
@@ -382,12 +396,16 @@ fn main() -> Result<(), Error> {
             String::from_utf8(got.plaintext)?
         );
     }
-    // The operator applies the same list at the relay: the airline can no
-    // longer send; its customers can still write to it.
-    relay_trust
-        .write()
-        .map_err(|_| "trust store lock poisoned")?
-        .apply_revocation_list(&list, Some(issuer.certificate()), demo.now())?;
+    // The platform publishes the same list through the relay, which
+    // applies it to its trust store at once: the airline can no longer
+    // send; its customers can still write to it.
+    demo.call(
+        &mut customer,
+        Request::PublishRevocationList {
+            list: list.clone(),
+            issuer: Some(issuer.certificate().clone()),
+        },
+    )?;
     let late = airline.seal(
         &to_customer,
         MessageClass::Notification,

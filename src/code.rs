@@ -234,6 +234,7 @@ code_table! {
     "revocation.stale" ["current", "offered"],
     "revocation.too_many_lists" [],
     "revocation.issued_in_future" ["issued_at", "now"],
+    "revocation.bad_window" ["issued_at", "next_update"],
     "status.issuer_certificate_needed" ["issuer_id"],
     "status.issuer_not_trusted" ["error"],
     "status.bad_signature" [],
@@ -241,8 +242,13 @@ code_table! {
     "status.in_future" ["this_update", "now"],
     "status.stale" ["current", "offered"],
     "status.full" [],
+    "status.wrong_certificate" ["issuer_id", "serial"],
     "badge.verified" ["until"],
     "badge.expired" ["what", "since"],
+    "expiry.certificate" [],
+    "expiry.status" [],
+    "expiry.no_status" [],
+    "expiry.revocation_list" ["scope", "signer_id"],
     "badge.revoked" ["by"],
     "badge.unverified" [],
     "revoked_by.certificate" ["issuer_id", "sequence"],
@@ -272,6 +278,7 @@ code_table! {
     "issue.key_mismatch" [],
     "issue.too_many_entries" ["count"],
     "issue.status_window" [],
+    "issue.list_window" [],
     "issue.sequence_ahead" ["sequence", "issued_at"],
     "trust_store.duplicate_root" ["root_id"],
     "trust_store.retired" ["root_id"],
@@ -320,6 +327,9 @@ code_table! {
     "relay.record_not_yours" [],
     "relay.stale_record" [],
     "relay.unavailable" [],
+    "relay.bad_status" ["error"],
+    "relay.bad_revocation_list" ["error"],
+    "relay.trust_state_fixed" [],
     "restore.truncated" [],
     "restore.trailing_bytes" ["count"],
     "restore.unknown_version" ["version"],
@@ -547,6 +557,12 @@ impl Coded for RevocationError {
             Self::IssuedInFuture { issued_at, now } => c("revocation.issued_in_future")
                 .int("issued_at", *issued_at)
                 .int("now", *now),
+            Self::BadWindow {
+                issued_at,
+                next_update,
+            } => c("revocation.bad_window")
+                .int("issued_at", *issued_at)
+                .int("next_update", *next_update),
         }
     }
 }
@@ -572,6 +588,9 @@ impl Coded for StatusError {
                 .int("current", *current)
                 .int("offered", *offered),
             Self::Full => c("status.full"),
+            Self::WrongCertificate { issuer_id, serial } => c("status.wrong_certificate")
+                .int("issuer_id", *issuer_id)
+                .int("serial", *serial),
         }
     }
 }
@@ -593,22 +612,28 @@ impl Coded for RevokedBy {
     }
 }
 
+impl Coded for Expiry {
+    fn error_code(&self) -> ErrorCode {
+        match *self {
+            Self::Certificate => c("expiry.certificate"),
+            Self::Status => c("expiry.status"),
+            Self::NoStatus => c("expiry.no_status"),
+            Self::RevocationList { scope, signer_id } => c("expiry.revocation_list")
+                .int("scope", scope.to_byte())
+                .int("signer_id", signer_id),
+        }
+    }
+}
+
 /// The badge's code leaves out the business it names (the verified
 /// business of the chain judged).
 impl Coded for Badge {
     fn error_code(&self) -> ErrorCode {
         match self {
             Self::Verified { until, .. } => c("badge.verified").int("until", *until),
-            Self::Expired { what, since, .. } => c("badge.expired")
-                .text(
-                    "what",
-                    match what {
-                        Expiry::Certificate => "certificate",
-                        Expiry::Status => "status",
-                        Expiry::NoStatus => "no_status",
-                    },
-                )
-                .int("since", *since),
+            Self::Expired { what, since, .. } => {
+                c("badge.expired").cause("what", what).int("since", *since)
+            }
             Self::Revoked { by, .. } => c("badge.revoked").cause("by", by),
             Self::Unverified => c("badge.unverified"),
         }
@@ -669,6 +694,7 @@ impl Coded for IssueError {
             Self::KeyMismatch => c("issue.key_mismatch"),
             Self::TooManyEntries(n) => c("issue.too_many_entries").int("count", *n),
             Self::StatusWindow => c("issue.status_window"),
+            Self::ListWindow => c("issue.list_window"),
             Self::SequenceAhead {
                 sequence,
                 issued_at,
@@ -832,6 +858,9 @@ impl Coded for RelayError {
             Self::RecordNotYours => c("relay.record_not_yours"),
             Self::StaleRecord => c("relay.stale_record"),
             Self::Store(_) => c("relay.unavailable"),
+            Self::BadStatus(e) => c("relay.bad_status").cause("error", e),
+            Self::BadRevocationList(e) => c("relay.bad_revocation_list").cause("error", e),
+            Self::TrustStateFixed => c("relay.trust_state_fixed"),
         }
     }
 }

@@ -83,6 +83,11 @@ pub const SIG_CTX_CERT_STATUS: &[u8] = b"Hotline v1 certificate status";
 /// Longest window of a certificate status: a revoked certificate can look
 /// good for at most this long to a client that is shown no newer state.
 pub const MAX_STATUS_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+/// Longest time between a revocation list's issue and its `next_update`:
+/// after `next_update` a list proves nothing about what it does not list,
+/// so a relay that withholds a newer list holds a badge up for at most
+/// this long (SPEC.md 13.9).
+pub const MAX_REVOCATION_LIST_LIFETIME_SECS: u64 = 31 * 24 * 3600;
 /// Statuses a trust store holds (expired ones are dropped first).
 pub const MAX_HELD_STATUSES: usize = 65_536;
 /// Roots, and separately revocation lists, a stored trust state holds.

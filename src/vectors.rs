@@ -995,6 +995,8 @@ const BUSINESS_VALIDITY: Validity = Validity {
     not_after: 1_850_000_000,
 };
 const VECTOR_NOW: u64 = 1_800_000_000;
+/// The revocation lists' window: `next_update` a week after `issued_at`.
+const WEEK: u64 = 7 * 24 * 3600;
 
 struct BusinessFixture {
     root: RootAuthority,
@@ -1073,9 +1075,33 @@ fn business_vectors() -> Value {
     let cert = good.business().clone();
 
     // ---- Revocation lists.
-    let issuer_list_1 = fx.issuer.revoke(1, 1_790_000_000, &[5, 1001]).unwrap();
-    let issuer_list_2 = fx.issuer.revoke(2, 1_795_000_000, &[5]).unwrap();
-    let root_list = fx.root.revoke_issuers(1, 1_790_000_000, &[7]).unwrap();
+    let issuer_list_1 = fx
+        .issuer
+        .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5, 1001])
+        .unwrap();
+    let issuer_list_2 = fx
+        .issuer
+        .revoke(2, 1_795_000_000, 1_795_000_000 + WEEK, &[5])
+        .unwrap();
+    let root_list = fx
+        .root
+        .revoke_issuers(
+            1,
+            1_790_000_000,
+            1_790_000_000 + 4 * WEEK,
+            &[*issuer_cert.key()],
+        )
+        .unwrap();
+    // Fresh at `now` (VECTOR_NOW - 1 day to + 6 days), and one that ran
+    // out a day before `now`.
+    let fresh_list = fx
+        .issuer
+        .revoke(3, VECTOR_NOW - 86_400, VECTOR_NOW + 6 * 86_400, &[5])
+        .unwrap();
+    let stale_list = fx
+        .issuer
+        .revoke(3, VECTOR_NOW - 8 * 86_400, VECTOR_NOW - 86_400, &[5])
+        .unwrap();
     let mut revocation_cases = Vec::new();
     {
         let mut t = trust();
@@ -1088,7 +1114,9 @@ fn business_vectors() -> Value {
                 "signer_id": list.signer_id(),
                 "sequence": list.sequence(),
                 "issued_at": list.issued_at(),
-                "entries": list.entries(),
+                "next_update": list.next_update(),
+                "serials": list.serials(),
+                "issuer_keys": list.issuer_keys().iter().map(|k| h(k)).collect::<Vec<_>>(),
                 "list": h(&list.to_bytes()),
                 "with_issuer_certificate": with_issuer,
                 "result": match r { Ok(u) => json!({"ok": {"sequence": u.sequence, "revoked": u.revoked}}), Err(e) => json!({"error": code(&e)}) },
@@ -1115,30 +1143,70 @@ fn business_vectors() -> Value {
             &RevocationList::from_bytes(&tampered).unwrap(),
             true,
         );
-        apply("root list revoking issuer 7", &root_list, false);
-        let ahead = RevocationList::sign(
-            &fx.issuer_secret,
-            crate::business::RevocationScope::BusinessCertificates,
-            7,
-            1_790_000_001,
-            1_790_000_000,
-            vec![],
-        );
-        // The authority refuses to sign it; a leaked key could, so the
-        // vector carries one signed directly.
-        assert!(ahead.is_err());
-        let ahead = RevocationList::sign_unchecked_for_vectors(
-            &fx.issuer_secret,
-            crate::business::RevocationScope::BusinessCertificates,
-            7,
-            1_790_000_001,
-            1_790_000_000,
-        );
+        apply("root list revoking the key of issuer 7", &root_list, false);
         apply(
-            "issuer list whose sequence is above its issue time",
-            &ahead,
+            "issuer list 3 after its issuer's key was revoked",
+            &fresh_list,
             true,
         );
+        use crate::business::{RevocationWindow, RevokedEntries};
+        // The authority refuses to sign these; a leaked key could, so the
+        // vectors carry them signed directly.
+        let window = |sequence, issued_at, next_update| RevocationWindow {
+            sequence,
+            issued_at,
+            next_update,
+        };
+        assert!(
+            fx.issuer
+                .revoke(1_790_000_001, 1_790_000_000, 1_790_000_000 + WEEK, &[])
+                .is_err()
+        );
+        let mut t2 = trust();
+        let mut apply2 = |name: &str, list: &RevocationList| {
+            let r = t2.apply_revocation_list(list, Some(&issuer_cert), VECTOR_NOW);
+            revocation_cases.push(json!({
+                "name": name,
+                "now": VECTOR_NOW,
+                "fresh_store": true,
+                "scope": list.to_bytes()[2],
+                "signer_id": list.signer_id(),
+                "sequence": list.sequence(),
+                "issued_at": list.issued_at(),
+                "next_update": list.next_update(),
+                "serials": list.serials(),
+                "issuer_keys": Vec::<String>::new(),
+                "list": h(&list.to_bytes()),
+                "with_issuer_certificate": true,
+                "result": match r { Ok(u) => json!({"ok": {"sequence": u.sequence, "revoked": u.revoked}}), Err(e) => json!({"error": code(&e)}) },
+            }));
+        };
+        for (name, w) in [
+            (
+                "issuer list whose sequence is above its issue time",
+                window(1_790_000_001, 1_790_000_000, 1_790_000_000 + WEEK),
+            ),
+            (
+                "issuer list whose next update is its issue time",
+                window(1_790_000_000, 1_790_000_000, 1_790_000_000),
+            ),
+            (
+                "issuer list valid for longer than 31 days",
+                window(
+                    1_790_000_000,
+                    1_790_000_000,
+                    1_790_000_000 + 31 * 86_400 + 1,
+                ),
+            ),
+        ] {
+            let list = RevocationList::sign_unchecked(
+                &fx.issuer_secret,
+                7,
+                w,
+                RevokedEntries::Serials(vec![]),
+            );
+            apply2(name, &list);
+        }
     }
 
     // ---- Certificate statuses (section 13.15) and badges (13.16).
@@ -1182,6 +1250,33 @@ fn business_vectors() -> Value {
             "tampered status",
             &crate::business::CertificateStatus::from_bytes(&tampered).unwrap(),
         );
+    }
+    // Stapled statuses (14.13), each applied to a new store with root 1 for
+    // the business verified from the valid chain, with no issuer
+    // certificate: the issuer key comes from the verified business.
+    {
+        let verified = trust().validate_chain(&good, VECTOR_NOW).unwrap();
+        let other_serial = fx
+            .issuer
+            .certify_status(serial + 1, VECTOR_NOW, VECTOR_NOW + 86_400)
+            .unwrap();
+        let mut tampered = status_2.to_bytes();
+        tampered[93] ^= 1;
+        let tampered = crate::business::CertificateStatus::from_bytes(&tampered).unwrap();
+        for (name, status) in [
+            ("stapled status 2", &status_2),
+            ("stapled status of another serial", &other_serial),
+            ("stapled tampered status", &tampered),
+        ] {
+            let r = trust().apply_stapled_status(&verified, status, VECTOR_NOW);
+            status_cases.push(json!({
+                "name": name,
+                "stapled": true,
+                "status": h(&status.to_bytes()),
+                "now": VECTOR_NOW,
+                "result": match r { Ok(()) => json!("ok"), Err(e) => json!({"error": code(&e)}) },
+            }));
+        }
     }
     let verified = trust().validate_chain(&good, VECTOR_NOW).unwrap();
     let peer = crate::business::Peer::VerifiedBusiness(verified);
@@ -1238,6 +1333,26 @@ fn business_vectors() -> Value {
         .apply_revocation_list(&root_list, None, VECTOR_NOW)
         .unwrap();
     badge("revoked issuer", "root 1, root list", &revoked, VECTOR_NOW);
+    let mut fresh = trust();
+    fresh
+        .apply_revocation_list(&fresh_list, Some(&issuer_cert), VECTOR_NOW)
+        .unwrap();
+    badge(
+        "issuer list in force until its next update",
+        "root 1, fresh issuer list 3",
+        &fresh,
+        VECTOR_NOW,
+    );
+    let mut stale = trust();
+    stale
+        .apply_revocation_list(&stale_list, Some(&issuer_cert), VECTOR_NOW)
+        .unwrap();
+    badge(
+        "issuer list ran out",
+        "root 1, issuer list 3 that ran out",
+        &stale,
+        VECTOR_NOW,
+    );
     let mut retired = trust();
     retired.retire_root(1);
     badge("retired root", "root 1 retired", &retired, VECTOR_NOW);
@@ -1496,6 +1611,9 @@ fn business_vectors() -> Value {
         ("KLM", "\u{39A}LM"),
         ("KLM", "KLN"),
         ("Lufthansa", "lufthansa"),
+        ("BOOKING.COM", "Booking.com"),
+        ("PayPaI", "PayPal"),
+        ("KIM", "KLM"),
     ]
     .iter()
     .map(|(a, b)| json!({"a": a, "b": b, "confusable": names_confusable(a, b), "key_a": confusable_key(a), "key_b": confusable_key(b)}))
@@ -1505,7 +1623,7 @@ fn business_vectors() -> Value {
     let fp = Fingerprint::new(&hs.customer.public(), &business.public());
 
     json!({
-        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at and entries; a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
+        "description": "Business identity (SPEC.md, Business identity). inputs: the root and issuer Ed25519 seeds, ids, validity windows and the issued request; the business identity is the responder of handshake case 'with one-time prekey'. encodings: the trust root, issuer certificate, business certificate and chain. validation: TrustStore::validate_chain of each chain at `now` with only root 1 installed (except 'unknown root', with no root, 'retired root', with root 1 retired, 'revoked certificate', after issuer list 1, and 'revoked issuer', after the root list, which revokes the issuer's key). bundles: TrustStore::verify_bundle. revocation: lists applied in order to one store (root 1 installed) at `now`, each with its scope, signer, sequence, issued_at, next_update and entries (serials, or issuer keys in hex); a list is signed by the issuer seed (scope 1) or the root seed (scope 2); 'tampered list' is 'issuer list 2' with the last byte of its signature flipped; cases marked fresh_store are applied each to a new store with root 1 installed. statuses: certificate statuses (SPEC 13.15) applied in order to one store with root 1 at `now`; cases marked stapled are applied each to a new store with root 1 by apply_stapled_status (SPEC 14.13) for the business verified from the valid chain. badges: TrustStore::badge (SPEC 13.16) of the business verified from the valid chain, in the trust state described, at `now`. certified_handshake: the handshake case 'with one-time prekey' started with the verified chain; same random draws as handshake.json. names: check_name of each corpus entry; name_tables: the Unicode versions of the reference implementation's tables and the code point sets of rules 5 and 7 of the name rules (control: general category Cc; invisible: the InvisibleCharacter set; allowed_not_alphabetic: the Allowed characters that do not count as letters), as ranges of hex code points; normalization: normalize_name; confusables: names_confusable. fingerprint: of the two handshake identities.",
         "inputs": {
             "root_seed": h(&val32("business root seed")),
             "root_id": 1,
@@ -1577,7 +1695,7 @@ fn business_decoding_vectors(business: &IdentityKeyPair) -> Value {
     let cert = fx.chain.business().to_bytes();
     let list = fx
         .issuer
-        .revoke(1, 1_790_000_000, &[5, 1001])
+        .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5, 1001])
         .unwrap()
         .to_bytes();
     let find =
@@ -1811,10 +1929,10 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
         "revoke",
         "13.9",
         "65537 serials (1 to 65537)",
-        json!({"sequence": 3, "issued_at": 1_790_000_000u64, "entries": "1..=65537"}),
+        json!({"sequence": 3, "issued_at": 1_790_000_000u64, "next_update": 1_790_000_000 + WEEK, "entries": "1..=65537"}),
         res(fx
             .issuer
-            .revoke(3, 1_790_000_000, &many)
+            .revoke(3, 1_790_000_000, 1_790_000_000 + WEEK, &many)
             .map(|_| ())
             .map_err(|e| code(&e))),
     );
@@ -1822,10 +1940,10 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
         "revoke",
         "13.9",
         "sequence above the issue time",
-        json!({"sequence": 1_790_000_001u64, "issued_at": 1_790_000_000u64, "entries": [5]}),
+        json!({"sequence": 1_790_000_001u64, "issued_at": 1_790_000_000u64, "next_update": 1_790_000_000 + WEEK, "entries": [5]}),
         res(fx
             .issuer
-            .revoke(1_790_000_001, 1_790_000_000, &[5])
+            .revoke(1_790_000_001, 1_790_000_000, 1_790_000_000 + WEEK, &[5])
             .map(|_| ())
             .map_err(|e| code(&e))),
     );
@@ -1841,9 +1959,33 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
             .map_err(|e| code(&e))),
     );
 
+    push(
+        "revoke",
+        "13.9",
+        "next update more than MAX_REVOCATION_LIST_LIFETIME_SECS after the issue time",
+        json!({"sequence": 3, "issued_at": 1_790_000_000u64, "next_update": 1_790_000_000 + MAX_REVOCATION_LIST_LIFETIME_SECS + 1, "entries": [5]}),
+        res(fx
+            .issuer
+            .revoke(
+                3,
+                1_790_000_000,
+                1_790_000_000 + MAX_REVOCATION_LIST_LIFETIME_SECS + 1,
+                &[5],
+            )
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+
     // Revocation lists and statuses applied to a store holding root 1.
     let other_root = RootAuthority::from_seed(&val32("business other root seed"), 2, ROOT_VALIDITY);
-    let list = other_root.revoke_issuers(1, 1_790_000_000, &[7]).unwrap();
+    let list = other_root
+        .revoke_issuers(
+            1,
+            1_790_000_000,
+            1_790_000_000 + WEEK,
+            &[fx.issuer_secret.public_key()],
+        )
+        .unwrap();
     push(
         "apply_revocation_list",
         "13.9",
@@ -1856,7 +1998,12 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
     );
     let future = fx
         .issuer
-        .revoke(1, VECTOR_NOW + CLOCK_SKEW_SECS + 1, &[5])
+        .revoke(
+            1,
+            VECTOR_NOW + CLOCK_SKEW_SECS + 1,
+            VECTOR_NOW + CLOCK_SKEW_SECS + 1 + WEEK,
+            &[5],
+        )
         .unwrap();
     push(
         "apply_revocation_list",
@@ -1870,7 +2017,10 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
     );
     let mut retired = trust();
     retired.retire_root(1);
-    let list = fx.issuer.revoke(1, 1_790_000_000, &[5]).unwrap();
+    let list = fx
+        .issuer
+        .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5])
+        .unwrap();
     push(
         "apply_revocation_list",
         "13.9",
@@ -1947,7 +2097,9 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
             )
             .unwrap();
         let issuer = IssuerAuthority::new(&seed, cert.clone()).unwrap();
-        let list = issuer.revoke(1, 1_790_000_000, &[]).unwrap();
+        let list = issuer
+            .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[])
+            .unwrap();
         last = t
             .apply_revocation_list(&list, Some(&cert), VECTOR_NOW)
             .map(|_| ());
@@ -1956,7 +2108,7 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
         "apply_revocation_list",
         "13.9",
         "the list of a 4097th signer",
-        json!({"signers": "issuers 1001 to 5097, seeds SHA-256(\"Hotline vector revocation issuer i\") for i from 1 to 4097, root 1's certificate with allowed level verified and the issuer validity of this file; each list empty, sequence 1, issued at 1790000000", "now": VECTOR_NOW}),
+        json!({"signers": "issuers 1001 to 5097, seeds SHA-256(\"Hotline vector revocation issuer i\") for i from 1 to 4097, root 1's certificate with allowed level verified and the issuer validity of this file; each list empty, sequence 1, issued at 1790000000, next update a week later", "now": VECTOR_NOW}),
         res(last.map_err(|e| code(&e))),
     );
 
@@ -2153,6 +2305,21 @@ fn relay_vectors() -> Value {
     let c_id = AccountId::of(&customer.public());
     let b_id = AccountId::of(&business.public());
     let chain = business_fixture(&business).chain.to_bytes();
+    // A status of the business's certificate and an issuer's list, signed
+    // by the issuer of business.json (SPEC.md 13.9, 13.15).
+    let platform = business_fixture(&business);
+    let stapled = platform
+        .issuer
+        .certify_status(
+            platform.chain.business().serial(),
+            RELAY_NOW - 60,
+            RELAY_NOW + 86_400,
+        )
+        .unwrap();
+    let published_list = platform
+        .issuer
+        .revoke(RELAY_NOW - 60, RELAY_NOW - 60, RELAY_NOW + 7 * 86_400, &[5])
+        .unwrap();
 
     let mut message_id = [0u8; 16];
     message_id.copy_from_slice(&val32("relay message id")[..16]);
@@ -2276,6 +2443,23 @@ fn relay_vectors() -> Value {
             RELAY_NOW + 7,
             Request::ExportConsent { customer: c_id },
         ),
+        (
+            "publish status",
+            &business,
+            5,
+            RELAY_NOW + 8,
+            Request::PublishStatus(stapled.clone()),
+        ),
+        (
+            "publish revocation list",
+            &customer,
+            6,
+            RELAY_NOW + 9,
+            Request::PublishRevocationList {
+                list: published_list.clone(),
+                issuer: Some(platform.issuer.certificate().clone()),
+            },
+        ),
     ];
     // The inputs of each request's body (SPEC.md 14.2), by operation.
     let body = |request: &Request| -> Value {
@@ -2296,6 +2480,12 @@ fn relay_vectors() -> Value {
             Request::Consent(r) => json!({"op": 9, "record": h(&r.to_bytes())}),
             Request::Block(r) => json!({"op": 10, "record": h(&r.to_bytes())}),
             Request::ExportConsent { customer } => json!({"op": 11, "customer": h(&customer.0)}),
+            Request::PublishStatus(s) => json!({"op": 12, "status": h(&s.to_bytes())}),
+            Request::PublishRevocationList { list, issuer } => json!({
+                "op": 13,
+                "list": h(&list.to_bytes()),
+                "issuer_certificate": issuer.as_ref().map(|i| h(&i.to_bytes())),
+            }),
             other => unreachable!("no vector for {other:?}"),
         }
     };
@@ -2440,8 +2630,65 @@ fn relay_vectors() -> Value {
                     last_hour: 12,
                     last_day: 300,
                 },
+                statuses: vec![],
             }),
-            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "envelope": "the envelope above"}]}),
+            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "envelope": "the envelope above"}], "statuses": []}),
+        ),
+        (
+            "mailbox with a stapled status",
+            Ok(Response::Mailbox {
+                deliveries: vec![Delivery {
+                    id: 2,
+                    received_at: RELAY_NOW + 4,
+                    envelope: envelope.clone(),
+                }],
+                more: true,
+                prekeys_low: false,
+                prekeys_drained: PreKeyDrain::default(),
+                statuses: vec![stapled.clone()],
+            }),
+            json!({"status": "ok", "op": 7, "more": true, "low": false, "drained_last_hour": 0, "drained_last_day": 0, "deliveries": [{"id": 2, "received_at": RELAY_NOW + 4, "envelope": "the envelope above"}], "statuses": [h(&stapled.to_bytes())]}),
+        ),
+        (
+            "bundle with a stapled status",
+            Ok(Response::Bundle {
+                bundle: Box::new(
+                    handshake_fixture(&HandshakeCase {
+                        name: "with one-time prekey",
+                        with_one_time: true,
+                    })
+                    .bundle,
+                ),
+                status: Some(stapled.clone()),
+            }),
+            json!({"status": "ok", "op": 4, "bundle": "the bundle of handshake.json case 'with one-time prekey'", "status_stapled": h(&stapled.to_bytes())}),
+        ),
+        (
+            "status stored",
+            Ok(Response::StatusStored),
+            json!({"status": "ok", "op": 12}),
+        ),
+        (
+            "revocation list applied",
+            Ok(Response::RevocationListApplied {
+                sequence: RELAY_NOW - 60,
+            }),
+            json!({"status": "ok", "op": 13, "sequence": RELAY_NOW - 60}),
+        ),
+        (
+            "bad status",
+            Err(Refusal::BadStatus),
+            json!({"status": "refused", "refusal": "BadStatus", "code": Refusal::BadStatus.code()}),
+        ),
+        (
+            "bad revocation list",
+            Err(Refusal::BadRevocationList),
+            json!({"status": "refused", "refusal": "BadRevocationList", "code": Refusal::BadRevocationList.code()}),
+        ),
+        (
+            "trust state fixed",
+            Err(Refusal::TrustStateFixed),
+            json!({"status": "refused", "refusal": "TrustStateFixed", "code": Refusal::TrustStateFixed.code()}),
         ),
         (
             "consent evidence",
@@ -2458,7 +2705,7 @@ fn relay_vectors() -> Value {
     .collect();
 
     json!({
-        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11) and the bodies carrying the prekey drain (14.8).",
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11), the bodies carrying the prekey drain (14.8), and stapled statuses (14.13: the status is issued by the issuer of business.json for the business's certificate, this_update = now - 60, next_update = now + 86400; the published list is that issuer's, sequence = issued_at = now - 60, next_update = issued_at + 7 days, revoking serial 5).",
         "inputs": {
             "now": RELAY_NOW,
             "customer_ed25519_seed": h(&c_ed),
@@ -2845,14 +3092,31 @@ impl Script {
         rate_limits: crate::relay::RateLimits,
         actors: &[&'static str],
     ) -> Self {
+        Self::with_validator(limits, rate_limits, actors, false)
+    }
+
+    /// A script whose relay validates with a shared, updatable trust store
+    /// (`Arc<RwLock<TrustStore>>`, which takes published revocation lists)
+    /// when `shared`, or a fixed one.
+    fn with_validator(
+        limits: crate::relay::MailboxLimits,
+        rate_limits: crate::relay::RateLimits,
+        actors: &[&'static str],
+        shared: bool,
+    ) -> Self {
         let mut trust = TrustStore::new();
         let root = business_fixture(&script_actor("business")).root;
         trust.add_root(root.trust_root()).unwrap();
         let clock = std::sync::Arc::new(crate::relay::ManualClock::new(RELAY_NOW));
-        let relay =
-            crate::relay::Relay::new(crate::relay::MemoryStore::new(), clock.clone(), trust)
-                .with_limits(limits)
-                .with_rate_limits(rate_limits);
+        let store = crate::relay::MemoryStore::new();
+        let relay = if shared {
+            let trust = std::sync::Arc::new(std::sync::RwLock::new(trust));
+            crate::relay::Relay::new(store, clock.clone(), trust)
+        } else {
+            crate::relay::Relay::new(store, clock.clone(), trust)
+        }
+        .with_limits(limits)
+        .with_rate_limits(rate_limits);
         Self {
             relay,
             clock,
@@ -2963,6 +3227,7 @@ fn limits_json(l: &crate::relay::MailboxLimits, r: &crate::relay::RateLimits) ->
         "bundle_fetches_per_customer": bucket(r.bundle_fetches_per_customer),
         "one_time_prekeys_per_owner": bucket(r.one_time_prekeys_per_owner),
         "initial_messages_per_customer": bucket(r.initial_messages_per_customer),
+        "trust_store": "fixed",
     })
 }
 
@@ -3909,6 +4174,135 @@ fn relay_scripts() -> Value {
         limits_json(&limits, &rates),
     ));
 
+    // ---- Published statuses and revocation lists (14.13), with a relay
+    // whose trust store takes published lists.
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::with_validator(limits, rates, &["customer", "business"], true);
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: s.who("customer").public(),
+        },
+    );
+    s.run("customer registers", "14.1", t0, "customer", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let bfx = business_fixture(s.who("business"));
+    let issuer_cert = bfx.chain.issuer().clone();
+    let other = bfx
+        .issuer
+        .certify_status(9999, t0 - 60, t0 + 86_400)
+        .unwrap();
+    let r = s.sign("business", t0, Request::PublishStatus(other));
+    let _ = s.run(
+        "business publishes the status of serial 9999, not its certificate's",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "relay.bad_status",
+    );
+    let own = bfx
+        .issuer
+        .certify_status(1001, t0 - 60, t0 + 86_400)
+        .unwrap();
+    let r = s.sign("business", t0, Request::PublishStatus(own));
+    s.run(
+        "business publishes the status of its certificate",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let list = bfx.issuer.revoke(1, t0 - 60, t0 - 60 + WEEK, &[5]).unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::PublishRevocationList {
+            list: list.clone(),
+            issuer: Some(issuer_cert.clone()),
+        },
+    );
+    s.run(
+        "business publishes issuer 7's list 1 with the issuer's certificate",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::PublishRevocationList {
+            list,
+            issuer: Some(issuer_cert.clone()),
+        },
+    );
+    let _ = s.run(
+        "the same list again",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "relay.bad_revocation_list",
+    );
+    let mut settings = limits_json(&limits, &rates);
+    settings["trust_store"] = json!("shared");
+    scripts.push(s.finish(
+        "published statuses and revocation lists",
+        "Statuses and lists published through the relay (14.13): issuer 7 of business.json signs the statuses (this update 60 s before the start, next update a day after it) and the list (sequence 1, issued 60 s before the start, next update a week later, serial 5).",
+        settings,
+    ));
+    // The same list at a relay whose trust store is fixed.
+    let mut s = Script::new(limits, rates, &["business"]);
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let list = bfx.issuer.revoke(1, t0 - 60, t0 - 60 + WEEK, &[5]).unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::PublishRevocationList {
+            list,
+            issuer: Some(issuer_cert),
+        },
+    );
+    let _ = s.run(
+        "business publishes issuer 7's list 1 to a relay whose trust store is fixed",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "relay.trust_state_fixed",
+    );
+    scripts.push(s.finish(
+        "a fixed trust store",
+        "A relay whose trust store takes no published list.",
+        limits_json(&limits, &rates),
+    ));
+
     // ---- A full directory (14.8): MAX_DIRECTORY_PREKEYS one-time prekeys
     // stored, one more refused.
     let limits = MailboxLimits::default();
@@ -4012,7 +4406,7 @@ fn relay_scripts() -> Value {
     }
 
     json!({
-        "description": "Relay scripts (SPEC.md 14): each starts a fresh relay (empty MemoryStore, trust store holding root 1 of business.json, clock at `start`, mailbox and rate limits as in `settings`), with the actors' identities from the given secrets (IdentityKeyPair::from_secret_bytes). Each step sets the relay's clock to `at`, hands it the signed request bytes, and expects the encoded response bytes and the result's code (SPEC 10.7). Requests are signed by `signer` with its next counter (from 1) and timestamp `at` unless the step's name says otherwise; a request edited after signing (named so) is signed again by its signer.",
+        "description": "Relay scripts (SPEC.md 14): each starts a fresh relay (empty MemoryStore, trust store holding root 1 of business.json, fixed or shared and updatable (Arc<RwLock<TrustStore>>, which takes published revocation lists) as `settings.trust_store` says, clock at `start`, mailbox and rate limits as in `settings`), with the actors' identities from the given secrets (IdentityKeyPair::from_secret_bytes). Each step sets the relay's clock to `at`, hands it the signed request bytes, and expects the encoded response bytes and the result's code (SPEC 10.7). Requests are signed by `signer` with its next counter (from 1) and timestamp `at` unless the step's name says otherwise; a request edited after signing (named so) is signed again by its signer.",
         "scripts": scripts,
         "response_errors": response_errors,
     })

@@ -94,7 +94,7 @@ fn a_revoked_business_loses_its_badge_in_an_open_chat_and_after_a_restart() {
         })
     ));
 
-    let list = p.issuer.revoke(2, NOW, &[1001]).unwrap();
+    let list = p.issuer.revoke(2, NOW, NOW + 604_800, &[1001]).unwrap();
     customer
         .update_trust(|t| t.apply_revocation_list(&list, Some(p.issuer.certificate()), NOW))
         .unwrap();
@@ -132,8 +132,11 @@ fn a_restarted_client_refuses_an_older_revocation_list() {
     let mut r = common::rng(1102);
     let p = platform();
     let (_business, mut customer, to_business) = chat(&p, &mut r, u64::MAX);
-    let old = p.issuer.revoke(1, NOW - 10, &[]).unwrap();
-    let new = p.issuer.revoke(2, NOW, &[1001]).unwrap();
+    let old = p
+        .issuer
+        .revoke(1, NOW - 10, NOW - 10 + 604_800, &[])
+        .unwrap();
+    let new = p.issuer.revoke(2, NOW, NOW + 604_800, &[1001]).unwrap();
     let issuer = p.issuer.certificate().clone();
     customer
         .update_trust(|t| t.apply_revocation_list(&old, Some(&issuer), NOW))
@@ -295,14 +298,19 @@ fn a_leaked_issuer_key_cannot_freeze_its_lists() {
     let issuer = p.issuer.certificate().clone();
     // The authority refuses to sign a sequence above the issue time...
     assert!(matches!(
-        p.issuer.revoke(u64::MAX, NOW, &[]),
+        p.issuer.revoke(u64::MAX, NOW, NOW + 604_800, &[]),
         Err(IssueError::SequenceAhead { .. })
     ));
     // ... and a client refuses one signed by a leaked key anyway: lists
     // whose sequence runs ahead of their time never apply.
     let leaked = hotline::business::IssuerAuthority::new(&ISSUER_SEED, issuer.clone()).unwrap();
     let at_skew = leaked
-        .revoke(NOW + CLOCK_SKEW_SECS, NOW + CLOCK_SKEW_SECS, &[])
+        .revoke(
+            NOW + CLOCK_SKEW_SECS,
+            NOW + CLOCK_SKEW_SECS,
+            NOW + CLOCK_SKEW_SECS + 604_800,
+            &[],
+        )
         .unwrap();
     assert!(
         trust
@@ -312,7 +320,10 @@ fn a_leaked_issuer_key_cannot_freeze_its_lists() {
     // The genuine issuer, once its clock passes the leaked sequence, is
     // heard again: the freeze lasts no longer than the clock skew.
     let later = NOW + CLOCK_SKEW_SECS + 1;
-    let genuine = p.issuer.revoke(later, later, &[1001]).unwrap();
+    let genuine = p
+        .issuer
+        .revoke(later, later, later + 604_800, &[1001])
+        .unwrap();
     assert!(
         trust
             .apply_revocation_list(&genuine, Some(&issuer), later)
@@ -407,5 +418,291 @@ fn localized_names_are_checked_for_look_alikes_too() {
     assert!(matches!(
         known.check(&klm).unwrap(),
         PinStatus::FirstContact { confusable_with } if confusable_with.is_empty()
+    ));
+}
+
+// ---- Issuer revocation by key, list freshness (SPEC.md 13.9, 13.16).
+
+/// The issue's attack: issuer revocation keyed by (root id, issuer id) let
+/// an issuer re-certified under another root, or another id, escape it.
+/// Revocation is by key: every certificate of the key stays revoked.
+#[test]
+fn a_revoked_issuer_key_stays_revoked_under_another_root_and_another_id() {
+    let p = platform();
+    let always = Validity {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+    let key = *p.issuer.certificate().key();
+    let root2 = RootAuthority::from_seed(&[0x12; 32], 2, always);
+    let mut trust = TrustStore::new();
+    trust.add_root(p.root.trust_root()).unwrap();
+    trust.add_root(root2.trust_root()).unwrap();
+    let list = p
+        .root
+        .revoke_issuers(NOW - 10, NOW - 10, NOW + 7 * DAY, &[key])
+        .unwrap();
+    trust.apply_revocation_list(&list, None, NOW).unwrap();
+    let business = Ed25519Secret::from_seed(&[0x20; 32]).public_key();
+    for (root, issuer_id) in [(&p.root, 7), (&root2, 7), (&root2, 70), (&p.root, 71)] {
+        let cert = root
+            .certify_issuer(issuer_id, &key, levels, always)
+            .unwrap();
+        let issuer = IssuerAuthority::new(&ISSUER_SEED, cert).unwrap();
+        let leaf = issuer
+            .issue(&BusinessCertificateRequest {
+                serial: 9,
+                business_id: BusinessId([9; 16]),
+                identity_key: business,
+                name: "Example Air".into(),
+                localized: vec![],
+                level: VerificationLevel::Verified,
+                validity: always,
+            })
+            .unwrap();
+        let chain = CertificateChain::new(issuer.certificate().clone(), leaf);
+        assert_eq!(
+            trust.validate_chain(&chain, NOW),
+            Err(ValidationError::IssuerRevoked(issuer_id)),
+            "issuer {issuer_id} under root {}",
+            chain.issuer().root_id()
+        );
+        assert_eq!(
+            trust.chain_standing(&chain, NOW),
+            Badge::Revoked {
+                business: match trust.chain_standing(&chain, NOW) {
+                    Badge::Revoked { business, .. } => business,
+                    other => panic!("{other:?}"),
+                },
+                by: RevokedBy::Issuer {
+                    root_id: 1,
+                    sequence: NOW - 10
+                },
+            }
+        );
+        // A revoked key changes nothing any more: its lists (which could
+        // un-revoke its certificates) and statuses are refused.
+        let clear = issuer.revoke(NOW, NOW, NOW + DAY, &[]).unwrap();
+        assert_eq!(
+            trust.apply_revocation_list(&clear, Some(issuer.certificate()), NOW),
+            Err(RevocationError::IssuerNotTrusted(
+                ValidationError::IssuerRevoked(issuer_id)
+            ))
+        );
+        let status = issuer.certify_status(9, NOW, NOW + DAY).unwrap();
+        assert!(matches!(
+            trust.apply_status(&status, issuer.certificate(), NOW),
+            Err(StatusError::IssuerNotTrusted(
+                ValidationError::IssuerRevoked(_)
+            ))
+        ));
+    }
+}
+
+/// The issue's attack: a relay that withholds the newest revocation list
+/// kept a revoked certificate valid until it expired. A list proves nothing
+/// after its `next_update`: without a fresh status the badge goes.
+#[test]
+fn a_withheld_revocation_list_takes_the_badge_at_its_next_update() {
+    let mut r = common::rng(1131);
+    let p = platform();
+    let (_business, mut customer, to_business) = chat(&p, &mut r, u64::MAX);
+    let issuer = p.issuer.certificate().clone();
+    let list = p.issuer.revoke(NOW, NOW, NOW + 2 * DAY, &[5]).unwrap();
+    customer
+        .update_trust(|t| t.apply_revocation_list(&list, Some(&issuer), NOW))
+        .unwrap();
+    // In force: the badge holds until the list's next update.
+    assert!(matches!(
+        customer.badge(&to_business, NOW + DAY).unwrap(),
+        Some(Badge::Verified { until, .. }) if until == NOW + 2 * DAY
+    ));
+    // Still within the clock skew.
+    assert!(
+        customer
+            .badge(&to_business, NOW + 2 * DAY + CLOCK_SKEW_SECS)
+            .unwrap()
+            .unwrap()
+            .is_verified()
+    );
+    // The newer list (which would revoke 1001) is withheld: once the list
+    // held runs out, it proves nothing and the badge says why.
+    let later = NOW + 2 * DAY + CLOCK_SKEW_SECS + 1;
+    let badge = customer.badge(&to_business, later).unwrap().unwrap();
+    assert!(
+        matches!(
+            badge,
+            Badge::Expired {
+                what: Expiry::RevocationList {
+                    scope: RevocationScope::BusinessCertificates,
+                    signer_id: 7
+                },
+                since,
+                ..
+            } if since == NOW + 2 * DAY
+        ),
+        "{badge:?}"
+    );
+    assert!(
+        badge
+            .to_string()
+            .contains("revocation list of issuer 7 ran out")
+    );
+    // A fresh status proves good standing again ...
+    let status = p.issuer.certify_status(1001, later, later + DAY).unwrap();
+    customer
+        .update_trust(|t| t.apply_status(&status, &issuer, later))
+        .unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, later).unwrap(),
+        Some(Badge::Verified { until, .. }) if until == later + DAY
+    ));
+    // ... but not past a root list that ran out: a revoked issuer key
+    // could have signed that status.
+    let root_list = p.root.revoke_issuers(NOW, NOW, later - 10, &[]).unwrap();
+    customer
+        .update_trust(|t| t.apply_revocation_list(&root_list, None, NOW))
+        .unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, later).unwrap(),
+        Some(Badge::Verified { until, .. }) if until == later - 10
+    ));
+    let much_later = later + CLOCK_SKEW_SECS;
+    assert!(matches!(
+        customer.badge(&to_business, much_later).unwrap(),
+        Some(Badge::Expired {
+            what: Expiry::RevocationList {
+                scope: RevocationScope::Issuers,
+                signer_id: 1
+            },
+            ..
+        })
+    ));
+    // The state survives a restart: the stale lists still prove nothing.
+    let store = customer.into_store();
+    let mut reopened = C::open(store).unwrap();
+    assert!(
+        !reopened
+            .badge(&to_business, much_later)
+            .unwrap()
+            .unwrap()
+            .is_verified()
+    );
+}
+
+/// Lists with an empty or over-long window are refused, at issuance and
+/// when applied (a leaked key could sign one).
+#[test]
+fn revocation_list_windows_are_bounded() {
+    use hotline::constants::MAX_REVOCATION_LIST_LIFETIME_SECS as MAX;
+    let p = platform();
+    for next in [NOW, NOW - 1, NOW + MAX + 1] {
+        assert_eq!(
+            p.issuer.revoke(NOW, NOW, next, &[]).unwrap_err(),
+            IssueError::ListWindow
+        );
+        assert_eq!(
+            p.root.revoke_issuers(NOW, NOW, next, &[]).unwrap_err(),
+            IssueError::ListWindow
+        );
+    }
+    assert!(p.issuer.revoke(NOW, NOW, NOW + MAX, &[]).is_ok());
+    assert!(p.issuer.revoke(NOW, NOW, NOW + 1, &[]).is_ok());
+}
+
+/// Sessions learn statuses as they arrive (stapled to bundles and mailbox
+/// batches): the customer's client checks one against the business its
+/// session was verified as, with no issuer certificate at hand, and the
+/// badge of the open chat follows it (SPEC.md 13.15).
+#[test]
+fn an_open_session_learns_stapled_statuses() {
+    let mut r = common::rng(1141);
+    let p = platform();
+    let (_business, mut customer, to_business) = chat(&p, &mut r, u64::MAX);
+    customer
+        .update_trust(|t| {
+            t.require_status(true);
+            Ok::<_, StatusError>(())
+        })
+        .unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, NOW).unwrap(),
+        Some(Badge::Expired {
+            what: Expiry::NoStatus,
+            ..
+        })
+    ));
+    let status = p.issuer.certify_status(1001, NOW, NOW + DAY).unwrap();
+    customer.learn_status(&to_business, &status, NOW).unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, NOW).unwrap(),
+        Some(Badge::Verified { until, .. }) if until == NOW + DAY
+    ));
+    // Kept across a restart.
+    let mut customer = C::open(customer.into_store()).unwrap();
+    assert!(
+        customer
+            .badge(&to_business, NOW)
+            .unwrap()
+            .unwrap()
+            .is_verified()
+    );
+    // Refused: another certificate's status, a forged one, an older one, a
+    // peer that is not a verified business.
+    let other = p.issuer.certify_status(1002, NOW + 1, NOW + DAY).unwrap();
+    assert!(matches!(
+        customer.learn_status(&to_business, &other, NOW),
+        Err(TrustUpdateError::Refused(StatusError::WrongCertificate {
+            issuer_id: 7,
+            serial: 1002
+        }))
+    ));
+    let rogue_cert = p
+        .root
+        .certify_issuer(
+            7,
+            &Ed25519Secret::from_seed(&[0x66; 32]).public_key(),
+            LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+            Validity {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+        )
+        .unwrap();
+    let rogue = IssuerAuthority::new(&[0x66; 32], rogue_cert).unwrap();
+    let forged = rogue.certify_status(1001, NOW + 1, NOW + DAY).unwrap();
+    assert_eq!(
+        customer
+            .learn_status(&to_business, &forged, NOW)
+            .unwrap_err()
+            .to_string(),
+        TrustUpdateError::<StatusError>::Refused(StatusError::BadSignature).to_string()
+    );
+    assert!(matches!(
+        customer.learn_status(&to_business, &status, NOW),
+        Err(TrustUpdateError::Refused(StatusError::Stale { .. }))
+    ));
+    let nobody = PeerId::account(&hotline::relay::AccountId([9; 32]));
+    assert!(matches!(
+        customer.learn_status(&nobody, &status, NOW),
+        Err(TrustUpdateError::Refused(
+            StatusError::WrongCertificate { .. }
+        ))
+    ));
+    // Once the issuer's key is revoked, its statuses are refused.
+    let list = p
+        .root
+        .revoke_issuers(NOW, NOW, NOW + DAY, &[*p.issuer.certificate().key()])
+        .unwrap();
+    customer
+        .update_trust(|t| t.apply_revocation_list(&list, None, NOW))
+        .unwrap();
+    let newer = p.issuer.certify_status(1001, NOW + 2, NOW + DAY).unwrap();
+    assert!(matches!(
+        customer.learn_status(&to_business, &newer, NOW),
+        Err(TrustUpdateError::Refused(StatusError::IssuerNotTrusted(
+            ValidationError::IssuerRevoked(7)
+        )))
     ));
 }

@@ -493,8 +493,14 @@ fn revoked_serials_and_issuers_are_refused_and_lists_never_roll_back() {
     let chain = chain_for(&p, &business);
     let issuer_cert = p.issuer.certificate().clone();
     let mut t = p.trust.clone();
-    let revoke = p.issuer.revoke(5, NOW - 10, &[1001, 3]).unwrap();
-    let clear = p.issuer.revoke(4, NOW - 20, &[]).unwrap();
+    let revoke = p
+        .issuer
+        .revoke(5, NOW - 10, NOW - 10 + 604_800, &[1001, 3])
+        .unwrap();
+    let clear = p
+        .issuer
+        .revoke(4, NOW - 20, NOW - 20 + 604_800, &[])
+        .unwrap();
     // The issuer's certificate is needed to check its list.
     assert_eq!(
         t.apply_revocation_list(&revoke, None, NOW).unwrap_err(),
@@ -535,7 +541,15 @@ fn revoked_serials_and_issuers_are_refused_and_lists_never_roll_back() {
         Some(5)
     );
     // A list issued in the future is refused.
-    let future = p.issuer.revoke(6, NOW + CLOCK_SKEW_SECS + 1, &[]).unwrap();
+    let future = p
+        .issuer
+        .revoke(
+            6,
+            NOW + CLOCK_SKEW_SECS + 1,
+            NOW + CLOCK_SKEW_SECS + 1 + 604_800,
+            &[],
+        )
+        .unwrap();
     assert!(matches!(
         t.apply_revocation_list(&future, Some(&issuer_cert), NOW),
         Err(RevocationError::IssuedInFuture { .. })
@@ -547,7 +561,7 @@ fn revoked_serials_and_issuers_are_refused_and_lists_never_roll_back() {
         .certify_issuer(7, &key, verified_only(), ISSUER_V)
         .unwrap();
     let other7 = IssuerAuthority::new(&seed, cert).unwrap();
-    let forged = other7.revoke(9, NOW, &[]).unwrap();
+    let forged = other7.revoke(9, NOW, NOW + 604_800, &[]).unwrap();
     assert_eq!(
         t.apply_revocation_list(&forged, Some(&issuer_cert), NOW)
             .unwrap_err(),
@@ -559,21 +573,32 @@ fn revoked_serials_and_issuers_are_refused_and_lists_never_roll_back() {
         .certify_issuer(7, issuer_cert.key(), verified_only(), ISSUER_V)
         .unwrap();
     assert_eq!(
-        t.apply_revocation_list(&p.issuer.revoke(10, NOW, &[]).unwrap(), Some(&stray), NOW)
-            .unwrap_err(),
+        t.apply_revocation_list(
+            &p.issuer.revoke(10, NOW, NOW + 604_800, &[]).unwrap(),
+            Some(&stray),
+            NOW
+        )
+        .unwrap_err(),
         RevocationError::IssuerNotTrusted(ValidationError::UnknownRoot(9))
     );
     // The root revokes the issuer: every certificate it issued is refused.
     let mut t = p.trust.clone();
-    let list = p.root.revoke_issuers(1, NOW, &[7]).unwrap();
+    let list = p
+        .root
+        .revoke_issuers(1, NOW, NOW + 604_800, &[*chain.issuer().key()])
+        .unwrap();
     t.apply_revocation_list(&list, None, NOW).unwrap();
     assert_eq!(
         t.validate_chain(&chain, NOW).unwrap_err(),
         ValidationError::IssuerRevoked(7)
     );
     assert_eq!(
-        t.apply_revocation_list(&p.root.revoke_issuers(0, NOW, &[]).unwrap(), None, NOW)
-            .unwrap_err(),
+        t.apply_revocation_list(
+            &p.root.revoke_issuers(0, NOW, NOW + 604_800, &[]).unwrap(),
+            None,
+            NOW
+        )
+        .unwrap_err(),
         RevocationError::Stale {
             current: 1,
             offered: 0
@@ -584,16 +609,20 @@ fn revoked_serials_and_issuers_are_refused_and_lists_never_roll_back() {
 #[test]
 fn malformed_revocation_lists_get_typed_errors_without_large_allocations() {
     let p = platform();
-    let good = p.issuer.revoke(1, NOW, &[3, 1, 2]).unwrap().to_bytes();
+    let good = p
+        .issuer
+        .revoke(1, NOW, NOW + 604_800, &[3, 1, 2])
+        .unwrap()
+        .to_bytes();
     assert_eq!(
-        RevocationList::from_bytes(&good).unwrap().entries(),
+        RevocationList::from_bytes(&good).unwrap().serials(),
         &[1, 2, 3]
     );
     for len in 0..good.len() {
         assert!(RevocationList::from_bytes(&good[..len]).is_err());
     }
     // A count of 2^32 - 1 with no entries behind it.
-    let mut huge = good[..23].to_vec();
+    let mut huge = good[..31].to_vec();
     huge.extend_from_slice(&u32::MAX.to_be_bytes());
     assert!(matches!(
         RevocationList::from_bytes(&huge),
@@ -602,7 +631,7 @@ fn malformed_revocation_lists_get_typed_errors_without_large_allocations() {
             ..
         })
     ));
-    let mut short = good[..23].to_vec();
+    let mut short = good[..31].to_vec();
     short.extend_from_slice(&60_000u32.to_be_bytes());
     assert_eq!(
         RevocationList::from_bytes(&short),
@@ -610,9 +639,38 @@ fn malformed_revocation_lists_get_typed_errors_without_large_allocations() {
     );
     // Entries out of order (or repeated) are not canonical.
     let mut swapped = good.clone();
-    swapped[27..35].copy_from_slice(&5u64.to_be_bytes());
+    swapped[35..43].copy_from_slice(&5u64.to_be_bytes());
     assert_eq!(
         RevocationList::from_bytes(&swapped),
+        Err(DecodeError::NotCanonical("revocation entries"))
+    );
+    // A root's list holds 32-byte issuer keys: a count that fits as
+    // serials but not as keys is truncated, and keys must ascend too.
+    let list = p
+        .root
+        .revoke_issuers(1, NOW, NOW + 604_800, &[*p.issuer.certificate().key()])
+        .unwrap();
+    let bytes = list.to_bytes();
+    assert_eq!(bytes.len(), 35 + 32 + 64);
+    assert_eq!(
+        RevocationList::from_bytes(&bytes).unwrap().issuer_keys(),
+        &[p.issuer.certificate().key().to_bytes()]
+    );
+    let mut two = bytes[..31].to_vec();
+    two.extend_from_slice(&2u32.to_be_bytes());
+    two.extend_from_slice(&[0; 40]);
+    two.extend_from_slice(&bytes[67..]);
+    assert_eq!(
+        RevocationList::from_bytes(&two[..35 + 40]),
+        Err(DecodeError::Truncated("revocation entries"))
+    );
+    let mut repeated = bytes[..31].to_vec();
+    repeated.extend_from_slice(&2u32.to_be_bytes());
+    repeated.extend_from_slice(&bytes[35..67]);
+    repeated.extend_from_slice(&bytes[35..67]);
+    repeated.extend_from_slice(&bytes[67..]);
+    assert_eq!(
+        RevocationList::from_bytes(&repeated),
         Err(DecodeError::NotCanonical("revocation entries"))
     );
 }
@@ -947,7 +1005,7 @@ proptest::proptest! {
         let p = platform();
         let business = IdentityKeyPair::from_secret_bytes(&[3; 32], &[4; 32]);
         let chain = chain_for(&p, &business).to_bytes();
-        let list = p.issuer.revoke(1, NOW, &[1, 2, 3]).unwrap().to_bytes();
+        let list = p.issuer.revoke(1, NOW, NOW + 604_800, &[1, 2, 3]).unwrap().to_bytes();
         for good in [chain, list, p.root.trust_root().to_bytes()] {
             let mut t = good.clone();
             for (at, v) in &edits {

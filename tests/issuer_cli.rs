@@ -259,8 +259,8 @@ fn whole_certificate_lifecycle_through_the_cli() {
             "root.pub",
             "--sequence",
             "1",
-            "--issuer",
-            "7",
+            "--issuer-cert",
+            "issuer.cert",
             "--issued-at",
             "1790000000",
             "--out",
@@ -1065,8 +1065,8 @@ fn revocation_sequences_default_to_the_issue_time() {
             "root.secret",
             "--root",
             "root.pub",
-            "--issuer",
-            "7",
+            "--issuer-cert",
+            "issuer.cert",
             "--issued-at",
             "2027-01-15T09:00:00+01:00",
             "--out",
@@ -1074,7 +1074,16 @@ fn revocation_sequences_default_to_the_issue_time() {
         ],
     );
     assert_eq!(field(&out, "sequence:"), "1800000000");
-    assert_eq!(field(&out, "revoked issuers:"), "7");
+    // Issuers are revoked by key (SPEC.md 13.9).
+    let issuer = ok(p, &["inspect", "issuer.cert"]);
+    assert_eq!(
+        field(&out, "revoked issuers:"),
+        field(&issuer, "issuer key:")
+    );
+    assert_eq!(
+        field(&out, "next update:").split(' ').next().unwrap(),
+        "2027-02-12T08:00:00Z"
+    );
 }
 
 #[test]
@@ -1147,12 +1156,12 @@ fn bad_usage_of_the_new_commands_exits_2() {
                 "root.secret",
                 "--root",
                 "root.pub",
-                "--issuer",
+                "--issuer-key",
                 "x",
                 "--out",
                 "o",
             ],
-            "--issuer",
+            "--issuer-key",
         ),
         (
             vec![

@@ -2,7 +2,7 @@
 //! against the library's relay: each step's response bytes, and the code
 //! (SPEC.md 10.7) of its result.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use hotline::business::{TrustRoot, TrustStore};
 use hotline::code::Coded;
@@ -55,9 +55,17 @@ fn relay(root: &[u8], start: u64, settings: &Value) -> (Relay<MemoryStore>, Arc<
         initial_messages_per_customer: bucket(&settings["initial_messages_per_customer"]),
         ..RateLimits::NONE
     };
-    let relay = Relay::new(MemoryStore::new(), clock.clone(), trust)
-        .with_limits(limits)
-        .with_rate_limits(rates);
+    let relay = match settings["trust_store"].as_str().unwrap() {
+        "shared" => Relay::new(
+            MemoryStore::new(),
+            clock.clone(),
+            Arc::new(RwLock::new(trust)),
+        ),
+        "fixed" => Relay::new(MemoryStore::new(), clock.clone(), trust),
+        other => panic!("unknown trust store {other}"),
+    }
+    .with_limits(limits)
+    .with_rate_limits(rates);
     (relay, clock)
 }
 

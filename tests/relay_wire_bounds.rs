@@ -89,7 +89,10 @@ fn bundle_response_length_limit() {
     let bundle = prekeys(1).bundle();
     assert!(bundle.certificate_chain().is_none());
     let largest = bundle.to_bytes().len() + MAX_CERTIFICATE_CHAIN_LEN;
-    let response = Response::Bundle(Box::new(bundle.clone()));
+    let response = Response::Bundle {
+        bundle: Box::new(bundle.clone()),
+        status: None,
+    };
     let encoded = Response::encode_result(&Ok(response.clone()));
     assert_eq!(Response::decode_result(&encoded), Ok(Ok(response)));
 
@@ -143,16 +146,92 @@ fn mailbox_delivery_count_is_checked_against_the_smallest_delivery() {
             last_hour: 1,
             last_day: 2,
         },
+        statuses: vec![],
     };
     let encoded = Response::encode_result(&Ok(response.clone()));
     assert_eq!(Response::decode_result(&encoded), Ok(Ok(response)));
-    // One byte short: the count no longer fits the bytes left, and is
-    // refused as such before any delivery is read.
+    // Without the status count and one byte more: the delivery count no
+    // longer fits the bytes left, and is refused as such before any
+    // delivery is read.
     assert_eq!(
-        Response::decode_result(&encoded[..encoded.len() - 1]),
+        Response::decode_result(&encoded[..encoded.len() - 3]),
         Err(ResponseError::Decode(DecodeError::InvalidLength {
             field: "delivery count",
             len: 1
         }))
     );
+}
+
+/// Stapled statuses (SPEC.md 14.3): in a bundle response behind a flag, in
+/// a mailbox response behind a count bounded by the batch size and by the
+/// bytes left.
+#[test]
+fn stapled_statuses_round_trip_and_their_count_is_bounded() {
+    use hotline::business::{
+        CERT_STATUS_LEN, CertificateStatus, IssuerAuthority, LevelSet, RootAuthority, Validity,
+        VerificationLevel,
+    };
+    let always = Validity {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let root = RootAuthority::from_seed(&[1; 32], 1, always);
+    let seed = [2; 32];
+    let key = hotline::hazmat::ed25519::Ed25519Secret::from_seed(&seed).public_key();
+    let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+    let issuer =
+        IssuerAuthority::new(&seed, root.certify_issuer(7, &key, levels, always).unwrap()).unwrap();
+    let status = |serial| issuer.certify_status(serial, T0, T0 + 3600).unwrap();
+    let bundle = prekeys(1).bundle();
+    let response = Response::Bundle {
+        bundle: Box::new(bundle),
+        status: Some(status(1)),
+    };
+    let encoded = Response::encode_result(&Ok(response.clone()));
+    assert_eq!(Response::decode_result(&encoded), Ok(Ok(response)));
+    // The flag is 0 or 1, and a status is whole.
+    let flag_at = encoded.len() - CERT_STATUS_LEN - 1;
+    let mut bad = encoded.clone();
+    bad[flag_at] = 2;
+    assert!(matches!(
+        Response::decode_result(&bad),
+        Err(ResponseError::Decode(DecodeError::InvalidValue {
+            field: "status flag",
+            value: 2
+        }))
+    ));
+    assert!(Response::decode_result(&encoded[..encoded.len() - 1]).is_err());
+
+    let mailbox = |statuses: Vec<CertificateStatus>| Response::Mailbox {
+        deliveries: vec![],
+        more: false,
+        prekeys_low: false,
+        prekeys_drained: hotline::relay::PreKeyDrain::default(),
+        statuses,
+    };
+    let two = mailbox(vec![status(1), status(2)]);
+    let encoded = Response::encode_result(&Ok(two.clone()));
+    assert_eq!(Response::decode_result(&encoded), Ok(Ok(two)));
+    // A count above the batch size is refused before reading, whatever
+    // follows; so is a count the bytes left cannot hold.
+    let empty = Response::encode_result(&Ok(mailbox(vec![])));
+    let count_at = empty.len() - 2;
+    let mut huge = empty.clone();
+    huge[count_at..].copy_from_slice(&u16::MAX.to_be_bytes());
+    assert!(matches!(
+        Response::decode_result(&huge),
+        Err(ResponseError::Decode(DecodeError::InvalidLength {
+            field: "status count",
+            ..
+        }))
+    ));
+    let mut short = encoded.clone();
+    short.truncate(encoded.len() - 1);
+    assert!(matches!(
+        Response::decode_result(&short),
+        Err(ResponseError::Decode(DecodeError::InvalidLength {
+            field: "status count",
+            len: 2
+        }))
+    ));
 }

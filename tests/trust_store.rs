@@ -146,9 +146,13 @@ fn peer_reports_a_verified_business_only_for_a_verified_session() {
 fn revocation_list_entry_count_against_the_bytes_left() {
     let p = platform();
     let entries = [10, 20, 30];
-    let good = p.issuer.revoke(1, NOW, &entries).unwrap().to_bytes();
+    let good = p
+        .issuer
+        .revoke(1, NOW, NOW + 604_800, &entries)
+        .unwrap()
+        .to_bytes();
     assert_eq!(
-        RevocationList::from_bytes(&good).unwrap().entries(),
+        RevocationList::from_bytes(&good).unwrap().serials(),
         &entries
     );
     let signature_at = good.len() - 64;

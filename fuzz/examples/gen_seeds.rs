@@ -352,8 +352,14 @@ fn certificate_seeds(out: &Path) {
             "list_root_seq2"
             | "list_root_seq3_empty"
             | "list_issuer7_seq2"
-            | "list_issuer8_seq1"
-            | "list_revoked_issuer9" => outcome.is_ok(),
+            | "list_issuer8_seq1" => outcome.is_ok(),
+            // SPEC 13.9: a revoked issuer key's lists change nothing.
+            "list_revoked_issuer9" => matches!(
+                outcome,
+                Err(RevocationError::IssuerNotTrusted(
+                    ValidationError::IssuerRevoked(9)
+                ))
+            ),
             "list_root_future" => matches!(outcome, Err(RevocationError::IssuedInFuture { .. })),
             "list_retired_root" => outcome == Err(RevocationError::UnknownRoot(RETIRED_ROOT_ID)),
             "list_issuer10_retired_root" => matches!(
@@ -381,6 +387,10 @@ fn relay_seeds(out: &Path) {
     let airline = AccountId::of(&business().public());
     let chain = cert_fixtures().chains[0].chain.clone();
     let store = business_store();
+    let issuer = cert_fixtures()
+        .issuer(chain.issuer().issuer_id())
+        .expect("the chain's issuer");
+    let stapled = issuer.status(chain.business().serial(), now - 60, now + 86_400);
 
     let header = EnvelopeHeader {
         sender: me,
@@ -454,6 +464,19 @@ fn relay_seeds(out: &Path) {
             business(),
             Request::ExportConsent { customer: me },
         ),
+        (
+            "request_publish_status",
+            business(),
+            Request::PublishStatus(stapled.clone()),
+        ),
+        (
+            "request_publish_revocation_list",
+            customer(),
+            Request::PublishRevocationList {
+                list: cert_fixtures().lists[1].list.clone(),
+                issuer: Some(issuer.certificate.clone()),
+            },
+        ),
     ];
     for (counter, (name, signer, request)) in requests.into_iter().enumerate() {
         let bytes = SignedRequest::sign(signer, counter as u64 + 1, now, request).to_bytes();
@@ -464,7 +487,18 @@ fn relay_seeds(out: &Path) {
 
     let bundle = store.bundle().with_certificate_chain(Some(chain));
     let responses: Vec<(&str, Result<Response, Refusal>)> = vec![
-        ("response_bundle", Ok(Response::Bundle(Box::new(bundle)))),
+        (
+            "response_bundle",
+            Ok(Response::Bundle {
+                bundle: Box::new(bundle),
+                status: Some(stapled.clone()),
+            }),
+        ),
+        ("response_status_stored", Ok(Response::StatusStored)),
+        (
+            "response_revocation_list_applied",
+            Ok(Response::RevocationListApplied { sequence: 7 }),
+        ),
         (
             "response_mailbox",
             Ok(Response::Mailbox {
@@ -479,6 +513,7 @@ fn relay_seeds(out: &Path) {
                     last_hour: 1,
                     last_day: 3,
                 },
+                statuses: vec![],
             }),
         ),
         (
@@ -965,8 +1000,9 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         n,
         0,
         Sign,
+        // A business registering again renews its chain (SPEC.md 14.1).
         register_newcomer,
-        Some(Refusal::AlreadyRegistered),
+        None,
     );
     seqs.push(s);
 
@@ -1213,6 +1249,71 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
     *broken.last_mut().expect("record") ^= 1;
     s.raw_step(a, 0, SignAsIs, &broken, 1, Some(Refusal::BadRecord))
         .raw_step(a, 0, Sign, &broken, 1, None);
+    seqs.push(s);
+
+    // SPEC.md 14.13: the business staples a status; a replay of it, one
+    // for another serial and a customer's are refused; lists are refused
+    // by this relay's allow list.
+    let valid = &cert_fixtures()
+        .chains
+        .iter()
+        .find(|c| c.name == "chain_valid")
+        .expect("chain_valid")
+        .chain;
+    let issuer = cert_fixtures()
+        .issuer(valid.issuer().issuer_id())
+        .expect("issuer");
+    let serial = valid.business().serial();
+    let good = issuer.status(serial, RELAY_T0 - 60, RELAY_T0 + 86_400);
+    let other = issuer.status(serial + 1, RELAY_T0 - 30, RELAY_T0 + 86_400);
+    let (g1, g2, g3) = (good.clone(), good.clone(), good);
+    let list = cert_fixtures().lists[1].list.clone();
+    let mut s = Sequence::new("stapled_status");
+    s.step(
+        b,
+        0,
+        Sign,
+        move |_| Request::PublishStatus(g1.clone()),
+        None,
+    )
+    .step(
+        b,
+        0,
+        Sign,
+        move |_| Request::PublishStatus(g2.clone()),
+        Some(Refusal::BadStatus),
+    )
+    .step(
+        b,
+        0,
+        Sign,
+        move |_| Request::PublishStatus(other.clone()),
+        Some(Refusal::BadStatus),
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        move |_| Request::PublishStatus(g3.clone()),
+        Some(Refusal::WrongAccountKind),
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        move |_| Request::FetchBundle { owner: id(b) },
+        None,
+    )
+    .step(
+        a,
+        0,
+        Sign,
+        move |_| Request::PublishRevocationList {
+            list: list.clone(),
+            issuer: None,
+        },
+        Some(Refusal::TrustStateFixed),
+    );
     seqs.push(s);
 
     let mut s = Sequence::new("envelope_expiry");

@@ -13,14 +13,15 @@ use std::sync::OnceLock;
 
 use hotline::PreKeyBundle;
 use hotline::business::{
-    BusinessCertificateRequest, BusinessId, CertificateChain, ChainLink, IssuerAuthority,
-    IssuerCertificate, LevelSet, RevocationError, RevocationList, RevocationScope,
+    BusinessCertificateRequest, BusinessId, CertificateChain, CertificateStatus, ChainLink,
+    IssuerAuthority, IssuerCertificate, LevelSet, RevocationError, RevocationList, RevocationScope,
     RevocationUpdate, RootAuthority, TrustStore, ValidationError, Validity, VerificationLevel,
     VerifiedBusiness, check_name,
 };
 use hotline::constants::{
-    CLOCK_SKEW_SECS, OBJ_TYPE_CERT_CHAIN, OBJ_TYPE_REVOCATION_LIST, REVOCATION_SCOPE_ISSUER,
-    SIG_CTX_BUSINESS_CERT, SIG_CTX_ISSUER_CERT, SIG_CTX_REVOCATION_LIST,
+    CLOCK_SKEW_SECS, MAX_REVOCATION_LIST_LIFETIME_SECS, OBJ_TYPE_CERT_CHAIN,
+    OBJ_TYPE_REVOCATION_LIST, REVOCATION_SCOPE_ISSUER, SIG_CTX_BUSINESS_CERT, SIG_CTX_ISSUER_CERT,
+    SIG_CTX_REVOCATION_LIST,
 };
 use hotline::hazmat::ed25519::{Ed25519Public, Ed25519Secret};
 
@@ -84,7 +85,7 @@ const CHAIN_BUSINESS: usize = CHAIN_ISSUER + IssuerCertificate::ENCODED_LEN;
 // Byte layout of an encoded revocation list (SPEC.md 13.9).
 const LIST_SCOPE_AT: usize = 2;
 const LIST_SIGNER_AT: usize = 3;
-const LIST_HEADER_LEN: usize = 27;
+const LIST_HEADER_LEN: usize = 35;
 
 /// An issuer of the fixture platform.
 pub struct Issuer {
@@ -95,6 +96,23 @@ pub struct Issuer {
     secret: Ed25519Secret,
     /// Its certificate.
     pub certificate: IssuerCertificate,
+}
+
+impl Issuer {
+    /// A status signed by this issuer (SPEC.md 13.15) for `serial`, with
+    /// any window (seeds need refused ones too).
+    pub fn status(&self, serial: u64, this_update: u64, next_update: u64) -> CertificateStatus {
+        let mut b = vec![1, hotline::constants::OBJ_TYPE_CERT_STATUS];
+        b.extend_from_slice(&self.id.to_be_bytes());
+        b.extend_from_slice(&serial.to_be_bytes());
+        b.extend_from_slice(&this_update.to_be_bytes());
+        b.extend_from_slice(&next_update.to_be_bytes());
+        let sig = self
+            .secret
+            .sign(hotline::constants::SIG_CTX_CERT_STATUS, &b);
+        b.extend_from_slice(&sig);
+        CertificateStatus::from_bytes(&b).expect("a status decodes")
+    }
 }
 
 /// A genuine certificate chain.
@@ -118,21 +136,32 @@ pub struct GenuineList {
 /// The revocation lists in force, as the model sees them: per (scope,
 /// signer), the sequence and the entries of the last list accepted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Revocations(BTreeMap<(RevocationScope, u32), (u64, BTreeSet<u64>)>);
+#[allow(clippy::type_complexity)]
+pub struct Revocations(BTreeMap<(RevocationScope, u32), (u64, BTreeSet<u64>, BTreeSet<[u8; 32]>)>);
 
 impl Revocations {
     fn sequence(&self, scope: RevocationScope, signer: u32) -> Option<u64> {
-        self.0.get(&(scope, signer)).map(|(s, _)| *s)
+        self.0.get(&(scope, signer)).map(|(s, ..)| *s)
     }
-    fn revoked(&self, scope: RevocationScope, signer: u32, entry: u64) -> bool {
+    fn serial_revoked(&self, issuer: u32, serial: u64) -> bool {
         self.0
-            .get(&(scope, signer))
-            .is_some_and(|(_, e)| e.contains(&entry))
+            .get(&(RevocationScope::BusinessCertificates, issuer))
+            .is_some_and(|(_, e, _)| e.contains(&serial))
+    }
+    /// SPEC 13.9: issuers are revoked by key, by any root's list.
+    fn issuer_key_revoked(&self, key: &[u8; 32]) -> bool {
+        self.0.iter().any(|((scope, _), (_, _, keys))| {
+            *scope == RevocationScope::Issuers && keys.contains(key)
+        })
     }
     fn install(&mut self, list: &RevocationList) {
         self.0.insert(
             (list.scope(), list.signer_id()),
-            (list.sequence(), list.entries().iter().copied().collect()),
+            (
+                list.sequence(),
+                list.serials().iter().copied().collect(),
+                list.issuer_keys().iter().copied().collect(),
+            ),
         );
     }
 }
@@ -344,13 +373,17 @@ fn build() -> CertFixtures {
         .collect();
 
     let revoke_issuers = |root_id: u32, seq: u64, at: u64, ids: &[u32]| {
+        let keys: Vec<_> = ids
+            .iter()
+            .map(|&id| *issuer(id).certificate().key())
+            .collect();
         root(root_id)
-            .revoke_issuers(seq, at, ids)
+            .revoke_issuers(seq, at, at + 28 * DAY, &keys)
             .expect("revoke issuers")
     };
     let revoke = |issuer_id: u32, seq: u64, at: u64, serials: &[u64]| {
         issuer(issuer_id)
-            .revoke(seq, at, serials)
+            .revoke(seq, at, at + 604_800, serials)
             .expect("revoke serials")
     };
     let lists = vec![
@@ -482,6 +515,12 @@ impl CertFixtures {
                         ValidationError::RootRetired(i.root_id),
                     ));
                 }
+                // SPEC 13.9: a revoked issuer's key changes nothing any more.
+                Some(i) if revs.issuer_key_revoked(&i.secret.public_key().to_bytes()) => {
+                    return Err(RevocationError::IssuerNotTrusted(
+                        ValidationError::IssuerRevoked(signer),
+                    ));
+                }
                 Some(i) => i.secret.public_key(),
             },
         };
@@ -503,6 +542,15 @@ impl CertFixtures {
                 issued_at: list.issued_at(),
             });
         }
+        // SPEC 13.9 step 2b: issued_at < next_update <= issued_at + 31 days.
+        if list.next_update() <= list.issued_at()
+            || list.next_update() - list.issued_at() > MAX_REVOCATION_LIST_LIFETIME_SECS
+        {
+            return Err(RevocationError::BadWindow {
+                issued_at: list.issued_at(),
+                next_update: list.next_update(),
+            });
+        }
         if list.issued_at() > NOW + CLOCK_SKEW_SECS {
             return Err(RevocationError::IssuedInFuture {
                 issued_at: list.issued_at(),
@@ -519,7 +567,7 @@ impl CertFixtures {
         }
         Ok(RevocationUpdate {
             sequence: list.sequence(),
-            revoked: list.entries().len(),
+            revoked: list.len(),
         })
     }
 
@@ -600,22 +648,10 @@ fn predicted(
         "a store without revocation lists reported a revocation: {clean:?}"
     );
     let (issuer, cert) = (chain.issuer(), chain.business());
-    if reached > 5
-        && revs.revoked(
-            RevocationScope::Issuers,
-            issuer.root_id(),
-            u64::from(issuer.issuer_id()),
-        )
-    {
+    if reached > 5 && revs.issuer_key_revoked(&issuer.key().to_bytes()) {
         return Err(ValidationError::IssuerRevoked(issuer.issuer_id()));
     }
-    if reached > 9
-        && revs.revoked(
-            RevocationScope::BusinessCertificates,
-            issuer.issuer_id(),
-            cert.serial(),
-        )
-    {
+    if reached > 9 && revs.serial_revoked(issuer.issuer_id(), cert.serial()) {
         return Err(ValidationError::CertificateRevoked {
             issuer_id: issuer.issuer_id(),
             serial: cert.serial(),

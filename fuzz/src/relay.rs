@@ -74,7 +74,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use hotline::business::CertificateChain;
+use hotline::business::{CertificateChain, CertificateStatus};
 use hotline::constants::{
     CHAT_WINDOW_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD,
     MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH, OBJ_TYPE_RELAY_REQUEST,
@@ -700,6 +700,8 @@ pub struct Model {
     buckets: HashMap<(u8, AccountId), Bucket>,
     /// Times at which bundles with one-time prekeys of each owner went out.
     handouts: HashMap<AccountId, Vec<u64>>,
+    /// Stapled statuses (SPEC.md 14.13).
+    statuses: HashMap<AccountId, CertificateStatus>,
 }
 
 /// What the model expects of one request.
@@ -973,6 +975,8 @@ impl Model {
                     *last = req.counter();
                     existing.certificate_chain = certificate_chain.clone();
                     existing.name = name.to_owned();
+                    // A renewal drops the status of the old certificate.
+                    self.statuses.remove(&me);
                     return Ok(Response::Registered);
                 }
                 let record = AccountRecord {
@@ -1013,7 +1017,7 @@ impl Model {
                 let n = usize::from(*max).min(MAX_FETCH_BATCH);
                 let mb = self.mailboxes.entry(me).or_default();
                 p.expired |= mb.expire(now);
-                let deliveries = mb
+                let deliveries: Vec<Delivery> = mb
                     .waiting
                     .iter()
                     .take(n)
@@ -1025,11 +1029,22 @@ impl Model {
                     .collect();
                 let more = mb.waiting.len() > n;
                 let status = self.status(&me, now);
+                // SPEC.md 14.13: the stapled status of each distinct sender,
+                // in ascending account id order.
+                let senders: std::collections::BTreeSet<AccountId> = deliveries
+                    .iter()
+                    .map(|d| d.envelope.header.sender)
+                    .collect();
+                let statuses = senders
+                    .iter()
+                    .filter_map(|s| self.statuses.get(s).cloned())
+                    .collect();
                 Ok(Response::Mailbox {
                     deliveries,
                     more,
                     prekeys_low: status.low,
                     prekeys_drained: status.drained,
+                    statuses,
                 })
             }
             Request::Acknowledge { ids } => {
@@ -1107,8 +1122,63 @@ impl Model {
                         .map_or_else(Vec::new, |p| p.consents.iter().map(|c| c.0).collect()),
                 ))
             }
+            Request::PublishStatus(status) => self.publish_status(&account, status, now),
+            // The allow list keeps no trust state (SPEC.md 14.13).
+            Request::PublishRevocationList { .. } => Err(Refusal::TrustStateFixed),
             other => panic!("the model does not know {other:?}"),
         }
+    }
+
+    /// SPEC.md 14.13: a business's status for its own certificate, signed
+    /// by its chain's issuer, a well-formed window not in the future, newer
+    /// than the one stapled.
+    fn publish_status(
+        &mut self,
+        account: &AccountRecord,
+        status: &CertificateStatus,
+        now: u64,
+    ) -> Result<Response, Refusal> {
+        if account.kind != AccountKind::Business {
+            return Err(Refusal::WrongAccountKind);
+        }
+        let chain = CertificateChain::from_bytes(&account.certificate_chain)
+            .map_err(|_| Refusal::BadStatus)?;
+        if (status.issuer_id(), status.serial())
+            != (chain.issuer().issuer_id(), chain.business().serial())
+        {
+            return Err(Refusal::BadStatus);
+        }
+        let bytes = status.to_bytes();
+        let (signed, signature) = bytes.split_at(bytes.len() - 64);
+        if chain
+            .issuer()
+            .key()
+            .verify(
+                hotline::constants::SIG_CTX_CERT_STATUS,
+                signed,
+                signature.try_into().expect("64 bytes"),
+            )
+            .is_err()
+        {
+            return Err(Refusal::BadStatus);
+        }
+        let (this, next) = (status.this_update(), status.next_update());
+        if next <= this
+            || next - this > hotline::constants::MAX_STATUS_LIFETIME_SECS
+            || this > now + hotline::constants::CLOCK_SKEW_SECS
+        {
+            return Err(Refusal::BadStatus);
+        }
+        let me = account.id();
+        if self
+            .statuses
+            .get(&me)
+            .is_some_and(|held| held.this_update() >= this)
+        {
+            return Err(Refusal::BadStatus);
+        }
+        self.statuses.insert(me, status.clone());
+        Ok(Response::StatusStored)
     }
 
     fn register(&mut self, record: AccountRecord, counter: u64) -> Result<Response, Refusal> {
@@ -1238,7 +1308,10 @@ impl Model {
                 panic!("the directory holds prekeys that do not make a bundle ({e}) for {owner:?}")
             })
             .with_certificate_chain(chain);
-        Ok(Response::Bundle(Box::new(bundle)))
+        Ok(Response::Bundle {
+            bundle: Box::new(bundle),
+            status: self.statuses.get(owner).cloned(),
+        })
     }
 
     /// SPEC.md 14.6: who may store a record.
@@ -1528,7 +1601,7 @@ impl Harness {
             }
         }
 
-        if let Ok(Response::Bundle(b)) = &result {
+        if let Ok(Response::Bundle { bundle: b, .. }) = &result {
             let owner = AccountId::of(b.identity());
             if let Some(k) = b.one_time_prekey() {
                 assert!(

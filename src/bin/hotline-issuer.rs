@@ -27,8 +27,9 @@ use hotline::business::{
     TrustStore, ValidationError, Validity, VerificationLevel, check_name, normalize_name,
 };
 use hotline::constants::{
-    MAX_STATUS_LIFETIME_SECS, OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN,
-    OBJ_TYPE_CERT_STATUS, OBJ_TYPE_ISSUER_CERT, OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
+    MAX_REVOCATION_LIST_LIFETIME_SECS, MAX_STATUS_LIFETIME_SECS, OBJ_TYPE_BUNDLE,
+    OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN, OBJ_TYPE_CERT_STATUS, OBJ_TYPE_ISSUER_CERT,
+    OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
 };
 use hotline::types::Ed25519Public;
 use hotline::{IdentityKey, IdentityKeyPair, PreKeyBundle, PreKeyStore};
@@ -262,6 +263,10 @@ struct Revoke {
     /// The list's issue time (default: now).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     issued_at: Option<u64>,
+    /// Days after the issue time when the list proves nothing any more and
+    /// a newer one must be published.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=MAX_REVOCATION_LIST_LIFETIME_SECS / DAY))]
+    days: u64,
     /// Where to write the list.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -275,12 +280,20 @@ struct RevokeIssuer {
     /// time in Unix seconds).
     #[arg(long)]
     sequence: Option<u64>,
-    /// A revoked issuer id (repeatable).
-    #[arg(long)]
-    issuer: Vec<u32>,
+    /// The certificate of a revoked issuer (repeatable): its key is revoked,
+    /// under every root and issuer id.
+    #[arg(long, value_name = "FILE")]
+    issuer_cert: Vec<PathBuf>,
+    /// A revoked issuer key, 64 hex digits (repeatable).
+    #[arg(long, value_name = "HEX32", value_parser = parse_key)]
+    issuer_key: Vec<[u8; 32]>,
     /// The list's issue time (default: now).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     issued_at: Option<u64>,
+    /// Days after the issue time when the list proves nothing any more and
+    /// a newer one must be published.
+    #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(u64).range(1..=MAX_REVOCATION_LIST_LIFETIME_SECS / DAY))]
+    days: u64,
     /// Where to write the list.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -374,6 +387,12 @@ fn parse_time(s: &str) -> Result<u64, String> {
         format!("not an RFC 3339 time (like 2027-01-31T12:00:00Z) nor Unix seconds: {e}")
     })?;
     u64::try_from(t.as_second()).map_err(|_| "times before 1970 are not accepted".to_owned())
+}
+
+fn parse_key(s: &str) -> Result<[u8; 32], String> {
+    let mut key = [0; 32];
+    hex::decode_to_slice(s, &mut key).map_err(|e| format!("not 64 hex digits: {e}"))?;
+    Ok(key)
 }
 
 fn parse_business_id(s: &str) -> Result<BusinessId, String> {
@@ -699,7 +718,16 @@ fn describe_list(l: &RevocationList, out: &mut String) {
         rfc3339(l.issued_at()),
         l.issued_at()
     );
-    let entries: Vec<String> = l.entries().iter().map(u64::to_string).collect();
+    let _ = writeln!(
+        out,
+        "  next update:    {} ({})",
+        rfc3339(l.next_update()),
+        l.next_update()
+    );
+    let entries: Vec<String> = match l.scope() {
+        RevocationScope::BusinessCertificates => l.serials().iter().map(u64::to_string).collect(),
+        RevocationScope::Issuers => l.issuer_keys().iter().map(hex::encode).collect(),
+    };
     let entries = if entries.is_empty() {
         "none".to_owned()
     } else {
@@ -931,14 +959,38 @@ fn cmd_revoke(a: &Revoke) -> Outcome {
     let issuer = load_issuer_authority(&a.issuer)?;
     let issued_at = a.issued_at.unwrap_or_else(now_secs);
     let sequence = a.sequence.unwrap_or(issued_at);
-    write_list(&a.out, issuer.revoke(sequence, issued_at, &a.serial))
+    let Some(next_update) = issued_at.checked_add(a.days * DAY) else {
+        return usage("--issued-at is too late for a list of that many days");
+    };
+    write_list(
+        &a.out,
+        issuer.revoke(sequence, issued_at, next_update, &a.serial),
+    )
 }
 
 fn cmd_revoke_issuer(a: &RevokeIssuer) -> Outcome {
     let root = load_root_authority(&a.root)?;
     let issued_at = a.issued_at.unwrap_or_else(now_secs);
     let sequence = a.sequence.unwrap_or(issued_at);
-    write_list(&a.out, root.revoke_issuers(sequence, issued_at, &a.issuer))
+    let Some(next_update) = issued_at.checked_add(a.days * DAY) else {
+        return usage("--issued-at is too late for a list of that many days");
+    };
+    let mut keys = Vec::new();
+    for path in &a.issuer_cert {
+        keys.push(*load_issuer_cert(path)?.key());
+    }
+    for bytes in &a.issuer_key {
+        keys.push(Ed25519Public::from_bytes(bytes).map_err(|_| {
+            Failure::Refused(format!(
+                "refused: {} is not an Ed25519 key",
+                hex::encode(bytes)
+            ))
+        })?);
+    }
+    write_list(
+        &a.out,
+        root.revoke_issuers(sequence, issued_at, next_update, &keys),
+    )
 }
 
 /// Writes a freshly signed revocation list to `out_path` (never over an
@@ -1195,6 +1247,14 @@ fn cmd_verify(a: &Verify) -> Outcome {
                 rfc3339(since)
             ),
             Expiry::NoStatus => "badge: NOT SHOWN: a status is required and none applies".into(),
+            Expiry::RevocationList { scope, signer_id } => format!(
+                "badge: NOT SHOWN: the revocation list of {} {signer_id} ran out at {}",
+                match scope {
+                    RevocationScope::Issuers => "root",
+                    _ => "issuer",
+                },
+                rfc3339(since)
+            ),
             _ => format!(
                 "badge: NOT SHOWN: the certificate expired at {}",
                 rfc3339(since)

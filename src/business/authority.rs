@@ -15,7 +15,7 @@ use super::certificate::{
     Validity, VerificationLevel,
 };
 use super::names::{NameError, language_tag_ok, normalize_name};
-use super::revocation::{RevocationList, RevocationScope};
+use super::revocation::{RevocationList, RevocationWindow, RevokedEntries};
 use super::status::CertificateStatus;
 
 /// Why an authority refused to issue something. Nothing was signed.
@@ -58,6 +58,12 @@ pub enum IssueError {
     /// [`MAX_STATUS_LIFETIME_SECS`](crate::constants::MAX_STATUS_LIFETIME_SECS).
     #[error("status window is empty or too long")]
     StatusWindow,
+    /// A revocation list's `next_update` is not after its issue time, or
+    /// more than
+    /// [`MAX_REVOCATION_LIST_LIFETIME_SECS`](crate::constants::MAX_REVOCATION_LIST_LIFETIME_SECS)
+    /// after it.
+    #[error("revocation list window is empty or too long")]
+    ListWindow,
     /// A revocation list's sequence is above its issue time (SPEC.md 13.9:
     /// sequences never run ahead of the clock).
     #[error("sequence {sequence} is above the issue time {issued_at}")]
@@ -153,22 +159,28 @@ impl RootAuthority {
         Ok(cert)
     }
 
-    /// A root-signed list of revoked issuer ids. `sequence` must grow with
-    /// every list this root publishes; the list replaces earlier ones.
+    /// A root-signed list of revoked issuer keys, proving nothing after
+    /// `next_update`. Issuers are revoked by key, not id, so that a revoked
+    /// key stays revoked under every root and every issuer id (SPEC.md
+    /// 13.9). `sequence` must grow with every list this root publishes; the
+    /// list replaces earlier ones.
     pub fn revoke_issuers(
         &self,
         sequence: u64,
         issued_at: u64,
-        issuer_ids: &[u32],
+        next_update: u64,
+        issuer_keys: &[Ed25519Public],
     ) -> Result<RevocationList, IssueError> {
-        let entries: Vec<u64> = issuer_ids.iter().map(|&i| u64::from(i)).collect();
+        let keys = issuer_keys.iter().map(Ed25519Public::to_bytes).collect();
         RevocationList::sign(
             &self.secret,
-            RevocationScope::Issuers,
             self.root.root_id,
-            sequence,
-            issued_at,
-            entries,
+            RevocationWindow {
+                sequence,
+                issued_at,
+                next_update,
+            },
+            RevokedEntries::IssuerKeys(keys),
         )
     }
 }
@@ -318,27 +330,31 @@ impl IssuerAuthority {
         Ok(status)
     }
 
-    /// An issuer-signed list of revoked serials. `sequence` must grow with
-    /// every list this issuer publishes; the list replaces earlier ones.
+    /// An issuer-signed list of revoked serials, proving nothing after
+    /// `next_update`. `sequence` must grow with every list this issuer
+    /// publishes; the list replaces earlier ones.
     pub fn revoke(
         &self,
         sequence: u64,
         issued_at: u64,
+        next_update: u64,
         serials: &[u64],
     ) -> Result<RevocationList, IssueError> {
         RevocationList::sign(
             &self.secret,
-            RevocationScope::BusinessCertificates,
             self.certificate.issuer_id,
-            sequence,
-            issued_at,
-            serials.to_vec(),
+            RevocationWindow {
+                sequence,
+                issued_at,
+                next_update,
+            },
+            RevokedEntries::Serials(serials.to_vec()),
         )
     }
 }
 
 /// Shared by both authorities: sorts, deduplicates and bounds the entries.
-pub(crate) fn prepare_entries(mut entries: Vec<u64>) -> Result<Vec<u64>, IssueError> {
+pub(crate) fn prepare_entries<T: Ord>(mut entries: Vec<T>) -> Result<Vec<T>, IssueError> {
     entries.sort_unstable();
     entries.dedup();
     if entries.len() > MAX_REVOKED_ENTRIES {

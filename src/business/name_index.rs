@@ -24,7 +24,10 @@ use super::names::confusable_key;
 /// The first bytes of an encoded name index.
 pub const NAME_INDEX_MAGIC: &[u8; 8] = b"HLNAMEIX";
 /// The encoding version [`NameIndex::to_bytes`] writes.
-pub const NAME_INDEX_VERSION: u8 = 1;
+pub const NAME_INDEX_VERSION: u8 = 2;
+/// Version 1 held keys made before `confusable_key` folded `i` to `l`; it
+/// is read and re-keyed from its names.
+const NAME_INDEX_VERSION_1: u8 = 1;
 /// Most names an index holds (a million: a hundred thousand businesses with
 /// a display name and up to nine localized names each).
 pub const MAX_NAME_INDEX_ENTRIES: usize = 1_000_000;
@@ -234,10 +237,10 @@ impl NameIndex {
         if magic != NAME_INDEX_MAGIC {
             return Err(NameIndexError::NotAnIndex);
         }
-        match r.u8("name index version")? {
-            NAME_INDEX_VERSION => {}
+        let version = match r.u8("name index version")? {
+            v @ (NAME_INDEX_VERSION | NAME_INDEX_VERSION_1) => v,
             v => return Err(DecodeError::UnknownVersion(v).into()),
-        }
+        };
         let count = r.u32("name index count")? as usize;
         if count > MAX_NAME_INDEX_ENTRIES || count.saturating_mul(MIN_ENTRY_LEN) > r.remaining() {
             return Err(DecodeError::InvalidLength {
@@ -284,7 +287,24 @@ impl NameIndex {
             );
         }
         r.finish()?;
+        if version == NAME_INDEX_VERSION_1 {
+            return Ok(Self::rekeyed(entries));
+        }
         Ok(Self { entries })
+    }
+
+    /// Re-keys entries of version 1 with today's [`confusable_key`]. Names
+    /// whose new keys meet keep the first in old key order: every
+    /// look-alike of a dropped name has the kept name's key, so it stays
+    /// refused for other businesses.
+    fn rekeyed(old: BTreeMap<String, IndexedName>) -> Self {
+        let mut entries = BTreeMap::new();
+        for (_, named) in old {
+            if let Ok(key) = key_of(&named.name) {
+                entries.entry(key).or_insert(named);
+            }
+        }
+        Self { entries }
     }
 }
 
@@ -382,6 +402,40 @@ mod tests {
         );
     }
 
+    /// Version 1 keys predate the i-to-l fold: they are recomputed from the
+    /// names, so the all-capitals spelling of an indexed name is refused.
+    #[test]
+    fn version_1_indexes_are_rekeyed_from_their_names() {
+        let entry = |id: u8, key: &str, name: &str| {
+            let mut e = vec![id; 16];
+            e.extend_from_slice(&(key.len() as u16).to_be_bytes());
+            e.extend_from_slice(key.as_bytes());
+            e.push(name.len() as u8);
+            e.extend_from_slice(name.as_bytes());
+            e
+        };
+        let mut v1 = NAME_INDEX_MAGIC.to_vec();
+        v1.push(NAME_INDEX_VERSION_1);
+        v1.extend_from_slice(&3u32.to_be_bytes());
+        // Old keys: no fold. Two of them fold to one key.
+        v1.extend(entry(1, "booking.com", "Booking.com"));
+        v1.extend(entry(2, "booklng.com", "BOOKlNG.COM"));
+        v1.extend(entry(3, "klm", "KLM"));
+        let index = NameIndex::from_bytes(&v1).unwrap();
+        assert_eq!(index.len(), 2);
+        let booking = BusinessId([1; 16]);
+        let other = BusinessId([9; 16]);
+        assert!(index.check(booking, ["Booking.com"]).is_ok());
+        assert!(matches!(
+            index.check(other, ["BOOKING.COM"]),
+            Err(NameIndexError::Confusable { business_id, .. }) if business_id == booking
+        ));
+        // Written back as the current version, which reads back the same.
+        let again = index.to_bytes();
+        assert_eq!(again[NAME_INDEX_MAGIC.len()], NAME_INDEX_VERSION);
+        assert_eq!(NameIndex::from_bytes(&again).unwrap(), index);
+    }
+
     #[test]
     fn hostile_counts_are_refused_before_allocating() {
         for count in [u32::MAX, MAX_NAME_INDEX_ENTRIES as u32 + 1, 1] {
@@ -410,10 +464,10 @@ mod tests {
             Err(NameIndexError::NotAnIndex)
         );
         let mut bad_version = good.clone();
-        bad_version[NAME_INDEX_MAGIC.len()] = 2;
+        bad_version[NAME_INDEX_MAGIC.len()] = 3;
         assert_eq!(
             NameIndex::from_bytes(&bad_version),
-            Err(NameIndexError::Decode(DecodeError::UnknownVersion(2)))
+            Err(NameIndexError::Decode(DecodeError::UnknownVersion(3)))
         );
 
         let entry = |key: &[u8], name: &[u8]| {

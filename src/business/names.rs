@@ -274,13 +274,23 @@ pub fn normalize_name(requested: &str) -> Result<String, NameError> {
 }
 
 /// The comparison key of a name for look-alike detection: the UTS #39
-/// skeleton, lower-cased, and skeletonized again (so "KLM", "K1M", "kIm"
-/// and "ΚLΜ" share a key). Two names with the same key can be mistaken for
-/// each other.
+/// skeleton, lower-cased, skeletonized again, and with every `i` folded to
+/// `l` (so "KLM", "K1M", "kIm" and "ΚLΜ" share a key, and so do
+/// "BOOKING.COM" and "Booking.com": a capital I reads as a lower-case l in
+/// mixed case and as an i in capitals, and the key cannot tell which).
+/// Two names with the same key can be mistaken for each other.
+///
+/// ```
+/// use hotline::business::confusable_key;
+/// assert_eq!(confusable_key("BOOKING.COM"), confusable_key("Booking.com"));
+/// assert_eq!(confusable_key("kIm"), confusable_key("KLM"));
+/// ```
 pub fn confusable_key(name: &str) -> String {
     let first: String = unicode_security::skeleton(name).collect();
     let lower = first.to_lowercase();
-    unicode_security::skeleton(&lower).collect()
+    unicode_security::skeleton(&lower)
+        .map(|c| if c == 'i' { 'l' } else { c })
+        .collect()
 }
 
 /// Whether two names can be mistaken for each other (equal confusable keys).

@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::constants::{
-    MAX_REVOKED_ENTRIES, OBJ_TYPE_REVOCATION_LIST, PROTOCOL_VERSION, REVOCATION_SCOPE_BUSINESS,
-    REVOCATION_SCOPE_ISSUER, SIG_CTX_REVOCATION_LIST,
+    MAX_REVOCATION_LIST_LIFETIME_SECS, MAX_REVOKED_ENTRIES, OBJ_TYPE_REVOCATION_LIST,
+    PROTOCOL_VERSION, REVOCATION_SCOPE_BUSINESS, REVOCATION_SCOPE_ISSUER, SIG_CTX_REVOCATION_LIST,
 };
 use crate::primitives::ed25519::{Ed25519Public, Ed25519Secret};
 use crate::wire::{DecodeError, Reader};
@@ -46,60 +46,81 @@ impl RevocationScope {
     }
 }
 
+/// The sequence and validity window of a revocation list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RevocationWindow {
+    pub(crate) sequence: u64,
+    pub(crate) issued_at: u64,
+    pub(crate) next_update: u64,
+}
+
+/// What a list revokes: serials (issuer lists) or issuer keys (root lists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RevokedEntries {
+    Serials(Vec<u64>),
+    IssuerKeys(Vec<[u8; 32]>),
+}
+
+impl RevokedEntries {
+    fn scope(&self) -> RevocationScope {
+        match self {
+            Self::Serials(_) => RevocationScope::BusinessCertificates,
+            Self::IssuerKeys(_) => RevocationScope::Issuers,
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Self::Serials(e) => e.len(),
+            Self::IssuerKeys(e) => e.len(),
+        }
+    }
+}
+
 /// A signed revocation list, decoded structurally (its signature is checked
 /// when a [`TrustStore`](crate::business::TrustStore) applies it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationList {
-    pub(crate) scope: RevocationScope,
     pub(crate) signer_id: u32,
-    pub(crate) sequence: u64,
-    pub(crate) issued_at: u64,
-    pub(crate) entries: Vec<u64>,
+    pub(crate) window: RevocationWindow,
+    pub(crate) entries: RevokedEntries,
     pub(crate) signature: [u8; 64],
 }
 
 impl RevocationList {
     pub(crate) fn sign(
         secret: &Ed25519Secret,
-        scope: RevocationScope,
         signer_id: u32,
-        sequence: u64,
-        issued_at: u64,
-        entries: Vec<u64>,
+        window: RevocationWindow,
+        entries: RevokedEntries,
     ) -> Result<Self, IssueError> {
-        if sequence > issued_at {
+        if window.sequence > window.issued_at {
             return Err(IssueError::SequenceAhead {
-                sequence,
-                issued_at,
+                sequence: window.sequence,
+                issued_at: window.issued_at,
             });
         }
-        let mut list = Self {
-            scope,
-            signer_id,
-            sequence,
-            issued_at,
-            entries: prepare_entries(entries)?,
-            signature: [0; 64],
+        if !window_ok(&window) {
+            return Err(IssueError::ListWindow);
+        }
+        let entries = match entries {
+            RevokedEntries::Serials(e) => RevokedEntries::Serials(prepare_entries(e)?),
+            RevokedEntries::IssuerKeys(e) => RevokedEntries::IssuerKeys(prepare_entries(e)?),
         };
-        list.signature = secret.sign(SIG_CTX_REVOCATION_LIST, &list.signed_part());
-        Ok(list)
+        Ok(Self::sign_unchecked(secret, signer_id, window, entries))
     }
 
-    /// Signs without the sequence check, as a leaked key could (vectors).
-    #[cfg(test)]
-    pub(crate) fn sign_unchecked_for_vectors(
+    /// Signs without any check of the window (vectors and tests, as a
+    /// leaked key could).
+    pub(crate) fn sign_unchecked(
         secret: &Ed25519Secret,
-        scope: RevocationScope,
         signer_id: u32,
-        sequence: u64,
-        issued_at: u64,
+        window: RevocationWindow,
+        entries: RevokedEntries,
     ) -> Self {
         let mut list = Self {
-            scope,
             signer_id,
-            sequence,
-            issued_at,
-            entries: Vec::new(),
+            window,
+            entries,
             signature: [0; 64],
         };
         list.signature = secret.sign(SIG_CTX_REVOCATION_LIST, &list.signed_part());
@@ -107,17 +128,21 @@ impl RevocationList {
     }
 
     fn signed_part(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(27 + 8 * self.entries.len());
+        let mut out = Vec::with_capacity(REVOCATION_LIST_HEADER_LEN + 32 * self.entries.len());
         out.push(PROTOCOL_VERSION);
         out.push(OBJ_TYPE_REVOCATION_LIST);
-        out.push(self.scope.to_byte());
+        out.push(self.scope().to_byte());
         out.extend_from_slice(&self.signer_id.to_be_bytes());
-        out.extend_from_slice(&self.sequence.to_be_bytes());
-        out.extend_from_slice(&self.issued_at.to_be_bytes());
+        out.extend_from_slice(&self.window.sequence.to_be_bytes());
+        out.extend_from_slice(&self.window.issued_at.to_be_bytes());
+        out.extend_from_slice(&self.window.next_update.to_be_bytes());
         // Bounded by MAX_REVOKED_ENTRIES when made or decoded.
         out.extend_from_slice(&(self.entries.len() as u32).to_be_bytes());
-        for e in &self.entries {
-            out.extend_from_slice(&e.to_be_bytes());
+        match &self.entries {
+            RevokedEntries::Serials(e) => e
+                .iter()
+                .for_each(|s| out.extend_from_slice(&s.to_be_bytes())),
+            RevokedEntries::IssuerKeys(e) => e.iter().for_each(|k| out.extend_from_slice(k)),
         }
         out
     }
@@ -133,7 +158,7 @@ impl RevocationList {
 
     /// What the list revokes.
     pub fn scope(&self) -> RevocationScope {
-        self.scope
+        self.entries.scope()
     }
     /// The issuer id (scope `BusinessCertificates`) or root id (scope `Issuers`) of the signer.
     pub fn signer_id(&self) -> u32 {
@@ -141,15 +166,39 @@ impl RevocationList {
     }
     /// The sequence number.
     pub fn sequence(&self) -> u64 {
-        self.sequence
+        self.window.sequence
     }
     /// When it was issued (Unix seconds).
     pub fn issued_at(&self) -> u64 {
-        self.issued_at
+        self.window.issued_at
     }
-    /// The revoked serials or issuer ids, strictly ascending.
-    pub fn entries(&self) -> &[u64] {
-        &self.entries
+    /// After when it proves nothing about what it does not list (Unix
+    /// seconds).
+    pub fn next_update(&self) -> u64 {
+        self.window.next_update
+    }
+    /// The revoked serials, strictly ascending (empty for a root's list).
+    pub fn serials(&self) -> &[u64] {
+        match &self.entries {
+            RevokedEntries::Serials(e) => e,
+            RevokedEntries::IssuerKeys(_) => &[],
+        }
+    }
+    /// The revoked issuer keys, strictly ascending by bytes (empty for an
+    /// issuer's list).
+    pub fn issuer_keys(&self) -> &[[u8; 32]] {
+        match &self.entries {
+            RevokedEntries::IssuerKeys(e) => e,
+            RevokedEntries::Serials(_) => &[],
+        }
+    }
+    /// The number of revoked entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    /// Whether the list revokes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.len() == 0
     }
 
     /// The encoding (SPEC.md, "Revocation list").
@@ -168,8 +217,11 @@ impl RevocationList {
         r.object_type(OBJ_TYPE_REVOCATION_LIST)?;
         let scope = RevocationScope::from_byte(r.u8("revocation scope")?)?;
         let signer_id = r.u32("signer id")?;
-        let sequence = r.u64("sequence")?;
-        let issued_at = r.u64("issued at")?;
+        let window = RevocationWindow {
+            sequence: r.u64("sequence")?,
+            issued_at: r.u64("issued at")?,
+            next_update: r.u64("next update")?,
+        };
         let count = r.u32("entry count")? as usize;
         if count > MAX_REVOKED_ENTRIES {
             return Err(DecodeError::InvalidLength {
@@ -177,28 +229,54 @@ impl RevocationList {
                 len: count,
             });
         }
-        if r.remaining() < count * 8 {
+        let width = match scope {
+            RevocationScope::BusinessCertificates => 8,
+            RevocationScope::Issuers => 32,
+        };
+        if r.remaining() < count * width {
             return Err(DecodeError::Truncated("revocation entries"));
         }
-        let mut entries = Vec::with_capacity(count);
-        for _ in 0..count {
-            let e = r.u64("revocation entries")?;
-            if entries.last().is_some_and(|&p| p >= e) {
-                return Err(DecodeError::NotCanonical("revocation entries"));
+        let entries = match scope {
+            RevocationScope::BusinessCertificates => {
+                let mut entries: Vec<u64> = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let e = r.u64("revocation entries")?;
+                    if entries.last().is_some_and(|&p| p >= e) {
+                        return Err(DecodeError::NotCanonical("revocation entries"));
+                    }
+                    entries.push(e);
+                }
+                RevokedEntries::Serials(entries)
             }
-            entries.push(e);
-        }
+            RevocationScope::Issuers => {
+                let mut entries: Vec<[u8; 32]> = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let e = *r.array::<32>("revocation entries")?;
+                    if entries.last().is_some_and(|p| *p >= e) {
+                        return Err(DecodeError::NotCanonical("revocation entries"));
+                    }
+                    entries.push(e);
+                }
+                RevokedEntries::IssuerKeys(entries)
+            }
+        };
         let signature = *r.array::<64>("revocation list signature")?;
         r.finish()?;
         Ok(Self {
-            scope,
             signer_id,
-            sequence,
-            issued_at,
+            window,
             entries,
             signature,
         })
     }
+}
+
+/// Bytes of a list before its entries.
+const REVOCATION_LIST_HEADER_LEN: usize = 35;
+
+/// `issued_at < next_update <= issued_at + MAX_REVOCATION_LIST_LIFETIME_SECS`.
+pub(crate) fn window_ok(w: &RevocationWindow) -> bool {
+    w.issued_at < w.next_update && w.next_update - w.issued_at <= MAX_REVOCATION_LIST_LIFETIME_SECS
 }
 
 /// Why a revocation list was not applied. The trust store is unchanged.
@@ -238,6 +316,15 @@ pub enum RevocationError {
         /// The list's issue time.
         issued_at: u64,
     },
+    /// The list's `next_update` is not after its issue time, or more than
+    /// [`MAX_REVOCATION_LIST_LIFETIME_SECS`] after it.
+    #[error("revocation list window is empty or too long ({issued_at} to {next_update})")]
+    BadWindow {
+        /// The list's issue time.
+        issued_at: u64,
+        /// The list's next update.
+        next_update: u64,
+    },
     /// The store already holds lists of as many signers as it keeps.
     #[error("too many revocation lists held")]
     TooManyLists,
@@ -260,71 +347,82 @@ pub struct RevocationUpdate {
     pub revoked: usize,
 }
 
+/// One signer's list in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HeldList {
+    pub(crate) sequence: u64,
+    pub(crate) next_update: u64,
+    pub(crate) serials: BTreeSet<u64>,
+    pub(crate) issuer_keys: BTreeSet<[u8; 32]>,
+}
+
+impl HeldList {
+    pub(crate) fn len(&self) -> usize {
+        self.serials.len() + self.issuer_keys.len()
+    }
+}
+
 /// The revocations a client holds: per signer, the latest list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RevocationState {
-    lists: BTreeMap<(RevocationScope, u32), (u64, BTreeSet<u64>)>,
+    lists: BTreeMap<(RevocationScope, u32), HeldList>,
 }
 
 impl RevocationState {
-    /// Every list held: (scope, signer, sequence, entries).
-    pub(crate) fn lists(
-        &self,
-    ) -> impl Iterator<Item = (RevocationScope, u32, u64, &BTreeSet<u64>)> {
+    /// Every list held, ascending by (scope, signer).
+    pub(crate) fn lists(&self) -> impl Iterator<Item = (RevocationScope, u32, &HeldList)> {
         self.lists
             .iter()
-            .map(|((scope, signer), (seq, set))| (*scope, *signer, *seq, set))
+            .map(|((scope, signer), held)| (*scope, *signer, held))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lists.len()
     }
 
     /// Restores a list from stored state (authenticated by the store).
-    pub(crate) fn restore(
-        &mut self,
-        scope: RevocationScope,
-        signer: u32,
-        sequence: u64,
-        entries: BTreeSet<u64>,
-    ) {
-        self.lists.insert((scope, signer), (sequence, entries));
+    pub(crate) fn restore(&mut self, scope: RevocationScope, signer: u32, held: HeldList) {
+        self.lists.insert((scope, signer), held);
     }
 
-    /// The sequence of the list that revokes `entry` for this signer, if any.
-    pub(crate) fn revoking_sequence(
-        &self,
-        scope: RevocationScope,
-        signer: u32,
-        entry: u64,
-    ) -> Option<u64> {
-        self.lists
-            .get(&(scope, signer))
-            .filter(|(_, s)| s.contains(&entry))
-            .map(|(seq, _)| *seq)
+    pub(crate) fn held(&self, scope: RevocationScope, signer: u32) -> Option<&HeldList> {
+        self.lists.get(&(scope, signer))
     }
 
     pub(crate) fn current_sequence(&self, scope: RevocationScope, signer: u32) -> Option<u64> {
-        self.lists.get(&(scope, signer)).map(|(s, _)| *s)
+        self.held(scope, signer).map(|h| h.sequence)
     }
 
     /// Installs a verified list whose sequence was checked to be newer.
     pub(crate) fn install(&mut self, list: &RevocationList) -> RevocationUpdate {
-        let set: BTreeSet<u64> = list.entries.iter().copied().collect();
-        let revoked = set.len();
-        self.lists
-            .insert((list.scope, list.signer_id), (list.sequence, set));
-        RevocationUpdate {
-            sequence: list.sequence,
-            revoked,
-        }
+        let held = HeldList {
+            sequence: list.window.sequence,
+            next_update: list.window.next_update,
+            serials: list.serials().iter().copied().collect(),
+            issuer_keys: list.issuer_keys().iter().copied().collect(),
+        };
+        let update = RevocationUpdate {
+            sequence: held.sequence,
+            revoked: held.len(),
+        };
+        self.lists.insert((list.scope(), list.signer_id), held);
+        update
     }
 
-    pub(crate) fn issuer_revoked(&self, root_id: u32, issuer_id: u32) -> bool {
+    /// The root and sequence of a list in force that revokes this issuer
+    /// key: any root's list counts, so a revoked key re-certified under
+    /// another root or id stays revoked.
+    pub(crate) fn issuer_key_revoked(&self, key: &[u8; 32]) -> Option<(u32, u64)> {
         self.lists
-            .get(&(RevocationScope::Issuers, root_id))
-            .is_some_and(|(_, s)| s.contains(&u64::from(issuer_id)))
+            .range((RevocationScope::Issuers, 0)..=(RevocationScope::Issuers, u32::MAX))
+            .find(|(_, h)| h.issuer_keys.contains(key))
+            .map(|((_, root), h)| (*root, h.sequence))
     }
 
-    pub(crate) fn serial_revoked(&self, issuer_id: u32, serial: u64) -> bool {
-        self.lists
-            .get(&(RevocationScope::BusinessCertificates, issuer_id))
-            .is_some_and(|(_, s)| s.contains(&serial))
+    /// The sequence of the issuer's list in force if it revokes `serial`.
+    pub(crate) fn serial_revoked(&self, issuer_id: u32, serial: u64) -> Option<u64> {
+        self.held(RevocationScope::BusinessCertificates, issuer_id)
+            .filter(|h| h.serials.contains(&serial))
+            .map(|h| h.sequence)
     }
 }

@@ -179,4 +179,13 @@ pub enum StatusError {
     /// The store already holds as many statuses as it keeps.
     #[error("too many statuses held")]
     Full,
+    /// The status is for another certificate than the business's (another
+    /// issuer id or serial).
+    #[error("the status is for certificate {serial} of issuer {issuer_id}, not this business's")]
+    WrongCertificate {
+        /// The status's issuer id.
+        issuer_id: u32,
+        /// The status's serial.
+        serial: u64,
+    },
 }

@@ -16,7 +16,7 @@ use super::certificate::{
 };
 use super::names::{NameError, check_name};
 use super::revocation::{
-    RevocationError, RevocationList, RevocationScope, RevocationState, RevocationUpdate,
+    HeldList, RevocationError, RevocationList, RevocationScope, RevocationState, RevocationUpdate,
 };
 use super::status::{CertificateStatus, StatusError};
 use crate::constants::SIG_CTX_BUSINESS_CERT;
@@ -149,6 +149,9 @@ pub struct VerifiedBusiness {
     level: VerificationLevel,
     serial: u64,
     issuer_id: u32,
+    /// `None` only for a session stored before issuer keys were recorded
+    /// (SPEC.md 15.8): its badge fails closed.
+    issuer_key: Option<[u8; 32]>,
     root_id: u32,
     identity_key: Ed25519Public,
     validity: Validity,
@@ -187,6 +190,13 @@ impl VerifiedBusiness {
     pub fn issuer_id(&self) -> u32 {
         self.issuer_id
     }
+    /// The issuer's Ed25519 key (raw bytes), which root lists revoke
+    /// (SPEC.md 13.9). `None` only for a session restored from a record
+    /// written before issuer keys were stored; such a session shows no
+    /// badge.
+    pub fn issuer_key(&self) -> Option<[u8; 32]> {
+        self.issuer_key
+    }
     /// The root's id.
     pub fn root_id(&self) -> u32 {
         self.root_id
@@ -215,15 +225,21 @@ impl VerifiedBusiness {
         self.validity.encode_into(out);
         out.extend_from_slice(&self.chain_hash);
         encode_names(&self.name, &self.localized, out);
+        if let Some(k) = &self.issuer_key {
+            out.extend_from_slice(k);
+        }
     }
 
     /// Reads the layout of [`VerifiedBusiness::encode_state`] for a session
     /// whose peer signs with `identity_key`. Only stored state (authenticated
     /// under the storage key) reaches this; the chain was validated when the
     /// session started.
+    /// `with_issuer_key` says whether the layout ends with the issuer key
+    /// (peer kind `0x02`) or predates it (peer kind `0x01`).
     pub(crate) fn read_state(
         r: &mut Reader<'_>,
         identity_key: Ed25519Public,
+        with_issuer_key: bool,
     ) -> Result<Self, DecodeError> {
         let root_id = r.u32("root id")?;
         let issuer_id = r.u32("issuer id")?;
@@ -233,6 +249,14 @@ impl VerifiedBusiness {
         let validity = Validity::read(r)?;
         let chain_hash = *r.array::<32>("certificate chain hash")?;
         let (name, localized) = read_names(r)?;
+        let issuer_key = if with_issuer_key {
+            let bytes = r.array::<32>("issuer key")?;
+            Ed25519Public::from_bytes(bytes)
+                .map_err(|_| DecodeError::NotCanonical("issuer key"))?;
+            Some(*bytes)
+        } else {
+            None
+        };
         Ok(Self {
             business_id,
             name,
@@ -240,6 +264,7 @@ impl VerifiedBusiness {
             level,
             serial,
             issuer_id,
+            issuer_key,
             root_id,
             identity_key,
             validity,
@@ -371,6 +396,17 @@ impl core::fmt::Display for Badge {
                     Expiry::Certificate => "certificate expired",
                     Expiry::Status => "status of good standing ran out",
                     Expiry::NoStatus => "no status of good standing",
+                    Expiry::RevocationList { scope, signer_id } => {
+                        let who = match scope {
+                            RevocationScope::Issuers => "root",
+                            RevocationScope::BusinessCertificates => "issuer",
+                        };
+                        return write!(
+                            f,
+                            "{:?}: the revocation list of {who} {signer_id} ran out (since {since})",
+                            business.name()
+                        );
+                    }
                 };
                 write!(f, "{:?}: {what} (since {since})", business.name())
             }
@@ -417,6 +453,15 @@ pub enum Expiry {
     /// A status is required and none was ever applied for this certificate
     /// (`since` is the session's start of doubt: 0).
     NoStatus,
+    /// The revocation list in force for this signer passed its
+    /// `next_update`, and nothing fresher proves the certificate is not
+    /// revoked (SPEC.md 13.16).
+    RevocationList {
+        /// Whose list: the root's (`Issuers`) or the issuer's.
+        scope: RevocationScope,
+        /// The root or issuer id.
+        signer_id: u32,
+    },
 }
 
 /// What revoked a badge, for [`Badge::Revoked`].
@@ -430,9 +475,10 @@ pub enum RevokedBy {
         /// The sequence of the list in force.
         sequence: u64,
     },
-    /// The root's list of this `sequence` revokes the issuer.
+    /// The list of this `sequence` of a root revokes the issuer's key (the
+    /// root may be another than the one that certified the issuer).
     Issuer {
-        /// The root.
+        /// The revoking root.
         root_id: u32,
         /// The sequence of the list in force.
         sequence: u64,
@@ -540,6 +586,48 @@ impl TrustStore {
         if !status.verify(&issuer.key) {
             return Err(StatusError::BadSignature);
         }
+        self.install_status(status, now)
+    }
+
+    /// Applies a status stapled for a business already verified (the one a
+    /// session was started with, or a relay registered): its issuer's key
+    /// is the one the business's chain was validated with, so no issuer
+    /// certificate is needed. The status must be for that business's
+    /// certificate, the issuer's key must not be revoked nor its root
+    /// retired, and then the checks of [`TrustStore::apply_status`] from
+    /// the signature on apply (SPEC.md 13.15). On any error nothing
+    /// changes.
+    pub fn apply_stapled_status(
+        &mut self,
+        business: &VerifiedBusiness,
+        status: &CertificateStatus,
+        now: u64,
+    ) -> Result<(), StatusError> {
+        if (status.issuer_id, status.serial) != (business.issuer_id, business.serial) {
+            return Err(StatusError::WrongCertificate {
+                issuer_id: status.issuer_id,
+                serial: status.serial,
+            });
+        }
+        let Some(key) = business.issuer_key else {
+            return Err(StatusError::IssuerCertificateNeeded(status.issuer_id));
+        };
+        self.root_for(business.root_id)
+            .map_err(StatusError::IssuerNotTrusted)?;
+        if self.revocations.issuer_key_revoked(&key).is_some() {
+            return Err(StatusError::IssuerNotTrusted(
+                ValidationError::IssuerRevoked(business.issuer_id),
+            ));
+        }
+        let key = Ed25519Public::from_bytes(&key).map_err(|_| StatusError::BadSignature)?;
+        if !status.verify(&key) {
+            return Err(StatusError::BadSignature);
+        }
+        self.install_status(status, now)
+    }
+
+    /// Steps 4 to 8 of SPEC.md 13.15, for a status whose signature checked.
+    fn install_status(&mut self, status: &CertificateStatus, now: u64) -> Result<(), StatusError> {
         if !status.window_ok() {
             return Err(StatusError::BadWindow {
                 this_update: status.this_update,
@@ -586,6 +674,7 @@ impl TrustStore {
             level: cert.level,
             serial: cert.serial,
             issuer_id: chain.issuer.issuer_id,
+            issuer_key: Some(chain.issuer.key.to_bytes()),
             root_id: chain.issuer.root_id,
             identity_key: cert.identity_key,
             validity: cert.validity,
@@ -609,24 +698,18 @@ impl TrustStore {
                 by: RevokedBy::RootRetired(b.root_id),
             };
         }
-        if let Some(sequence) = self.revocations.revoking_sequence(
-            RevocationScope::Issuers,
-            b.root_id,
-            u64::from(b.issuer_id),
-        ) {
+        let Some(issuer_key) = &b.issuer_key else {
+            // Stored before issuer keys were recorded: issuer revocation
+            // cannot be checked, so no badge (SPEC.md 13.16).
+            return Badge::Unverified;
+        };
+        if let Some((root_id, sequence)) = self.revocations.issuer_key_revoked(issuer_key) {
             return Badge::Revoked {
                 business,
-                by: RevokedBy::Issuer {
-                    root_id: b.root_id,
-                    sequence,
-                },
+                by: RevokedBy::Issuer { root_id, sequence },
             };
         }
-        if let Some(sequence) = self.revocations.revoking_sequence(
-            RevocationScope::BusinessCertificates,
-            b.issuer_id,
-            b.serial,
-        ) {
+        if let Some(sequence) = self.revocations.serial_revoked(b.issuer_id, b.serial) {
             return Badge::Revoked {
                 business,
                 by: RevokedBy::Certificate {
@@ -642,28 +725,66 @@ impl TrustStore {
                 since: b.validity.not_after,
             };
         }
+        // A root's list that ran out no longer proves its issuers are not
+        // revoked, whatever statuses say (a revoked issuer's key could have
+        // signed them).
+        if let Some(held) = self.revocations.held(RevocationScope::Issuers, b.root_id)
+            && now > held.next_update.saturating_add(CLOCK_SKEW_SECS)
+        {
+            return Badge::Expired {
+                business,
+                what: Expiry::RevocationList {
+                    scope: RevocationScope::Issuers,
+                    signer_id: b.root_id,
+                },
+                since: held.next_update,
+            };
+        }
         let mut until = b.validity.not_after;
-        match self.statuses.get(&(b.issuer_id, b.serial)) {
-            Some(&(_, next))
-                if now > next.saturating_add(CLOCK_SKEW_SECS) && self.require_status =>
-            {
+        let status = self
+            .statuses
+            .get(&(b.issuer_id, b.serial))
+            .map(|&(_, next)| next)
+            .filter(|next| now <= next.saturating_add(CLOCK_SKEW_SECS));
+        match (status, self.statuses.get(&(b.issuer_id, b.serial))) {
+            (Some(next), _) => until = until.min(next),
+            (None, Some(&(_, next))) if self.require_status => {
                 return Badge::Expired {
                     business,
                     what: Expiry::Status,
                     since: next,
                 };
             }
-            // An old status no one requires proves nothing either way.
-            Some(&(_, next)) if now > next.saturating_add(CLOCK_SKEW_SECS) => {}
-            Some(&(_, next)) => until = until.min(next),
-            None if self.require_status => {
+            (None, None) if self.require_status => {
                 return Badge::Expired {
                     business,
                     what: Expiry::NoStatus,
                     since: 0,
                 };
             }
-            None => {}
+            // An old status no one requires proves nothing either way: the
+            // issuer's list must then be fresh, if one is held.
+            (None, _) => {
+                if let Some(held) = self
+                    .revocations
+                    .held(RevocationScope::BusinessCertificates, b.issuer_id)
+                {
+                    if now > held.next_update.saturating_add(CLOCK_SKEW_SECS) {
+                        return Badge::Expired {
+                            business,
+                            what: Expiry::RevocationList {
+                                scope: RevocationScope::BusinessCertificates,
+                                signer_id: b.issuer_id,
+                            },
+                            since: held.next_update,
+                        };
+                    }
+                    until = until.min(held.next_update);
+                }
+            }
+        }
+        if let Some(held) = self.revocations.held(RevocationScope::Issuers, b.root_id) {
+            until = until.min(held.next_update);
         }
         Badge::Verified { business, until }
     }
@@ -702,7 +823,8 @@ impl TrustStore {
             .map_err(|_| ValidationError::BadSignature(ChainLink::Issuer))?;
         if self
             .revocations
-            .issuer_revoked(issuer.root_id, issuer.issuer_id)
+            .issuer_key_revoked(&issuer.key.to_bytes())
+            .is_some()
         {
             return Err(ValidationError::IssuerRevoked(issuer.issuer_id));
         }
@@ -735,6 +857,7 @@ impl TrustStore {
         if self
             .revocations
             .serial_revoked(issuer.issuer_id, cert.serial)
+            .is_some()
         {
             return Err(ValidationError::CertificateRevoked {
                 issuer_id: issuer.issuer_id,
@@ -762,6 +885,7 @@ impl TrustStore {
             level: cert.level,
             serial: cert.serial,
             issuer_id: issuer.issuer_id,
+            issuer_key: Some(issuer.key.to_bytes()),
             root_id: issuer.root_id,
             identity_key: cert.identity_key,
             validity: cert.validity,
@@ -806,7 +930,7 @@ impl TrustStore {
         issuer: Option<&IssuerCertificate>,
         now: u64,
     ) -> Result<RevocationUpdate, RevocationError> {
-        let key = match list.scope {
+        let key = match list.scope() {
             RevocationScope::Issuers => match self.root_for(list.signer_id) {
                 Ok(root) => root.key,
                 Err(_) => return Err(RevocationError::UnknownRoot(list.signer_id)),
@@ -815,44 +939,51 @@ impl TrustStore {
                 let issuer = issuer
                     .filter(|i| i.issuer_id == list.signer_id)
                     .ok_or(RevocationError::IssuerCertificateNeeded(list.signer_id))?;
-                match self.check_issuer(issuer, None) {
-                    // A revoked issuer's lists still apply: they only revoke more.
-                    Ok(()) | Err(ValidationError::IssuerRevoked(_)) => {}
-                    Err(e) => return Err(RevocationError::IssuerNotTrusted(e)),
-                }
+                // A revoked issuer's key changes nothing any more: its list
+                // in force stays, and every certificate it issued is
+                // revoked with it.
+                self.check_issuer(issuer, None)
+                    .map_err(RevocationError::IssuerNotTrusted)?;
                 issuer.key
             }
         };
         if !list.verify(&key) {
             return Err(RevocationError::BadSignature);
         }
-        if list.sequence > list.issued_at {
+        let w = list.window;
+        if w.sequence > w.issued_at {
             return Err(RevocationError::SequenceAhead {
-                sequence: list.sequence,
-                issued_at: list.issued_at,
+                sequence: w.sequence,
+                issued_at: w.issued_at,
             });
         }
-        if list.issued_at > now.saturating_add(CLOCK_SKEW_SECS) {
+        if !super::revocation::window_ok(&w) {
+            return Err(RevocationError::BadWindow {
+                issued_at: w.issued_at,
+                next_update: w.next_update,
+            });
+        }
+        if w.issued_at > now.saturating_add(CLOCK_SKEW_SECS) {
             return Err(RevocationError::IssuedInFuture {
-                issued_at: list.issued_at,
+                issued_at: w.issued_at,
                 now,
             });
         }
         if let Some(current) = self
             .revocations
-            .current_sequence(list.scope, list.signer_id)
-            && list.sequence <= current
+            .current_sequence(list.scope(), list.signer_id)
+            && w.sequence <= current
         {
             return Err(RevocationError::Stale {
                 current,
-                offered: list.sequence,
+                offered: w.sequence,
             });
         }
         if self
             .revocations
-            .current_sequence(list.scope, list.signer_id)
+            .current_sequence(list.scope(), list.signer_id)
             .is_none()
-            && self.revocations.lists().count() >= MAX_HELD_REVOCATION_LISTS
+            && self.revocations.len() >= MAX_HELD_REVOCATION_LISTS
         {
             return Err(RevocationError::TooManyLists);
         }
@@ -860,11 +991,16 @@ impl TrustStore {
     }
 }
 
+/// The first byte of the stored trust state's current layout (layout 1
+/// began with the flags byte, 0 or 1).
+const TRUST_STATE_LAYOUT: u8 = 0x02;
+
 impl TrustStore {
     /// Appends the stored layout (SPEC.md, section 15.17): flags, roots,
     /// retired root ids, revocation lists and statuses, each list in
     /// ascending order.
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
+        out.push(TRUST_STATE_LAYOUT);
         out.push(u8::from(self.require_status));
         // Counts are bounded when added (and checked when decoded).
         out.push(self.roots.len() as u8);
@@ -877,13 +1013,17 @@ impl TrustStore {
         }
         let lists: Vec<_> = self.revocations.lists().collect();
         out.extend_from_slice(&(lists.len() as u16).to_be_bytes());
-        for (scope, signer, sequence, entries) in lists {
+        for (scope, signer, held) in lists {
             out.push(scope.to_byte());
             out.extend_from_slice(&signer.to_be_bytes());
-            out.extend_from_slice(&sequence.to_be_bytes());
-            out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
-            for e in entries {
+            out.extend_from_slice(&held.sequence.to_be_bytes());
+            out.extend_from_slice(&held.next_update.to_be_bytes());
+            out.extend_from_slice(&(held.len() as u32).to_be_bytes());
+            for e in &held.serials {
                 out.extend_from_slice(&e.to_be_bytes());
+            }
+            for k in &held.issuer_keys {
+                out.extend_from_slice(k);
             }
         }
         out.extend_from_slice(&(self.statuses.len() as u32).to_be_bytes());
@@ -898,7 +1038,20 @@ impl TrustStore {
     /// Reads the layout of [`TrustStore::encode_state`] strictly: every
     /// count bounded before allocation, every list ascending, roots
     /// verified.
+    ///
+    /// A record of layout 1 (which began with the flags byte, 0 or 1, and
+    /// revoked issuers by id) is migrated: its lists keep their sequences,
+    /// so older lists stay refused, but get `next_update = 0`, so that they
+    /// prove nothing until fresh lists arrive, and root lists lose their
+    /// issuer ids, which name no key. Badges fail closed until then.
     pub(crate) fn read_state(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let layout = match r.peek_u8() {
+            Some(TRUST_STATE_LAYOUT) => {
+                r.u8("trust state layout")?;
+                TRUST_STATE_LAYOUT
+            }
+            _ => 1,
+        };
         let require_status = match r.u8("trust flags")? {
             0 => false,
             1 => true,
@@ -945,7 +1098,8 @@ impl TrustStore {
             retired.insert(id);
         }
         let n = usize::from(r.u16("revocation list count")?);
-        if n > MAX_HELD_REVOCATION_LISTS || n * 17 > r.remaining() {
+        let header = if layout == 1 { 17 } else { 25 };
+        if n > MAX_HELD_REVOCATION_LISTS || n * header > r.remaining() {
             return Err(DecodeError::InvalidLength {
                 field: "revocation list count",
                 len: n,
@@ -961,22 +1115,46 @@ impl TrustStore {
             }
             last = Some((scope, signer));
             let sequence = r.u64("sequence")?;
+            let next_update = if layout == 1 {
+                0
+            } else {
+                r.u64("next update")?
+            };
             let count = r.u32("entry count")? as usize;
-            if count > MAX_REVOKED_ENTRIES || count * 8 > r.remaining() {
+            let width = match (layout, scope) {
+                (2, RevocationScope::Issuers) => 32,
+                _ => 8,
+            };
+            if count > MAX_REVOKED_ENTRIES || count * width > r.remaining() {
                 return Err(DecodeError::InvalidLength {
                     field: "entry count",
                     len: count,
                 });
             }
-            let mut entries = BTreeSet::new();
+            let mut held = HeldList {
+                sequence,
+                next_update,
+                serials: BTreeSet::new(),
+                issuer_keys: BTreeSet::new(),
+            };
+            let mut previous: Option<u64> = None;
             for _ in 0..count {
-                let e = r.u64("revocation entries")?;
-                if entries.last().is_some_and(|l| *l >= e) {
+                let ascending = if width == 32 {
+                    let k = *r.array::<32>("revocation entries")?;
+                    held.issuer_keys.last().is_none_or(|l| *l < k) && held.issuer_keys.insert(k)
+                } else {
+                    let e = r.u64("revocation entries")?;
+                    // Layout 1 root lists named issuer ids: dropped.
+                    if scope == RevocationScope::BusinessCertificates {
+                        held.serials.insert(e);
+                    }
+                    previous.replace(e).is_none_or(|p| p < e)
+                };
+                if !ascending {
                     return Err(DecodeError::NotCanonical("revocation entries"));
                 }
-                entries.insert(e);
             }
-            revocations.restore(scope, signer, sequence, entries);
+            revocations.restore(scope, signer, held);
         }
         let n = r.u32("status count")? as usize;
         if n > MAX_HELD_STATUSES || n * 28 > r.remaining() {
@@ -1008,9 +1186,9 @@ impl TrustStore {
         let lists: usize = self
             .revocations
             .lists()
-            .map(|(_, _, _, e)| 17 + 8 * e.len())
+            .map(|(_, _, h)| 25 + 8 * h.serials.len() + 32 * h.issuer_keys.len())
             .sum();
-        16 + self.roots.len() * TrustRoot::ENCODED_LEN
+        17 + self.roots.len() * TrustRoot::ENCODED_LEN
             + 4 * self.retired.len()
             + lists
             + 28 * self.statuses.len()
@@ -1039,10 +1217,19 @@ mod state_tests {
         t.retire_root(9);
         t.require_status(true);
         let now = 1_800_000_000;
-        t.apply_revocation_list(&issuer.revoke(5, now, &[10, 20]).unwrap(), Some(&cert), now)
-            .unwrap();
-        t.apply_revocation_list(&root.revoke_issuers(4, now, &[8]).unwrap(), None, now)
-            .unwrap();
+        t.apply_revocation_list(
+            &issuer.revoke(5, now, now + 60, &[10, 20]).unwrap(),
+            Some(&cert),
+            now,
+        )
+        .unwrap();
+        let other = crate::primitives::ed25519::Ed25519Secret::from_seed(&[3; 32]).public_key();
+        t.apply_revocation_list(
+            &root.revoke_issuers(4, now, now + 90, &[other]).unwrap(),
+            None,
+            now,
+        )
+        .unwrap();
         for serial in [1, 2] {
             let s = issuer.certify_status(serial, now, now + 100).unwrap();
             t.apply_status(&s, &cert, now).unwrap();
@@ -1084,11 +1271,79 @@ mod state_tests {
     }
 
     #[test]
+    fn trust_state_keeps_list_windows_and_issuer_keys() {
+        let t = populated();
+        let back = decode(&encode(&t)).unwrap();
+        let issuer = back
+            .revocations
+            .held(RevocationScope::BusinessCertificates, 7)
+            .unwrap();
+        assert_eq!(issuer.next_update, 1_800_000_060);
+        assert_eq!(issuer.serials.iter().copied().collect::<Vec<_>>(), [10, 20]);
+        let other = crate::primitives::ed25519::Ed25519Secret::from_seed(&[3; 32]).public_key();
+        assert_eq!(
+            back.revocations.issuer_key_revoked(&other.to_bytes()),
+            Some((1, 4))
+        );
+        assert_eq!(
+            back.revocations
+                .held(RevocationScope::Issuers, 1)
+                .unwrap()
+                .next_update,
+            1_800_000_090
+        );
+    }
+
+    /// Layout 1: flags first, no `next_update`, root lists of issuer ids.
+    #[test]
+    fn trust_state_of_layout_1_is_migrated_failing_closed() {
+        let mut v1 = vec![1u8, 0]; // statuses required, no root
+        v1.extend_from_slice(&0u16.to_be_bytes()); // no retired root
+        v1.extend_from_slice(&2u16.to_be_bytes());
+        // An issuer list (scope 1) of issuer 7, sequence 5: serials 10, 20.
+        v1.push(1);
+        v1.extend_from_slice(&7u32.to_be_bytes());
+        v1.extend_from_slice(&5u64.to_be_bytes());
+        v1.extend_from_slice(&2u32.to_be_bytes());
+        v1.extend_from_slice(&10u64.to_be_bytes());
+        v1.extend_from_slice(&20u64.to_be_bytes());
+        // A root list (scope 2) of root 1, sequence 4: issuer id 8.
+        v1.push(2);
+        v1.extend_from_slice(&1u32.to_be_bytes());
+        v1.extend_from_slice(&4u64.to_be_bytes());
+        v1.extend_from_slice(&1u32.to_be_bytes());
+        v1.extend_from_slice(&8u64.to_be_bytes());
+        v1.extend_from_slice(&0u32.to_be_bytes()); // no status
+        let t = decode(&v1).unwrap();
+        assert!(t.status_required());
+        let issuer = t
+            .revocations
+            .held(RevocationScope::BusinessCertificates, 7)
+            .unwrap();
+        assert_eq!((issuer.sequence, issuer.next_update), (5, 0));
+        assert!(issuer.serials.contains(&20));
+        let root = t.revocations.held(RevocationScope::Issuers, 1).unwrap();
+        assert_eq!((root.sequence, root.next_update, root.len()), (4, 0, 0));
+        // Written back in the current layout.
+        assert_eq!(encode(&t)[0], TRUST_STATE_LAYOUT);
+        // Layout 1 entries out of order are refused like layout 2's.
+        let at = v1.len() - 4 - 8;
+        v1[at..at + 8].copy_from_slice(&8u64.to_be_bytes());
+        let mut swapped = v1.clone();
+        let first = 2 + 2 + 2 + 1 + 4 + 8 + 4;
+        swapped[first..first + 8].copy_from_slice(&30u64.to_be_bytes());
+        assert_eq!(
+            decode(&swapped).err(),
+            Some(DecodeError::NotCanonical("revocation entries"))
+        );
+    }
+
+    #[test]
     fn trust_state_refuses_bad_flags_and_unordered_lists() {
         let t = populated();
         let bytes = encode(&t);
         let mut bad = bytes.clone();
-        bad[0] = 2;
+        bad[1] = 2;
         assert_eq!(
             decode(&bad).err(),
             Some(DecodeError::InvalidValue {
@@ -1097,7 +1352,7 @@ mod state_tests {
             })
         );
         // The two retired ids (3 then 9) swapped.
-        let at = 2 + TrustRoot::ENCODED_LEN + 2;
+        let at = 3 + TrustRoot::ENCODED_LEN + 2;
         let mut bad = bytes.clone();
         bad[at..at + 4].copy_from_slice(&9u32.to_be_bytes());
         bad[at + 4..at + 8].copy_from_slice(&3u32.to_be_bytes());
@@ -1107,7 +1362,7 @@ mod state_tests {
         );
         // A root count above what the bytes hold is refused before reading.
         let mut bad = bytes.clone();
-        bad[1] = 200;
+        bad[2] = 200;
         assert!(matches!(
             decode(&bad),
             Err(DecodeError::InvalidLength {

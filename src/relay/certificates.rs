@@ -13,8 +13,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use crate::business::{TrustStore, ValidationError, VerificationLevel};
+use crate::business::{
+    CertificateStatus, IssuerCertificate, RevocationList, StatusError, TrustStore, ValidationError,
+    VerificationLevel,
+};
 use crate::keys::IdentityKey;
+use crate::relay::RelayError;
 use crate::relay::auth::AccountId;
 
 /// A business identity the validator vouched for (what the relay records
@@ -57,6 +61,33 @@ pub trait CertificateValidator: Send + Sync {
     fn standing(&self, chain: &[u8], now: u64) -> Result<(), Box<crate::business::Badge>> {
         let _ = (chain, now);
         Ok(())
+    }
+
+    /// Takes a status a registered business published for its own
+    /// certificate, after the relay checked it is for that certificate and
+    /// signed by the chain's issuer (SPEC.md 14.13), so that
+    /// [`standing`](Self::standing) counts it. The default keeps no state.
+    fn accept_status(
+        &self,
+        status: &CertificateStatus,
+        issuer: &IssuerCertificate,
+        now: u64,
+    ) -> Result<(), StatusError> {
+        let _ = (status, issuer, now);
+        Ok(())
+    }
+
+    /// Applies a revocation list published through the relay, returning
+    /// the sequence now in force for its signer. The default refuses:
+    /// a validator without updatable state ([`RelayError::TrustStateFixed`]).
+    fn accept_revocation_list(
+        &self,
+        list: &RevocationList,
+        issuer: Option<&IssuerCertificate>,
+        now: u64,
+    ) -> Result<u64, RelayError> {
+        let _ = (list, issuer, now);
+        Err(RelayError::TrustStateFixed)
     }
 
     /// Returns the verified business for `identity` if `chain` proves it at
@@ -146,11 +177,39 @@ impl CertificateValidator for TrustStore {
 }
 
 /// A trust store the operator keeps updating (new roots, revocation lists)
-/// while the relay runs: the relay reads it at every registration.
+/// while the relay runs: the relay reads it at every registration and send,
+/// and applies the statuses and lists published to it.
 impl CertificateValidator for Arc<RwLock<TrustStore>> {
     fn standing(&self, chain: &[u8], now: u64) -> Result<(), Box<crate::business::Badge>> {
         let store = self.read().unwrap_or_else(|p| p.into_inner());
         store.standing(chain, now)
+    }
+
+    fn accept_status(
+        &self,
+        status: &CertificateStatus,
+        issuer: &IssuerCertificate,
+        now: u64,
+    ) -> Result<(), StatusError> {
+        let mut store = self.write().unwrap_or_else(|p| p.into_inner());
+        match store.apply_status(status, issuer, now) {
+            // The operator applied it already: nothing to add.
+            Ok(()) | Err(StatusError::Stale { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn accept_revocation_list(
+        &self,
+        list: &RevocationList,
+        issuer: Option<&IssuerCertificate>,
+        now: u64,
+    ) -> Result<u64, RelayError> {
+        let mut store = self.write().unwrap_or_else(|p| p.into_inner());
+        store
+            .apply_revocation_list(list, issuer, now)
+            .map(|u| u.sequence)
+            .map_err(RelayError::BadRevocationList)
     }
 
     fn validate(

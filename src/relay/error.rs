@@ -69,6 +69,19 @@ pub enum RelayError {
         /// The registered name it can be mistaken for.
         existing: String,
     },
+    /// A published certificate status was refused: not for the
+    /// publishing business's certificate, a bad signature or window, from
+    /// the future, from an issuer no longer trusted, or not newer than the
+    /// one stapled (SPEC.md 14.13).
+    #[error("status refused: {0}")]
+    BadStatus(crate::business::StatusError),
+    /// A published revocation list was refused (SPEC.md 13.9, 14.13).
+    #[error("revocation list refused: {0}")]
+    BadRevocationList(crate::business::RevocationError),
+    /// This relay judges businesses by a trust state that requests cannot
+    /// change (its operator updates it).
+    #[error("this relay does not take revocation lists from requests")]
+    TrustStateFixed,
     /// The operation is for another kind of account.
     #[error("operation requires a {0:?} account")]
     WrongAccountKind(AccountKind),
@@ -245,6 +258,12 @@ refusals! {
     /// The business name (or a localized name) is confusable with one
     /// registered for another business id (SPEC.md 14.1).
     ConfusableName = 28,
+    /// A published certificate status was refused (SPEC.md 14.13).
+    BadStatus = 29,
+    /// A published revocation list was refused (SPEC.md 14.13).
+    BadRevocationList = 30,
+    /// The relay takes no revocation lists from requests (SPEC.md 14.13).
+    TrustStateFixed = 31,
 }
 
 impl RelayError {
@@ -263,6 +282,9 @@ impl RelayError {
             Self::CertificateRefused(_) => Refusal::CertificateRefused,
             Self::NotInGoodStanding(_) => Refusal::NotInGoodStanding,
             Self::ConfusableName { .. } => Refusal::ConfusableName,
+            Self::BadStatus(_) => Refusal::BadStatus,
+            Self::BadRevocationList(_) => Refusal::BadRevocationList,
+            Self::TrustStateFixed => Refusal::TrustStateFixed,
             Self::WrongAccountKind(_) => Refusal::WrongAccountKind,
             Self::BadPreKeySignature { .. }
             | Self::LowOrderPreKey { .. }

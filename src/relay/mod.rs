@@ -394,11 +394,14 @@ impl<S: RelayStore> Relay<S> {
                     }
                 }
                 let parts = parts?.ok_or(RelayError::NoBundle)?;
-                Ok(Response::Bundle(Box::new(directory::assemble(
-                    &owner.identity,
-                    &owner.certificate_chain,
-                    parts,
-                )?)))
+                Ok(Response::Bundle {
+                    bundle: Box::new(directory::assemble(
+                        &owner.identity,
+                        &owner.certificate_chain,
+                        parts,
+                    )?),
+                    status: self.stapled_status(&owner_id)?,
+                })
             }
             Request::PreKeyStatus => Ok(Response::PreKeyStatus(self.prekey_status(&me, now)?)),
             Request::Send(envelope) => self.send(account, envelope, now),
@@ -406,11 +409,26 @@ impl<S: RelayStore> Relay<S> {
                 let max = usize::from(*max).min(MAX_FETCH_BATCH);
                 let (deliveries, more) = self.store.fetch(&me, max, &self.limits, now)?;
                 let status = self.prekey_status(&me, now)?;
+                // The newest status of each business among the senders: at
+                // most one per delivery, checked when published.
+                let mut senders: Vec<AccountId> = deliveries
+                    .iter()
+                    .map(|d| d.envelope.header.sender)
+                    .collect();
+                senders.sort_unstable();
+                senders.dedup();
+                let mut statuses = Vec::new();
+                for sender in &senders {
+                    if let Some(s) = self.stapled_status(sender)? {
+                        statuses.push(s);
+                    }
+                }
                 Ok(Response::Mailbox {
                     deliveries,
                     more,
                     prekeys_low: status.low,
                     prekeys_drained: status.drained,
+                    statuses,
                 })
             }
             Request::Acknowledge { ids } => {
@@ -459,6 +477,13 @@ impl<S: RelayStore> Relay<S> {
                 Ok(Response::ConsentEvidence(
                     self.store.consent_history(customer, &me)?,
                 ))
+            }
+            Request::PublishStatus(status) => self.publish_status(account, status, now),
+            Request::PublishRevocationList { list, issuer } => {
+                let sequence =
+                    self.certificates
+                        .accept_revocation_list(list, issuer.as_ref(), now)?;
+                Ok(Response::RevocationListApplied { sequence })
             }
         }
     }
@@ -590,6 +615,79 @@ impl<S: RelayStore> Relay<S> {
         let i = usize::from(customer.0[0] ^ business.0[0].rotate_left(3)) % PAIR_LOCKS;
         // The guarded data is `()`: a poisoned lock protects nothing broken.
         self.pair_locks[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The status stapled for `id`, if any. A stored status that no longer
+    /// decodes was written by another version: it is not handed out.
+    fn stapled_status(
+        &self,
+        id: &AccountId,
+    ) -> Result<Option<crate::business::CertificateStatus>, RelayError> {
+        Ok(self
+            .store
+            .status(id)?
+            .and_then(|b| crate::business::CertificateStatus::from_bytes(&b).ok()))
+    }
+
+    /// Checks a status a business publishes for its own certificate and
+    /// staples it (SPEC.md 14.13): for the certificate it registered with,
+    /// signed by that chain's issuer, a well-formed window not in the
+    /// future, accepted by the validator, newer than the one stapled.
+    fn publish_status(
+        &self,
+        account: &AccountRecord,
+        status: &crate::business::CertificateStatus,
+        now: u64,
+    ) -> Result<Response, RelayError> {
+        use crate::business::StatusError;
+        if account.kind != AccountKind::Business {
+            return Err(RelayError::WrongAccountKind(AccountKind::Business));
+        }
+        let wrong = || {
+            RelayError::BadStatus(StatusError::WrongCertificate {
+                issuer_id: status.issuer_id(),
+                serial: status.serial(),
+            })
+        };
+        let chain =
+            CertificateChain::from_bytes(&account.certificate_chain).map_err(|_| wrong())?;
+        if (status.issuer_id(), status.serial())
+            != (chain.issuer().issuer_id(), chain.business().serial())
+        {
+            return Err(wrong());
+        }
+        if !status.verify(chain.issuer().key()) {
+            return Err(RelayError::BadStatus(StatusError::BadSignature));
+        }
+        if !status.window_ok() {
+            return Err(RelayError::BadStatus(StatusError::BadWindow {
+                this_update: status.this_update(),
+                next_update: status.next_update(),
+            }));
+        }
+        if status.this_update() > now.saturating_add(crate::constants::CLOCK_SKEW_SECS) {
+            return Err(RelayError::BadStatus(StatusError::InFuture {
+                this_update: status.this_update(),
+                now,
+            }));
+        }
+        self.certificates
+            .accept_status(status, chain.issuer(), now)
+            .map_err(RelayError::BadStatus)?;
+        let me = account.id();
+        if !self
+            .store
+            .put_status(&me, status.this_update(), &status.to_bytes())?
+        {
+            let current = self
+                .stapled_status(&me)?
+                .map_or(status.this_update(), |s| s.this_update());
+            return Err(RelayError::BadStatus(StatusError::Stale {
+                current,
+                offered: status.this_update(),
+            }));
+        }
+        Ok(Response::StatusStored)
     }
 
     fn prekey_status(&self, id: &AccountId, now: u64) -> Result<PreKeyStatus, RelayError> {

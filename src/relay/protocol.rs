@@ -2,9 +2,10 @@
 //! 14.3). Any transport can carry them: the relay's whole API is
 //! [`Relay::handle`](crate::relay::Relay::handle), bytes in, bytes out.
 
+use crate::business::{CERT_STATUS_LEN, CertificateStatus, IssuerCertificate, RevocationList};
 use crate::constants::{
     MAX_ACK_BATCH, MAX_CERTIFICATE_CHAIN_LEN, MAX_CONSENT_HISTORY, MAX_FETCH_BATCH,
-    MAX_UPLOAD_PREKEYS, OBJ_TYPE_RELAY_RESPONSE, PROTOCOL_VERSION,
+    MAX_REQUEST_BODY_LEN, MAX_UPLOAD_PREKEYS, OBJ_TYPE_RELAY_RESPONSE, PROTOCOL_VERSION,
 };
 use crate::keys::{
     BundleError, IdentityError, IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, PreKeyBundle,
@@ -28,6 +29,8 @@ const OP_ACKNOWLEDGE: u8 = 0x08;
 const OP_CONSENT: u8 = 0x09;
 const OP_BLOCK: u8 = 0x0A;
 const OP_EXPORT_CONSENT: u8 = 0x0B;
+const OP_PUBLISH_STATUS: u8 = 0x0C;
+const OP_PUBLISH_REVOCATION_LIST: u8 = 0x0D;
 
 const STATUS_OK: u8 = 0x00;
 const STATUS_REFUSED: u8 = 0x01;
@@ -103,6 +106,20 @@ pub enum Request {
         /// The customer.
         customer: AccountId,
     },
+    /// A business hands the relay a fresh status of its own certificate
+    /// (SPEC.md 13.15), which the relay staples to its bundles and to the
+    /// mailbox batches that carry its envelopes.
+    PublishStatus(CertificateStatus),
+    /// Anyone hands the relay a signed revocation list (the platform, or a
+    /// client passing on what it learned): the relay applies it to the
+    /// trust state it judges businesses by (SPEC.md 14.7).
+    PublishRevocationList {
+        /// The list.
+        list: RevocationList,
+        /// The certificate of the issuer that signed it (an issuer's list),
+        /// or none (a root's list).
+        issuer: Option<IssuerCertificate>,
+    },
 }
 
 impl Request {
@@ -119,6 +136,8 @@ impl Request {
             Self::Consent(_) => OP_CONSENT,
             Self::Block(_) => OP_BLOCK,
             Self::ExportConsent { .. } => OP_EXPORT_CONSENT,
+            Self::PublishStatus(_) => OP_PUBLISH_STATUS,
+            Self::PublishRevocationList { .. } => OP_PUBLISH_REVOCATION_LIST,
         }
     }
 
@@ -170,6 +189,17 @@ impl Request {
             Self::Consent(c) => out.extend_from_slice(&c.to_bytes()),
             Self::Block(b) => out.extend_from_slice(&b.to_bytes()),
             Self::ExportConsent { customer } => out.extend_from_slice(&customer.0),
+            Self::PublishStatus(status) => out.extend_from_slice(&status.to_bytes()),
+            Self::PublishRevocationList { list, issuer } => {
+                put_bytes(out, &list.to_bytes());
+                match issuer {
+                    None => out.push(0),
+                    Some(i) => {
+                        out.push(1);
+                        put_bytes(out, &i.to_bytes());
+                    }
+                }
+            }
         }
     }
 
@@ -236,9 +266,25 @@ impl Request {
             OP_EXPORT_CONSENT => Self::ExportConsent {
                 customer: AccountId(*r.array("customer")?),
             },
+            OP_PUBLISH_STATUS => Self::PublishStatus(read_status(r)?),
+            OP_PUBLISH_REVOCATION_LIST => Self::PublishRevocationList {
+                list: RevocationList::from_bytes(
+                    r.bytes_u32(MAX_REQUEST_BODY_LEN, "revocation list")?,
+                )?,
+                issuer: match flag(r, "issuer certificate flag")? {
+                    false => None,
+                    true => Some(IssuerCertificate::from_bytes(
+                        r.bytes_u32(MAX_CERTIFICATE_CHAIN_LEN, "issuer certificate")?,
+                    )?),
+                },
+            },
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }
+}
+
+fn read_status(r: &mut Reader<'_>) -> Result<CertificateStatus, DecodeError> {
+    CertificateStatus::from_bytes(r.take(CERT_STATUS_LEN, "certificate status")?)
 }
 
 /// Reads a registration's identity and checks it as a standalone identity
@@ -324,7 +370,15 @@ pub enum Response {
     /// [`TrustStore::verify_bundle`](crate::business::TrustStore::verify_bundle).
     /// The relay assembled and verified it; the client verifies it again
     /// when decoding.
-    Bundle(Box<PreKeyBundle>),
+    Bundle {
+        /// The bundle.
+        bundle: Box<PreKeyBundle>,
+        /// The newest status the business published for its certificate
+        /// (SPEC.md 13.15), stapled as TLS staples OCSP responses; the
+        /// client applies it with
+        /// [`TrustStore::apply_stapled_status`](crate::business::TrustStore::apply_stapled_status).
+        status: Option<CertificateStatus>,
+    },
     /// The account's prekey counts.
     PreKeyStatus(PreKeyStatus),
     /// The envelope is stored (`duplicate`: an envelope with the same sender
@@ -343,6 +397,10 @@ pub enum Response {
         prekeys_low: bool,
         /// How fast the account's one-time prekeys are being handed out.
         prekeys_drained: PreKeyDrain,
+        /// The newest status each business sender of these envelopes
+        /// published, so that open sessions learn statuses as messages
+        /// arrive (SPEC.md 13.15).
+        statuses: Vec<CertificateStatus>,
     },
     /// How many of the acknowledged envelopes were deleted (already deleted
     /// or unknown ids are ignored, so acknowledging twice is harmless).
@@ -357,6 +415,13 @@ pub enum Response {
     /// The consent records the customer gave the requesting business,
     /// oldest first; the last one is in force.
     ConsentEvidence(Vec<ConsentRecord>),
+    /// The status was checked and is stapled from now on.
+    StatusStored,
+    /// The revocation list was applied.
+    RevocationListApplied {
+        /// The sequence now in force for the list's signer.
+        sequence: u64,
+    },
 }
 
 impl Response {
@@ -364,7 +429,7 @@ impl Response {
         match self {
             Self::Registered => OP_REGISTER_CUSTOMER,
             Self::PreKeysStored(_) => OP_UPLOAD_PREKEYS,
-            Self::Bundle(_) => OP_FETCH_BUNDLE,
+            Self::Bundle { .. } => OP_FETCH_BUNDLE,
             Self::PreKeyStatus(_) => OP_PREKEY_STATUS,
             Self::Accepted { .. } => OP_SEND,
             Self::Mailbox { .. } => OP_FETCH_MAILBOX,
@@ -372,6 +437,8 @@ impl Response {
             Self::ConsentStored => OP_CONSENT,
             Self::BlockStored => OP_BLOCK,
             Self::ConsentEvidence(_) => OP_EXPORT_CONSENT,
+            Self::StatusStored => OP_PUBLISH_STATUS,
+            Self::RevocationListApplied { .. } => OP_PUBLISH_REVOCATION_LIST,
         }
     }
 
@@ -402,20 +469,33 @@ impl Response {
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         match self {
-            Self::Registered | Self::ConsentStored | Self::BlockStored => {}
+            Self::Registered | Self::ConsentStored | Self::BlockStored | Self::StatusStored => {}
+            Self::RevocationListApplied { sequence } => {
+                out.extend_from_slice(&sequence.to_be_bytes());
+            }
             Self::PreKeysStored(s) | Self::PreKeyStatus(s) => {
                 out.extend_from_slice(&s.one_time.to_be_bytes());
                 out.extend_from_slice(&s.kem.to_be_bytes());
                 out.push(u8::from(s.low));
                 put_drain(out, &s.drained);
             }
-            Self::Bundle(bundle) => put_bytes(out, &bundle.to_bytes()),
+            Self::Bundle { bundle, status } => {
+                put_bytes(out, &bundle.to_bytes());
+                match status {
+                    None => out.push(0),
+                    Some(s) => {
+                        out.push(1);
+                        out.extend_from_slice(&s.to_bytes());
+                    }
+                }
+            }
             Self::Accepted { duplicate } => out.push(u8::from(*duplicate)),
             Self::Mailbox {
                 deliveries,
                 more,
                 prekeys_low,
                 prekeys_drained,
+                statuses,
             } => {
                 out.push(u8::from(*more));
                 out.push(u8::from(*prekeys_low));
@@ -425,6 +505,10 @@ impl Response {
                     out.extend_from_slice(&d.id.to_be_bytes());
                     out.extend_from_slice(&d.received_at.to_be_bytes());
                     d.envelope.encode_into(out);
+                }
+                put_count(out, statuses.len());
+                for s in statuses {
+                    out.extend_from_slice(&s.to_bytes());
                 }
             }
             Self::Acknowledged { removed } => out.extend_from_slice(&removed.to_be_bytes()),
@@ -490,9 +574,15 @@ impl Response {
         Ok(match r.u8("operation")? {
             OP_REGISTER_CUSTOMER => Self::Registered,
             OP_UPLOAD_PREKEYS => Self::PreKeysStored(status(r)?),
-            OP_FETCH_BUNDLE => Self::Bundle(Box::new(PreKeyBundle::from_bytes(
-                r.bytes_u32(MAX_BUNDLE_LEN, "bundle")?,
-            )?)),
+            OP_FETCH_BUNDLE => Self::Bundle {
+                bundle: Box::new(PreKeyBundle::from_bytes(
+                    r.bytes_u32(MAX_BUNDLE_LEN, "bundle")?,
+                )?),
+                status: match flag(r, "status flag")? {
+                    false => None,
+                    true => Some(read_status(r)?),
+                },
+            },
             OP_PREKEY_STATUS => Self::PreKeyStatus(status(r)?),
             OP_SEND => Self::Accepted {
                 duplicate: flag(r, "duplicate flag")?,
@@ -514,11 +604,17 @@ impl Response {
                         envelope: Envelope::read(r)?,
                     });
                 }
+                let n = r.count_u16(MAX_FETCH_BATCH, CERT_STATUS_LEN, "status count")?;
+                let mut statuses = Vec::with_capacity(n);
+                for _ in 0..n {
+                    statuses.push(read_status(r)?);
+                }
                 Self::Mailbox {
                     deliveries,
                     more,
                     prekeys_low,
                     prekeys_drained,
+                    statuses,
                 }
             }
             OP_ACKNOWLEDGE => Self::Acknowledged {
@@ -534,6 +630,10 @@ impl Response {
                 }
                 Self::ConsentEvidence(records)
             }
+            OP_PUBLISH_STATUS => Self::StatusStored,
+            OP_PUBLISH_REVOCATION_LIST => Self::RevocationListApplied {
+                sequence: r.u64("sequence")?,
+            },
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }

@@ -19,7 +19,9 @@ const PREFIX_LENS: [usize; 4] = [1263, 1267, 1295, 1299];
 
 /// Peer kinds of the stored layout.
 const PEER_UNVERIFIED: u8 = 0;
-const PEER_VERIFIED_BUSINESS: u8 = 1;
+/// Written before issuer keys were stored (read only; SPEC.md 15.8).
+const PEER_VERIFIED_BUSINESS_NO_ISSUER_KEY: u8 = 1;
+const PEER_VERIFIED_BUSINESS: u8 = 2;
 
 impl Session {
     /// Appends the session's stored layout: role, both identities, the peer
@@ -52,7 +54,11 @@ impl Session {
         match &self.peer_kind {
             Peer::Unverified(_) => out.push(PEER_UNVERIFIED),
             Peer::VerifiedBusiness(b) => {
-                out.push(PEER_VERIFIED_BUSINESS);
+                out.push(if b.issuer_key().is_some() {
+                    PEER_VERIFIED_BUSINESS
+                } else {
+                    PEER_VERIFIED_BUSINESS_NO_ISSUER_KEY
+                });
                 b.encode_state(out);
             }
         }
@@ -109,7 +115,10 @@ impl Session {
         let peer_kind = match r.u8("peer kind")? {
             PEER_UNVERIFIED => Peer::Unverified(peer),
             PEER_VERIFIED_BUSINESS => {
-                Peer::VerifiedBusiness(VerifiedBusiness::read_state(r, *peer.signing_key())?)
+                Peer::VerifiedBusiness(VerifiedBusiness::read_state(r, *peer.signing_key(), true)?)
+            }
+            PEER_VERIFIED_BUSINESS_NO_ISSUER_KEY => {
+                Peer::VerifiedBusiness(VerifiedBusiness::read_state(r, *peer.signing_key(), false)?)
             }
             value => {
                 return Err(DecodeError::InvalidValue {

@@ -29,7 +29,9 @@ use std::collections::HashMap;
 
 use rand_core::CryptoRng;
 
-use crate::business::{Badge, BusinessId, Peer, TrustStore, VerifiedBusiness};
+use crate::business::{
+    Badge, BusinessId, CertificateStatus, Peer, StatusError, TrustStore, VerifiedBusiness,
+};
 use crate::constants::MAX_BLOCKED;
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::handshake::initial::InitialPrefix;
@@ -519,6 +521,26 @@ impl<S: ClientStore> Client<S> {
     /// `None` without a session. Never the verdict frozen at the handshake.
     pub fn badge(&mut self, peer: &PeerId, now: u64) -> Result<Option<Badge>, StoreError> {
         Ok(self.peer(peer)?.map(|p| self.trust.value.badge(&p, now)))
+    }
+
+    /// Applies a status stapled for `peer`'s certificate (to a bundle or a
+    /// mailbox batch, SPEC.md 13.15) to the trust state and commits it, so
+    /// that the badge of an open session stays fresh. `peer` must have a
+    /// session with a verified business, and the status must be for that
+    /// business's certificate, signed by its issuer.
+    pub fn learn_status(
+        &mut self,
+        peer: &PeerId,
+        status: &CertificateStatus,
+        now: u64,
+    ) -> Result<(), TrustUpdateError<StatusError>> {
+        let Some(Peer::VerifiedBusiness(business)) = self.peer(peer)? else {
+            return Err(TrustUpdateError::Refused(StatusError::WrongCertificate {
+                issuer_id: status.issuer_id(),
+                serial: status.serial(),
+            }));
+        };
+        self.update_trust(|t| t.apply_stapled_status(&business, status, now))
     }
 
     /// Refuses to work from a store behind the guard's counter.

@@ -3,6 +3,7 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use crate::business::Badge;
 use crate::constants::{
     MAX_REMEMBERED_HANDSHAKES, MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS, REPLAY_ROTATE_AT,
 };
@@ -670,7 +671,7 @@ fn inconsistent_peer_kinds_are_refused() {
     let p = plain(&c);
     // role (1) + two identities (260): the peer kind byte.
     let kind_at = 1 + 130 + 130;
-    assert_eq!(p[kind_at], 1);
+    assert_eq!(p[kind_at], 2);
     // A verified session whose stored certificate hash is dropped: the
     // certificate flag sits right after the verified business data.
     let mut vb = Vec::new();
@@ -694,16 +695,33 @@ fn inconsistent_peer_kinds_are_refused() {
     ));
     // An unknown peer kind.
     let mut bad = p.clone();
-    bad[kind_at] = 2;
+    bad[kind_at] = 3;
     assert!(matches!(
         open_session(&bad),
         Err(RestoreError::Malformed(DecodeError::InvalidValue {
             field: "peer kind",
-            value: 2
+            value: 3
         }))
     ));
-    // The untouched layout opens.
-    assert!(open_session(&p).is_ok());
+    // The untouched layout opens, with its issuer key and a badge.
+    let now = 1_800_000_000;
+    let back = open_session(&p).unwrap();
+    assert_eq!(
+        back.peer().verified_business().unwrap().issuer_key(),
+        verified.issuer_key()
+    );
+    assert!(trust.badge(back.peer(), now).is_verified());
+    // Peer kind 1, written before issuer keys were stored (the same data
+    // without its last 32 bytes): it opens, but its badge fails closed.
+    let mut old = p[..kind_at].to_vec();
+    old.push(1);
+    old.extend_from_slice(&p[kind_at + 1..flag_at - 32]);
+    old.extend_from_slice(&p[flag_at..]);
+    let back = open_session(&old).unwrap();
+    let business = back.peer().verified_business().unwrap().clone();
+    assert_eq!(business.issuer_key(), None);
+    assert_eq!(business.name(), verified.name());
+    assert_eq!(trust.badge(back.peer(), now), Badge::Unverified);
 }
 
 /// The persistent client rotates the signed prekey by itself once half its

@@ -112,6 +112,11 @@ impl<'a> Reader<'a> {
         s.try_into().map_err(|_| DecodeError::Truncated(what))
     }
 
+    /// The next byte, without consuming it.
+    pub(crate) fn peek_u8(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
     pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
         Ok(self.array::<1>(what)?[0])
     }

@@ -191,7 +191,7 @@ fn upload(w: &World, p: &mut Party) {
 
 fn bundle_of(r: Result<Response, RelayError>) -> Box<hotline::PreKeyBundle> {
     match r {
-        Ok(Response::Bundle(b)) => b,
+        Ok(Response::Bundle { bundle: b, .. }) => b,
         other => panic!("expected a bundle, got {other:?}"),
     }
 }

@@ -597,7 +597,7 @@ fn a_certified_business_registers_and_customers_see_the_verified_badge() {
     // the registered chain.
     let mut c = w.customer();
     let bundle = match w.call_bytes(&mut c, Request::FetchBundle { owner: b.id() }) {
-        Ok(Response::Bundle(bundle)) => bundle,
+        Ok(Response::Bundle { bundle, .. }) => bundle,
         other => panic!("{other:?}"),
     };
     assert_eq!(bundle.certificate_chain().unwrap().to_bytes(), chain);
@@ -707,7 +707,7 @@ fn a_revoked_certificate_is_refused_even_when_revoked_while_the_relay_runs() {
     assert_eq!(w.register_with_chain(first, chain).1, Ok(Response::Registered));
 
     // The issuer revokes serial 2; the operator applies the list.
-    let list = platform.issuer.revoke(1, T0 - 60, &[2]).unwrap();
+    let list = platform.issuer.revoke(1, T0 - 60, T0 - 60 + 604_800, &[2]).unwrap();
     trust
         .write()
         .unwrap()
@@ -745,7 +745,7 @@ fn a_revoked_business_can_no_longer_send_but_customers_can_still_write() {
     assert!(w.send_raw(&mut c, &b, MessageClass::Chat).is_ok());
     assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
 
-    let list = platform.issuer.revoke(T0 - 60, T0 - 60, &[1]).unwrap();
+    let list = platform.issuer.revoke(T0 - 60, T0 - 60, T0 - 60 + 604_800, &[1]).unwrap();
     trust
         .write()
         .unwrap()
@@ -810,6 +810,173 @@ fn a_business_whose_status_ran_out_cannot_send() {
     ));
 }
 
+/// A business publishes fresh statuses of its own certificate through the
+/// relay (SPEC.md 14.13): the relay checks them, staples the newest to its
+/// bundles and to mailbox batches carrying its envelopes, and a relay that
+/// requires statuses lets it send again. Statuses for another certificate,
+/// badly signed, older, or from a customer are refused with the reason.
+#[test]
+fn a_business_staples_its_status_and_the_relay_hands_it_out() {
+    use hotline::business::StatusError;
+    let platform = Platform::new(1, 0x11);
+    let mut store = platform.trust();
+    store.require_status(true);
+    let trust = Arc::new(std::sync::RwLock::new(store));
+    let mut w = world_validated_by(39, MailboxLimits::default(), trust.clone());
+    let airline = w.business_identity();
+    let chain = platform.chain(&airline, 1, CERT_V);
+    let (mut b, _) = w.register_with_chain(airline, chain);
+    let mut c = w.customer();
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    // No status yet: nothing stapled, and this relay stops the business.
+    match w.call(&mut c, Request::FetchBundle { owner: b.id() }) {
+        Ok(Response::Bundle { status, .. }) => assert_eq!(status, None),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::NotInGoodStanding(_))
+    ));
+    let status = platform.issuer.certify_status(1, T0, T0 + 3600).unwrap();
+    assert_eq!(
+        w.call(&mut b, Request::PublishStatus(status.clone())),
+        Ok(Response::StatusStored)
+    );
+    assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_ok());
+    match w.call(&mut c, Request::FetchBundle { owner: b.id() }) {
+        Ok(Response::Bundle { status: s, .. }) => assert_eq!(s.as_ref(), Some(&status)),
+        other => panic!("{other:?}"),
+    }
+    match w.call(&mut c, Request::FetchMailbox { max: 10 }) {
+        Ok(Response::Mailbox {
+            deliveries,
+            statuses,
+            ..
+        }) => {
+            assert_eq!(deliveries.len(), 1);
+            assert_eq!(statuses, vec![status.clone()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Refusals, each with its reason; the stapled status stays.
+    let again = |w: &mut World, b: &mut Party, s| w.call(b, Request::PublishStatus(s));
+    assert_eq!(
+        again(&mut w, &mut b, status.clone()),
+        Err(RelayError::BadStatus(StatusError::Stale {
+            current: T0,
+            offered: T0
+        }))
+    );
+    let other_serial = platform.issuer.certify_status(2, T0 + 1, T0 + 3600).unwrap();
+    assert_eq!(
+        again(&mut w, &mut b, other_serial),
+        Err(RelayError::BadStatus(StatusError::WrongCertificate {
+            issuer_id: 7,
+            serial: 2
+        }))
+    );
+    let rogue = Platform::new(1, 0x22);
+    let forged = rogue.issuer.certify_status(1, T0 + 1, T0 + 3600).unwrap();
+    assert_eq!(
+        again(&mut w, &mut b, forged),
+        Err(RelayError::BadStatus(StatusError::BadSignature))
+    );
+    let future = platform
+        .issuer
+        .certify_status(1, T0 + 3600, T0 + 7200)
+        .unwrap();
+    assert!(matches!(
+        again(&mut w, &mut b, future),
+        Err(RelayError::BadStatus(StatusError::InFuture { .. }))
+    ));
+    let fresh = platform.issuer.certify_status(1, T0 + 1, T0 + 3600).unwrap();
+    assert_eq!(
+        w.call(&mut c, Request::PublishStatus(fresh.clone())),
+        Err(RelayError::WrongAccountKind(
+            hotline::relay::AccountKind::Business
+        ))
+    );
+    assert_eq!(
+        w.call_bytes(&mut b, Request::PublishStatus(status.clone())),
+        Err(Refusal::BadStatus)
+    );
+    // A newer one replaces it.
+    assert_eq!(again(&mut w, &mut b, fresh.clone()), Ok(Response::StatusStored));
+    match w.call(&mut c, Request::FetchBundle { owner: b.id() }) {
+        Ok(Response::Bundle { status: s, .. }) => assert_eq!(s, Some(fresh)),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The platform publishes revocation lists through the relay: a relay
+/// judging by an updatable trust state applies them at once (the revoked
+/// business stops sending); one with a fixed validator says so.
+#[test]
+fn revocation_lists_published_through_the_relay_take_effect() {
+    use hotline::business::RevocationError;
+    let platform = Platform::new(1, 0x11);
+    let trust = Arc::new(std::sync::RwLock::new(platform.trust()));
+    let mut w = world_validated_by(40, MailboxLimits::default(), trust.clone());
+    let airline = w.business_identity();
+    let chain = platform.chain(&airline, 1, CERT_V);
+    let (mut b, _) = w.register_with_chain(airline, chain);
+    let mut c = w.customer();
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_ok());
+    let list = platform
+        .issuer
+        .revoke(T0 - 60, T0 - 60, T0 + 86_400, &[1])
+        .unwrap();
+    let publish = |list: &hotline::business::RevocationList| Request::PublishRevocationList {
+        list: list.clone(),
+        issuer: Some(platform.issuer.certificate().clone()),
+    };
+    // Without the issuer's certificate the list cannot be checked.
+    assert_eq!(
+        w.call(
+            &mut c,
+            Request::PublishRevocationList {
+                list: list.clone(),
+                issuer: None
+            }
+        ),
+        Err(RelayError::BadRevocationList(
+            RevocationError::IssuerCertificateNeeded(7)
+        ))
+    );
+    assert_eq!(
+        w.call(&mut c, publish(&list)),
+        Ok(Response::RevocationListApplied { sequence: T0 - 60 })
+    );
+    assert_eq!(
+        trust
+            .read()
+            .unwrap()
+            .revocation_sequence(hotline::business::RevocationScope::BusinessCertificates, 7),
+        Some(T0 - 60)
+    );
+    assert!(matches!(
+        w.send_raw(&mut b, &c, MessageClass::Notification),
+        Err(RelayError::NotInGoodStanding(_))
+    ));
+    // Replaying it is refused as stale.
+    assert!(matches!(
+        w.call(&mut c, publish(&list)),
+        Err(RelayError::BadRevocationList(RevocationError::Stale { .. }))
+    ));
+    // A relay whose operator alone updates its trust state refuses lists.
+    let mut fixed = world_validated_by(41, MailboxLimits::default(), platform.trust());
+    let mut d = fixed.customer();
+    assert_eq!(
+        fixed.call(&mut d, publish(&list)),
+        Err(RelayError::TrustStateFixed)
+    );
+    assert_eq!(
+        fixed.call_bytes(&mut d, publish(&list)),
+        Err(Refusal::TrustStateFixed)
+    );
+}
+
 /// A business renews its chain for the same identity key: no new account,
 /// no identity change, and its bundles carry the new chain.
 #[test]
@@ -833,6 +1000,12 @@ fn a_business_renews_its_chain_for_the_same_identity() {
         })
         .unwrap();
     let renewed = CertificateChain::new(platform.issuer.certificate().clone(), renewed);
+    // The status stapled for the old certificate goes with it.
+    let status = platform.issuer.certify_status(1, T0, T0 + 3600).unwrap();
+    assert_eq!(
+        w.call(&mut b, Request::PublishStatus(status)),
+        Ok(Response::StatusStored)
+    );
     let identity = b.account.identity().public();
     assert_eq!(
         w.call(
@@ -847,9 +1020,10 @@ fn a_business_renews_its_chain_for_the_same_identity() {
     b.prekeys.set_certificate_chain(renewed.clone()).unwrap();
     let mut c = w.customer();
     match w.call(&mut c, Request::FetchBundle { owner: b.id() }) {
-        Ok(Response::Bundle(bundle)) => {
+        Ok(Response::Bundle { bundle, status }) => {
             assert_eq!(bundle.identity(), &identity);
             assert_eq!(bundle.certificate_chain(), Some(&renewed));
+            assert_eq!(status, None);
         }
         other => panic!("{other:?}"),
     }
@@ -893,7 +1067,7 @@ fn look_alike_names_are_refused_at_registration() {
         w.register_with_chain(who, chain.to_bytes()).1
     };
     assert_eq!(issue(&mut w, 1, 1, "Booking.com", vec![]), Ok(Response::Registered));
-    for (serial, name) in [(2, "Booking.corn"), (3, "B00king.com"), (4, "booking.com"), (5, "Booking.com")] {
+    for (serial, name) in [(2, "Booking.corn"), (3, "B00king.com"), (4, "booking.com"), (5, "Booking.com"), (16, "BOOKING.COM")] {
         match issue(&mut w, 2, serial, name, vec![]) {
             Err(RelayError::ConfusableName { name: n, existing }) => {
                 assert_eq!((n.as_str(), existing.as_str()), (name, "Booking.com"));
@@ -1055,7 +1229,7 @@ fn each_one_time_prekey_is_handed_out_once_then_last_resort() {
             .call(&mut c, Request::FetchBundle { owner: b.id() })
             .unwrap()
         {
-            Response::Bundle(bundle) => {
+            Response::Bundle { bundle, .. } => {
                 // Vouched for by hand, with no chain: the bundle carries none.
                 assert!(bundle.certificate_chain().is_none());
                 bundle
@@ -1125,7 +1299,7 @@ fn concurrent_fetches_never_hand_out_a_one_time_prekey_twice() {
                 let mut got = Vec::new();
                 for _ in 0..10 {
                     let req = p.account.sign(Request::FetchBundle { owner }, now);
-                    if let Ok(Response::Bundle(bundle)) = relay.handle_request(&req) {
+                    if let Ok(Response::Bundle { bundle, .. }) = relay.handle_request(&req) {
                         got.push((
                             bundle.one_time_prekey().map(|k| k.id),
                             bundle.kem_prekey().id,
@@ -1159,7 +1333,7 @@ fn concurrent_fetches_never_hand_out_a_one_time_prekey_twice() {
 fn a_handed_out_prekey_id_is_never_stored_again() {
     let (mut w, mut c, mut b) = pair(14);
     let first = match w.call(&mut c, Request::FetchBundle { owner: b.id() }).unwrap() {
-        Response::Bundle(bundle) => bundle,
+        Response::Bundle { bundle, .. } => bundle,
         other => panic!("{other:?}"),
     };
     let spent_ot = *first.one_time_prekey().unwrap();
@@ -1203,7 +1377,7 @@ fn a_handed_out_prekey_id_is_never_stored_again() {
     // And the spent key never comes back.
     for _ in 0..25 {
         w.clock.advance(u64::from(BUNDLE_FETCH_REFILL_SECS));
-        if let Response::Bundle(bundle) =
+        if let Response::Bundle { bundle, .. } =
             w.call(&mut c, Request::FetchBundle { owner: b.id() }).unwrap()
         {
             assert_ne!(bundle.one_time_prekey(), Some(&spent_ot));
@@ -1270,7 +1444,7 @@ proptest::proptest! {
                     // Paced below a customer's bundle-fetch limit (SPEC.md 14.11).
                     w.clock.advance(u64::from(BUNDLE_FETCH_REFILL_SECS));
                     let req = Request::FetchBundle { owner: b.id() };
-                    let Response::Bundle(bundle) = w.call(&mut customers[i], req).unwrap() else {
+                    let Response::Bundle { bundle, .. } = w.call(&mut customers[i], req).unwrap() else {
                         panic!("a bundle")
                     };
                     match bundle.one_time_prekey() {
@@ -1342,7 +1516,7 @@ fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<
     canonical(&reply);
     returned.extend_from_slice(&reply);
     let bundle = match Response::decode_result(&reply).unwrap().unwrap() {
-        Response::Bundle(bundle) => bundle,
+        Response::Bundle { bundle, .. } => bundle,
         other => panic!("{other:?}"),
     };
     let _ = &mut fetch_bundle;
@@ -1413,7 +1587,7 @@ fn a_relabelled_class_makes_decryption_fail() {
         .call(&mut c, Request::FetchBundle { owner: b.id() })
         .unwrap()
     {
-        Response::Bundle(bundle) => bundle,
+        Response::Bundle { bundle, .. } => bundle,
         other => panic!("{other:?}"),
     };
     let mut cs = Session::initiate(c.account.identity(), &bundle, &mut w.rng).unwrap();
@@ -2016,7 +2190,7 @@ fn the_relay_stores_returns_and_logs_only_ciphertext() {
         .call(&mut c2, Request::FetchBundle { owner: b.id() })
         .unwrap()
     {
-        Response::Bundle(bundle) => bundle,
+        Response::Bundle { bundle, .. } => bundle,
         other => panic!("{other:?}"),
     };
     let mut s = Session::initiate(c2.account.identity(), &bundle, &mut w.rng).unwrap();

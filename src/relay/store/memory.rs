@@ -104,6 +104,8 @@ struct Inner {
     blocks: HashMap<(AccountId, AccountId), (BlockRecord, u64)>,
     windows: HashMap<(AccountId, AccountId), u64>,
     notifications: BTreeMap<AccountId, u64>,
+    /// Stapled statuses: (this_update, encoding).
+    statuses: HashMap<AccountId, (u64, Vec<u8>)>,
 }
 
 /// A [`RelayStore`] in memory: fast, for tests and single-process relays
@@ -147,10 +149,29 @@ impl RelayStore for MemoryStore {
             Some((a, _)) if a.kind == AccountKind::Business => {
                 a.certificate_chain = chain.to_vec();
                 a.name = name.to_owned();
+                g.statuses.remove(id);
                 Ok(true)
             }
             _ => Ok(false),
         }
+    }
+
+    fn put_status(
+        &self,
+        id: &AccountId,
+        this_update: u64,
+        status: &[u8],
+    ) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        if g.statuses.get(id).is_some_and(|(t, _)| *t >= this_update) {
+            return Ok(false);
+        }
+        g.statuses.insert(*id, (this_update, status.to_vec()));
+        Ok(true)
+    }
+
+    fn status(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().statuses.get(id).map(|(_, s)| s.clone()))
     }
 
     fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
@@ -494,6 +515,9 @@ impl RelayStore for MemoryStore {
         }
         for (b, _) in g.blocks.values() {
             out.extend_from_slice(&b.to_bytes());
+        }
+        for (_, s) in g.statuses.values() {
+            out.extend_from_slice(s);
         }
         Ok(out)
     }

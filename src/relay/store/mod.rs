@@ -227,6 +227,19 @@ pub trait RelayStore: Send + Sync {
     /// Every business account (for the relay's look-alike check at
     /// registration).
     fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError>;
+    /// Keeps `status` (an encoded certificate status the relay checked) as
+    /// the business's stapled status if no status is kept for it or the
+    /// kept one has an older `this_update`. Returns whether it was kept.
+    /// A renewal ([`renew_business`](Self::renew_business)) drops it.
+    fn put_status(
+        &self,
+        id: &AccountId,
+        this_update: u64,
+        status: &[u8],
+    ) -> Result<bool, StoreError>;
+    /// The business's stapled status, as kept by
+    /// [`put_status`](Self::put_status).
+    fn status(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError>;
     /// Looks an account up.
     fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError>;
     /// Accepts `counter` if it is above the account's last accepted counter
@@ -346,6 +359,12 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     }
     fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
         (**self).businesses()
+    }
+    fn put_status(&self, id: &AccountId, t: u64, s: &[u8]) -> Result<bool, StoreError> {
+        (**self).put_status(id, t, s)
+    }
+    fn status(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).status(id)
     }
     fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
         (**self).account(id)

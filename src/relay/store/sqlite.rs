@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS windows(
     customer BLOB NOT NULL, business BLOB NOT NULL, last INTEGER NOT NULL,
     PRIMARY KEY(customer, business));
 CREATE TABLE IF NOT EXISTS metering(business BLOB PRIMARY KEY, notifications INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS statuses(
+    account BLOB PRIMARY KEY, this_update INTEGER NOT NULL, status BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS spent_prekeys(
     account BLOB NOT NULL, slot INTEGER NOT NULL, high INTEGER NOT NULL,
     PRIMARY KEY(account, slot));
@@ -296,8 +298,53 @@ impl RelayStore for SqliteStore {
                     params![&id.0[..], chain, name],
                 )
                 .map_err(backend)?;
+            if n == 1 {
+                tx.execute(
+                    "DELETE FROM statuses WHERE account = ?1",
+                    params![&id.0[..]],
+                )
+                .map_err(backend)?;
+            }
             Ok(n == 1)
         })
+    }
+
+    fn put_status(
+        &self,
+        id: &AccountId,
+        this_update: u64,
+        status: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let held: Option<i64> = tx
+                .query_row(
+                    "SELECT this_update FROM statuses WHERE account = ?1",
+                    params![&id.0[..]],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if held.is_some_and(|t| from_sql(t) >= this_update) {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO statuses(account, this_update, status) VALUES (?1, ?2, ?3)",
+                params![&id.0[..], to_sql(this_update), status],
+            )
+            .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    fn status(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT status FROM statuses WHERE account = ?1",
+                params![&id.0[..]],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
     }
 
     fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
@@ -878,6 +925,7 @@ impl RelayStore for SqliteStore {
             ("mailbox", "envelope, sender, message_id"),
             ("consents", "record, record, record"),
             ("blocks", "record, record, record"),
+            ("statuses", "status, status, status"),
         ] {
             let mut stmt = conn
                 .prepare(&format!("SELECT {cols} FROM {table}"))
