@@ -107,6 +107,22 @@ fn craft_ratchet(
     out
 }
 
+/// The cases of a list, each marked with the SPEC section it exercises
+/// (unless it names one already).
+fn sect(cases: Vec<Value>, section: &str) -> Value {
+    Value::Array(
+        cases
+            .into_iter()
+            .map(|mut c| {
+                if let Value::Object(m) = &mut c {
+                    m.entry("section").or_insert_with(|| json!(section));
+                }
+                c
+            })
+            .collect(),
+    )
+}
+
 fn h(bytes: &[u8]) -> Value {
     Value::String(hex::encode(bytes))
 }
@@ -1649,16 +1665,16 @@ fn business_vectors() -> Value {
             "chain": h(&good.to_bytes()),
             "chain_hash": h(&good.hash()),
         },
-        "validation": validation,
+        "validation": sect(validation, "13.7"),
         "chain_confusion": {
             "name": "business certificate in the issuer slot",
             "chain": h(&confused),
             "error": code(&confused_err),
         },
-        "bundles": bundle_cases,
-        "revocation": revocation_cases,
-        "statuses": status_cases,
-        "badges": badge_cases,
+        "bundles": sect(bundle_cases, "13.7"),
+        "revocation": sect(revocation_cases, "13.9"),
+        "statuses": sect(status_cases, "13.15"),
+        "badges": sect(badge_cases, "13.16"),
         "certified_handshake": {
             "bundle": h(&certified_bundle.to_bytes()),
             "certificate_hash": h(&verified.chain_hash()),
@@ -1673,10 +1689,10 @@ fn business_vectors() -> Value {
         },
         "decoding": business_decoding_vectors(&business),
         "refusals": business_refusal_vectors(&business),
-        "names": names,
+        "names": sect(names, "13.8"),
         "name_tables": name_tables(),
-        "normalization": normalization,
-        "confusables": confusables,
+        "normalization": sect(normalization, "13.8"),
+        "confusables": sect(confusables, "13.8"),
         "fingerprint": {
             "identity_a": h(&hs.customer.public().to_bytes()),
             "identity_b": h(&business.public().to_bytes()),
@@ -2726,9 +2742,9 @@ fn relay_vectors() -> Value {
             consent("opt out", ConsentScope::NONE, RELAY_NOW + 120),
         ],
         "block_records": [block("block", true, RELAY_NOW + 6), block("unblock", false, RELAY_NOW + 600)],
-        "requests": requests,
-        "registration": registration,
-        "responses": responses,
+        "requests": sect(requests, "14.2"),
+        "registration": sect(registration, "14.1"),
+        "responses": sect(responses, "14.3"),
         "sender_binding": sender_binding_vectors(),
         "client_refusals": client_refusal_vectors(),
         "scripts": relay_scripts(),
@@ -4474,7 +4490,7 @@ fn sender_binding_vectors() -> Value {
     json!({
         "description": "Sender binding (SPEC.md 15.14). The initiator and responder of handshake case 'with one-time prekey' (handshake.json, same random draws); each envelope carries that case's initial message, encrypted with the envelope header as associated data, and is opened by the responder (its prekey store as in handshake.json) under the account address of the header's sender. 'victim' is the value of 'sender binding victim account'.",
         "victim_account": h(&victim.0),
-        "cases": cases,
+        "cases": sect(cases, "15.14"),
     })
 }
 
@@ -4941,7 +4957,7 @@ fn compare_and_swap_vectors() -> Value {
     }
     json!({
         "description": "The compare-and-swap contract of record backends (SPEC.md 15.13), as a script on an empty backend: each step lists its writes (kind, name, the version expected now, and whether it writes or only checks), the result, and every record's version afterwards (0: absent). A failing step writes nothing.",
-        "steps": steps,
+        "steps": sect(steps, "15.13"),
     })
 }
 
