@@ -166,3 +166,69 @@ fn every_code_has_a_vector() {
         "codes with a vector but listed as without: {newly_covered:?}; codes without a vector: {unlisted:?}"
     );
 }
+
+/// The cases of the verdict lists each name the SPEC section they exercise.
+#[test]
+fn verdict_cases_name_their_section() {
+    let lists: &[(&str, &[&str])] = &[
+        ("errors.json", &["cases"]),
+        (
+            "business.json",
+            &[
+                "validation",
+                "bundles",
+                "revocation",
+                "statuses",
+                "badges",
+                "names",
+                "decoding/cases",
+                "refusals/cases",
+            ],
+        ),
+        (
+            "relay.json",
+            &[
+                "requests",
+                "registration",
+                "responses",
+                "scripts/response_errors",
+                "client_refusals/cases",
+                "sender_binding/cases",
+            ],
+        ),
+        ("storage.json", &["errors", "compare_and_swap/steps"]),
+    ];
+    let mut checked = 0;
+    for (file, paths) in lists {
+        let text = std::fs::read_to_string(root().join("tests/vectors").join(file)).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        for path in *paths {
+            let list = path
+                .split('/')
+                .fold(&v, |v, key| &v[key])
+                .as_array()
+                .unwrap_or_else(|| panic!("{file}: {path} is not a list"));
+            assert!(!list.is_empty(), "{file}: {path} is empty");
+            for case in list {
+                assert!(
+                    case["section"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{file}: a case of {path} names no section: {}",
+                    case.get("name").unwrap_or(&Value::Null)
+                );
+                checked += 1;
+            }
+        }
+    }
+    let scripts = std::fs::read_to_string(root().join("tests/vectors/relay.json")).unwrap();
+    let scripts: Value = serde_json::from_str(&scripts).unwrap();
+    for script in scripts["scripts"]["scripts"].as_array().unwrap() {
+        for step in script["steps"].as_array().unwrap() {
+            assert!(
+                step["section"].as_str().is_some(),
+                "a script step names no section"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 300);
+}
