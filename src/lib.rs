@@ -54,6 +54,7 @@
 #![deny(missing_docs)]
 
 pub mod business;
+pub mod code;
 pub mod constants;
 mod error;
 mod handshake;

@@ -17,6 +17,7 @@ use crate::business::{
     IssuerAuthority, LevelSet, RevocationList, RootAuthority, TrustStore, Validity,
     VerificationLevel, check_name, confusable_key, names_confusable, normalize_name,
 };
+use crate::code::Coded;
 use crate::constants::*;
 use crate::handshake::derive_session_secrets;
 use crate::handshake::transcript::TranscriptInputs;
@@ -84,6 +85,63 @@ fn val64(label: &str) -> [u8; 64] {
     out[..32].copy_from_slice(&val32(&format!("{label} d")));
     out[32..].copy_from_slice(&val32(&format!("{label} z")));
     out
+}
+
+/// An error's or verdict's stable code (SPEC.md 10.7) as JSON; the code
+/// and its nested codes must be rows of the code table.
+fn code(e: &(impl Coded + ?Sized)) -> Value {
+    let c = e.error_code();
+    assert!(c.matches_table(), "{c} is not in the code table");
+    serde_json::from_str(&c.to_string()).expect("an error code is JSON")
+}
+
+/// A ratchet message built as SPEC 8.5 steps 5 to 11 do, from a header key,
+/// a message key seed, the sender's direction, the transcript hash, a
+/// header plaintext and a padded plaintext, all chosen by the caller.
+fn craft_ratchet(
+    hk: &[u8; 32],
+    seed: &MessageKeySeed,
+    direction: u8,
+    th: &[u8; 32],
+    header_pt: &[u8; HEADER_PLAINTEXT_LEN],
+    padded: &[u8],
+    ad: &[u8],
+) -> Vec<u8> {
+    use crate::primitives::aead::seal_in_place;
+    let keys = seed.expand();
+    let mut header_ad = vec![PROTOCOL_VERSION, MSG_TYPE_RATCHET, direction];
+    header_ad.extend_from_slice(th);
+    let mut out = vec![PROTOCOL_VERSION, MSG_TYPE_RATCHET];
+    out.extend_from_slice(&keys.header_nonce);
+    let mut sealed = header_pt.to_vec();
+    let tag = seal_in_place(hk, &keys.header_nonce, &header_ad, &mut sealed).unwrap();
+    out.extend_from_slice(&sealed);
+    out.extend_from_slice(&tag);
+    let mut body_ad = header_ad;
+    body_ad.extend_from_slice(&out[2..]);
+    body_ad.extend_from_slice(&u32::try_from(ad.len()).unwrap().to_be_bytes());
+    body_ad.extend_from_slice(ad);
+    let mut body = padded.to_vec();
+    let tag = seal_in_place(&keys.key, &keys.body_nonce, &body_ad, &mut body).unwrap();
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// The cases of a list, each marked with the SPEC section it exercises
+/// (unless it names one already).
+fn sect(cases: Vec<Value>, section: &str) -> Value {
+    Value::Array(
+        cases
+            .into_iter()
+            .map(|mut c| {
+                if let Value::Object(m) = &mut c {
+                    m.entry("section").or_insert_with(|| json!(section));
+                }
+                c
+            })
+            .collect(),
+    )
 }
 
 fn h(bytes: &[u8]) -> Value {
@@ -472,7 +530,7 @@ fn error_vectors() -> Value {
     let mut cases = Vec::new();
     let mut bundle_case = |name: &str, bytes: Vec<u8>| {
         let err = PreKeyBundle::from_bytes(&bytes).unwrap_err();
-        cases.push(json!({"operation": "decode_bundle", "name": name, "input": h(&bytes), "error": format!("{err:?}")}));
+        cases.push(json!({"operation": "decode_bundle", "section": "6.4", "name": name, "input": h(&bytes), "error": code(&err)}));
     };
     bundle_case("empty", vec![]);
     let mut b = good_bundle.clone();
@@ -514,6 +572,58 @@ fn error_vectors() -> Value {
         p
     });
     bundle_case("small-order Ed25519 identity key", b);
+    // Low-order X25519 keys (all-zero u-coordinate) under valid signatures,
+    // re-signed by the bundle owner's Ed25519 key (SPEC 6.1, 6.2).
+    let owner = fx.store.identity();
+    let low_order_bundle = |at: usize, context: &[u8]| {
+        let mut b = good_bundle.clone();
+        b[at..at + X25519_LEN].fill(0);
+        let (signed, sig_at) = if context == SIG_CTX_IDENTITY {
+            (b[2..68].to_vec(), 68)
+        } else {
+            (b[at - 5..at + X25519_LEN].to_vec(), at + X25519_LEN)
+        };
+        let sig = owner.signing().sign(context, &signed);
+        b[sig_at..sig_at + SIGNATURE_LEN].copy_from_slice(&sig);
+        b
+    };
+    bundle_case(
+        "low-order identity X25519 key",
+        low_order_bundle(36, SIG_CTX_IDENTITY),
+    );
+    bundle_case(
+        "low-order signed prekey",
+        low_order_bundle(137, SIG_CTX_SIGNED_PREKEY),
+    );
+    bundle_case(
+        "low-order one-time prekey",
+        low_order_bundle(239, SIG_CTX_ONE_TIME_PREKEY),
+    );
+    // The KEM key's first 12-bit coefficient is 4095, not below q = 3329.
+    let mut b = good_bundle.clone();
+    b[341] = 0xff;
+    b[342] |= 0x0f;
+    bundle_case("KEM key failing the modulus check", b);
+
+    // Standalone identity keys (SPEC 6.1): the bundle owner's identity.
+    let good_identity = owner.public().to_bytes();
+    let mut identity_case = |name: &str, bytes: Vec<u8>| {
+        let err = crate::keys::IdentityKey::from_bytes(&bytes).unwrap_err();
+        cases.push(json!({"operation": "decode_identity", "section": "6.1", "name": name, "input": h(&bytes), "error": code(&err)}));
+    };
+    identity_case("truncated signature", good_identity[..100].to_vec());
+    let mut b = good_identity.to_vec();
+    b[100] ^= 1;
+    b.push(0);
+    identity_case("bad signature, then a trailing byte", b);
+    let mut b = good_identity.to_vec();
+    b[34..66].fill(0);
+    let sig = owner.signing().sign(SIG_CTX_IDENTITY, &b[..66]);
+    b[66..130].copy_from_slice(&sig);
+    let mut low_trailing = b.clone();
+    identity_case("low-order X25519 key", b);
+    low_trailing.push(0);
+    identity_case("low-order X25519 key, then a trailing byte", low_trailing);
 
     // Initial messages processed by the responder of the handshake case.
     let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
@@ -529,7 +639,7 @@ fn error_vectors() -> Value {
     let mut respond_case = |name: &str, bytes: Vec<u8>| {
         let mut store = fx.store.clone();
         let err = Session::respond(&mut store, &bytes, b"").unwrap_err();
-        cases.push(json!({"operation": "respond", "name": name, "input": h(&bytes), "associated_data": "", "error": format!("{err:?}")}));
+        cases.push(json!({"operation": "respond", "section": "7.9", "name": name, "input": h(&bytes), "associated_data": "", "error": code(&err)}));
     };
     let mut w = wire.clone();
     w[132..136].copy_from_slice(&99u32.to_be_bytes());
@@ -554,6 +664,16 @@ fn error_vectors() -> Value {
     w[80] ^= 1;
     respond_case("bad initiator identity signature", w);
     respond_case("truncated", wire[..500].to_vec());
+    // The initiator's identity with a low-order X25519 key, re-signed by
+    // the initiator's Ed25519 key.
+    let mut w = wire.clone();
+    w[36..68].fill(0);
+    let sig = fx.customer.signing().sign(SIG_CTX_IDENTITY, &w[2..68]);
+    w[68..132].copy_from_slice(&sig);
+    respond_case("low-order initiator identity X25519 key", w);
+    let mut w = wire.clone();
+    w[35] = KEY_TYPE_ED25519;
+    respond_case("initiator identity X25519 key with the Ed25519 tag", w);
 
     // Ratchet messages decrypted by the responder session after the first message.
     let mut store = fx.store.clone();
@@ -570,7 +690,7 @@ fn error_vectors() -> Value {
         let before = s.state_digest();
         let err = s.decrypt(&bytes, ad).unwrap_err();
         assert_eq!(s.state_digest(), before);
-        cases.push(json!({"operation": "decrypt_after_first_message", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": format!("{err:?}")}));
+        cases.push(json!({"operation": "decrypt_after_first_message", "section": "8.9", "name": name, "input": h(&bytes), "associated_data": h(ad), "error": code(&err)}));
     };
     decrypt_case("replayed first message", wire.clone(), b"");
     decrypt_case("empty", vec![], b"");
@@ -617,21 +737,334 @@ fn error_vectors() -> Value {
         .unwrap();
     decrypt_case("initial message of another handshake", other_first, b"");
 
+    // Messages crafted with the initiator's keys (SPEC 8.5 steps 5 to 11 with
+    // a chosen header plaintext and padded body): verdicts that no honest
+    // sender produces. A fresh initiator in the state right after
+    // first_message: sending chain at N = 1.
+    let fresh_initiator = || {
+        let mut i = Session::initiate(
+            &fx.customer,
+            &fx.bundle,
+            &mut ScriptedRng::new(fx.randomness.iter().flatten().copied().collect()),
+        )
+        .unwrap();
+        i.encrypt_with_rng(
+            b"first",
+            b"",
+            &mut ScriptedRng::new(secret.iter().copied().collect()),
+        )
+        .unwrap();
+        i
+    };
+    let mut crafter = fresh_initiator();
+    let st = crafter.state_mut().clone();
+    let send = st.send.clone().unwrap();
+    let hks = st.hks.clone().unwrap().0;
+    let nhks = st.nhks.0;
+    let own_key = st.dhs.public_key();
+    let header = |tag: u8, key: &[u8; 32], pn: u32, n: u32| -> [u8; HEADER_PLAINTEXT_LEN] {
+        let mut pt = [0u8; HEADER_PLAINTEXT_LEN];
+        pt[0] = tag;
+        pt[1..33].copy_from_slice(key);
+        pt[33..37].copy_from_slice(&pn.to_be_bytes());
+        pt[37..41].copy_from_slice(&n.to_be_bytes());
+        pt
+    };
+    let base_point = {
+        let mut p = [0u8; 32];
+        p[0] = 9;
+        p
+    };
+    let seed = send.ck.step().0;
+    let mut genuine_padded = Vec::new();
+    pad_into(b"second", &mut genuine_padded);
+    // "second" padded with a chunk trailer: epoch, shard index, a zero
+    // shard, kind (SPEC 16.4).
+    let pq_body = |epoch: u32, index: u8, kind: u8| {
+        let mut trailer = [0u8; crate::constants::PQ_TRAILER_LEN];
+        trailer[..4].copy_from_slice(&epoch.to_be_bytes());
+        trailer[4] = index;
+        trailer[crate::constants::PQ_TRAILER_LEN - 1] = kind;
+        let mut out = Vec::new();
+        crate::ratchet::padding::pad_with_trailer_into(b"second", &trailer, &mut out);
+        out
+    };
+    let crafted = |name: &str,
+                   section: &str,
+                   hk: &[u8; 32],
+                   header_pt: [u8; HEADER_PLAINTEXT_LEN],
+                   padded: &[u8],
+                   receiving_n: Option<u32>| {
+        let msg = craft_ratchet(
+            hk,
+            &seed,
+            DIRECTION_INITIATOR,
+            &st.th,
+            &header_pt,
+            padded,
+            b"",
+        );
+        let mut store = fx.store.clone();
+        let (mut s, _) = Session::respond(&mut store, &wire, b"").unwrap();
+        if let Some(n) = receiving_n {
+            s.state_mut().recv.as_mut().unwrap().n = n;
+        }
+        let before = s.state_digest();
+        let err = s.decrypt(&msg, b"").unwrap_err();
+        assert_eq!(s.state_digest(), before);
+        json!({
+            "operation": "decrypt_after_first_message",
+            "name": name,
+            "section": section,
+            "crafted": {
+                "header_key": h(hk),
+                "message_key_seed": h(&seed.0),
+                "header_plaintext": h(&header_pt),
+                "padded_plaintext": h(padded),
+                "receiving_chain_n": receiving_n,
+            },
+            "input": h(&msg),
+            "associated_data": "",
+            "error": code(&err),
+        })
+    };
+    let own = own_key.as_bytes();
+    let mut crafted_cases = vec![
+        crafted(
+            "header key tag not X25519",
+            "8.9.2",
+            &hks,
+            header(KEY_TYPE_ED25519, own, 0, 1),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "header on the current chain names another ratchet key",
+            "8.9.3",
+            &hks,
+            header(KEY_TYPE_X25519, &base_point, 0, 1),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "padding without its 0x80 marker",
+            "8.8, 8.9.5",
+            &hks,
+            header(KEY_TYPE_X25519, own, 0, 1),
+            &[0u8; MIN_PADDED_LEN],
+            None,
+        ),
+        crafted(
+            "DH step to a low-order ratchet key",
+            "8.9.4",
+            &nhks,
+            header(KEY_TYPE_X25519, &[0u8; 32], 1, 0),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "DH step skipping 1001 keys on the old chain",
+            "8.9.4",
+            &nhks,
+            header(KEY_TYPE_X25519, &base_point, 1 + MAX_SKIP + 1, 0),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "DH step skipping 1001 keys on the new chain",
+            "8.9.4",
+            &nhks,
+            header(KEY_TYPE_X25519, &base_point, 1, MAX_SKIP + 1),
+            &genuine_padded,
+            None,
+        ),
+        crafted(
+            "message number 2^32 - 1 on the current chain",
+            "8.9.3",
+            &hks,
+            header(KEY_TYPE_X25519, own, 0, u32::MAX),
+            &genuine_padded,
+            Some(u32::MAX - 1),
+        ),
+        // The post-quantum ratchet (SPEC 16.5, 16.6): a trailer after the
+        // padding, judged once the body authenticated.
+        crafted(
+            "chunk whose shard index is out of range",
+            "16.5, 16.9",
+            &hks,
+            header(KEY_TYPE_X25519, own, 0, 1),
+            &pq_body(1, 38, crate::constants::PQ_CHUNK_EK),
+            None,
+        ),
+        crafted(
+            "chunk of a future epoch",
+            "16.5, 16.9",
+            &hks,
+            header(KEY_TYPE_X25519, own, 0, 1),
+            &pq_body(5, 0, crate::constants::PQ_CHUNK_EK),
+            None,
+        ),
+        crafted(
+            "DH step flagged as mixing an epoch secret that is not pending",
+            "16.6, 16.9",
+            &nhks,
+            header(
+                KEY_TYPE_X25519 | crate::constants::HEADER_PQ_MIX_BIT,
+                &base_point,
+                1,
+                0,
+            ),
+            &genuine_padded,
+            None,
+        ),
+    ];
+    cases.append(&mut crafted_cases);
+
+    // Encryption refused by the initiator right after first_message.
+    let too_long = vec![0u8; MAX_PLAINTEXT_LEN + 1];
+    let err = fresh_initiator()
+        .encrypt_with_rng(&too_long, b"", &mut ScriptedRng::new(VecDeque::new()))
+        .unwrap_err();
+    cases.push(json!({"operation": "encrypt_after_first_message", "section": "8.5", "name": "plaintext of 65537 zero bytes", "plaintext_len": too_long.len(), "sending_chain_n": null, "error": code(&err)}));
+    let mut exhausted = fresh_initiator();
+    exhausted.state_mut().send.as_mut().unwrap().n = u32::MAX;
+    let err = exhausted
+        .encrypt_with_rng(b"more", b"", &mut ScriptedRng::new(VecDeque::new()))
+        .unwrap_err();
+    cases.push(json!({"operation": "encrypt_after_first_message", "section": "8.5", "name": "sending chain at 2^32 - 1", "plaintext_len": 4, "sending_chain_n": u32::MAX, "error": code(&err)}));
+
     // The responder's store after it accepted the first message.
     let mut after = fx.store.clone();
     Session::respond(&mut after, &wire, b"").unwrap();
     let err = Session::respond(&mut after.clone(), &wire, b"").unwrap_err();
-    cases.push(json!({"operation": "respond_after_first_message", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": format!("{err:?}")}));
+    cases.push(json!({"operation": "respond_after_first_message", "section": "7.10", "name": "replayed initial message", "input": h(&wire), "associated_data": "", "error": code(&err)}));
+    // The responder's replay set of its signed prekey already full: 10000
+    // ephemeral keys SHA-256("Hotline vector replay set entry " || i), i
+    // from 0 to 9999 in decimal.
+    let mut full = fx.store.clone();
+    full.remember_handshakes_for_vectors(
+        (0..MAX_REMEMBERED_HANDSHAKES).map(|i| val32(&format!("replay set entry {i}"))),
+    );
+    let err = Session::respond(&mut full, &wire, b"").unwrap_err();
+    cases.push(json!({"operation": "respond_with_full_replay_set", "section": "7.10", "name": "replay set of the signed prekey full", "input": h(&wire), "associated_data": "", "error": code(&err)}));
     // An initial message that names the responder itself as initiator.
     let mut w = wire.clone();
     w[2..132].copy_from_slice(&fx.bundle.identity().to_bytes());
     let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
-    cases.push(json!({"operation": "respond", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": format!("{err:?}")}));
+    cases.push(json!({"operation": "respond", "section": "7.9", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond_with_full_replay_set: the same responder whose replay set for its signed prekey already holds MAX_REMEMBERED_HANDSHAKES ephemeral keys, SHA-256(\"Hotline vector replay set entry \" || i) for i from 0 to 9999 written in decimal, processes the input. decode_identity: a standalone identity key (IdentityKey::from_bytes), the bundle owner's with the changes named. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,
+        "eviction": eviction_vectors(),
+    })
+}
+
+/// Skipped-key eviction (SPEC 8.10): three chains of the initiator, each
+/// delivered only by its last message so the responder stores 1000 skipped
+/// keys per chain; the third pushes the store past `MAX_SKIPPED_KEYS` and
+/// evicts the oldest chain whole.
+fn eviction_vectors() -> Value {
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let mut init = Session::initiate(
+        &fx.customer,
+        &fx.bundle,
+        &mut ScriptedRng::new(fx.randomness.iter().flatten().copied().collect()),
+    )
+    .unwrap();
+    let secret = val32("error vectors unused");
+    let first = init
+        .encrypt_with_rng(
+            b"first",
+            b"",
+            &mut ScriptedRng::new(secret.iter().copied().collect()),
+        )
+        .unwrap();
+    let mut store = fx.store.clone();
+    let (mut resp, _) = Session::respond(&mut store, &first, b"").unwrap();
+    let mut deliveries = Vec::new();
+    let mut secrets = Vec::new();
+    let mut deliver =
+        |to_responder: bool, label: &str, wire: &[u8], resp: &mut Session, init: &mut Session| {
+            let target = if to_responder { resp } else { init };
+            let result = match target.decrypt(wire, b"") {
+                Ok(pt) => json!({"ok": h(&pt)}),
+                Err(e) => json!({"error": code(&e)}),
+            };
+            deliveries.push(json!({
+                "to": if to_responder { "responder" } else { "initiator" },
+                "message": label,
+                "input": h(wire),
+                "result": result,
+                "responder_skipped_keys": resp_count(to_responder, target),
+            }));
+        };
+    fn resp_count(to_responder: bool, s: &Session) -> Value {
+        if to_responder {
+            json!(s.skipped_key_count())
+        } else {
+            Value::Null
+        }
+    }
+    let mut kept = Vec::new();
+    for (chain, start) in [("a", 1u32), ("b", 0), ("c", 0)] {
+        let mut last = Vec::new();
+        for n in start..start + MAX_SKIP + 1 {
+            let rng_bytes = if n == 0 {
+                let s = val32(&format!("eviction initiator ratchet {chain}"));
+                secrets.push(json!({"party": "initiator", "chain": chain, "secret": h(&s)}));
+                s.to_vec()
+            } else {
+                Vec::new()
+            };
+            let wire = init
+                .encrypt_with_rng(
+                    format!("{chain}{n}").as_bytes(),
+                    b"",
+                    &mut ScriptedRng::new(rng_bytes.into()),
+                )
+                .unwrap();
+            if n == start {
+                kept.push((format!("{chain}{n}"), wire.clone()));
+            }
+            last = wire;
+        }
+        let label = format!("{chain}{}", start + MAX_SKIP);
+        deliver(true, &label, &last, &mut resp, &mut init);
+        if chain != "c" {
+            let s = val32(&format!("eviction responder ratchet {chain}"));
+            secrets.push(
+                json!({"party": "responder", "chain": format!("reply {chain}"), "secret": h(&s)}),
+            );
+            let reply = resp
+                .encrypt_with_rng(
+                    format!("reply {chain}").as_bytes(),
+                    b"",
+                    &mut ScriptedRng::new(s.to_vec().into()),
+                )
+                .unwrap();
+            deliver(
+                false,
+                &format!("reply {chain}"),
+                &reply,
+                &mut resp,
+                &mut init,
+            );
+        }
+    }
+    for (label, wire) in &kept {
+        deliver(true, label, wire, &mut resp, &mut init);
+    }
+    json!({
+        "description": "Skipped-key eviction (SPEC.md 8.10). The handshake 'with one-time prekey' and its first_message (errors.json). The initiator then sends chains a (messages 1 to 1001 of its first chain), b and c (messages 0 to 1000 of two new chains, each started by the DH step whose ratchet secret is given), plaintext the chain letter and the message number in decimal ('a1', 'b1000'), empty associated data; the responder answers 'reply a' and 'reply b' with the given secrets. Only the deliveries listed happen, in order, each with its result and the responder's skipped key count after it. Chain c's last message takes the store to 3000 keys, so the oldest 1000 (all of chain a, and with them its header key) are evicted: a1 is then not decryptable, b0 still is.",
+        "first_message": h(&first),
+        "secrets": secrets,
+        "deliveries": deliveries,
     })
 }
 
@@ -650,6 +1083,8 @@ const BUSINESS_VALIDITY: Validity = Validity {
     not_after: 1_850_000_000,
 };
 const VECTOR_NOW: u64 = 1_800_000_000;
+/// The revocation lists' window: `next_update` a week after `issued_at`.
+const WEEK: u64 = 7 * 24 * 3600;
 
 struct BusinessFixture {
     root: RootAuthority,
@@ -710,40 +1145,6 @@ fn forge_business(
     c
 }
 
-/// A badge as a vector verdict: its kind and fields, without the business
-/// (always the one verified from the valid chain).
-fn badge_json(b: &crate::business::Badge) -> Value {
-    use crate::business::{Badge, Expiry, RevokedBy};
-    match b {
-        Badge::Verified { until, .. } => json!({"verdict": "Verified", "until": until}),
-        Badge::Expired { what, since, .. } => json!({
-            "verdict": "Expired",
-            "what": match what {
-                Expiry::Certificate => "Certificate",
-                Expiry::Status => "Status",
-                Expiry::NoStatus => "NoStatus",
-                Expiry::RevocationList { .. } => "RevocationList",
-            },
-            "since": since,
-        }),
-        Badge::Revoked { by, .. } => match by {
-            RevokedBy::Certificate {
-                issuer_id,
-                sequence,
-            } => json!({
-                "verdict": "Revoked", "by": "Certificate", "issuer_id": issuer_id, "sequence": sequence,
-            }),
-            RevokedBy::Issuer { root_id, sequence } => json!({
-                "verdict": "Revoked", "by": "Issuer", "root_id": root_id, "sequence": sequence,
-            }),
-            RevokedBy::RootRetired(id) => {
-                json!({"verdict": "Revoked", "by": "RootRetired", "root_id": id})
-            }
-        },
-        Badge::Unverified => json!({"verdict": "Unverified"}),
-    }
-}
-
 fn business_vectors() -> Value {
     let case = HandshakeCase {
         name: "with one-time prekey",
@@ -762,7 +1163,6 @@ fn business_vectors() -> Value {
     let cert = good.business().clone();
 
     // ---- Revocation lists.
-    const WEEK: u64 = 7 * 24 * 3600;
     let issuer_list_1 = fx
         .issuer
         .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5, 1001])
@@ -807,7 +1207,7 @@ fn business_vectors() -> Value {
                 "issuer_keys": list.issuer_keys().iter().map(|k| h(k)).collect::<Vec<_>>(),
                 "list": h(&list.to_bytes()),
                 "with_issuer_certificate": with_issuer,
-                "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
+                "result": match r { Ok(u) => json!({"ok": {"sequence": u.sequence, "revoked": u.revoked}}), Err(e) => json!({"error": code(&e)}) },
             }));
         };
         apply(
@@ -866,7 +1266,7 @@ fn business_vectors() -> Value {
                 "issuer_keys": Vec::<String>::new(),
                 "list": h(&list.to_bytes()),
                 "with_issuer_certificate": true,
-                "result": match r { Ok(u) => format!("{u:?}"), Err(e) => format!("{e:?}") },
+                "result": match r { Ok(u) => json!({"ok": {"sequence": u.sequence, "revoked": u.revoked}}), Err(e) => json!({"error": code(&e)}) },
             }));
         };
         for (name, w) in [
@@ -925,7 +1325,7 @@ fn business_vectors() -> Value {
                 "name": name,
                 "status": h(&status.to_bytes()),
                 "now": VECTOR_NOW,
-                "result": match r { Ok(()) => "Ok".to_owned(), Err(e) => format!("{e:?}") },
+                "result": match r { Ok(()) => json!("ok"), Err(e) => json!({"error": code(&e)}) },
             }));
         };
         apply("status 1", &status_1);
@@ -962,7 +1362,7 @@ fn business_vectors() -> Value {
                 "stapled": true,
                 "status": h(&status.to_bytes()),
                 "now": VECTOR_NOW,
-                "result": match r { Ok(()) => "Ok".to_owned(), Err(e) => format!("{e:?}") },
+                "result": match r { Ok(()) => json!("ok"), Err(e) => json!({"error": code(&e)}) },
             }));
         }
     }
@@ -974,7 +1374,7 @@ fn business_vectors() -> Value {
             "name": name,
             "trust_state": state,
             "now": now,
-            "badge": badge_json(&t.badge(&peer, now)),
+            "badge": code(&t.badge(&peer, now)),
         }));
     };
     badge("verified, no status", "root 1", &trust(), VECTOR_NOW);
@@ -1059,7 +1459,7 @@ fn business_vectors() -> Value {
                 "level": v.level().as_str(),
                 "serial": v.serial(),
                 "chain_hash": h(&v.chain_hash()),
-            }}), Err(e) => json!({"error": format!("{e:?}")}) },
+            }}), Err(e) => json!({"error": code(&e)}) },
         }));
     };
     let t = trust();
@@ -1202,7 +1602,7 @@ fn business_vectors() -> Value {
             "now": VECTOR_NOW,
             "verdict": match t.verify_bundle(&decoded, VECTOR_NOW) {
                 Ok(v) => json!({"valid": {"name": v.name(), "chain_hash": h(&v.chain_hash())}}),
-                Err(e) => json!({"error": format!("{e:?}")}),
+                Err(e) => json!({"error": code(&e)}),
             },
         })
     })
@@ -1241,6 +1641,32 @@ fn business_vectors() -> Value {
     stripped.drain(flag_at + 1..flag_at + 33);
     let stripped_err = Session::respond(&mut store.clone(), &stripped, b"").unwrap_err();
     let unknown_err = Session::respond(&mut hs.store.clone(), &first, b"").unwrap_err();
+    // The verified business of the certified bundle given with the bundle
+    // that carries no chain.
+    let mismatch_err = Session::initiate_verified(
+        &hs.customer,
+        &hs.bundle,
+        &verified,
+        &mut ScriptedRng::new(hs.randomness.iter().flatten().copied().collect()),
+    )
+    .unwrap_err();
+    // The responder renews its chain (serials 1002, 1003, 1004, otherwise
+    // the same request): it keeps the hashes of its two previous chains
+    // (SPEC 7.9 step 9a), so the first message, naming the original chain,
+    // completes after two renewals and is refused after three.
+    let mut renewed = store.clone();
+    let mut renewals = Vec::new();
+    for serial in [1002u64, 1003, 1004] {
+        let mut request = fx.request.clone();
+        request.serial = serial;
+        let chain = CertificateChain::new(issuer_cert.clone(), fx.issuer.issue(&request).unwrap());
+        renewed.set_certificate_chain(chain.clone()).unwrap();
+        let result = match Session::respond(&mut renewed.clone(), &first, b"") {
+            Ok(_) => json!("ok"),
+            Err(e) => json!({"error": code(&e)}),
+        };
+        renewals.push(json!({"serial": serial, "chain": h(&chain.to_bytes()), "first_message_result": result}));
+    }
 
     // ---- Names.
     let names: Vec<Value> = NAME_CORPUS
@@ -1250,7 +1676,7 @@ fn business_vectors() -> Value {
                 "label": label,
                 "name": name,
                 "utf8": h(name.as_bytes()),
-                "check": match check_name(name) { Ok(()) => "ok".to_string(), Err(e) => format!("{e:?}") },
+                "check": match check_name(name) { Ok(()) => json!("ok"), Err(e) => json!({"error": code(&e)}) },
             })
         })
         .collect();
@@ -1263,7 +1689,7 @@ fn business_vectors() -> Value {
     .map(|n| {
         json!({"input": h(n.as_bytes()), "output": match normalize_name(n) {
             Ok(o) => json!({"name": o, "utf8": h(o.as_bytes())}),
-            Err(e) => json!({"error": format!("{e:?}")}),
+            Err(e) => json!({"error": code(&e)}),
         }})
     })
     .collect();
@@ -1311,16 +1737,16 @@ fn business_vectors() -> Value {
             "chain": h(&good.to_bytes()),
             "chain_hash": h(&good.hash()),
         },
-        "validation": validation,
+        "validation": sect(validation, "13.7"),
         "chain_confusion": {
             "name": "business certificate in the issuer slot",
             "chain": h(&confused),
-            "error": format!("{confused_err:?}"),
+            "error": code(&confused_err),
         },
-        "bundles": bundle_cases,
-        "revocation": revocation_cases,
-        "statuses": status_cases,
-        "badges": badge_cases,
+        "bundles": sect(bundle_cases, "13.7"),
+        "revocation": sect(revocation_cases, "13.9"),
+        "statuses": sect(status_cases, "13.15"),
+        "badges": sect(badge_cases, "13.16"),
         "certified_handshake": {
             "bundle": h(&certified_bundle.to_bytes()),
             "certificate_hash": h(&verified.chain_hash()),
@@ -1328,19 +1754,519 @@ fn business_vectors() -> Value {
             "handshake_id": h(&session.handshake_id()),
             "first_message": h(&first),
             "first_plaintext": h(b"Is my flight on time?"),
-            "certificate_flag_stripped": {"input": h(&stripped), "error": format!("{stripped_err:?}")},
-            "responder_without_certificate": format!("{unknown_err:?}"),
+            "certificate_flag_stripped": {"input": h(&stripped), "error": code(&stripped_err)},
+            "responder_without_certificate": {"error": code(&unknown_err)},
+            "responder_renewals": renewals,
+            "verified_business_with_the_bundle_without_chain": {"error": code(&mismatch_err)},
         },
-        "names": names,
+        "decoding": business_decoding_vectors(&business),
+        "refusals": business_refusal_vectors(&business),
+        "names": sect(names, "13.8"),
         "name_tables": name_tables(),
-        "normalization": normalization,
-        "confusables": confusables,
+        "normalization": sect(normalization, "13.8"),
+        "confusables": sect(confusables, "13.8"),
         "fingerprint": {
             "identity_a": h(&hs.customer.public().to_bytes()),
             "identity_b": h(&business.public().to_bytes()),
             "digits": fp.digits(),
             "scannable": h(&fp.scannable()),
         },
+    })
+}
+/// Business objects decoded on their own (SPEC 13.13), each with a change
+/// named in the case.
+fn business_decoding_vectors(business: &IdentityKeyPair) -> Value {
+    use crate::business::{IssuerCertificate, TrustRoot};
+    let fx = business_fixture(business);
+    let root = fx.root.trust_root().to_bytes();
+    let issuer = fx.chain.issuer().to_bytes();
+    let cert = fx.chain.business().to_bytes();
+    let list = fx
+        .issuer
+        .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5, 1001])
+        .unwrap()
+        .to_bytes();
+    let find =
+        |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle).unwrap();
+    let mut cases = Vec::new();
+    let mut case = |object: &str, name: &str, bytes: Vec<u8>, error: Value| {
+        cases.push(json!({"object": object, "section": "13.13", "name": name, "input": h(&bytes), "error": error}));
+    };
+    let root_err = |b: &[u8]| code(&TrustRoot::from_bytes(b).unwrap_err());
+    case(
+        "trust root",
+        "truncated signature",
+        root[..root.len() - 1].to_vec(),
+        root_err(&root[..root.len() - 1]),
+    );
+    let mut b = root.clone();
+    b.push(0);
+    case("trust root", "trailing byte", b.clone(), root_err(&b));
+    let mut b = root.clone();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    case("trust root", "bad self-signature", b.clone(), root_err(&b));
+    let cert_err = |b: &[u8]| code(&BusinessCertificate::from_bytes(b).unwrap_err());
+    let at = find(&cert, b"KLM Royal Dutch Airlines");
+    let mut b = cert.clone();
+    b[at] = 0xff;
+    case(
+        "business certificate",
+        "name not UTF-8",
+        b.clone(),
+        cert_err(&b),
+    );
+    let at = find(&cert, b"zh-Hans");
+    let mut b = cert.clone();
+    b[at + 2] = b'_';
+    case(
+        "business certificate",
+        "language tag zh_Hans",
+        b.clone(),
+        cert_err(&b),
+    );
+    let mut b = cert.clone();
+    let level_at = 2 + 8 + 16 + 4 + 33;
+    b[level_at] = 3;
+    case(
+        "business certificate",
+        "verification level 3",
+        b.clone(),
+        cert_err(&b),
+    );
+    let mut b = cert.clone();
+    b.push(0);
+    case(
+        "business certificate",
+        "trailing byte",
+        b.clone(),
+        cert_err(&b),
+    );
+    let issuer_err = |b: &[u8]| code(&IssuerCertificate::from_bytes(b).unwrap_err());
+    let mut b = issuer.clone();
+    b[1] = OBJ_TYPE_BUSINESS_CERT;
+    case(
+        "issuer certificate",
+        "business certificate type byte",
+        b.clone(),
+        issuer_err(&b),
+    );
+    let mut b = issuer.clone();
+    b[1] = MSG_TYPE_RATCHET;
+    case(
+        "issuer certificate",
+        "ratchet message type byte",
+        b.clone(),
+        issuer_err(&b),
+    );
+    let mut b = issuer.clone();
+    b[2 + 4 + 4 + 33] = 0x04;
+    case(
+        "issuer certificate",
+        "allowed levels 0x04",
+        b.clone(),
+        issuer_err(&b),
+    );
+    let list_err = |b: &[u8]| code(&RevocationList::from_bytes(b).unwrap_err());
+    let entries_at = list.len() - SIGNATURE_LEN - 16;
+    let mut b = list.clone();
+    let (first, second) = (
+        b[entries_at..entries_at + 8].to_vec(),
+        b[entries_at + 8..entries_at + 16].to_vec(),
+    );
+    b[entries_at..entries_at + 8].copy_from_slice(&second);
+    b[entries_at + 8..entries_at + 16].copy_from_slice(&first);
+    case(
+        "revocation list",
+        "entries 1001, 5 (descending)",
+        b.clone(),
+        list_err(&b),
+    );
+    let mut b = list.clone();
+    b[2] = 3;
+    case("revocation list", "scope 3", b.clone(), list_err(&b));
+    let mut b = list.clone();
+    b.truncate(entries_at + 8);
+    case(
+        "revocation list",
+        "truncated in the entries",
+        b.clone(),
+        list_err(&b),
+    );
+    json!({
+        "description": "Business objects decoded on their own (TrustRoot::from_bytes, IssuerCertificate::from_bytes, BusinessCertificate::from_bytes, RevocationList::from_bytes): the encodings of this file (the revocation list is 'issuer list 1') with the change each case names, and the error.",
+        "cases": cases,
+    })
+}
+/// Refusals of the business layer not met elsewhere in business.json
+/// (SPEC 13.13), each from the inputs of this file with the change named.
+fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
+    use crate::business::{KnownBusinesses, Peer};
+    let fx = business_fixture(business);
+    let issuer_cert = fx.chain.issuer().clone();
+    let trust = || {
+        let mut t = TrustStore::new();
+        t.add_root(fx.root.trust_root()).unwrap();
+        t
+    };
+    let mut cases = Vec::new();
+    let mut push = |operation: &str, section: &str, name: &str, input: Value, result: Value| {
+        cases.push(json!({"operation": operation, "section": section, "name": name, "input": input, "result": result}));
+    };
+    let res = |r: Result<(), Value>| match r {
+        Ok(()) => json!("ok"),
+        Err(e) => json!({"error": e}),
+    };
+
+    // Issuance (IssuerAuthority::issue) of the request of this file, changed.
+    let issue = |edit: &dyn Fn(&mut BusinessCertificateRequest)| {
+        let mut request = fx.request.clone();
+        edit(&mut request);
+        res(fx.issuer.issue(&request).map(|_| ()).map_err(|e| code(&e)))
+    };
+    push(
+        "issue",
+        "13.5, 13.8",
+        "name with a right-to-left override",
+        json!({"name": "KLM\u{202e} Airlines"}),
+        issue(&|r| r.name = "KLM\u{202e} Airlines".into()),
+    );
+    push(
+        "issue",
+        "13.5, 13.8",
+        "localized name with a leading space",
+        json!({"localized": [["nl", " KLM"]]}),
+        issue(&|r| r.localized = vec![("nl".into(), " KLM".into())]),
+    );
+    push(
+        "issue",
+        "13.5",
+        "language tag 'en_US'",
+        json!({"localized": [["en_US", "KLM"]]}),
+        issue(&|r| r.localized = vec![("en_US".into(), "KLM".into())]),
+    );
+    push(
+        "issue",
+        "13.5",
+        "language tag 'nl' twice",
+        json!({"localized": [["nl", "KLM"], ["nl", "KLM NL"]]}),
+        issue(&|r| r.localized = vec![("nl".into(), "KLM".into()), ("nl".into(), "KLM NL".into())]),
+    );
+    let nine: Vec<(String, String)> = ["aa", "bb", "cc", "dd", "ee", "ff", "gg", "hh", "ii"]
+        .iter()
+        .map(|l| ((*l).to_owned(), "KLM".to_owned()))
+        .collect();
+    push(
+        "issue",
+        "13.5",
+        "nine localized names",
+        json!({"localized": nine}),
+        issue(&|r| r.localized = nine.clone()),
+    );
+    push(
+        "issue",
+        "13.5",
+        "level official from an issuer allowed verified only",
+        json!({"level": LEVEL_OFFICIAL}),
+        issue(&|r| r.level = VerificationLevel::Official),
+    );
+    push(
+        "issue",
+        "13.5",
+        "validity ending before it starts",
+        json!({"validity": [BUSINESS_VALIDITY.not_before, BUSINESS_VALIDITY.not_before - 1]}),
+        issue(&|r| {
+            r.validity = Validity {
+                not_before: BUSINESS_VALIDITY.not_before,
+                not_after: BUSINESS_VALIDITY.not_before - 1,
+            }
+        }),
+    );
+    push(
+        "issue",
+        "13.5",
+        "validity ending after the issuer's",
+        json!({"validity": [BUSINESS_VALIDITY.not_before, ISSUER_VALIDITY.not_after + 1]}),
+        issue(&|r| {
+            r.validity = Validity {
+                not_before: BUSINESS_VALIDITY.not_before,
+                not_after: ISSUER_VALIDITY.not_after + 1,
+            }
+        }),
+    );
+    let other_seed = val32("business other issuer seed");
+    push(
+        "issue",
+        "13.4",
+        "issuer seed not matching the issuer certificate",
+        json!({"issuer_seed": h(&other_seed)}),
+        res(IssuerAuthority::new(&other_seed, issuer_cert.clone())
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let long_name = "a".repeat(MAX_NAME_BYTES + 1);
+    push(
+        "check_name",
+        "13.8",
+        "201 bytes",
+        json!({"name": long_name}),
+        res(check_name(&long_name).map_err(|e| code(&e))),
+    );
+    let many: Vec<u64> = (1..=65_537).collect();
+    push(
+        "revoke",
+        "13.9",
+        "65537 serials (1 to 65537)",
+        json!({"sequence": 3, "issued_at": 1_790_000_000u64, "next_update": 1_790_000_000 + WEEK, "entries": "1..=65537"}),
+        res(fx
+            .issuer
+            .revoke(3, 1_790_000_000, 1_790_000_000 + WEEK, &many)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "revoke",
+        "13.9",
+        "sequence above the issue time",
+        json!({"sequence": 1_790_000_001u64, "issued_at": 1_790_000_000u64, "next_update": 1_790_000_000 + WEEK, "entries": [5]}),
+        res(fx
+            .issuer
+            .revoke(1_790_000_001, 1_790_000_000, 1_790_000_000 + WEEK, &[5])
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "certify_status",
+        "13.15",
+        "window longer than MAX_STATUS_LIFETIME_SECS",
+        json!({"serial": 1001, "this_update": VECTOR_NOW, "next_update": VECTOR_NOW + MAX_STATUS_LIFETIME_SECS + 1}),
+        res(fx
+            .issuer
+            .certify_status(1001, VECTOR_NOW, VECTOR_NOW + MAX_STATUS_LIFETIME_SECS + 1)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+
+    push(
+        "revoke",
+        "13.9",
+        "next update more than MAX_REVOCATION_LIST_LIFETIME_SECS after the issue time",
+        json!({"sequence": 3, "issued_at": 1_790_000_000u64, "next_update": 1_790_000_000 + MAX_REVOCATION_LIST_LIFETIME_SECS + 1, "entries": [5]}),
+        res(fx
+            .issuer
+            .revoke(
+                3,
+                1_790_000_000,
+                1_790_000_000 + MAX_REVOCATION_LIST_LIFETIME_SECS + 1,
+                &[5],
+            )
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+
+    // Revocation lists and statuses applied to a store holding root 1.
+    let other_root = RootAuthority::from_seed(&val32("business other root seed"), 2, ROOT_VALIDITY);
+    let list = other_root
+        .revoke_issuers(
+            1,
+            1_790_000_000,
+            1_790_000_000 + WEEK,
+            &[fx.issuer_secret.public_key()],
+        )
+        .unwrap();
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "list of root 2, not installed",
+        json!({"list": h(&list.to_bytes()), "now": VECTOR_NOW}),
+        res(trust()
+            .apply_revocation_list(&list, None, VECTOR_NOW)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let future = fx
+        .issuer
+        .revoke(
+            1,
+            VECTOR_NOW + CLOCK_SKEW_SECS + 1,
+            VECTOR_NOW + CLOCK_SKEW_SECS + 1 + WEEK,
+            &[5],
+        )
+        .unwrap();
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "issued 301 s after now",
+        json!({"list": h(&future.to_bytes()), "now": VECTOR_NOW, "with_issuer_certificate": true}),
+        res(trust()
+            .apply_revocation_list(&future, Some(&issuer_cert), VECTOR_NOW)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let mut retired = trust();
+    retired.retire_root(1);
+    let list = fx
+        .issuer
+        .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[5])
+        .unwrap();
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "issuer list with root 1 retired",
+        json!({"list": h(&list.to_bytes()), "now": VECTOR_NOW, "with_issuer_certificate": true, "trust_state": "root 1 retired"}),
+        res(retired
+            .apply_revocation_list(&list, Some(&issuer_cert), VECTOR_NOW)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+    let other_issuer = other_root
+        .certify_issuer(
+            8,
+            &Ed25519Secret::from_seed(&other_seed).public_key(),
+            LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+            ISSUER_VALIDITY,
+        )
+        .unwrap();
+    let status = fx
+        .issuer
+        .certify_status(1001, VECTOR_NOW - 60, VECTOR_NOW + 86_400)
+        .unwrap();
+    push(
+        "apply_status",
+        "13.15",
+        "status of issuer 7 given issuer 8's certificate",
+        json!({"status": h(&status.to_bytes()), "issuer_certificate": h(&other_issuer.to_bytes()), "now": VECTOR_NOW}),
+        res(trust()
+            .apply_status(&status, &other_issuer, VECTOR_NOW)
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "apply_status",
+        "13.15",
+        "status with root 1 retired",
+        json!({"status": h(&status.to_bytes()), "issuer_certificate": h(&issuer_cert.to_bytes()), "now": VECTOR_NOW, "trust_state": "root 1 retired"}),
+        res(retired
+            .apply_status(&status, &issuer_cert, VECTOR_NOW)
+            .map_err(|e| code(&e))),
+    );
+
+    let forged = crate::business::CertificateStatus::sign(
+        &fx.issuer_secret,
+        7,
+        1001,
+        VECTOR_NOW - 60,
+        VECTOR_NOW - 60 + MAX_STATUS_LIFETIME_SECS + 1,
+    );
+    push(
+        "apply_status",
+        "13.15",
+        "status signed by issuer 7 with a window longer than MAX_STATUS_LIFETIME_SECS",
+        json!({"status": h(&forged.to_bytes()), "issuer_certificate": h(&issuer_cert.to_bytes()), "now": VECTOR_NOW}),
+        res(trust()
+            .apply_status(&forged, &issuer_cert, VECTOR_NOW)
+            .map_err(|e| code(&e))),
+    );
+
+    // MAX_HELD_REVOCATION_LISTS lists held (issuers 1000 + i, i from 1 to
+    // 4096, certified by root 1 with seeds 'revocation issuer i', each
+    // publishing an empty list, sequence 1, issued at 1790000000); one more
+    // signer's list is refused.
+    let mut t = trust();
+    let mut last = Ok(());
+    for i in 1..=u32::try_from(MAX_HELD_REVOCATION_LISTS).unwrap() + 1 {
+        let seed = val32(&format!("revocation issuer {i}"));
+        let cert = fx
+            .root
+            .certify_issuer(
+                1000 + i,
+                &Ed25519Secret::from_seed(&seed).public_key(),
+                LevelSet::new(&[VerificationLevel::Verified]).unwrap(),
+                ISSUER_VALIDITY,
+            )
+            .unwrap();
+        let issuer = IssuerAuthority::new(&seed, cert.clone()).unwrap();
+        let list = issuer
+            .revoke(1, 1_790_000_000, 1_790_000_000 + WEEK, &[])
+            .unwrap();
+        last = t
+            .apply_revocation_list(&list, Some(&cert), VECTOR_NOW)
+            .map(|_| ());
+    }
+    push(
+        "apply_revocation_list",
+        "13.9",
+        "the list of a 4097th signer",
+        json!({"signers": "issuers 1001 to 5097, seeds SHA-256(\"Hotline vector revocation issuer i\") for i from 1 to 4097, root 1's certificate with allowed level verified and the issuer validity of this file; each list empty, sequence 1, issued at 1790000000, next update a week later", "now": VECTOR_NOW}),
+        res(last.map_err(|e| code(&e))),
+    );
+
+    // The trust store's roots.
+    let mut t = trust();
+    let clash = RootAuthority::from_seed(&val32("business other root seed"), 1, ROOT_VALIDITY);
+    push(
+        "add_root",
+        "13.7",
+        "another root with id 1",
+        json!({"root": h(&clash.trust_root().to_bytes())}),
+        res(t.add_root(clash.trust_root()).map_err(|e| code(&e))),
+    );
+    t.retire_root(1);
+    push(
+        "add_root",
+        "13.7",
+        "root 1 again after its retirement",
+        json!({"root": h(&fx.root.trust_root().to_bytes())}),
+        res(t.add_root(fx.root.trust_root()).map_err(|e| code(&e))),
+    );
+    let mut t = TrustStore::new();
+    let mut last = Ok(());
+    for id in 1..=65u32 {
+        last = t.add_root(
+            RootAuthority::from_seed(
+                &val32(&format!("business root seed {id}")),
+                id,
+                ROOT_VALIDITY,
+            )
+            .trust_root(),
+        );
+    }
+    push(
+        "add_root",
+        "13.7",
+        "65 roots (ids 1 to 65, seeds SHA-256(\"Hotline vector business root seed \" || id))",
+        json!({"count": 65}),
+        res(last.map_err(|e| code(&e))),
+    );
+
+    // The badge of a peer that is not a verified business, and pins.
+    push(
+        "badge",
+        "13.16",
+        "unverified peer",
+        json!({"now": VECTOR_NOW}),
+        code(&trust().badge(&Peer::Unverified(business.public()), VECTOR_NOW)),
+    );
+    let verified = trust().validate_chain(&fx.chain, VECTOR_NOW).unwrap();
+    let mut request = fx.request.clone();
+    request.identity_key = *script_actor("customer").public().signing_key();
+    let moved = CertificateChain::new(issuer_cert.clone(), fx.issuer.issue(&request).unwrap());
+    let moved_verified = trust().validate_chain(&moved, VECTOR_NOW).unwrap();
+    let mut known = KnownBusinesses::new();
+    known.pin(&verified).unwrap();
+    push(
+        "pin_check",
+        "13.11",
+        "the pinned business presenting another identity key",
+        json!({"pinned_chain": h(&fx.chain.to_bytes()), "presented_chain": h(&moved.to_bytes())}),
+        res(known
+            .check(&moved_verified)
+            .map(|_| ())
+            .map_err(|e| code(&e))),
+    );
+
+    json!({
+        "description": "Business-layer refusals (SPEC.md 13.13), each an operation on this file's authorities and trust store (root 1 installed unless trust_state says otherwise) with the change named and the input changed, and its result: issue (IssuerAuthority::issue of this file's request), check_name, revoke and certify_status (by issuer 7), apply_revocation_list, apply_status, add_root, badge, and pin_check (KnownBusinesses holding the business of the valid chain, checking the business of a chain certifying the relay customer's identity key of relay.json with the same request).",
+        "cases": cases,
     })
 }
 
@@ -1516,7 +2442,7 @@ fn relay_vectors() -> Value {
             "sender": h(&hd.sender.0),
             "recipient": h(&hd.recipient.0),
             "message_id": h(&hd.message_id.0),
-            "class": format!("{:?}", hd.class),
+            "class": match hd.class { MessageClass::Chat => CLASS_CHAT, MessageClass::Notification => CLASS_NOTIFICATION },
             "sent_at": hd.sent_at,
             "encoding": h(&bytes),
         })
@@ -1696,10 +2622,27 @@ fn relay_vectors() -> Value {
         registration.push(json!({
             "name": name,
             "identity_key": h(&who.public().to_bytes()),
-            "result": match &result { Ok(r) => format!("{r:?}"), Err(e) => format!("{e:?}") },
+            "result": match &result { Ok(_) => json!("ok"), Err(e) => json!({"error": code(e)}) },
             "response": h(&wire),
         }));
     }
+
+    let untrusting = Relay::new(
+        MemoryStore::new(),
+        ManualClock::new(RELAY_NOW),
+        crate::relay::NoBusinesses,
+    );
+    let req = Request::RegisterBusiness {
+        identity: business.public(),
+        certificate_chain: chain.clone(),
+    };
+    let result = untrusting.handle_request(&SignedRequest::sign(&business, 1, RELAY_NOW, req));
+    registration.push(json!({
+        "name": "the certified business at a relay that accepts no business (NoBusinesses)",
+        "identity_key": h(&business.public().to_bytes()),
+        "result": match &result { Ok(_) => json!("ok"), Err(e) => json!({"error": code(e)}) },
+        "response": h(&Response::encode_result(&result.map_err(|e| e.refusal()))),
+    }));
 
     let responses: Vec<Value> = [
         (
@@ -1871,17 +2814,19 @@ fn relay_vectors() -> Value {
             consent("opt out", ConsentScope::NONE, RELAY_NOW + 120),
         ],
         "block_records": [block("block", true, RELAY_NOW + 6), block("unblock", false, RELAY_NOW + 600)],
-        "requests": requests,
-        "registration": registration,
-        "responses": responses,
+        "requests": sect(requests, "14.2"),
+        "registration": sect(registration, "14.1"),
+        "responses": sect(responses, "14.3"),
         "sender_binding": sender_binding_vectors(),
+        "client_refusals": client_refusal_vectors(),
+        "scripts": relay_scripts(),
     })
 }
 
 fn storage_vectors() -> Value {
     use crate::store::constants::{
-        RECORD_IDENTITY, RECORD_PEER_IDENTITY, RECORD_PEER_SESSIONS, RECORD_PREKEYS,
-        RECORD_SESSION, STORAGE_VERSION, STORAGE_VERSION_1,
+        MAX_RECORD_PLAINTEXT_LEN, RECORD_IDENTITY, RECORD_PEER_IDENTITY, RECORD_PEER_SESSIONS,
+        RECORD_PREKEYS, RECORD_SESSION, STORAGE_VERSION, STORAGE_VERSION_1,
     };
     use crate::store::pickle::open_state;
     use crate::store::record::{StorageKey, seal_with_nonce};
@@ -1985,6 +2930,7 @@ fn storage_vectors() -> Value {
     let customer_peer = PeerId::new("customer:alice").unwrap();
     let mut pt = Vec::new();
     SessionRecord::new(responder).encode_state(&mut pt);
+    let peer_pt = pt.clone();
     let peer_record = add(
         "peer sessions",
         RECORD_PEER_SESSIONS,
@@ -2050,11 +2996,12 @@ fn storage_vectors() -> Value {
             .unwrap_err();
             errors.push(json!({
                 "name": name,
+                "section": "15.3",
                 "record": h(&bytes),
                 "storage_key": h(open_key.as_bytes()),
                 "kind": kind,
                 "record_name": h(record_name),
-                "error": format!("{err:?}"),
+                "error": code(&err),
             }));
         };
     let peer = customer_peer.as_bytes();
@@ -2105,15 +3052,1454 @@ fn storage_vectors() -> Value {
     let mut b = peer_record.clone();
     b[0] = STORAGE_VERSION_1;
     err_case("relabelled version", b, &key, RECORD_PEER_SESSIONS, peer);
+    let mut b = peer_record.clone();
+    b[22..26].copy_from_slice(&(MAX_RECORD_PLAINTEXT_LEN as u32 + 1).to_be_bytes());
+    err_case(
+        "declared plaintext length above the maximum",
+        b,
+        &key,
+        RECORD_PEER_SESSIONS,
+        peer,
+    );
+    // Records sealed under the right key and name whose plaintext is
+    // refused (step 11 of SPEC 15.3): nonce SHA-256("Hotline vector storage
+    // nonce " || name)[0..12], plaintext given.
+    let session_bytes = &peer_pt[6..];
+    let entry = |retired: u8| {
+        let mut e = vec![retired];
+        e.extend_from_slice(&u32::try_from(session_bytes.len()).unwrap().to_be_bytes());
+        e.extend_from_slice(session_bytes);
+        e
+    };
+    let mut trailing = peer_pt.clone();
+    trailing.push(0);
+    let mut twice = vec![2];
+    twice.extend(entry(0));
+    twice.extend(entry(1));
+    let mut retired_active = vec![1];
+    retired_active.extend(entry(1));
+    let mut bad_flag = vec![1];
+    bad_flag.extend(entry(2));
+    for (name, version, plaintext) in [
+        (
+            "peer sessions with a trailing byte",
+            STORAGE_VERSION,
+            trailing,
+        ),
+        (
+            "peer sessions with a retired flag of 2",
+            STORAGE_VERSION,
+            bad_flag,
+        ),
+        ("the same session twice", STORAGE_VERSION, twice),
+        (
+            "the active session retired",
+            STORAGE_VERSION,
+            retired_active,
+        ),
+        (
+            "peer sessions sealed as version 1",
+            STORAGE_VERSION_1,
+            peer_pt.clone(),
+        ),
+    ] {
+        let nonce: [u8; 12] = val32(&format!("storage nonce {name}"))[..12]
+            .try_into()
+            .unwrap();
+        let record = seal_with_nonce(
+            &key,
+            version,
+            RECORD_PEER_SESSIONS,
+            peer,
+            &nonce,
+            &plaintext,
+        );
+        let err = SessionRecord::from_pickle(&record, &key, &customer_peer).unwrap_err();
+        errors.push(json!({
+            "name": name,
+            "section": "15.3, 15.7",
+            "nonce": h(&nonce),
+            "plaintext": h(&plaintext),
+            "record": h(&record),
+            "storage_key": h(key.as_bytes()),
+            "kind": RECORD_PEER_SESSIONS,
+            "record_name": h(peer),
+            "error": code(&err),
+        }));
+    }
 
     json!({
-        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error.",
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error; those with a nonce and plaintext are sealed from them (the plaintexts built from the 'peer sessions' plaintext: its session entry repeated, retired, or followed by a byte).",
         "storage_key": h(&storage_key),
         "key_id": h(&key.key_id()),
         "prekey_store": prekey_store,
         "records": records,
         "errors": errors,
         "compare_and_swap": compare_and_swap_vectors(),
+    })
+}
+// ---- Relay scripts: a fresh relay, a fixed clock, signed requests and the
+// response and verdict of each.
+
+/// One script being recorded.
+struct Script {
+    relay: crate::relay::Relay<crate::relay::MemoryStore>,
+    clock: std::sync::Arc<crate::relay::ManualClock>,
+    actors: Vec<(&'static str, IdentityKeyPair)>,
+    counters: std::collections::BTreeMap<&'static str, u64>,
+    steps: Vec<Value>,
+}
+
+/// A relay script's actor: its identity from labelled secrets.
+fn script_actor(name: &str) -> IdentityKeyPair {
+    let label = if name == "customer" || name == "business" {
+        format!("relay {name}")
+    } else {
+        format!("relay script {name}")
+    };
+    IdentityKeyPair::from_secret_bytes(
+        &val32(&format!("{label} ed25519 seed")),
+        &val32(&format!("{label} x25519 secret")),
+    )
+}
+
+fn script_actor_json(name: &str) -> Value {
+    let label = if name == "customer" || name == "business" {
+        format!("relay {name}")
+    } else {
+        format!("relay script {name}")
+    };
+    json!({
+        "name": name,
+        "ed25519_seed": h(&val32(&format!("{label} ed25519 seed"))),
+        "x25519_secret": h(&val32(&format!("{label} x25519 secret"))),
+        "account": h(&crate::relay::AccountId::of(&script_actor(name).public()).0),
+    })
+}
+
+impl Script {
+    fn new(
+        limits: crate::relay::MailboxLimits,
+        rate_limits: crate::relay::RateLimits,
+        actors: &[&'static str],
+    ) -> Self {
+        Self::with_validator(limits, rate_limits, actors, false)
+    }
+
+    /// A script whose relay validates with a shared, updatable trust store
+    /// (`Arc<RwLock<TrustStore>>`, which takes published revocation lists)
+    /// when `shared`, or a fixed one.
+    fn with_validator(
+        limits: crate::relay::MailboxLimits,
+        rate_limits: crate::relay::RateLimits,
+        actors: &[&'static str],
+        shared: bool,
+    ) -> Self {
+        let mut trust = TrustStore::new();
+        let root = business_fixture(&script_actor("business")).root;
+        trust.add_root(root.trust_root()).unwrap();
+        let clock = std::sync::Arc::new(crate::relay::ManualClock::new(RELAY_NOW));
+        let store = crate::relay::MemoryStore::new();
+        let relay = if shared {
+            let trust = std::sync::Arc::new(std::sync::RwLock::new(trust));
+            crate::relay::Relay::new(store, clock.clone(), trust)
+        } else {
+            crate::relay::Relay::new(store, clock.clone(), trust)
+        }
+        .with_limits(limits)
+        .with_rate_limits(rate_limits);
+        Self {
+            relay,
+            clock,
+            actors: actors.iter().map(|n| (*n, script_actor(n))).collect(),
+            counters: Default::default(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn who(&self, name: &str) -> &IdentityKeyPair {
+        &self.actors.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    fn id(&self, name: &str) -> crate::relay::AccountId {
+        crate::relay::AccountId::of(&self.who(name).public())
+    }
+
+    /// The next counter of `signer` (from 1).
+    fn counter(&mut self, signer: &'static str) -> u64 {
+        let c = self.counters.entry(signer).or_insert(0);
+        *c += 1;
+        *c
+    }
+
+    /// Signs `request` by `signer` with its next counter and timestamp `at`.
+    fn sign(&mut self, signer: &'static str, at: u64, request: crate::relay::Request) -> Vec<u8> {
+        let counter = self.counter(signer);
+        crate::relay::SignedRequest::sign(self.who(signer), counter, at, request).to_bytes()
+    }
+
+    /// Signs again the bytes of a request edited after signing.
+    fn resign(&self, signer: &str, mut bytes: Vec<u8>) -> Vec<u8> {
+        let at = bytes.len() - SIGNATURE_LEN;
+        let sig = self
+            .who(signer)
+            .signing()
+            .sign(SIG_CTX_RELAY_REQUEST, &bytes[..at]);
+        bytes[at..].copy_from_slice(&sig);
+        bytes
+    }
+
+    /// Runs one request at relay time `at` and records it.
+    fn run(
+        &mut self,
+        name: &str,
+        section: &str,
+        at: u64,
+        signer: &str,
+        request: Vec<u8>,
+        expect: &str,
+    ) -> Result<crate::relay::Response, crate::relay::RelayError> {
+        use crate::relay::{RelayError, Response, SignedRequest};
+        self.clock.set(at);
+        let result = SignedRequest::from_bytes(&request)
+            .map_err(RelayError::from)
+            .and_then(|r| self.relay.handle_request(&r));
+        let response = Response::encode_result(&result.clone().map_err(|e| e.refusal()));
+        let verdict = match &result {
+            Ok(_) => json!("ok"),
+            Err(e) => json!({"error": code(e)}),
+        };
+        let got = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        };
+        assert_eq!(got, expect, "script step {name}: {result:?}");
+        self.steps.push(json!({
+            "name": name,
+            "section": section,
+            "at": at,
+            "signer": signer,
+            "request": h(&request),
+            "response": h(&response),
+            "result": verdict,
+        }));
+        result
+    }
+
+    fn finish(self, name: &str, description: &str, settings: Value) -> Value {
+        let actors: Vec<Value> = self
+            .actors
+            .iter()
+            .map(|(n, _)| script_actor_json(n))
+            .collect();
+        json!({
+            "name": name,
+            "description": description,
+            "start": RELAY_NOW,
+            "settings": settings,
+            "actors": actors,
+            "steps": self.steps,
+        })
+    }
+}
+
+fn limits_json(l: &crate::relay::MailboxLimits, r: &crate::relay::RateLimits) -> Value {
+    let bucket = |b: Option<crate::relay::TokenBucket>| match b {
+        Some(b) => json!({"capacity": b.capacity, "refill_secs": b.refill_secs}),
+        None => Value::Null,
+    };
+    json!({
+        "max_envelopes": l.max_envelopes,
+        "max_bytes": l.max_bytes,
+        "max_envelopes_per_sender": l.max_envelopes_per_sender,
+        "max_bytes_per_sender": l.max_bytes_per_sender,
+        "ttl_secs": l.ttl_secs,
+        "remembered_ids": l.remembered_ids,
+        "bundle_fetches_per_customer": bucket(r.bundle_fetches_per_customer),
+        "one_time_prekeys_per_owner": bucket(r.one_time_prekeys_per_owner),
+        "initial_messages_per_customer": bucket(r.initial_messages_per_customer),
+        "trust_store": "fixed",
+    })
+}
+
+fn script_envelope(
+    from: crate::relay::AccountId,
+    to: crate::relay::AccountId,
+    label: &str,
+    class: crate::relay::MessageClass,
+    sent_at: u64,
+    ciphertext: &[u8],
+) -> crate::relay::Envelope {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&val32(&format!("relay script message {label}"))[..16]);
+    crate::relay::Envelope {
+        header: crate::relay::EnvelopeHeader {
+            sender: from,
+            recipient: to,
+            message_id: crate::relay::MessageId(id),
+            class,
+            sent_at,
+        },
+        ciphertext: ciphertext.to_vec(),
+    }
+}
+
+fn relay_scripts() -> Value {
+    use crate::relay::{
+        BlockRecord, ConsentRecord, ConsentScope, MailboxLimits, MessageClass, PreKeyUpload,
+        RateLimits, Request, TokenBucket,
+    };
+    let t0 = RELAY_NOW;
+    let chat_ct = val32("relay script ciphertext").to_vec();
+    let mut scripts = Vec::new();
+
+    // ---- Accounts, requests and records (14.1, 14.2, 14.6).
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::new(
+        limits,
+        rates,
+        &[
+            "customer",
+            "business",
+            "customer 2",
+            "business 2",
+            "unregistered",
+        ],
+    );
+    let chain = business_fixture(s.who("business")).chain.to_bytes();
+    let look_alike = {
+        let fx = business_fixture(s.who("business 2"));
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&val32("relay script business 2 id")[..16]);
+        let mut request = fx.request.clone();
+        request.serial = 1002;
+        request.business_id = BusinessId(id);
+        request.name = "KLM Royal Dutch AirIines".into();
+        request.localized.clear();
+        CertificateChain::new(
+            fx.chain.issuer().clone(),
+            fx.issuer.issue(&request).unwrap(),
+        )
+        .to_bytes()
+    };
+    let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
+    let identity = |s: &Script, n: &str| s.who(n).public();
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer"),
+        },
+    );
+    s.run("customer registers", "14.1", t0, "customer", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer"),
+        },
+    );
+    let _ = s.run(
+        "customer registers again",
+        "14.1",
+        t0,
+        "customer",
+        r,
+        "relay.already_registered",
+    );
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: identity(&s, "business"),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run(
+        "business registers with its chain",
+        "14.1",
+        t0,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business 2",
+        t0,
+        Request::RegisterBusiness {
+            identity: identity(&s, "business 2"),
+            certificate_chain: look_alike.clone(),
+        },
+    );
+    let _ = s.run("another business registers a look-alike name (KLM Royal Dutch AirIines, another business id)", "14.1", t0, "business 2", r, "relay.confusable_name");
+    let r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterBusiness {
+            identity: identity(&s, "customer 2"),
+            certificate_chain: chain.clone(),
+        },
+    );
+    let _ = s.run(
+        "a registration with the business's chain from another identity",
+        "14.1",
+        t0,
+        "customer 2",
+        r,
+        "relay.certificate_refused",
+    );
+    let r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer"),
+        },
+    );
+    let _ = s.run(
+        "a registration of another identity than the signer's",
+        "14.1",
+        t0,
+        "customer 2",
+        r,
+        "relay.identity_mismatch",
+    );
+    let mut r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer 2"),
+        },
+    );
+    // The identity's X25519 key (body offset 34..66) made low order, the
+    // identity and the request signed again.
+    r[51 + 34..51 + 66].fill(0);
+    let sig = s
+        .who("customer 2")
+        .signing()
+        .sign(SIG_CTX_IDENTITY, &r[51..51 + 66]);
+    r[51 + 66..51 + 130].copy_from_slice(&sig);
+    let r = s.resign("customer 2", r);
+    let _ = s.run(
+        "a registration of a low-order identity",
+        "14.2",
+        t0,
+        "customer 2",
+        r,
+        "relay.request",
+    );
+    let r = s.sign(
+        "customer 2",
+        t0,
+        Request::RegisterCustomer {
+            identity: identity(&s, "customer 2"),
+        },
+    );
+    s.run("customer 2 registers", "14.1", t0, "customer 2", r, "ok")
+        .unwrap();
+    let r = s.sign("unregistered", t0, Request::FetchBundle { owner: b });
+    let _ = s.run(
+        "a request from an unknown account",
+        "14.2",
+        t0,
+        "unregistered",
+        r,
+        "relay.unknown_account",
+    );
+    let r = crate::relay::SignedRequest::sign(
+        s.who("customer"),
+        1,
+        t0 + 1,
+        Request::FetchMailbox { max: 10 },
+    )
+    .to_bytes();
+    let _ = s.run(
+        "a request with a used counter (1)",
+        "14.2",
+        t0 + 1,
+        "customer",
+        r,
+        "relay.replayed_request",
+    );
+    let r = s.sign("customer", t0 - 301, Request::FetchMailbox { max: 10 });
+    let _ = s.run(
+        "a request dated 301 s before the relay's clock",
+        "14.2",
+        t0,
+        "customer",
+        r,
+        "relay.stale_request",
+    );
+    let mut r = s.sign("customer", t0, Request::FetchMailbox { max: 10 });
+    let last = r.len() - 1;
+    r[last] ^= 1;
+    let _ = s.run(
+        "a request with a bad signature",
+        "14.2",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let r = s.sign("customer", t0, Request::FetchMailbox { max: 10 });
+    let _ = s.run(
+        "a request of 114 bytes",
+        "14.2",
+        t0,
+        "customer",
+        r[..114].to_vec(),
+        "relay.request",
+    );
+    let consent = ConsentRecord::sign(s.who("customer"), b, ConsentScope::ALL, t0);
+    let r = s.sign("business", t0, Request::Consent(consent));
+    let _ = s.run(
+        "a consent record sent by the business",
+        "14.6",
+        t0,
+        "business",
+        r,
+        "relay.wrong_account_kind",
+    );
+    let r = s.sign("customer 2", t0, Request::Consent(consent));
+    let _ = s.run(
+        "the customer's consent record sent by customer 2",
+        "14.6",
+        t0,
+        "customer 2",
+        r,
+        "relay.record_not_yours",
+    );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            c2,
+            ConsentScope::ALL,
+            t0,
+        )),
+    );
+    let _ = s.run(
+        "a consent record naming a customer as the business",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.unsupported_route",
+    );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            b,
+            ConsentScope::ALL,
+            t0 + 301,
+        )),
+    );
+    let _ = s.run(
+        "a consent record dated 301 s ahead of the relay's clock",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.stale_record",
+    );
+    let mut r = s.sign(
+        "customer",
+        t0,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, true, t0)),
+    );
+    // The record's signature (body offset 75..139) altered.
+    r[51 + 100] ^= 1;
+    let r = s.resign("customer", r);
+    let _ = s.run(
+        "a block record with a bad signature",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let mut r = s.sign("customer", t0, Request::Consent(consent));
+    // The record's scope byte (body offset 66) with a bit other than 0x01, 0x02.
+    r[51 + 66] = 0x04;
+    let r = s.resign("customer", r);
+    let _ = s.run(
+        "a consent record with scope bit 0x04",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            c,
+            ConsentScope::ALL,
+            t0,
+        )),
+    );
+    let _ = s.run(
+        "a consent record naming the customer as its own business",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.request",
+    );
+    scripts.push(s.finish(
+        "accounts, requests and records",
+        "Registrations (the business with the chain of business.json's root and issuer for its key; business 2 with a chain from the same issuer, serial 1002, business id the first 16 bytes of SHA-256(\"Hotline vector relay script business 2 id\"), name \"KLM Royal Dutch AirIines\", no localized names, otherwise the request of business.json), counters, clock window, signatures and records.",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Consent, block, the 24-hour window and notifications (14.5, 14.7).
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
+    let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let send = |s: &mut Script,
+                name: &str,
+                section: &str,
+                at: u64,
+                who: &'static str,
+                env: crate::relay::Envelope,
+                expect: &str| {
+        let r = s.sign(who, at, Request::Send(env));
+        let _ = s.run(name, section, at, who, r, expect);
+    };
+    send(
+        &mut s,
+        "business chat before the customer wrote",
+        "14.7",
+        t0,
+        "business",
+        script_envelope(b, c, "b1", MessageClass::Chat, t0, &chat_ct),
+        "relay.window_closed",
+    );
+    send(
+        &mut s,
+        "business notification without consent",
+        "14.7",
+        t0,
+        "business",
+        script_envelope(b, c, "b2", MessageClass::Notification, t0, &chat_ct),
+        "relay.no_consent",
+    );
+    send(
+        &mut s,
+        "customer notification",
+        "14.7",
+        t0,
+        "customer",
+        script_envelope(c, b, "c1", MessageClass::Notification, t0, &chat_ct),
+        "relay.notification_from_customer",
+    );
+    send(
+        &mut s,
+        "customer to customer",
+        "14.7",
+        t0,
+        "customer",
+        script_envelope(c, c2, "c2", MessageClass::Chat, t0, &chat_ct),
+        "relay.unsupported_route",
+    );
+    send(
+        &mut s,
+        "business sends an envelope naming the customer as sender",
+        "14.2",
+        t0,
+        "business",
+        script_envelope(c, b, "b3", MessageClass::Chat, t0, &chat_ct),
+        "relay.sender_mismatch",
+    );
+    let t1 = t0 + 10;
+    send(
+        &mut s,
+        "customer chat opens the window",
+        "14.7",
+        t1,
+        "customer",
+        script_envelope(c, b, "c3", MessageClass::Chat, t1, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat 86400 s after the customer's message",
+        "14.7",
+        t1 + 86_400,
+        "business",
+        script_envelope(b, c, "b4", MessageClass::Chat, t1 + 86_400, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "the same business chat again (duplicate)",
+        "14.5",
+        t1 + 86_400,
+        "business",
+        script_envelope(b, c, "b4", MessageClass::Chat, t1 + 86_400, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat 86401 s after the customer's message",
+        "14.7",
+        t1 + 86_401,
+        "business",
+        script_envelope(b, c, "b5", MessageClass::Chat, t1 + 86_401, &chat_ct),
+        "relay.window_closed",
+    );
+    let t2 = t1 + 90_000;
+    send(
+        &mut s,
+        "customer chat reopens the window",
+        "14.7",
+        t2,
+        "customer",
+        script_envelope(c, b, "c4", MessageClass::Chat, t2, &chat_ct),
+        "ok",
+    );
+    let r = s.sign(
+        "customer",
+        t2 + 1,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            b,
+            ConsentScope {
+                chat: false,
+                notifications: true,
+            },
+            t2 + 1,
+        )),
+    );
+    s.run(
+        "customer consents to notifications only",
+        "14.6",
+        t2 + 1,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "business chat after the consent that excludes chat",
+        "14.7",
+        t2 + 2,
+        "business",
+        script_envelope(b, c, "b6", MessageClass::Chat, t2 + 2, &chat_ct),
+        "relay.no_consent",
+    );
+    send(
+        &mut s,
+        "business notification under the consent",
+        "14.7",
+        t2 + 3,
+        "business",
+        script_envelope(b, c, "b7", MessageClass::Notification, t2 + 3, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer chat after the consent",
+        "14.7",
+        t2 + 4,
+        "customer",
+        script_envelope(c, b, "c5", MessageClass::Chat, t2 + 4, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat after the customer wrote again",
+        "14.7",
+        t2 + 5,
+        "business",
+        script_envelope(b, c, "b8", MessageClass::Chat, t2 + 5, &chat_ct),
+        "ok",
+    );
+    let r = s.sign("customer", t2 + 6, Request::FetchMailbox { max: 10 });
+    s.run(
+        "customer fetches its mailbox",
+        "14.5",
+        t2 + 6,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer", t2 + 7, Request::Acknowledge { ids: vec![1, 2] });
+    s.run(
+        "customer acknowledges deliveries 1 and 2",
+        "14.5",
+        t2 + 7,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "customer",
+        t2 + 8,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, true, t2 + 8)),
+    );
+    s.run(
+        "customer blocks the business",
+        "14.6",
+        t2 + 8,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "business notification after the block",
+        "14.7",
+        t2 + 9,
+        "business",
+        script_envelope(b, c, "b9", MessageClass::Notification, t2 + 9, &chat_ct),
+        "relay.blocked",
+    );
+    let r = s.sign(
+        "customer",
+        t2 + 8,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, false, t2 + 8)),
+    );
+    let _ = s.run(
+        "an unblock of the same second as the block",
+        "14.6",
+        t2 + 10,
+        "customer",
+        r,
+        "relay.stale_record",
+    );
+    let r = s.sign(
+        "customer",
+        t2 + 11,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, false, t2 + 11)),
+    );
+    s.run("customer unblocks", "14.6", t2 + 11, "customer", r, "ok")
+        .unwrap();
+    send(
+        &mut s,
+        "business notification after the unblock",
+        "14.7",
+        t2 + 12,
+        "business",
+        script_envelope(b, c, "b10", MessageClass::Notification, t2 + 12, &chat_ct),
+        "ok",
+    );
+    let r = s.sign("business", t2 + 13, Request::ExportConsent { customer: c });
+    s.run(
+        "business exports the customer's consent records",
+        "14.6",
+        t2 + 13,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let expired = BUSINESS_VALIDITY.not_after + CLOCK_SKEW_SECS + 1;
+    send(
+        &mut s,
+        "customer chat once the business's certificate expired",
+        "14.7",
+        expired,
+        "customer",
+        script_envelope(c, b, "c6", MessageClass::Chat, expired, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business chat once its certificate expired",
+        "14.7",
+        expired + 1,
+        "business",
+        script_envelope(b, c, "b11", MessageClass::Chat, expired + 1, &chat_ct),
+        "relay.not_in_good_standing",
+    );
+    scripts.push(s.finish(
+        "consent, block, window and notifications",
+        "The rules of 14.7 in order, the 24-hour window at its boundary, duplicates, consent and block records and their order, and a business whose certificate expired. Envelope message ids are the first 16 bytes of SHA-256(\"Hotline vector relay script message \" || label), the ciphertext is SHA-256(\"Hotline vector relay script ciphertext\").",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Mailbox limits and the initial-message limit (14.5, 14.11).
+    let limits = MailboxLimits {
+        max_envelopes: 3,
+        max_envelopes_per_sender: 2,
+        ..MailboxLimits::default()
+    };
+    let rates = RateLimits {
+        initial_messages_per_customer: Some(TokenBucket {
+            capacity: 1,
+            refill_secs: 60,
+        }),
+        ..RateLimits::NONE
+    };
+    let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
+    let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let mut initial = vec![PROTOCOL_VERSION, MSG_TYPE_INITIAL];
+    initial.extend_from_slice(&chat_ct);
+    send(
+        &mut s,
+        "customer chat 1",
+        "14.5",
+        t0,
+        "customer",
+        script_envelope(c, b, "m1", MessageClass::Chat, t0, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer chat 2",
+        "14.5",
+        t0,
+        "customer",
+        script_envelope(c, b, "m2", MessageClass::Chat, t0, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer chat 3, over its share of 2",
+        "14.5",
+        t0,
+        "customer",
+        script_envelope(c, b, "m3", MessageClass::Chat, t0, &chat_ct),
+        "relay.sender_quota_exceeded",
+    );
+    send(
+        &mut s,
+        "customer 2 initial message",
+        "14.5, 14.11",
+        t0,
+        "customer 2",
+        script_envelope(c2, b, "n1", MessageClass::Chat, t0, &initial),
+        "ok",
+    );
+    send(
+        &mut s,
+        "customer 2 chat, the mailbox holding 3",
+        "14.5",
+        t0,
+        "customer 2",
+        script_envelope(c2, b, "n2", MessageClass::Chat, t0, &chat_ct),
+        "relay.mailbox_full",
+    );
+    let r = s.sign("business", t0 + 1, Request::FetchMailbox { max: 2 });
+    s.run("business fetches 2", "14.5", t0 + 1, "business", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "business",
+        t0 + 2,
+        Request::Acknowledge {
+            ids: vec![1, 2, 99],
+        },
+    );
+    s.run(
+        "business acknowledges 1, 2 and the unknown 99",
+        "14.5",
+        t0 + 2,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "customer 2 second initial message within 60 s",
+        "14.11",
+        t0 + 3,
+        "customer 2",
+        script_envelope(c2, b, "n3", MessageClass::Chat, t0 + 3, &initial),
+        "relay.rate_limited",
+    );
+    send(
+        &mut s,
+        "customer 2 initial message 60 s after the first",
+        "14.11",
+        t0 + 60,
+        "customer 2",
+        script_envelope(c2, b, "n3", MessageClass::Chat, t0 + 60, &initial),
+        "ok",
+    );
+    scripts.push(s.finish(
+        "mailbox limits and the initial-message limit",
+        "A mailbox of 3 envelopes with a share of 2 per sender, and one initial message per 60 s per customer. An initial message's ciphertext is 0x01 0x01 followed by the chat ciphertext.",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Prekey directory (14.8, 14.11).
+    let limits = MailboxLimits::default();
+    let rates = RateLimits {
+        bundle_fetches_per_customer: Some(TokenBucket {
+            capacity: 1,
+            refill_secs: 180,
+        }),
+        ..RateLimits::NONE
+    };
+    let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
+    let (c, b) = (s.id("customer"), s.id("business"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let owner = s.who("business").clone();
+    let x = |id: u32| X25519Secret::from_bytes(val32(&format!("relay script prekey {id}")));
+    let kem = |id: u32, kind: KemPreKeyKind| {
+        KemPreKey::new(
+            &owner,
+            id,
+            kind,
+            KemSecret::from_seed(val64(&format!("relay script kem prekey {id}"))),
+        )
+        .public
+    };
+    let r = s.sign("business", t0, Request::FetchBundle { owner: c });
+    let _ = s.run(
+        "business fetches the bundle of a customer with no prekeys",
+        "14.8",
+        t0,
+        "business",
+        r,
+        "relay.no_bundle",
+    );
+    let upload = PreKeyUpload {
+        signed_prekey: Some(SignedPreKey::new(&owner, 1, x(1)).public),
+        last_resort_kem_prekey: Some(kem(2, KemPreKeyKind::LastResort)),
+        one_time_prekeys: vec![
+            OneTimePreKey::new(&owner, 3, x(3)).public,
+            OneTimePreKey::new(&owner, 4, x(4)).public,
+        ],
+        kem_prekeys: vec![kem(5, KemPreKeyKind::OneTime)],
+    };
+    let r = s.sign("business", t0, Request::UploadPreKeys(upload));
+    s.run("business uploads signed prekey 1, last-resort KEM prekey 2, one-time prekeys 3 and 4, one-time KEM prekey 5", "14.8", t0, "business", r, "ok").unwrap();
+    let r = s.sign("customer", t0 + 1, Request::FetchBundle { owner: b });
+    s.run(
+        "customer fetches the bundle (one-time prekey 3, KEM prekey 5)",
+        "14.8",
+        t0 + 1,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer 2", t0 + 2, Request::FetchBundle { owner: b });
+    s.run(
+        "customer 2 fetches the bundle (one-time prekey 4, last-resort KEM prekey 2)",
+        "14.8",
+        t0 + 2,
+        "customer 2",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer", t0 + 3, Request::FetchBundle { owner: b });
+    let _ = s.run(
+        "customer fetches again within 180 s",
+        "14.11",
+        t0 + 3,
+        "customer",
+        r,
+        "relay.rate_limited",
+    );
+    let r = s.sign("business", t0 + 4, Request::PreKeyStatus);
+    s.run(
+        "business asks its prekey status",
+        "14.8",
+        t0 + 4,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let one = |otk: Vec<crate::keys::OneTimePreKeyPublic>,
+               kems: Vec<crate::keys::KemPreKeyPublic>| {
+        Request::UploadPreKeys(PreKeyUpload {
+            signed_prekey: None,
+            last_resort_kem_prekey: None,
+            one_time_prekeys: otk,
+            kem_prekeys: kems,
+        })
+    };
+    let r = s.sign(
+        "business",
+        t0 + 5,
+        one(vec![OneTimePreKey::new(&owner, 3, x(3)).public], vec![]),
+    );
+    let _ = s.run(
+        "business uploads one-time prekey 3 again, already handed out",
+        "14.8",
+        t0 + 5,
+        "business",
+        r,
+        "relay.spent_prekey_id",
+    );
+    let foreign = s.who("customer").clone();
+    let r = s.sign(
+        "business",
+        t0 + 6,
+        one(vec![OneTimePreKey::new(&foreign, 6, x(6)).public], vec![]),
+    );
+    let _ = s.run(
+        "business uploads one-time prekey 6 signed by another identity",
+        "14.8",
+        t0 + 6,
+        "business",
+        r,
+        "relay.bad_prekey_signature",
+    );
+    let mut r = s.sign(
+        "business",
+        t0 + 7,
+        one(vec![OneTimePreKey::new(&owner, 7, x(7)).public], vec![]),
+    );
+    // The one-time prekey's key (body offset 9..41) made low order and signed again.
+    r[51 + 9..51 + 41].fill(0);
+    let sig = owner
+        .signing()
+        .sign(SIG_CTX_ONE_TIME_PREKEY, &r[51 + 4..51 + 41]);
+    r[51 + 41..51 + 105].copy_from_slice(&sig);
+    let r = s.resign("business", r);
+    let _ = s.run(
+        "business uploads a low-order one-time prekey 7",
+        "14.8",
+        t0 + 7,
+        "business",
+        r,
+        "relay.low_order_prekey",
+    );
+    let r = s.sign(
+        "business",
+        t0 + 8,
+        one(vec![], vec![kem(8, KemPreKeyKind::LastResort)]),
+    );
+    let _ = s.run(
+        "business uploads a last-resort KEM prekey 8 as one-time",
+        "14.8",
+        t0 + 8,
+        "business",
+        r,
+        "relay.wrong_kem_kind",
+    );
+    let r = s.sign("customer", t0 + 181, Request::FetchBundle { owner: b });
+    s.run(
+        "customer fetches 181 s after its last fetch (no one-time prekey left)",
+        "14.8, 14.11",
+        t0 + 181,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    scripts.push(s.finish(
+        "prekey directory",
+        "One bundle fetch per 180 s per customer. Prekey secrets: X25519 prekey id n has secret SHA-256(\"Hotline vector relay script prekey n\"), ML-KEM prekey id n the seed d || z with d = SHA-256(\"Hotline vector relay script kem prekey n d\") and z likewise with \" z\"; every prekey is signed by the business except one-time prekey 6 (signed by the customer).",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- Published statuses and revocation lists (14.13), with a relay
+    // whose trust store takes published lists.
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::with_validator(limits, rates, &["customer", "business"], true);
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: s.who("customer").public(),
+        },
+    );
+    s.run("customer registers", "14.1", t0, "customer", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let bfx = business_fixture(s.who("business"));
+    let issuer_cert = bfx.chain.issuer().clone();
+    let other = bfx
+        .issuer
+        .certify_status(9999, t0 - 60, t0 + 86_400)
+        .unwrap();
+    let r = s.sign("business", t0, Request::PublishStatus(other));
+    let _ = s.run(
+        "business publishes the status of serial 9999, not its certificate's",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "relay.bad_status",
+    );
+    let own = bfx
+        .issuer
+        .certify_status(1001, t0 - 60, t0 + 86_400)
+        .unwrap();
+    let r = s.sign("business", t0, Request::PublishStatus(own));
+    s.run(
+        "business publishes the status of its certificate",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let list = bfx.issuer.revoke(1, t0 - 60, t0 - 60 + WEEK, &[5]).unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::PublishRevocationList {
+            list: list.clone(),
+            issuer: Some(issuer_cert.clone()),
+        },
+    );
+    s.run(
+        "business publishes issuer 7's list 1 with the issuer's certificate",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::PublishRevocationList {
+            list,
+            issuer: Some(issuer_cert.clone()),
+        },
+    );
+    let _ = s.run(
+        "the same list again",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "relay.bad_revocation_list",
+    );
+    let mut settings = limits_json(&limits, &rates);
+    settings["trust_store"] = json!("shared");
+    scripts.push(s.finish(
+        "published statuses and revocation lists",
+        "Statuses and lists published through the relay (14.13): issuer 7 of business.json signs the statuses (this update 60 s before the start, next update a day after it) and the list (sequence 1, issued 60 s before the start, next update a week later, serial 5).",
+        settings,
+    ));
+    // The same list at a relay whose trust store is fixed.
+    let mut s = Script::new(limits, rates, &["business"]);
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let list = bfx.issuer.revoke(1, t0 - 60, t0 - 60 + WEEK, &[5]).unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::PublishRevocationList {
+            list,
+            issuer: Some(issuer_cert),
+        },
+    );
+    let _ = s.run(
+        "business publishes issuer 7's list 1 to a relay whose trust store is fixed",
+        "14.13",
+        t0,
+        "business",
+        r,
+        "relay.trust_state_fixed",
+    );
+    scripts.push(s.finish(
+        "a fixed trust store",
+        "A relay whose trust store takes no published list.",
+        limits_json(&limits, &rates),
+    ));
+
+    // ---- A full directory (14.8): MAX_DIRECTORY_PREKEYS one-time prekeys
+    // stored, one more refused.
+    let limits = MailboxLimits::default();
+    let rates = RateLimits::NONE;
+    let mut s = Script::new(limits, rates, &["business"]);
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let owner = s.who("business").clone();
+    let batch = |from: u32, n: u32| {
+        Request::UploadPreKeys(PreKeyUpload {
+            signed_prekey: None,
+            last_resort_kem_prekey: None,
+            one_time_prekeys: (from..from + n)
+                .map(|id| OneTimePreKey::new(&owner, id, x(id)).public)
+                .collect(),
+            kem_prekeys: vec![],
+        })
+    };
+    let per = u32::try_from(MAX_UPLOAD_PREKEYS).unwrap();
+    let batches = u32::try_from(MAX_DIRECTORY_PREKEYS).unwrap() / per;
+    for k in 0..batches {
+        let from = 100 + k * per;
+        let r = s.sign("business", t0, batch(from, per));
+        s.run(
+            &format!(
+                "business uploads one-time prekeys {from} to {}",
+                from + per - 1
+            ),
+            "14.8",
+            t0,
+            "business",
+            r,
+            "ok",
+        )
+        .unwrap();
+    }
+    let next = 100 + batches * per;
+    let r = s.sign("business", t0, batch(next, 1));
+    let _ = s.run(
+        &format!("business uploads one-time prekey {next}, one more than the directory holds"),
+        "14.8",
+        t0,
+        "business",
+        r,
+        "relay.too_many_prekeys",
+    );
+    scripts.push(s.finish(
+        "a full prekey directory",
+        "One-time prekeys as in 'prekey directory' (X25519 prekey id n with secret SHA-256(\"Hotline vector relay script prekey n\"), signed by the business), ids from 100.",
+        limits_json(&limits, &rates),
+    ));
+
+    // Responses a client refuses (Response::decode_result, SPEC 14.12):
+    // responses of the scripts above with one byte changed.
+    let response_of = |step: &str| -> Vec<u8> {
+        scripts
+            .iter()
+            .flat_map(|sc| sc["steps"].as_array().unwrap())
+            .find(|st| st["name"] == step)
+            .map(|st| hex::decode(st["response"].as_str().unwrap()).unwrap())
+            .unwrap()
+    };
+    let mut response_errors = Vec::new();
+    let bundle_step = "customer fetches the bundle (one-time prekey 3, KEM prekey 5)";
+    let export_step = "business exports the customer's consent records";
+    let mut bad_bundle = response_of(bundle_step);
+    // The bundle starts at offset 8 (version, type, status, op, u32 length);
+    // its identity signature at bundle offset 68.
+    bad_bundle[8 + 100] ^= 1;
+    let mut bad_record = response_of(export_step);
+    // The first record starts at offset 6 (version, type, status, op, u16
+    // count); its signature at record offset 75.
+    bad_record[6 + 100] ^= 1;
+    for (name, base, bytes) in [
+        (
+            "truncated after the status",
+            bundle_step,
+            response_of(bundle_step)[..3].to_vec(),
+        ),
+        (
+            "bundle with a bad identity signature (byte 108 flipped)",
+            bundle_step,
+            bad_bundle,
+        ),
+        (
+            "consent record with a bad signature (byte 106 flipped)",
+            export_step,
+            bad_record,
+        ),
+    ] {
+        let err = crate::relay::Response::decode_result(&bytes).unwrap_err();
+        response_errors.push(json!({"name": name, "section": "14.12", "response_of_step": base, "input": h(&bytes), "error": code(&err)}));
+    }
+
+    json!({
+        "description": "Relay scripts (SPEC.md 14): each starts a fresh relay (empty MemoryStore, trust store holding root 1 of business.json, fixed or shared and updatable (Arc<RwLock<TrustStore>>, which takes published revocation lists) as `settings.trust_store` says, clock at `start`, mailbox and rate limits as in `settings`), with the actors' identities from the given secrets (IdentityKeyPair::from_secret_bytes). Each step sets the relay's clock to `at`, hands it the signed request bytes, and expects the encoded response bytes and the result's code (SPEC 10.7). Requests are signed by `signer` with its next counter (from 1) and timestamp `at` unless the step's name says otherwise; a request edited after signing (named so) is signed again by its signer.",
+        "scripts": scripts,
+        "response_errors": response_errors,
     })
 }
 
@@ -2163,12 +4549,12 @@ fn sender_binding_vectors() -> Value {
         .unwrap();
         let verdict = match client.open_envelope(&envelope) {
             Ok(r) => json!({"accepted": {"plaintext": h(&r.plaintext)}}),
-            Err(crate::store::ReceiveError::SenderMismatch { claimed, actual }) => json!({
-                "error": "SenderMismatch",
+            Err(e @ crate::store::ReceiveError::SenderMismatch { claimed, actual }) => json!({
+                "error": code(&e),
                 "claimed": h(&claimed.0),
                 "actual": h(&actual.0),
             }),
-            Err(e) => json!({"error": format!("{e:?}")}),
+            Err(e) => json!({"error": code(&e)}),
         };
         cases.push(json!({
             "name": name,
@@ -2179,6 +4565,395 @@ fn sender_binding_vectors() -> Value {
     json!({
         "description": "Sender binding (SPEC.md 15.14). The initiator and responder of handshake case 'with one-time prekey' (handshake.json, same random draws); each envelope carries that case's initial message, encrypted with the envelope header as associated data, and is opened by the responder (its prekey store as in handshake.json) under the account address of the header's sender. 'victim' is the value of 'sender binding victim account'.",
         "victim_account": h(&victim.0),
+        "cases": sect(cases, "15.14"),
+    })
+}
+
+/// The reference client's refusals (SPEC.md 15.14), each on a fresh client
+/// of the responder of handshake case 'with one-time prekey'.
+fn client_refusal_vectors() -> Value {
+    use crate::relay::{AccountId, Envelope, EnvelopeHeader, MessageClass, MessageId};
+    use crate::store::{Client, MemoryStore, PeerId, StorageKey};
+    let case = HandshakeCase {
+        name: "with one-time prekey",
+        with_one_time: true,
+    };
+    let fx = handshake_fixture(&case);
+    let initiator = AccountId::of(&fx.customer.public());
+    let responder = AccountId::of(fx.bundle.identity());
+    let victim = AccountId(val32("sender binding victim account"));
+    let memory = || MemoryStore::in_memory(StorageKey::from_bytes(val32("storage key")));
+    let fresh =
+        || Client::create_with(memory(), fx.store.identity().clone(), fx.store.clone()).unwrap();
+    let header = |recipient: AccountId| EnvelopeHeader {
+        sender: initiator,
+        recipient,
+        message_id: MessageId([0x5B; 16]),
+        class: MessageClass::Chat,
+        sent_at: 1_780_304_400,
+    };
+    // The initiator's first and second messages to the responder, with the
+    // envelope header (recipient `to`) as associated data.
+    let messages = |to: AccountId| {
+        let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
+        let mut session = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
+        let ad = header(to).associated_data();
+        let first = session
+            .encrypt_with_rng(b"first", &ad, &mut ScriptedRng::new(VecDeque::new()))
+            .unwrap();
+        let second = session
+            .encrypt_with_rng(b"second", &ad, &mut ScriptedRng::new(VecDeque::new()))
+            .unwrap();
+        (
+            Envelope {
+                header: header(to),
+                ciphertext: first,
+            },
+            Envelope {
+                header: header(to),
+                ciphertext: second,
+            },
+        )
+    };
+    let (first, second) = messages(responder);
+    let mut cases = Vec::new();
+    let mut push = |name: &str, steps: Value, result: Value, expect: &str| {
+        let got = result["error"]["code"].as_str().unwrap_or("ok");
+        assert_eq!(got, expect, "client case {name}");
+        cases.push(json!({"name": name, "section": "15.14", "steps": steps, "result": result}));
+    };
+    let err = |e: &dyn Coded| json!({"error": code(e)});
+    let peer_of = |a: &AccountId| PeerId::account(a);
+
+    let (other_first, _) = messages(victim);
+    let r = fresh()
+        .open_envelope(&other_first)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "envelope addressed to another account",
+        json!([{"open_envelope": h(&other_first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.not_for_me",
+    );
+    let mut c = fresh();
+    c.block(&initiator).unwrap();
+    let r = c.open_envelope(&first).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "envelope from a blocked account",
+        json!([{"block": h(&initiator.0)}, {"open_envelope": h(&first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.blocked",
+    );
+    let mut tampered = first.clone();
+    let last = tampered.ciphertext.len() - 1;
+    tampered.ciphertext[last] ^= 1;
+    let r = fresh()
+        .open_envelope(&tampered)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "initial message with its last byte flipped",
+        json!([{"open_envelope": h(&tampered.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.handshake",
+    );
+    let mut bare = second.clone();
+    bare.ciphertext = second.ciphertext[1267..].to_vec();
+    let r = fresh()
+        .open_envelope(&bare)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "ratchet message (the second message without its prefix) with no session",
+        json!([{"open_envelope": h(&bare.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.no_session",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let mut bad = second.clone();
+    let last = bad.ciphertext.len() - 1;
+    bad.ciphertext[last] ^= 1;
+    let r = c.open_envelope(&bad).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "second message with its last byte flipped",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"open_envelope": h(&bad.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.decrypt",
+    );
+    let stranger = script_actor("customer 2").public();
+    let mut c = fresh();
+    c.trust_identity(&peer_of(&initiator), &stranger).unwrap();
+    let r = c.open_envelope(&first).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "initial message from an account whose trusted identity is another",
+        json!([{"trust_identity": {"peer": h(&initiator.0), "identity": h(&stranger.to_bytes())}}, {"open_envelope": h(&first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.identity_changed",
+    );
+    let no_rng = || ScriptedRng::new(VecDeque::new());
+    let alice = PeerId::new("customer:alice").unwrap();
+    let r = fresh()
+        .seal(
+            &alice,
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut no_rng(),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal to a peer address that is not an account",
+        json!([{"seal": {"peer": "customer:alice"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.not_an_account",
+    );
+    let r = fresh()
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut ScriptedRng::new(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal to an account with no session",
+        json!([{"seal": {"peer": h(&initiator.0), "message_id_draw": h(&val32("client message id")[..16])}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.no_session",
+    );
+    let mut c = fresh();
+    c.block(&initiator).unwrap();
+    let r = c
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut no_rng(),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal to a blocked account",
+        json!([{"block": h(&initiator.0)}, {"seal": {"peer": h(&initiator.0)}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.blocked",
+    );
+    let r = Client::open(memory()).map(|_| ()).map_err(|e| err(&e));
+    push(
+        "open an empty store",
+        json!([{"open": "empty store"}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.not_initialized",
+    );
+    let store = fresh().into_store();
+    let r = Client::create_with(store, fx.store.identity().clone(), fx.store.clone())
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "create on a store that holds an identity",
+        json!([{"create": "twice"}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.already_initialized",
+    );
+    let r = fresh()
+        .start_session(&peer_of(&victim), &fx.bundle, &mut no_rng())
+        .map_err(|e| err(&e));
+    push(
+        "start a session with the victim account from the responder's own bundle",
+        json!([{"start_session": {"peer": h(&victim.0), "bundle": h(&fx.bundle.to_bytes())}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.account_mismatch",
+    );
+    let r = fresh()
+        .start_session(
+            &peer_of(&responder),
+            &fx.bundle,
+            &mut ScriptedRng::new(fx.randomness.iter().flatten().copied().collect()),
+        )
+        .map_err(|e| err(&e));
+    push(
+        "start a session with itself",
+        json!([{"start_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes()), "random_draws": "those of handshake.json"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.handshake",
+    );
+    let biz = business_fixture(&script_actor("business"));
+    let mut t = TrustStore::new();
+    t.add_root(biz.root.trust_root()).unwrap();
+    let other_business = t.validate_chain(&biz.chain, VECTOR_NOW).unwrap();
+    let r = fresh()
+        .start_verified_session(
+            &peer_of(&responder),
+            &fx.bundle,
+            &other_business,
+            &mut no_rng(),
+        )
+        .map_err(|e| err(&e));
+    push(
+        "start a verified session with a business verified for another key",
+        json!([{"start_verified_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes()), "chain": h(&biz.chain.to_bytes()), "now": VECTOR_NOW}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.not_this_business",
+    );
+    // Rollback (SPEC 15.11): a guard whose required generation the test
+    // raises once the client is open; the fresh store is at generation 0.
+    struct Shared(std::sync::Arc<std::sync::atomic::AtomicU64>);
+    impl crate::store::RollbackGuard for Shared {
+        fn current(&self) -> Result<u64, crate::store::StoreError> {
+            Ok(self.0.load(std::sync::atomic::Ordering::SeqCst))
+        }
+        fn advance(&mut self, generation: u64) -> Result<(), crate::store::StoreError> {
+            self.0
+                .fetch_max(generation, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+    let guarded = |c: Client<MemoryStore>, required: u64| {
+        let level = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let c = c
+            .with_rollback_guard(Box::new(Shared(level.clone())))
+            .unwrap();
+        level.store(required, std::sync::atomic::Ordering::SeqCst);
+        c
+    };
+    let r = fresh()
+        .with_rollback_guard(Box::new(Shared(std::sync::Arc::new(5.into()))))
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "a rollback guard requiring generation 5 of a fresh store",
+        json!([{"with_rollback_guard": {"generation": 5}}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.rolled_back",
+    );
+    let r = guarded(fresh(), 5)
+        .open_envelope(&first)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "an envelope opened once the guard requires generation 5",
+        json!([{"with_rollback_guard": {"generation": 0}}, {"guard_requires": 5}, {"open_envelope": h(&first.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.store",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let r = guarded(c, 99)
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut ScriptedRng::new(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal once the guard requires generation 99",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"with_rollback_guard": {"generation": 0}}, {"guard_requires": 99}, {"seal": {"peer": h(&initiator.0)}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.store",
+    );
+    // A client of the initiator: its prekeys are a signed prekey (id 1,
+    // secret 'client customer signed prekey') and a last-resort KEM prekey
+    // (id 2, seed 'client customer kem prekey').
+    let customer_prekeys = PreKeyStore::from_parts(
+        &fx.customer,
+        SignedPreKey::new(
+            &fx.customer,
+            1,
+            X25519Secret::from_bytes(val32("client customer signed prekey")),
+        ),
+        vec![],
+        vec![],
+        KemPreKey::new(
+            &fx.customer,
+            2,
+            KemPreKeyKind::LastResort,
+            KemSecret::from_seed(val64("client customer kem prekey")),
+        ),
+    );
+    let customer =
+        || Client::create_with(memory(), fx.customer.clone(), customer_prekeys.clone()).unwrap();
+    let draws = || ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
+    let r = guarded(customer(), 5)
+        .start_session(&peer_of(&responder), &fx.bundle, &mut draws())
+        .map_err(|e| err(&e));
+    push(
+        "the initiator starts a session once the guard requires generation 5",
+        json!([{"client_of": "initiator"}, {"with_rollback_guard": {"generation": 0}}, {"guard_requires": 5}, {"start_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes())}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.store",
+    );
+    let mut c = customer();
+    c.trust_identity(&peer_of(&responder), &stranger).unwrap();
+    let r = c
+        .start_session(&peer_of(&responder), &fx.bundle, &mut draws())
+        .map_err(|e| err(&e));
+    push(
+        "the initiator starts a session with a bundle of another identity than the trusted one",
+        json!([{"client_of": "initiator"}, {"trust_identity": {"peer": h(&responder.0), "identity": h(&stranger.to_bytes())}}, {"start_session": {"peer": h(&responder.0), "bundle": h(&fx.bundle.to_bytes()), "random_draws": "those of handshake.json"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "start.identity_changed",
+    );
+    let r = Client::create_with(memory(), fx.customer.clone(), fx.store.clone())
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "create with the initiator's identity and the responder's prekeys",
+        json!([{"create": {"identity": "initiator", "prekeys": "responder"}}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.restore",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let long = vec![0u8; MAX_PLAINTEXT_LEN + 1];
+    let r = c
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            &long,
+            &mut ScriptedRng::new(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "seal 65537 zero bytes",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"seal": {"peer": h(&initiator.0), "plaintext_len": long.len()}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.encrypt",
+    );
+    let mut c = fresh();
+    c.open_envelope(&first).unwrap();
+    let trusted = c
+        .trust_identity(&peer_of(&initiator), &stranger)
+        .map_err(|e| err(&e));
+    let r = c
+        .seal(
+            &peer_of(&initiator),
+            MessageClass::Chat,
+            1_780_304_400,
+            b"hi",
+            &mut ScriptedRng::new(val32("client message id").to_vec().into()),
+        )
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    assert!(trusted.is_ok());
+    push(
+        "seal after the peer's trusted identity was replaced",
+        json!([{"open_envelope": h(&first.to_bytes())}, {"trust_identity": {"peer": h(&initiator.0), "identity": h(&stranger.to_bytes())}}, {"seal": {"peer": h(&initiator.0)}}]),
+        r.err().unwrap_or(json!("ok")),
+        "send.identity_changed",
+    );
+    json!({
+        "description": "The reference client's refusals (SPEC.md 15.14, 15.15). Each case is a fresh Client::create_with of the responder of handshake case 'with one-time prekey' (its identity and prekey store as in handshake.json) over an empty MemoryStore under the storage key of storage.json, running the steps in order; the last step's result is given. Envelopes carry the initiator's messages of that case ('first', then 'second', same random draws), encrypted with the envelope header (sender the initiator, message id 5b..5b, class chat, sent at 1780304400) as associated data. The victim account is as in sender_binding; the stranger identity is 'customer 2' of the relay scripts; the business chain is that of the relay's business (business.json's root and issuer). A rollback guard reports the generation the step names (the store starts at 0). Steps of client_of 'initiator' run on a client of the initiator instead, whose prekeys are a signed prekey (id 1, secret SHA-256(\"Hotline vector client customer signed prekey\")) and a last-resort KEM prekey (id 2, seed as val64 of 'client customer kem prekey': d || z with d = SHA-256(\"Hotline vector client customer kem prekey d\"), z likewise with ' z').",
         "cases": cases,
     })
 }
@@ -2234,9 +5009,8 @@ fn compare_and_swap_vectors() -> Value {
     let mut steps = Vec::new();
     for (name, writes) in script {
         let result = match backend.put_all(&writes) {
-            Ok(()) => json!("Ok"),
-            Err(crate::store::StoreError::Conflict { kind }) => json!({"Conflict": {"kind": kind}}),
-            Err(e) => json!(format!("{e:?}")),
+            Ok(()) => json!("ok"),
+            Err(e) => json!({"error": code(&e)}),
         };
         let after: Vec<Value> = [(1u8, ""), (2, ""), (4, "alice"), (5, "alice")]
             .iter()
@@ -2258,7 +5032,7 @@ fn compare_and_swap_vectors() -> Value {
     }
     json!({
         "description": "The compare-and-swap contract of record backends (SPEC.md 15.13), as a script on an empty backend: each step lists its writes (kind, name, the version expected now, and whether it writes or only checks), the result, and every record's version afterwards (0: absent). A failing step writes nothing.",
-        "steps": steps,
+        "steps": sect(steps, "15.13"),
     })
 }
 

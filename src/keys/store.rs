@@ -135,6 +135,16 @@ impl PreKeyStore {
         }
     }
 
+    /// Adds the given ephemeral keys to the current signed prekey's replay
+    /// set, as that many handshakes would (for conformance vectors).
+    #[cfg(test)]
+    pub(crate) fn remember_handshakes_for_vectors(&mut self, keys: impl Iterator<Item = [u8; 32]>) {
+        let id = self.signed.public.id;
+        for e in keys {
+            self.seen.entry(id).or_default().insert(e);
+        }
+    }
+
     /// Builds a store from explicit keys (for conformance vectors).
     #[cfg(test)]
     pub(crate) fn from_parts(

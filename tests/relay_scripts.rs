@@ -1,0 +1,119 @@
+//! Replays the relay scripts of tests/vectors/relay.json (SPEC.md 14)
+//! against the library's relay: each step's response bytes, and the code
+//! (SPEC.md 10.7) of its result.
+
+use std::sync::{Arc, RwLock};
+
+use hotline::business::{TrustRoot, TrustStore};
+use hotline::code::Coded;
+use hotline::relay::{
+    MailboxLimits, ManualClock, MemoryStore, RateLimits, Relay, RelayError, Response,
+    SignedRequest, TokenBucket,
+};
+use serde_json::Value;
+
+fn load(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn unhex(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().unwrap()).unwrap()
+}
+
+fn num(v: &Value) -> u64 {
+    v.as_u64().unwrap()
+}
+
+fn bucket(v: &Value) -> Option<TokenBucket> {
+    (!v.is_null()).then(|| TokenBucket {
+        capacity: u32::try_from(num(&v["capacity"])).unwrap(),
+        refill_secs: u32::try_from(num(&v["refill_secs"])).unwrap(),
+    })
+}
+
+fn relay(root: &[u8], start: u64, settings: &Value) -> (Relay<MemoryStore>, Arc<ManualClock>) {
+    let mut trust = TrustStore::new();
+    trust
+        .add_root(TrustRoot::from_bytes(root).unwrap())
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let usize_of = |k: &str| usize::try_from(num(&settings[k])).unwrap();
+    let limits = MailboxLimits {
+        max_envelopes: usize_of("max_envelopes"),
+        max_bytes: usize_of("max_bytes"),
+        max_envelopes_per_sender: usize_of("max_envelopes_per_sender"),
+        max_bytes_per_sender: usize_of("max_bytes_per_sender"),
+        ttl_secs: num(&settings["ttl_secs"]),
+        remembered_ids: usize_of("remembered_ids"),
+    };
+    let rates = RateLimits {
+        bundle_fetches_per_customer: bucket(&settings["bundle_fetches_per_customer"]),
+        one_time_prekeys_per_owner: bucket(&settings["one_time_prekeys_per_owner"]),
+        initial_messages_per_customer: bucket(&settings["initial_messages_per_customer"]),
+        ..RateLimits::NONE
+    };
+    let relay = match settings["trust_store"].as_str().unwrap() {
+        "shared" => Relay::new(
+            MemoryStore::new(),
+            clock.clone(),
+            Arc::new(RwLock::new(trust)),
+        ),
+        "fixed" => Relay::new(MemoryStore::new(), clock.clone(), trust),
+        other => panic!("unknown trust store {other}"),
+    }
+    .with_limits(limits)
+    .with_rate_limits(rates);
+    (relay, clock)
+}
+
+#[test]
+fn relay_scripts_replay() {
+    let business = load("business.json");
+    let root = unhex(&business["encodings"]["trust_root"]);
+    let vectors = load("relay.json");
+    let scripts = vectors["scripts"]["scripts"].as_array().unwrap();
+    assert!(scripts.len() >= 4);
+    let mut steps_run = 0;
+    for script in scripts {
+        let name = script["name"].as_str().unwrap();
+        let start = num(&script["start"]);
+        // Two relays in step: one answers the bytes (Relay::handle), the
+        // other gives the typed result whose code the step names.
+        let (bytes_relay, bytes_clock) = relay(&root, start, &script["settings"]);
+        let (typed_relay, typed_clock) = relay(&root, start, &script["settings"]);
+        for step in script["steps"].as_array().unwrap() {
+            let step_name = step["name"].as_str().unwrap();
+            let at = num(&step["at"]);
+            bytes_clock.set(at);
+            typed_clock.set(at);
+            let request = unhex(&step["request"]);
+            assert_eq!(
+                bytes_relay.handle(&request),
+                unhex(&step["response"]),
+                "{name}: {step_name}: response"
+            );
+            let result = SignedRequest::from_bytes(&request)
+                .map_err(RelayError::from)
+                .and_then(|r| typed_relay.handle_request(&r));
+            let got: Value = match &result {
+                Ok(_) => Value::String("ok".into()),
+                Err(e) => {
+                    let code: Value = serde_json::from_str(&e.error_code().to_string()).unwrap();
+                    serde_json::json!({ "error": code })
+                }
+            };
+            assert_eq!(got, step["result"], "{name}: {step_name}: result");
+            // The response bytes are the refusal of the result.
+            assert_eq!(
+                Response::encode_result(&result.map_err(|e| e.refusal())),
+                unhex(&step["response"]),
+                "{name}: {step_name}: refusal"
+            );
+            steps_run += 1;
+        }
+    }
+    assert!(steps_run > 50);
+}
