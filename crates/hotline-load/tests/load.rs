@@ -44,3 +44,61 @@ async fn an_unbounded_run_is_refused() {
     };
     assert!(run(&config).await.is_err());
 }
+
+#[tokio::test]
+async fn configurations_that_cannot_run_are_refused_before_any_work() {
+    for config in [
+        Config {
+            customers: 0,
+            ..Config::default()
+        },
+        Config {
+            businesses: 0,
+            ..Config::default()
+        },
+        Config {
+            size: 15,
+            ..Config::default()
+        },
+    ] {
+        assert!(matches!(
+            run(&config).await,
+            Err(hotline_load::LoadError::Config(_))
+        ));
+    }
+}
+
+#[test]
+fn the_cpu_bound_is_measured() {
+    let cpu = hotline_load::cpu_bound(64, 5).expect("cpu bound");
+    assert!(cpu.per_message() > std::time::Duration::ZERO);
+    assert!(cpu.cores >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_load_on_a_durable_store_loses_nothing() {
+    let path = std::env::temp_dir().join(format!("hotline-load-test-{}.db", std::process::id()));
+    let config = Config {
+        db: hotline_relay::Database::Sqlite(path.clone()),
+        customers: 3,
+        businesses: 1,
+        duration: Some(Duration::from_secs(20)),
+        messages: Some(30),
+        ..Config::default()
+    };
+    let report = tokio::time::timeout(Duration::from_secs(30), run(&config))
+        .await
+        .expect("the run ends in time")
+        .expect("the run");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    assert_eq!(
+        (report.sent, report.delivered, report.acknowledged),
+        (30, 30, 30),
+        "{report}"
+    );
+    assert!(report.is_clean(), "{report}");
+}
