@@ -908,6 +908,52 @@ fn a_business_staples_its_status_and_the_relay_hands_it_out() {
     }
 }
 
+/// A relay that keeps no trust state (an allow list) still checks a
+/// published status itself before stapling it: the clock-skew boundary,
+/// the signature and the certificate (SPEC.md 14.13, steps 1 to 3).
+#[test]
+fn a_relay_without_trust_state_still_checks_published_statuses() {
+    use hotline::business::StatusError;
+    use hotline::constants::CLOCK_SKEW_SECS;
+    let platform = Platform::new(1, 0x11);
+    let airline = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(4201));
+    let mut w = world_with(42, MailboxLimits::default(), &[&airline]);
+    let chain = platform.chain(&airline, 1, CERT_V);
+    let (mut b, result) = w.register_with_chain(airline, chain);
+    assert_eq!(result, Ok(Response::Registered));
+    let future = platform
+        .issuer
+        .certify_status(1, T0 + CLOCK_SKEW_SECS + 1, T0 + 3600)
+        .unwrap();
+    assert_eq!(
+        w.call(&mut b, Request::PublishStatus(future)),
+        Err(RelayError::BadStatus(StatusError::InFuture {
+            this_update: T0 + CLOCK_SKEW_SECS + 1,
+            now: T0
+        }))
+    );
+    let rogue = Platform::new(1, 0x23);
+    let forged = rogue.issuer.certify_status(1, T0, T0 + 3600).unwrap();
+    assert_eq!(
+        w.call(&mut b, Request::PublishStatus(forged)),
+        Err(RelayError::BadStatus(StatusError::BadSignature))
+    );
+    // At the edge of the clock skew: accepted, and stapled.
+    let edge = platform
+        .issuer
+        .certify_status(1, T0 + CLOCK_SKEW_SECS, T0 + 3600)
+        .unwrap();
+    assert_eq!(
+        w.call(&mut b, Request::PublishStatus(edge.clone())),
+        Ok(Response::StatusStored)
+    );
+    let mut c = w.customer();
+    match w.call(&mut c, Request::FetchBundle { owner: b.id() }) {
+        Ok(Response::Bundle { status, .. }) => assert_eq!(status, Some(edge)),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// The platform publishes revocation lists through the relay: a relay
 /// judging by an updatable trust state applies them at once (the revoked
 /// business stops sending); one with a fixed validator says so.
