@@ -706,3 +706,50 @@ fn an_open_session_learns_stapled_statuses() {
         )))
     ));
 }
+
+/// Boundaries of the freshness rules (SPEC.md 13.16): a root's list holds
+/// up to `next_update + 300` exactly, and a status that ran out counts for
+/// nothing when statuses are not required (the badge falls back on the
+/// certificate, not on `Expired`).
+#[test]
+fn freshness_boundaries_are_exact() {
+    let p = platform();
+    let mut r = common::rng(1151);
+    let (_business, mut customer, to_business) = chat(&p, &mut r, u64::MAX);
+    let issuer = p.issuer.certificate().clone();
+    // An old status, not required: verified, until the certificate's end.
+    let status = p
+        .issuer
+        .certify_status(1001, NOW - 2 * DAY, NOW - DAY)
+        .unwrap();
+    customer
+        .update_trust(|t| t.apply_status(&status, &issuer, NOW))
+        .unwrap();
+    assert!(matches!(
+        customer.badge(&to_business, NOW).unwrap(),
+        Some(Badge::Verified {
+            until: u64::MAX,
+            ..
+        })
+    ));
+    // A root list: good up to next_update + 300 inclusive, not a second more.
+    let root_list = p.root.revoke_issuers(NOW, NOW, NOW + DAY, &[]).unwrap();
+    customer
+        .update_trust(|t| t.apply_revocation_list(&root_list, None, NOW))
+        .unwrap();
+    let edge = NOW + DAY + CLOCK_SKEW_SECS;
+    assert!(matches!(
+        customer.badge(&to_business, edge).unwrap(),
+        Some(Badge::Verified { until, .. }) if until == NOW + DAY
+    ));
+    assert!(matches!(
+        customer.badge(&to_business, edge + 1).unwrap(),
+        Some(Badge::Expired {
+            what: Expiry::RevocationList {
+                scope: RevocationScope::Issuers,
+                ..
+            },
+            ..
+        })
+    ));
+}
