@@ -6,7 +6,7 @@
 //! it has accepted per signer and refuses any list that does not exceed it,
 //! so a replayed older list can never hide a newer revocation.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::constants::{
     MAX_REVOCATION_LIST_LIFETIME_SECS, MAX_REVOKED_ENTRIES, OBJ_TYPE_REVOCATION_LIST,
@@ -366,6 +366,11 @@ impl HeldList {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RevocationState {
     lists: BTreeMap<(RevocationScope, u32), HeldList>,
+    /// Every issuer key revoked by a root's list in force, with the lowest
+    /// such root and its list's sequence: one hash lookup per badge instead
+    /// of a search through every root's list. Rebuilt whenever a root's
+    /// list changes.
+    revoked_issuer_keys: HashMap<[u8; 32], (u32, u64)>,
 }
 
 impl RevocationState {
@@ -383,6 +388,24 @@ impl RevocationState {
     /// Restores a list from stored state (authenticated by the store).
     pub(crate) fn restore(&mut self, scope: RevocationScope, signer: u32, held: HeldList) {
         self.lists.insert((scope, signer), held);
+        if scope == RevocationScope::Issuers {
+            self.reindex_issuer_keys();
+        }
+    }
+
+    fn reindex_issuer_keys(&mut self) {
+        self.revoked_issuer_keys.clear();
+        // Ascending root ids: the first root that revokes a key is kept.
+        for ((_, root), held) in self
+            .lists
+            .range((RevocationScope::Issuers, 0)..=(RevocationScope::Issuers, u32::MAX))
+        {
+            for key in &held.issuer_keys {
+                self.revoked_issuer_keys
+                    .entry(*key)
+                    .or_insert((*root, held.sequence));
+            }
+        }
     }
 
     pub(crate) fn held(&self, scope: RevocationScope, signer: u32) -> Option<&HeldList> {
@@ -406,6 +429,9 @@ impl RevocationState {
             revoked: held.len(),
         };
         self.lists.insert((list.scope(), list.signer_id), held);
+        if list.scope() == RevocationScope::Issuers {
+            self.reindex_issuer_keys();
+        }
         update
     }
 
@@ -413,10 +439,7 @@ impl RevocationState {
     /// key: any root's list counts, so a revoked key re-certified under
     /// another root or id stays revoked.
     pub(crate) fn issuer_key_revoked(&self, key: &[u8; 32]) -> Option<(u32, u64)> {
-        self.lists
-            .range((RevocationScope::Issuers, 0)..=(RevocationScope::Issuers, u32::MAX))
-            .find(|(_, h)| h.issuer_keys.contains(key))
-            .map(|((_, root), h)| (*root, h.sequence))
+        self.revoked_issuer_keys.get(key).copied()
     }
 
     /// The sequence of the issuer's list in force if it revokes `serial`.

@@ -728,7 +728,8 @@ impl TrustStore {
         // A root's list that ran out no longer proves its issuers are not
         // revoked, whatever statuses say (a revoked issuer's key could have
         // signed them).
-        if let Some(held) = self.revocations.held(RevocationScope::Issuers, b.root_id)
+        let root_list = self.revocations.held(RevocationScope::Issuers, b.root_id);
+        if let Some(held) = root_list
             && now > held.next_update.saturating_add(CLOCK_SKEW_SECS)
         {
             return Badge::Expired {
@@ -741,12 +742,11 @@ impl TrustStore {
             };
         }
         let mut until = b.validity.not_after;
-        let status = self
-            .statuses
-            .get(&(b.issuer_id, b.serial))
+        let held_status = self.statuses.get(&(b.issuer_id, b.serial));
+        let status = held_status
             .map(|&(_, next)| next)
             .filter(|next| now <= next.saturating_add(CLOCK_SKEW_SECS));
-        match (status, self.statuses.get(&(b.issuer_id, b.serial))) {
+        match (status, held_status) {
             (Some(next), _) => until = until.min(next),
             (None, Some(&(_, next))) if self.require_status => {
                 return Badge::Expired {
@@ -783,7 +783,7 @@ impl TrustStore {
                 }
             }
         }
-        if let Some(held) = self.revocations.held(RevocationScope::Issuers, b.root_id) {
+        if let Some(held) = root_list {
             until = until.min(held.next_update);
         }
         Badge::Verified { business, until }
@@ -1291,6 +1291,47 @@ mod state_tests {
                 .unwrap()
                 .next_update,
             1_800_000_090
+        );
+    }
+
+    /// Two roots revoke the same issuer key: the lowest root answers; a
+    /// newer complete list of that root that drops the key hands the
+    /// answer to the other root (SPEC.md 13.16, step 3).
+    #[test]
+    fn issuer_key_revocations_are_indexed_by_the_lowest_root() {
+        let always = Validity {
+            not_before: 0,
+            not_after: u64::MAX,
+        };
+        let now = 1_800_000_000;
+        let key = crate::primitives::ed25519::Ed25519Secret::from_seed(&[3; 32]).public_key();
+        let mut t = TrustStore::new();
+        let roots: Vec<_> = [(2u32, 0x22u8), (1, 0x11)]
+            .into_iter()
+            .map(|(id, seed)| RootAuthority::from_seed(&[seed; 32], id, always))
+            .collect();
+        for root in &roots {
+            t.add_root(root.trust_root()).unwrap();
+            let list = root.revoke_issuers(now, now, now + 60, &[key]).unwrap();
+            t.apply_revocation_list(&list, None, now).unwrap();
+        }
+        assert_eq!(
+            t.revocations.issuer_key_revoked(&key.to_bytes()),
+            Some((1, now))
+        );
+        let cleared = roots[1]
+            .revoke_issuers(now + 1, now + 1, now + 60, &[])
+            .unwrap();
+        t.apply_revocation_list(&cleared, None, now + 1).unwrap();
+        assert_eq!(
+            t.revocations.issuer_key_revoked(&key.to_bytes()),
+            Some((2, now))
+        );
+        // The index is rebuilt when the state is read back.
+        let back = decode(&encode(&t)).unwrap();
+        assert_eq!(
+            back.revocations.issuer_key_revoked(&key.to_bytes()),
+            Some((2, now))
         );
     }
 
