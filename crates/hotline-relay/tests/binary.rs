@@ -119,17 +119,7 @@ async fn every_acknowledged_send_survives_kill_9_and_sigterm_stops_cleanly() {
         .await,
         Ok(Response::Registered)
     );
-    let upload = business
-        .update_prekeys(|p| {
-            Ok::<_, std::convert::Infallible>(hotline::relay::PreKeyUpload {
-                signed_prekey: Some(p.signed_prekey()),
-                last_resort_kem_prekey: Some(p.last_resort_kem_prekey()),
-                one_time_prekeys: p.one_time_prekeys(),
-                kem_prekeys: p.kem_prekeys(),
-            })
-        })
-        .unwrap()
-        .unwrap();
+    let upload = full_upload(&mut business);
     assert!(
         call_at(&relay.base, &mut business, Request::UploadPreKeys(upload))
             .await

@@ -118,6 +118,21 @@ pub async fn call_at(base: &str, who: &mut App, request: Request) -> Result<Resp
     Response::decode_result(&body).expect("a well-formed response")
 }
 
+/// Every prekey `client` holds, as one upload.
+pub fn full_upload(client: &mut App) -> PreKeyUpload {
+    client
+        .update_prekeys(|p| {
+            Ok::<_, std::convert::Infallible>(PreKeyUpload {
+                signed_prekey: Some(p.signed_prekey()),
+                last_resort_kem_prekey: Some(p.last_resort_kem_prekey()),
+                one_time_prekeys: p.one_time_prekeys(),
+                kem_prekeys: p.kem_prekeys(),
+            })
+        })
+        .expect("store")
+        .expect("upload")
+}
+
 /// Registers `business` (allowed by the server) and uploads its prekeys.
 pub async fn register_business(server: &Server, business: &mut App) {
     let identity = business.identity();
@@ -133,17 +148,7 @@ pub async fn register_business(server: &Server, business: &mut App) {
         .await,
         Ok(Response::Registered)
     );
-    let upload = business
-        .update_prekeys(|p| {
-            Ok::<_, std::convert::Infallible>(PreKeyUpload {
-                signed_prekey: Some(p.signed_prekey()),
-                last_resort_kem_prekey: Some(p.last_resort_kem_prekey()),
-                one_time_prekeys: p.one_time_prekeys(),
-                kem_prekeys: p.kem_prekeys(),
-            })
-        })
-        .expect("store")
-        .expect("upload");
+    let upload = full_upload(business);
     assert!(matches!(
         call(server, business, Request::UploadPreKeys(upload)).await,
         Ok(Response::PreKeysStored(_))
