@@ -88,8 +88,8 @@ pub mod hazmat {
     pub use crate::primitives::*;
 }
 
-#[cfg(test)]
-mod vectors;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 /// The README's code examples are compiled and run as doc tests.
 #[cfg(doctest)]

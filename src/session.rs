@@ -107,10 +107,13 @@ impl core::fmt::Debug for Session {
 }
 
 /// The random values an initiator draws, in this order (SPEC.md, "Handshake").
-pub(crate) struct InitiatorRandomness {
-    pub(crate) ephemeral: X25519Secret,
-    pub(crate) ratchet: X25519Secret,
-    pub(crate) kem_m: [u8; 32],
+pub struct InitiatorRandomness {
+    /// The ephemeral key of the handshake.
+    pub ephemeral: X25519Secret,
+    /// The first ratchet key.
+    pub ratchet: X25519Secret,
+    /// The KEM encapsulation randomness.
+    pub kem_m: [u8; 32],
 }
 
 impl InitiatorRandomness {
@@ -489,9 +492,14 @@ impl Session {
         Ok(plaintext)
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, feature = "conformance"))]
     pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
         &mut self.state
+    }
+
+    #[cfg(feature = "conformance")]
+    pub(crate) fn state(&self) -> &RatchetState {
+        &self.state
     }
 
     /// Bytes of the stored post-quantum ratchet field (its flag included).
@@ -616,7 +624,7 @@ pub struct PqStatus {
 }
 
 /// Length of the handshake part of an initial message (checked structurally only).
-pub(crate) fn initial_prefix_len(message: &[u8]) -> Result<usize, DecodeError> {
+pub fn initial_prefix_len(message: &[u8]) -> Result<usize, DecodeError> {
     let mut r = Reader::new(message);
     r.version()?;
     r.u8("message type")?;

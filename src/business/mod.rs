@@ -22,7 +22,7 @@ mod fingerprint;
 mod name_index;
 mod names;
 mod pinning;
-mod revocation;
+pub(crate) mod revocation;
 mod status;
 mod validation;
 
@@ -39,8 +39,6 @@ pub use name_index::{
 pub use names::{NameError, check_name, confusable_key, names_confusable, normalize_name};
 pub use pinning::{ConfusableName, KnownBusinesses, PinCheckError, PinError, PinStatus};
 pub use revocation::{RevocationError, RevocationList, RevocationScope, RevocationUpdate};
-#[cfg(test)]
-pub(crate) use revocation::{RevocationWindow, RevokedEntries};
 pub use status::{CERT_STATUS_LEN, CertificateStatus, StatusError};
 pub use validation::{
     Badge, ChainLink, Expiry, Peer, RevokedBy, TrustStore, TrustStoreError, ValidationError,

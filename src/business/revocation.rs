@@ -48,16 +48,21 @@ impl RevocationScope {
 
 /// The sequence and validity window of a revocation list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RevocationWindow {
-    pub(crate) sequence: u64,
-    pub(crate) issued_at: u64,
-    pub(crate) next_update: u64,
+pub struct RevocationWindow {
+    /// The list's sequence number.
+    pub sequence: u64,
+    /// When the list was issued (Unix seconds).
+    pub issued_at: u64,
+    /// When the next list is due (Unix seconds).
+    pub next_update: u64,
 }
 
 /// What a list revokes: serials (issuer lists) or issuer keys (root lists).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum RevokedEntries {
+pub enum RevokedEntries {
+    /// Business certificate serials (an issuer's list).
     Serials(Vec<u64>),
+    /// Issuer keys (a root's list).
     IssuerKeys(Vec<[u8; 32]>),
 }
 

@@ -12,19 +12,19 @@ use crate::ratchet::keys::{HeaderKey, RootKey};
 use zeroize::Zeroize;
 
 /// The secrets a handshake yields.
-pub(crate) struct SessionSecrets {
+pub struct SessionSecrets {
     /// The first root key (SK).
-    pub(crate) root: RootKey,
+    pub root: RootKey,
     /// Header key of the initiator's first sending chain.
-    pub(crate) hk_initiator: HeaderKey,
+    pub hk_initiator: HeaderKey,
     /// Header key of the responder's first sending chain.
-    pub(crate) hk_responder: HeaderKey,
+    pub hk_responder: HeaderKey,
 }
 
 /// HKDF(salt = transcript hash,
 ///      ikm = 0xFF*32 || DH1 || DH2 || DH3 [|| DH4] || SS,
 ///      info = LABEL_SESSION) -> SK || HK_i || HK_r.
-pub(crate) fn derive_session_secrets(
+pub fn derive_session_secrets(
     th: &[u8; 32],
     dh1: &DhOutput,
     dh2: &DhOutput,

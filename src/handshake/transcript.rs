@@ -16,27 +16,37 @@ use crate::primitives::x25519::X25519Public;
 use crate::wire::KeyEncoding;
 
 /// The public inputs of one handshake.
-pub(crate) struct TranscriptInputs<'a> {
-    pub(crate) initiator: &'a IdentityKey,
-    pub(crate) responder: &'a IdentityKey,
-    pub(crate) signed_prekey_id: u32,
-    pub(crate) signed_prekey: &'a X25519Public,
-    pub(crate) one_time: Option<(u32, &'a X25519Public)>,
-    pub(crate) kem_id: u32,
-    pub(crate) kem_kind: KemPreKeyKind,
-    pub(crate) kem_key: &'a KemPublic,
-    pub(crate) ephemeral: &'a X25519Public,
-    pub(crate) kem_ciphertext: &'a [u8; MLKEM768_CT_LEN],
+pub struct TranscriptInputs<'a> {
+    /// The initiator's identity key.
+    pub initiator: &'a IdentityKey,
+    /// The responder's identity key.
+    pub responder: &'a IdentityKey,
+    /// The signed prekey's id.
+    pub signed_prekey_id: u32,
+    /// The signed prekey.
+    pub signed_prekey: &'a X25519Public,
+    /// The one-time prekey used, if any (id, key).
+    pub one_time: Option<(u32, &'a X25519Public)>,
+    /// The KEM prekey's id.
+    pub kem_id: u32,
+    /// Whether the KEM prekey was one-time or last-resort.
+    pub kem_kind: KemPreKeyKind,
+    /// The KEM prekey.
+    pub kem_key: &'a KemPublic,
+    /// The initiator's ephemeral key.
+    pub ephemeral: &'a X25519Public,
+    /// The KEM ciphertext.
+    pub kem_ciphertext: &'a [u8; MLKEM768_CT_LEN],
     /// The responder's certificate chain hash, when the initiator validated one.
-    pub(crate) certificate_hash: Option<&'a [u8; 32]>,
+    pub certificate_hash: Option<&'a [u8; 32]>,
     /// The session feature byte: `FEATURE_PQ_RATCHET` for every session
     /// this version creates (SPEC.md 7.4, 16.1).
-    pub(crate) features: u8,
+    pub features: u8,
 }
 
 impl TranscriptInputs<'_> {
     /// SHA-256 over the fields in the order of SPEC.md, "Transcript hash".
-    pub(crate) fn hash(&self) -> [u8; 32] {
+    pub fn hash(&self) -> [u8; 32] {
         let mut buf = Vec::with_capacity(2048 + MLKEM768_CT_LEN);
         buf.extend_from_slice(LABEL_TRANSCRIPT);
         buf.push(PROTOCOL_VERSION);

@@ -7,7 +7,7 @@ mod store;
 
 pub use bundle::{BundleError, BundleField, PreKeyBundle};
 pub use identity::{IdentityError, IdentityKey, IdentityKeyPair};
-#[cfg(test)]
-pub(crate) use prekeys::{KemPreKey, OneTimePreKey, SignedPreKey};
+#[cfg(feature = "conformance")]
+pub use prekeys::{KemPreKey, OneTimePreKey, SignedPreKey};
 pub use prekeys::{KemPreKeyKind, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 pub use store::PreKeyStore;

@@ -169,13 +169,16 @@ impl KemPreKeyPublic {
 
 /// A signed X25519 prekey with its private key.
 #[derive(Clone)]
-pub(crate) struct SignedPreKey {
-    pub(crate) secret: X25519Secret,
-    pub(crate) public: SignedPreKeyPublic,
+pub struct SignedPreKey {
+    /// The secret key.
+    pub secret: X25519Secret,
+    /// The signed public part.
+    pub public: SignedPreKeyPublic,
 }
 
 impl SignedPreKey {
-    pub(crate) fn new(identity: &IdentityKeyPair, id: u32, secret: X25519Secret) -> Self {
+    /// The prekey `id` with `secret`, signed by `identity`.
+    pub fn new(identity: &IdentityKeyPair, id: u32, secret: X25519Secret) -> Self {
         let key = secret.public_key();
         let signature = identity
             .signing()
@@ -196,13 +199,16 @@ impl SignedPreKey {
 
 /// A one-time X25519 prekey with its private key.
 #[derive(Clone)]
-pub(crate) struct OneTimePreKey {
-    pub(crate) secret: X25519Secret,
-    pub(crate) public: OneTimePreKeyPublic,
+pub struct OneTimePreKey {
+    /// The secret key.
+    pub secret: X25519Secret,
+    /// The signed public part.
+    pub public: OneTimePreKeyPublic,
 }
 
 impl OneTimePreKey {
-    pub(crate) fn new(identity: &IdentityKeyPair, id: u32, secret: X25519Secret) -> Self {
+    /// The prekey `id` with `secret`, signed by `identity`.
+    pub fn new(identity: &IdentityKeyPair, id: u32, secret: X25519Secret) -> Self {
         let key = secret.public_key();
         let signature = identity
             .signing()
@@ -223,13 +229,16 @@ impl OneTimePreKey {
 
 /// An ML-KEM-768 prekey with its private key.
 #[derive(Clone)]
-pub(crate) struct KemPreKey {
-    pub(crate) secret: KemSecret,
-    pub(crate) public: KemPreKeyPublic,
+pub struct KemPreKey {
+    /// The decapsulation key.
+    pub secret: KemSecret,
+    /// The signed public part.
+    pub public: KemPreKeyPublic,
 }
 
 impl KemPreKey {
-    pub(crate) fn new(
+    /// The prekey `id` from its seed, signed by `identity`.
+    pub fn new(
         identity: &IdentityKeyPair,
         id: u32,
         kind: KemPreKeyKind,

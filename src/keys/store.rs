@@ -137,7 +137,7 @@ impl PreKeyStore {
 
     /// Adds the given ephemeral keys to the current signed prekey's replay
     /// set, as that many handshakes would (for conformance vectors).
-    #[cfg(test)]
+    #[cfg(feature = "conformance")]
     pub(crate) fn remember_handshakes_for_vectors(&mut self, keys: impl Iterator<Item = [u8; 32]>) {
         let id = self.signed.public.id;
         for e in keys {
@@ -146,7 +146,7 @@ impl PreKeyStore {
     }
 
     /// Builds a store from explicit keys (for conformance vectors).
-    #[cfg(test)]
+    #[cfg(feature = "conformance")]
     pub(crate) fn from_parts(
         identity: &IdentityKeyPair,
         signed: SignedPreKey,

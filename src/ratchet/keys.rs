@@ -12,7 +12,7 @@ macro_rules! secret_key {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
         #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-        pub(crate) struct $name(pub(crate) [u8; 32]);
+        pub struct $name(pub [u8; 32]);
 
         impl PartialEq for $name {
             /// Constant time: these are secrets.
@@ -50,23 +50,26 @@ secret_key!(
 
 /// The keys of one message: body AEAD key, body nonce, header nonce.
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub(crate) struct MessageKeys {
-    pub(crate) key: [u8; 32],
-    pub(crate) body_nonce: [u8; 12],
-    pub(crate) header_nonce: [u8; 12],
+pub struct MessageKeys {
+    /// The body's AEAD key.
+    pub key: [u8; 32],
+    /// The body's nonce.
+    pub body_nonce: [u8; 12],
+    /// The header's nonce.
+    pub header_nonce: [u8; 12],
 }
 
 impl RootKey {
     /// KDF_RK: HKDF(salt = root key, ikm = DH output, info = LABEL_ROOT) into
     /// (root key, chain key, next header key).
-    pub(crate) fn step(&self, dh: &DhOutput) -> (RootKey, ChainKey, HeaderKey) {
+    pub fn step(&self, dh: &DhOutput) -> (RootKey, ChainKey, HeaderKey) {
         self.derive(dh.as_bytes(), LABEL_ROOT)
     }
 
     /// KDF_RK_PQ: a DH ratchet step that also mixes an ML-KEM epoch secret:
     /// HKDF(salt = root key, ikm = DH output || epoch secret,
     /// info = LABEL_ROOT_PQ) into (root key, chain key, next header key).
-    pub(crate) fn step_pq(&self, dh: &DhOutput, ss: &[u8; 32]) -> (RootKey, ChainKey, HeaderKey) {
+    pub fn step_pq(&self, dh: &DhOutput, ss: &[u8; 32]) -> (RootKey, ChainKey, HeaderKey) {
         let mut ikm = [0u8; 64];
         ikm[..32].copy_from_slice(dh.as_bytes());
         ikm[32..].copy_from_slice(ss);
@@ -92,7 +95,7 @@ impl RootKey {
 impl ChainKey {
     /// KDF_CK: (message key seed, next chain key) =
     /// (HMAC(ck, 0x01), HMAC(ck, 0x02)).
-    pub(crate) fn step(&self) -> (MessageKeySeed, ChainKey) {
+    pub fn step(&self) -> (MessageKeySeed, ChainKey) {
         (
             MessageKeySeed(hmac_sha256(&self.0, &[CHAIN_MESSAGE_BYTE])),
             ChainKey(hmac_sha256(&self.0, &[CHAIN_NEXT_BYTE])),
@@ -103,7 +106,7 @@ impl ChainKey {
 impl MessageKeySeed {
     /// HKDF-Expand(prk = seed, info = LABEL_MESSAGE, 56 bytes) into
     /// key (32) || body nonce (12) || header nonce (12).
-    pub(crate) fn expand(&self) -> MessageKeys {
+    pub fn expand(&self) -> MessageKeys {
         let mut okm = [0u8; 56];
         hkdf_expand(&self.0, LABEL_MESSAGE, &mut okm).unwrap_or_else(|_| unreachable!());
         let mut keys = MessageKeys {

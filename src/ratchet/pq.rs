@@ -64,7 +64,7 @@ fn codec(kind: u8) -> &'static ReedSolomon {
 /// Erasure-codes `data` into `2k` shards: the `k` originals (the data,
 /// zero-padded to `k * 64` bytes) followed by `k` Reed-Solomon parity
 /// shards, so that any `k` distinct shards rebuild the data.
-pub(crate) fn encode_shards(kind: u8, data: &[u8]) -> Vec<Shard> {
+pub fn encode_shards(kind: u8, data: &[u8]) -> Vec<Shard> {
     let k = originals(kind);
     let mut shards = vec![[0u8; PQ_SHARD_LEN]; 2 * k];
     for (shard, part) in shards.iter_mut().zip(data.chunks(PQ_SHARD_LEN)) {

@@ -73,7 +73,7 @@ impl PreKeyStore {
 
     /// Appends the store in the version 1 layout (a flat replay cache), which
     /// is only read in production; tests write it to exercise migration.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "conformance"))]
     pub(crate) fn encode_state_v1(&self, out: &mut Vec<u8>) {
         self.encode_keys(out);
         let total: usize = self.seen.values().map(|s| s.order.len()).sum();
