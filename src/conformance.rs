@@ -380,3 +380,16 @@ pub fn dh_output(bytes: [u8; 32]) -> DhOutput {
 pub fn kem_kind_byte(kind: crate::keys::KemPreKeyKind) -> u8 {
     kind.to_byte()
 }
+
+/// Internal access to a verified business.
+pub trait VerifiedBusinessInternals {
+    /// The same business under another business id (the capacity vector of
+    /// the pin table holds many businesses that differ only in their id).
+    fn with_business_id(&self, id: crate::business::BusinessId) -> Self;
+}
+
+impl VerifiedBusinessInternals for VerifiedBusiness {
+    fn with_business_id(&self, id: crate::business::BusinessId) -> Self {
+        self.with_business_id_for_vectors(id)
+    }
+}

@@ -159,6 +159,14 @@ pub struct VerifiedBusiness {
 }
 
 impl VerifiedBusiness {
+    #[cfg(feature = "conformance")]
+    pub(crate) fn with_business_id_for_vectors(&self, id: BusinessId) -> Self {
+        Self {
+            business_id: id,
+            ..self.clone()
+        }
+    }
+
     /// The stable business id.
     pub fn business_id(&self) -> BusinessId {
         self.business_id

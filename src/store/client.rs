@@ -1190,8 +1190,12 @@ impl<S: ClientStore> Client<S> {
     pub fn block(&mut self, account: &AccountId) -> Result<(), StoreError> {
         let business = self.verified_business_id(account)?;
         self.change_state(|s| {
-            if s.blocked_accounts.len() >= MAX_BLOCKED
-                || business.is_some() && s.blocked_businesses.len() >= MAX_BLOCKED
+            // A block already held costs nothing: only a new entry can
+            // overflow its list.
+            let new_account = !s.blocked_accounts.contains(account);
+            let new_business = business.is_some_and(|b| !s.blocked_businesses.contains(&b));
+            if new_account && s.blocked_accounts.len() >= MAX_BLOCKED
+                || new_business && s.blocked_businesses.len() >= MAX_BLOCKED
             {
                 return Err(StoreError::Full { what: "block list" });
             }
@@ -1206,7 +1210,9 @@ impl<S: ClientStore> Client<S> {
     /// Blocks a verified business by its certified id, whatever its key.
     pub fn block_business(&mut self, business: BusinessId) -> Result<(), StoreError> {
         self.change_state(|s| {
-            if s.blocked_businesses.len() >= MAX_BLOCKED {
+            if !s.blocked_businesses.contains(&business)
+                && s.blocked_businesses.len() >= MAX_BLOCKED
+            {
                 return Err(StoreError::Full { what: "block list" });
             }
             s.blocked_businesses.insert(business);

@@ -16,7 +16,8 @@ use hotline::conformance::{
     Ed25519Secret, IdentityKeyInternals, IdentityKeyPairInternals, InitiatorRandomness,
     IssuerCertificateInternals, KemPreKey, KemSecret, MessageKeySeed, OneTimePreKey,
     PreKeyStoreInternals, RevocationListInternals, RootKey, SessionInternals, SignedPreKey,
-    TranscriptInputs, X25519Secret, derive_session_secrets, pad_into, padded_len, sha256,
+    TranscriptInputs, VerifiedBusinessInternals, X25519Secret, derive_session_secrets, pad_into,
+    padded_len, sha256,
 };
 use hotline::constants::*;
 use hotline::{IdentityKeyPair, KemPreKeyKind, PreKeyBundle, PreKeyStore, Session};
@@ -908,6 +909,69 @@ fn error_vectors() -> Value {
     ];
     cases.append(&mut crafted_cases);
 
+    // An encapsulation key that fails the FIPS 203 modulus check (1184 bytes
+    // of 0xFF: every 12-bit coefficient is 4095 >= q), erasure-coded into
+    // its shards (SPEC 16.3); the originals 0 to 18 arrive in crafted
+    // messages n = 1 to 19 of the initiator's first sending chain, epoch 1
+    // (SPEC 16.4). The first 18 decrypt; the 19th completes the key and is
+    // refused, changing nothing.
+    {
+        let bad_ek = vec![0xFF; MLKEM768_EK_LEN];
+        let shards = hotline::conformance::encode_shards(PQ_CHUNK_EK, &bad_ek);
+        let mut store = fx.store.clone();
+        let (mut s, _) = Session::respond(&mut store, &wire, b"").unwrap();
+        let mut ck = send_ck.clone();
+        let mut messages = Vec::new();
+        let mut result = Value::Null;
+        for (i, shard) in shards.iter().take(PQ_EK_SHARDS).enumerate() {
+            let n = u32::try_from(i).unwrap() + 1;
+            let (seed, next) = ck.step();
+            ck = next;
+            let mut trailer = [0u8; PQ_TRAILER_LEN];
+            trailer[..4].copy_from_slice(&1u32.to_be_bytes());
+            trailer[4] = u8::try_from(i).unwrap();
+            trailer[5..5 + PQ_SHARD_LEN].copy_from_slice(shard);
+            trailer[PQ_TRAILER_LEN - 1] = PQ_CHUNK_EK;
+            let mut padded = Vec::new();
+            hotline::conformance::pad_with_trailer_into(b"chunk", &trailer, &mut padded);
+            let header_pt = header(KEY_TYPE_X25519, own_key.as_bytes(), 0, n);
+            let msg = craft_ratchet(
+                &hks,
+                &seed,
+                DIRECTION_INITIATOR,
+                &st.th,
+                &header_pt,
+                &padded,
+                b"",
+            );
+            messages.push(json!({
+                "message_key_seed": h(&seed.0),
+                "header_plaintext": h(&header_pt),
+                "padded_plaintext": h(&padded),
+                "input": h(&msg),
+            }));
+            if i + 1 < PQ_EK_SHARDS {
+                assert_eq!(s.decrypt(&msg, b"").unwrap(), b"chunk");
+            } else {
+                let before = s.state_digest();
+                let err = s.decrypt(&msg, b"").unwrap_err();
+                assert_eq!(s.state_digest(), before);
+                result = code(&err);
+            }
+        }
+        cases.push(json!({
+            "operation": "decrypt_sequence_after_first_message",
+            "name": "encapsulation key failing the modulus check, in 19 chunks",
+            "section": "16.3, 16.5, 16.9",
+            "encapsulation_key": h(&bad_ek),
+            "header_key": h(&hks),
+            "messages": messages,
+            "associated_data": "",
+            "plaintext_of_all_but_last": h(b"chunk"),
+            "error": result,
+        }));
+    }
+
     // Encryption refused by the initiator right after first_message.
     let too_long = vec![0u8; MAX_PLAINTEXT_LEN + 1];
     let err = fresh_initiator()
@@ -941,7 +1005,7 @@ fn error_vectors() -> Value {
     let err = Session::respond(&mut fx.store.clone(), &w, b"").unwrap_err();
     cases.push(json!({"operation": "respond", "section": "7.9", "name": "initiator is the responder", "input": h(&w), "associated_data": "", "error": code(&err)}));
     json!({
-        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond_with_full_replay_set: the same responder whose replay set for its signed prekey already holds MAX_REMEMBERED_HANDSHAKES ephemeral keys, SHA-256(\"Hotline vector replay set entry \" || i) for i from 0 to 9999 written in decimal, processes the input. decode_identity: a standalone identity key (IdentityKey::from_bytes), the bundle owner's with the changes named. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
+        "description": "Malformed or hostile inputs and the typed error each produces (SPEC.md, Error conditions). decode_bundle: PreKeyBundle decoding. respond_with_full_replay_set: the same responder whose replay set for its signed prekey already holds MAX_REMEMBERED_HANDSHAKES ephemeral keys, SHA-256(\"Hotline vector replay set entry \" || i) for i from 0 to 9999 written in decimal, processes the input. decode_identity: a standalone identity key (IdentityKey::from_bytes), the bundle owner's with the changes named. respond: the responder of handshake case 'with one-time prekey' (see handshake.json) processes the input. respond_after_first_message: the same responder, after it accepted first_message, processes the input. decrypt_after_first_message: the responder session created from that case's first message (plaintext 'first', initiator ratchet secret as in handshake.json, empty associated data) decrypts the input; the second genuine message (plaintext 'second') is the base of the ratchet cases. decrypt_sequence_after_first_message: the same responder session decrypts the crafted messages in order (built like the `crafted` cases, header tag 0x05, pn 0, n from 1, with the header key given and each message key seed given); every message but the last decrypts to `plaintext_of_all_but_last`, the last produces the error and changes nothing. Cases with `crafted` are messages no honest sender makes, built as SPEC 8.5 steps 5 to 11 do from the given header key, message key seed (that of the initiator's message N = 1), header plaintext and padded plaintext, with the initiator's direction and the session's transcript hash; with `receiving_chain_n` not null, the responder's receiving chain counter Nr is first set to that value (its chain key unchanged). encrypt_after_first_message: the initiator right after sending first_message encrypts plaintext_len zero bytes with empty associated data, with its sending chain counter Ns first set to sending_chain_n when not null. Every case names the SPEC section it exercises.",
         "first_message": h(&wire),
         "second_message": h(&second),
         "cases": cases,
@@ -2150,6 +2214,29 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
             .map_err(|e| code(&e))),
     );
 
+    // MAX_HELD_STATUSES statuses held (issuer 7, serials 1 to 65,536, each
+    // this_update = now - 60, next_update = now + 86,400); one more serial's
+    // status is refused.
+    let mut t = trust();
+    let mut last = Ok(());
+    for serial in 1..=u64::try_from(MAX_HELD_STATUSES).unwrap() + 1 {
+        let status = fx
+            .issuer
+            .certify_status(serial, VECTOR_NOW - 60, VECTOR_NOW + 86_400)
+            .unwrap();
+        last = t.apply_status(&status, &issuer_cert, VECTOR_NOW);
+        if serial <= u64::try_from(MAX_HELD_STATUSES).unwrap() {
+            last.clone().unwrap();
+        }
+    }
+    push(
+        "apply_status",
+        "13.15",
+        "MAX_HELD_STATUSES + 1 statuses of issuer 7 (serials 1 to 65537 in order, this_update now - 60, next_update now + 86400, all fresh): the last is refused",
+        json!({"count": MAX_HELD_STATUSES + 1, "issuer_certificate": h(&issuer_cert.to_bytes()), "now": VECTOR_NOW}),
+        res(last.map_err(|e| code(&e))),
+    );
+
     // MAX_HELD_REVOCATION_LISTS lists held (issuers 1000 + i, i from 1 to
     // 4096, certified by root 1 with seeds 'revocation issuer i', each
     // publishing an empty list, sequence 1, issued at 1790000000); one more
@@ -2236,6 +2323,33 @@ fn business_refusal_vectors(business: &IdentityKeyPair) -> Value {
     let moved_verified = trust().validate_chain(&moved, VECTOR_NOW).unwrap();
     let mut known = KnownBusinesses::new();
     known.pin(&verified).unwrap();
+    // MAX_KNOWN_BUSINESSES pins (the business of the valid chain under
+    // business ids 1 to 100,000, as u128 big-endian); one more id is
+    // refused, a re-pin of a pinned id is not.
+    let mut full = KnownBusinesses::new();
+    let as_id = |i: u128| BusinessId(i.to_be_bytes());
+    for i in 1..=u128::try_from(MAX_KNOWN_BUSINESSES).unwrap() {
+        full.pin(&verified.with_business_id(as_id(i))).unwrap();
+    }
+    let next = u128::try_from(MAX_KNOWN_BUSINESSES).unwrap() + 1;
+    push(
+        "pin",
+        "13.11",
+        "a new business when MAX_KNOWN_BUSINESSES are pinned (the valid chain's business under ids 1 to 100000, u128 big-endian)",
+        json!({"count": MAX_KNOWN_BUSINESSES, "business_id": h(&as_id(next).0)}),
+        res(full
+            .pin(&verified.with_business_id(as_id(next)))
+            .map_err(|e| code(&e))),
+    );
+    push(
+        "pin",
+        "13.11",
+        "an already pinned business when MAX_KNOWN_BUSINESSES are pinned",
+        json!({"count": MAX_KNOWN_BUSINESSES, "business_id": h(&as_id(1).0)}),
+        res(full
+            .pin(&verified.with_business_id(as_id(1)))
+            .map_err(|e| code(&e))),
+    );
     push(
         "pin_check",
         "13.11",
@@ -4595,6 +4709,29 @@ fn client_refusal_vectors() -> Value {
     };
     let err = |e: &dyn Coded| json!({"error": code(e)});
     let peer_of = |a: &AccountId| PeerId::account(a);
+
+    // MAX_BLOCKED accounts blocked (account ids SHA-256("Hotline vector
+    // blocked account " || i) for i = 1 to 10,000, in order); one more is
+    // refused, blocking one of them again is not.
+    let blocked = |i: usize| AccountId(val32(&format!("blocked account {i}")));
+    let mut c = fresh();
+    for i in 1..=MAX_BLOCKED {
+        c.block(&blocked(i)).unwrap();
+    }
+    let r = c.block(&blocked(MAX_BLOCKED + 1)).map_err(|e| err(&e));
+    push(
+        "a new block when MAX_BLOCKED accounts are blocked",
+        json!([{"block_accounts": MAX_BLOCKED, "account_ids": "SHA-256(\"Hotline vector blocked account \" || i) for i = 1 to MAX_BLOCKED, i in decimal"}, {"block": h(&blocked(MAX_BLOCKED + 1).0)}]),
+        r.err().unwrap_or(json!("ok")),
+        "store.full",
+    );
+    let r = c.block(&blocked(1)).map_err(|e| err(&e));
+    push(
+        "blocking an account already blocked when MAX_BLOCKED are",
+        json!([{"block_accounts": MAX_BLOCKED}, {"block": h(&blocked(1).0)}]),
+        r.err().unwrap_or(json!("ok")),
+        "ok",
+    );
 
     let (other_first, _) = messages(victim);
     let r = fresh()
