@@ -21,7 +21,7 @@ use core::fmt;
 
 use crate::business::{
     Badge, ChainLink, Expiry, IssueError, NameError, PinCheckError, PinError, RevocationError,
-    RevokedBy, StatusError, TrustRootError, TrustStoreError, ValidationError,
+    RevokedBy, StatusError, TemplateError, TrustRootError, TrustStoreError, ValidationError,
 };
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::keys::{BundleError, BundleField, IdentityError};
@@ -249,6 +249,16 @@ code_table! {
     "status.stale" ["current", "offered"],
     "status.full" [],
     "status.wrong_certificate" ["issuer_id", "serial"],
+    "template.decode" ["error"],
+    "template.bad_text" ["rule"],
+    "template.placeholders" [],
+    "template.bad_signature" [],
+    "template.wrong_business" [],
+    "template.not_valid" ["now"],
+    "template.param_count" ["expected", "got"],
+    "template.bad_param" ["index"],
+    "template.not_verified" [],
+    "template.issuer_unknown" [],
     "badge.verified" ["until"],
     "badge.expired" ["what", "since"],
     "expiry.certificate" [],
@@ -610,6 +620,25 @@ impl Coded for StatusError {
             Self::WrongCertificate { issuer_id, serial } => c("status.wrong_certificate")
                 .int("issuer_id", *issuer_id)
                 .int("serial", *serial),
+        }
+    }
+}
+
+impl Coded for TemplateError {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::Decode(e) => c("template.decode").cause("error", e),
+            Self::BadText(rule) => c("template.bad_text").text("rule", *rule),
+            Self::Placeholders => c("template.placeholders"),
+            Self::BadSignature => c("template.bad_signature"),
+            Self::WrongBusiness => c("template.wrong_business"),
+            Self::NotValid { now } => c("template.not_valid").int("now", *now),
+            Self::ParamCount { expected, got } => c("template.param_count")
+                .int("expected", *expected)
+                .int("got", *got),
+            Self::BadParam { index } => c("template.bad_param").int("index", *index),
+            Self::NotVerified => c("template.not_verified"),
+            Self::IssuerUnknown => c("template.issuer_unknown"),
         }
     }
 }

@@ -28,6 +28,9 @@ pub const OBJ_TYPE_CERT_CHAIN: u8 = 0x23;
 pub const OBJ_TYPE_REVOCATION_LIST: u8 = 0x24;
 /// Object type: a certificate status (SPEC.md, section 13.15).
 pub const OBJ_TYPE_CERT_STATUS: u8 = 0x25;
+/// Object type: a message template approved by an issuer (SPEC.md, section
+/// 13.17).
+pub const OBJ_TYPE_TEMPLATE: u8 = 0x26;
 
 /// Type tag of an encoded X25519 public key (33 bytes in all).
 pub const KEY_TYPE_X25519: u8 = 0x05;
@@ -80,6 +83,17 @@ pub const SIG_CTX_BUSINESS_CERT: &[u8] = b"Hotline v1 business certificate";
 pub const SIG_CTX_REVOCATION_LIST: &[u8] = b"Hotline v1 revocation list";
 /// Signature context of a certificate status.
 pub const SIG_CTX_CERT_STATUS: &[u8] = b"Hotline v1 certificate status";
+/// Signature context of a message template.
+pub const SIG_CTX_TEMPLATE: &[u8] = b"Hotline v1 message template";
+/// First byte of a notification's plaintext that carries a template and
+/// its parameters (SPEC.md 13.17).
+pub const CONTENT_TEMPLATED: u8 = 0x01;
+/// Longest template text, in bytes.
+pub const MAX_TEMPLATE_BODY_LEN: usize = 1024;
+/// Most placeholders in one template (`{{1}}` to `{{9}}`).
+pub const MAX_TEMPLATE_PARAMS: usize = 9;
+/// Longest template parameter, in bytes.
+pub const MAX_TEMPLATE_PARAM_LEN: usize = 256;
 /// Longest window of a certificate status: a revoked certificate can look
 /// good for at most this long to a client that is shown no newer state.
 pub const MAX_STATUS_LIFETIME_SECS: u64 = 7 * 24 * 3600;

@@ -115,6 +115,10 @@ const NO_VECTOR_POSSIBLE: &[(&str, &str)] = &[
     ("relay.unavailable", "a failing relay store"),
     ("store.backend", "a failing storage backend"),
     (
+        "template.issuer_unknown",
+        "needs a session stored before issuer keys were recorded, whose badge is unverified (13.16 step 2a), so a client refuses with template.not_verified first",
+    ),
+    (
         "pq.not_enabled",
         "an internal invariant: a session without the ratchet reads a mix flag as a malformed header first",
     ),

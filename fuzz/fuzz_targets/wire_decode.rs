@@ -1,11 +1,13 @@
 //! Every decoder of untrusted bytes: `message_type`, `PreKeyBundle::from_bytes`,
 //! `IdentityKey::from_bytes` and the business layer's trust roots,
-//! certificates, chains and revocation lists. None may panic, and decoding is canonical:
+//! certificates, chains, revocation lists, message templates and templated
+//! notifications. None may panic, and decoding is canonical:
 //! whatever decodes re-encodes to exactly the input.
 #![no_main]
 
 use hotline::business::{
-    BusinessCertificate, CertificateChain, IssuerCertificate, RevocationList, TrustRoot,
+    BusinessCertificate, BusinessId, CertificateChain, IssuerCertificate, MessageTemplate,
+    RevocationList, TemplatedNotification, TrustRoot,
 };
 use hotline::constants::{MSG_TYPE_INITIAL, MSG_TYPE_RATCHET, PROTOCOL_VERSION};
 use hotline::{IdentityKey, MessageType, PreKeyBundle, message_type};
@@ -54,6 +56,18 @@ fuzz_target!(|data: &[u8]| {
             data,
             "business certificate decoding is not canonical"
         );
+    }
+    if let Ok(t) = MessageTemplate::from_bytes(data) {
+        assert_eq!(t.to_bytes(), data, "template decoding is not canonical");
+    }
+    if let Ok(n) = TemplatedNotification::from_bytes(data) {
+        assert_eq!(n.to_bytes(), data, "notification decoding is not canonical");
+        // Rendering checks the signature first: with any key it refuses or
+        // renders, never panics.
+        let key = hotline::hazmat::ed25519::Ed25519Secret::from_seed(&[1; 32]).public_key();
+        let t = n.template();
+        let _ = n.render_for(t.business_id(), t.issuer_id(), &key, 0);
+        let _ = n.render_for(BusinessId([0; 16]), 0, &key, u64::MAX);
     }
     if let Ok(c) = CertificateChain::from_bytes(data) {
         assert_eq!(c.to_bytes(), data, "chain decoding is not canonical");

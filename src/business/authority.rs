@@ -17,6 +17,7 @@ use super::certificate::{
 use super::names::{NameError, language_tag_ok, normalize_name};
 use super::revocation::{RevocationList, RevocationWindow, RevokedEntries};
 use super::status::CertificateStatus;
+use super::template::{MessageTemplate, TemplateCategory, TemplateError};
 
 /// Why an authority refused to issue something. Nothing was signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -328,6 +329,31 @@ impl IssuerAuthority {
             return Err(IssueError::StatusWindow);
         }
         Ok(status)
+    }
+
+    /// Approves a message template for `business` (SPEC.md 13.17): the text
+    /// must be NFC, hold no control (other than a line feed), bidirectional
+    /// or invisible formatting character, and number its placeholders
+    /// `{{1}}` to `{{n}}` (n at most 9) with each used.
+    pub fn approve_template(
+        &self,
+        business: BusinessId,
+        template_id: u32,
+        category: TemplateCategory,
+        language: &str,
+        body: &str,
+        validity: Validity,
+    ) -> Result<MessageTemplate, TemplateError> {
+        MessageTemplate::sign(
+            &self.secret,
+            self.certificate.issuer_id,
+            business,
+            template_id,
+            category,
+            language,
+            body,
+            validity,
+        )
     }
 
     /// An issuer-signed list of revoked serials, proving nothing after

@@ -24,6 +24,7 @@ mod names;
 mod pinning;
 pub(crate) mod revocation;
 mod status;
+mod template;
 mod validation;
 
 pub use authority::{BusinessCertificateRequest, IssueError, IssuerAuthority, RootAuthority};
@@ -40,6 +41,9 @@ pub use names::{NameError, check_name, confusable_key, names_confusable, normali
 pub use pinning::{ConfusableName, KnownBusinesses, PinCheckError, PinError, PinStatus};
 pub use revocation::{RevocationError, RevocationList, RevocationScope, RevocationUpdate};
 pub use status::{CERT_STATUS_LEN, CertificateStatus, StatusError};
+pub use template::{
+    MessageTemplate, RenderedNotification, TemplateCategory, TemplateError, TemplatedNotification,
+};
 pub use validation::{
     Badge, ChainLink, Expiry, Peer, RevokedBy, TrustStore, TrustStoreError, ValidationError,
     VerifiedBusiness,

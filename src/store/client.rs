@@ -30,7 +30,8 @@ use std::collections::HashMap;
 use rand_core::CryptoRng;
 
 use crate::business::{
-    Badge, BusinessId, CertificateStatus, Peer, StatusError, TrustStore, VerifiedBusiness,
+    Badge, BusinessId, CertificateStatus, Peer, RenderedNotification, StatusError, TemplateError,
+    TemplatedNotification, TrustStore, VerifiedBusiness,
 };
 use crate::constants::MAX_BLOCKED;
 use crate::error::{DecryptError, EncryptError, HandshakeError};
@@ -521,6 +522,28 @@ impl<S: ClientStore> Client<S> {
     /// `None` without a session. Never the verdict frozen at the handshake.
     pub fn badge(&mut self, peer: &PeerId, now: u64) -> Result<Option<Badge>, StoreError> {
         Ok(self.peer(peer)?.map(|p| self.trust.value.badge(&p, now)))
+    }
+
+    /// Checks and renders a notification that [`Client::open_envelope`]
+    /// returned (SPEC.md 13.17): its plaintext must be a templated
+    /// notification whose template the issuer of the sending business
+    /// approved for that business, and the business's badge must be
+    /// verified at `now`. An application shows a notification only through
+    /// this, so that what a business sends unprompted is always an approved
+    /// template.
+    pub fn render_notification(
+        &mut self,
+        received: &Received,
+        now: u64,
+    ) -> Result<Result<RenderedNotification, TemplateError>, StoreError> {
+        let notification = match TemplatedNotification::from_bytes(&received.plaintext) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(match self.badge(&received.peer, now)? {
+            Some(badge) => notification.render_with_badge(&badge, now),
+            None => Err(TemplateError::NotVerified),
+        })
     }
 
     /// Applies a status stapled for `peer`'s certificate (to a bundle or a

@@ -170,8 +170,9 @@ impl<'a> Reader<'a> {
     pub(crate) fn object_type(&mut self, expected: u8) -> Result<(), DecodeError> {
         use crate::constants::{
             OBJ_TYPE_BLOCK, OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN,
-            OBJ_TYPE_CONSENT, OBJ_TYPE_ENVELOPE, OBJ_TYPE_ISSUER_CERT, OBJ_TYPE_RELAY_REQUEST,
-            OBJ_TYPE_RELAY_RESPONSE, OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_TRUST_ROOT,
+            OBJ_TYPE_CERT_STATUS, OBJ_TYPE_CONSENT, OBJ_TYPE_ENVELOPE, OBJ_TYPE_ISSUER_CERT,
+            OBJ_TYPE_RELAY_REQUEST, OBJ_TYPE_RELAY_RESPONSE, OBJ_TYPE_REVOCATION_LIST,
+            OBJ_TYPE_TEMPLATE, OBJ_TYPE_TRUST_ROOT,
         };
         match self.u8("object type")? {
             t if t == expected => Ok(()),
@@ -181,6 +182,8 @@ impl<'a> Reader<'a> {
             | OBJ_TYPE_BUSINESS_CERT
             | OBJ_TYPE_CERT_CHAIN
             | OBJ_TYPE_REVOCATION_LIST
+            | OBJ_TYPE_CERT_STATUS
+            | OBJ_TYPE_TEMPLATE
             | OBJ_TYPE_RELAY_REQUEST
             | OBJ_TYPE_RELAY_RESPONSE
             | OBJ_TYPE_ENVELOPE

@@ -1808,6 +1808,7 @@ fn business_vectors() -> Value {
         },
         "decoding": business_decoding_vectors(&business),
         "refusals": business_refusal_vectors(&business),
+        "templates": template_vectors(&fx),
         "names": sect(names, "13.8"),
         "name_tables": name_tables(),
         "normalization": sect(normalization, "13.8"),
@@ -1822,6 +1823,183 @@ fn business_vectors() -> Value {
 }
 /// Business objects decoded on their own (SPEC 13.13), each with a change
 /// named in the case.
+/// Message templates (SPEC 13.17): approvals by this file's issuer 7, the
+/// content of notifications, their rendering and their refusals.
+fn template_vectors(fx: &BusinessFixture) -> Value {
+    use hotline::business::{MessageTemplate, TemplateCategory, TemplatedNotification};
+    let business_id = fx.request.business_id;
+    let issuer_key = fx.issuer_secret.public_key();
+    let window = Validity {
+        not_before: VECTOR_NOW - 86_400,
+        not_after: VECTOR_NOW + 30 * 86_400,
+    };
+    let approve = |id: u32, category: TemplateCategory, language: &str, body: &str| {
+        fx.issuer
+            .approve_template(business_id, id, category, language, body, window)
+    };
+    let departure = approve(
+        1,
+        TemplateCategory::Utility,
+        "en",
+        "Flight {{1}} now departs at {{2}} from gate {{3}}.",
+    )
+    .unwrap();
+    let code_template = approve(
+        2,
+        TemplateCategory::Authentication,
+        "nl",
+        "Uw code is {{1}}.\nDeel hem met niemand.",
+    )
+    .unwrap();
+    let offer = approve(
+        3,
+        TemplateCategory::Marketing,
+        "en",
+        "{{2}}: {{1}} off, {{2}} only!",
+    )
+    .unwrap();
+    let mut approved = Vec::new();
+    let mut rendered = Vec::new();
+    for (t, params) in [
+        (&departure, vec!["KL1234", "14:05", "D7"]),
+        (&code_template, vec!["482913"]),
+        (&offer, vec!["20%", "Today"]),
+    ] {
+        approved.push(json!({
+            "template_id": t.template_id(),
+            "category": t.category().to_byte(),
+            "language": t.language(),
+            "body": t.body(),
+            "params": t.params(),
+            "not_before": window.not_before,
+            "not_after": window.not_after,
+            "template": h(&t.to_bytes()),
+            "hash": h(&t.hash()),
+        }));
+        let n = TemplatedNotification::new(t, &params).unwrap();
+        let shown = n
+            .render_for(business_id, 7, &issuer_key, VECTOR_NOW)
+            .unwrap();
+        rendered.push(json!({
+            "template_id": t.template_id(),
+            "params": params,
+            "content": h(&n.to_bytes()),
+            "now": VECTOR_NOW,
+            "text": shown.text,
+            "category": shown.category.to_byte(),
+            "language": shown.language,
+        }));
+    }
+
+    let mut refusals = Vec::new();
+    let mut refuse = |name: &str, input: Value, err: Value| {
+        refusals.push(json!({"name": name, "section": "13.17", "input": input, "error": err}));
+    };
+    for (name, body) in [
+        ("right-to-left override in the text", "Sale \u{202E}won"),
+        ("text not in NFC", "Cafe\u{301} {{1}}"),
+        ("placeholder {{0}}", "Hi {{0}}"),
+        ("stray closing braces", "Hi }} {{1}}"),
+        ("placeholders 1 and 3 without 2", "{{1}} {{3}}"),
+    ] {
+        let err = approve(9, TemplateCategory::Utility, "en", body).unwrap_err();
+        refuse(
+            &format!("approval: {name}"),
+            json!({"operation": "approve", "body": body}),
+            code(&err),
+        );
+    }
+    let good = TemplatedNotification::new(&departure, &["KL1234", "14:05", "D7"])
+        .unwrap()
+        .to_bytes();
+    // Decoding refusals, each a change of the good content.
+    let tlen = departure.to_bytes().len();
+    let count_at = 3 + tlen;
+    let mut decode = |name: &str, bytes: Vec<u8>| {
+        let err = TemplatedNotification::from_bytes(&bytes).unwrap_err();
+        refuse(
+            &format!("decoding: {name}"),
+            json!({"operation": "decode_content", "content": h(&bytes)}),
+            code(&err),
+        );
+    };
+    decode("free text", b"Your flight is delayed".to_vec());
+    decode("content truncated inside the template", good[..40].to_vec());
+    let mut fewer = good.clone();
+    fewer[count_at] = 2;
+    decode("two parameters for a template of three", fewer);
+    let mut bidi = good.clone();
+    let last = bidi.len() - 2;
+    bidi.splice(last.., "\u{202E}".as_bytes().iter().copied());
+    let p3 = u16::from_be_bytes([bidi[bidi.len() - 5], bidi[bidi.len() - 4]]);
+    let at = bidi.len() - 5;
+    bidi[at..at + 2].copy_from_slice(&(p3 + 1).to_be_bytes());
+    decode("right-to-left override in parameter 3", bidi);
+    let mut relabeled = good.clone();
+    relabeled[3 + 26] = TemplateCategory::Marketing.to_byte();
+    let err = TemplatedNotification::from_bytes(&relabeled)
+        .unwrap()
+        .render_for(business_id, 7, &issuer_key, VECTOR_NOW)
+        .unwrap_err();
+    refuse(
+        "rendering: category changed from utility to marketing",
+        json!({"operation": "render", "content": h(&relabeled), "business_id": h(&business_id.0), "issuer_id": 7, "now": VECTOR_NOW}),
+        code(&err),
+    );
+    let other = fx
+        .issuer
+        .approve_template(
+            BusinessId([0x4c; 16]),
+            1,
+            TemplateCategory::Utility,
+            "en",
+            "Hi {{1}}",
+            window,
+        )
+        .unwrap();
+    let content = TemplatedNotification::new(&other, &["x"])
+        .unwrap()
+        .to_bytes();
+    let err = TemplatedNotification::from_bytes(&content)
+        .unwrap()
+        .render_for(business_id, 7, &issuer_key, VECTOR_NOW)
+        .unwrap_err();
+    refuse(
+        "rendering: a template approved for business 4c..4c",
+        json!({"operation": "render", "content": h(&content), "business_id": h(&business_id.0), "issuer_id": 7, "now": VECTOR_NOW}),
+        code(&err),
+    );
+    let late = window.not_after + 301;
+    let err = TemplatedNotification::from_bytes(&good)
+        .unwrap()
+        .render_for(business_id, 7, &issuer_key, late)
+        .unwrap_err();
+    refuse(
+        "rendering: 301 s after the template's not_after",
+        json!({"operation": "render", "content": h(&good), "business_id": h(&business_id.0), "issuer_id": 7, "now": late}),
+        code(&err),
+    );
+    let unverified = hotline::business::Badge::Unverified;
+    let err = TemplatedNotification::from_bytes(&good)
+        .unwrap()
+        .render_with_badge(&unverified, VECTOR_NOW)
+        .unwrap_err();
+    refuse(
+        "rendering: the sender's badge is not verified (any verdict of 13.16 but verified)",
+        json!({"operation": "render_with_badge", "content": h(&good), "badge": code(&unverified), "now": VECTOR_NOW}),
+        code(&err),
+    );
+    assert!(MessageTemplate::from_bytes(&departure.to_bytes()).is_ok());
+    json!({
+        "description": "Message templates (SPEC.md 13.17), approved by this file's issuer 7 (its key is the issuer certificate's) for the business id of this file's request. approved: each template's fields and encoding; rendered: a notification's parameters, its content (the plaintext of a notification) and the text a client renders at `now` for that business id, issuer 7 and the issuer's key. refusals: approve (the issuer approving the body for template id 9, utility, en, the same window), decode_content (decoding the content), render (decoding, then rendering for the business id, issuer id and now given), render_with_badge (decoding, then rendering for the sender whose badge is given).",
+        "issuer_key": h(&issuer_key.to_bytes()),
+        "business_id": h(&business_id.0),
+        "approved": approved,
+        "rendered": rendered,
+        "refusals": refusals,
+    })
+}
+
 fn business_decoding_vectors(business: &IdentityKeyPair) -> Value {
     use hotline::business::{IssuerCertificate, TrustRoot};
     let fx = business_fixture(business);
