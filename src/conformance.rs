@@ -94,6 +94,23 @@ pub mod store_layouts {
         out
     }
 
+    /// The trust state's plaintext in the current layout (SPEC.md 15.17).
+    pub fn trust_state(trust: &crate::business::TrustStore) -> Vec<u8> {
+        let mut out = Vec::new();
+        trust.encode_state(&mut out);
+        out
+    }
+
+    /// Opens a trust state record (either layout).
+    pub fn open_trust_state(
+        key: &StorageKey,
+        record: &[u8],
+    ) -> Result<crate::business::TrustStore, RestoreError> {
+        crate::store::pickle::open_state(key, RECORD_TRUST_STATE, b"", record, |r, _| {
+            Ok(crate::business::TrustStore::read_state(r)?)
+        })
+    }
+
     /// Seals `plaintext` as a record with an explicit version and nonce
     /// (SPEC.md 15.3).
     pub fn seal_with_nonce(

@@ -1418,24 +1418,31 @@ fn business_vectors() -> Value {
     let verified = trust().validate_chain(&good, VECTOR_NOW).unwrap();
     let peer = hotline::business::Peer::VerifiedBusiness(verified);
     let mut badge_cases = Vec::new();
-    let mut badge = |name: &str, state: &str, t: &TrustStore, now: u64| {
-        badge_cases.push(json!({
-            "name": name,
-            "trust_state": state,
-            "now": now,
-            "badge": code(&t.badge(&peer, now)),
-        }));
-    };
-    badge("verified, no status", "root 1", &trust(), VECTOR_NOW);
+    // Each case names the trust state in words and gives every revocation
+    // list in it (applied in order at VECTOR_NOW, an issuer's list with
+    // this file's issuer certificate) and every status applied.
+    let mut badge =
+        |name: &str, state: &str, lists: &[&RevocationList], t: &TrustStore, now: u64| {
+            badge_cases.push(json!({
+                "name": name,
+                "trust_state": state,
+                "revocation_lists": lists.iter().map(|l| h(&l.to_bytes())).collect::<Vec<_>>(),
+                "now": now,
+                "badge": code(&t.badge(&peer, now)),
+            }));
+        };
+    badge("verified, no status", "root 1", &[], &trust(), VECTOR_NOW);
     badge(
         "certificate expired",
         "root 1",
+        &[],
         &trust(),
         BUSINESS_VALIDITY.not_after + CLOCK_SKEW_SECS + 1,
     );
     badge(
         "verified until the status ends",
-        "root 1, statuses 1 and 2 applied",
+        "root 1, the cases 'status 1' and 'status 2 (newer)' of statuses applied",
+        &[],
         &with_status,
         VECTOR_NOW,
     );
@@ -1443,7 +1450,8 @@ fn business_vectors() -> Value {
     required.require_status(true);
     badge(
         "status required and ended",
-        "root 1, statuses 1 and 2 applied, statuses required",
+        "root 1, the cases 'status 1' and 'status 2 (newer)' of statuses applied, statuses required",
+        &[],
         &required,
         VECTOR_NOW + 3 * 86_400 + CLOCK_SKEW_SECS + 1,
     );
@@ -1452,6 +1460,7 @@ fn business_vectors() -> Value {
     badge(
         "status required and none held",
         "root 1, statuses required",
+        &[],
         &none,
         VECTOR_NOW,
     );
@@ -1462,6 +1471,7 @@ fn business_vectors() -> Value {
     badge(
         "revoked certificate",
         "root 1, issuer list 1",
+        &[&issuer_list_1],
         &revoked,
         VECTOR_NOW,
     );
@@ -1469,7 +1479,13 @@ fn business_vectors() -> Value {
     revoked
         .apply_revocation_list(&root_list, None, VECTOR_NOW)
         .unwrap();
-    badge("revoked issuer", "root 1, root list", &revoked, VECTOR_NOW);
+    badge(
+        "revoked issuer",
+        "root 1, root list",
+        &[&root_list],
+        &revoked,
+        VECTOR_NOW,
+    );
     let mut fresh = trust();
     fresh
         .apply_revocation_list(&fresh_list, Some(&issuer_cert), VECTOR_NOW)
@@ -1477,6 +1493,7 @@ fn business_vectors() -> Value {
     badge(
         "issuer list in force until its next update",
         "root 1, fresh issuer list 3",
+        &[&fresh_list],
         &fresh,
         VECTOR_NOW,
     );
@@ -1487,12 +1504,13 @@ fn business_vectors() -> Value {
     badge(
         "issuer list ran out",
         "root 1, issuer list 3 that ran out",
+        &[&stale_list],
         &stale,
         VECTOR_NOW,
     );
     let mut retired = trust();
     retired.retire_root(1);
-    badge("retired root", "root 1 retired", &retired, VECTOR_NOW);
+    badge("retired root", "root 1 retired", &[], &retired, VECTOR_NOW);
 
     // ---- Validation verdicts.
     let mut validation = Vec::new();
@@ -3241,6 +3259,83 @@ fn storage_vectors() -> Value {
         b"",
         pt,
     );
+    // The trust state (section 15.17): statuses required, this file's...
+    // business.json root 1, root 9 retired, issuer 7's list (sequence 3:
+    // serial 5), root 1's list (sequence 2: the key of issuer 8, seed
+    // 'trust state issuer 8'), and issuer 7's status of serial 1001.
+    let bfx = business_fixture(fx.store.identity());
+    let mut trust = TrustStore::new();
+    trust.add_root(bfx.root.trust_root()).unwrap();
+    trust.retire_root(9);
+    trust.require_status(true);
+    let issuer_list = bfx
+        .issuer
+        .revoke(3, VECTOR_NOW - 86_400, VECTOR_NOW + 6 * 86_400, &[5])
+        .unwrap();
+    let issuer_8 = Ed25519Secret::from_seed(&val32("trust state issuer 8")).public_key();
+    let root_list = bfx
+        .root
+        .revoke_issuers(2, VECTOR_NOW - 86_400, VECTOR_NOW + 6 * 86_400, &[issuer_8])
+        .unwrap();
+    trust
+        .apply_revocation_list(&issuer_list, Some(bfx.chain.issuer()), VECTOR_NOW)
+        .unwrap();
+    trust
+        .apply_revocation_list(&root_list, None, VECTOR_NOW)
+        .unwrap();
+    let status = bfx
+        .issuer
+        .certify_status(1001, VECTOR_NOW - 60, VECTOR_NOW + 86_400)
+        .unwrap();
+    trust
+        .apply_status(&status, bfx.chain.issuer(), VECTOR_NOW)
+        .unwrap();
+    let trust_inputs = json!({
+        "trust_root": h(&bfx.root.trust_root().to_bytes()),
+        "retired_root_ids": [9],
+        "statuses_required": true,
+        "revocation_lists": [h(&issuer_list.to_bytes()), h(&root_list.to_bytes())],
+        "issuer_certificate": h(&bfx.chain.issuer().to_bytes()),
+        "status": h(&status.to_bytes()),
+        "now": VECTOR_NOW,
+    });
+    let pt = layouts::trust_state(&trust);
+    add(
+        "trust state",
+        layouts::RECORD_TRUST_STATE,
+        STORAGE_VERSION,
+        b"",
+        pt,
+    );
+    // Layout 1 of the same state, written by hand as SPEC 15.17 gives it
+    // (no layout byte, no next_update, root lists of u64 issuer ids: here
+    // issuer id 8), and what a reader migrates it to.
+    let mut v1_trust = vec![0x01, 0x01];
+    v1_trust.extend_from_slice(&bfx.root.trust_root().to_bytes());
+    v1_trust.extend_from_slice(&1u16.to_be_bytes());
+    v1_trust.extend_from_slice(&9u32.to_be_bytes());
+    v1_trust.extend_from_slice(&2u16.to_be_bytes());
+    for (scope, signer, sequence, entry) in [(1u8, 7u32, 3u64, 5u64), (2, 1, 2, 8)] {
+        v1_trust.push(scope);
+        v1_trust.extend_from_slice(&signer.to_be_bytes());
+        v1_trust.extend_from_slice(&sequence.to_be_bytes());
+        v1_trust.extend_from_slice(&1u32.to_be_bytes());
+        v1_trust.extend_from_slice(&entry.to_be_bytes());
+    }
+    v1_trust.extend_from_slice(&1u32.to_be_bytes());
+    v1_trust.extend_from_slice(&7u32.to_be_bytes());
+    v1_trust.extend_from_slice(&1001u64.to_be_bytes());
+    v1_trust.extend_from_slice(&(VECTOR_NOW - 60).to_be_bytes());
+    v1_trust.extend_from_slice(&(VECTOR_NOW + 86_400).to_be_bytes());
+    let trust_v1 = add(
+        "trust state layout 1",
+        layouts::RECORD_TRUST_STATE,
+        STORAGE_VERSION,
+        b"",
+        v1_trust,
+    );
+    let migrated_trust = layouts::trust_state(&layouts::open_trust_state(&key, &trust_v1).unwrap());
+
     let pt = layouts::prekeys_v1(&store);
     let v1 = add(
         "prekeys version 1",
@@ -3393,10 +3488,12 @@ fn storage_vectors() -> Value {
     }
 
     json!({
-        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error; those with a nonce and plaintext are sealed from them (the plaintexts built from the 'peer sessions' plaintext: its session entry repeated, retired, or followed by a byte).",
+        "description": "Encrypted storage records (SPEC.md, section 15). Each record is sealed under storage_key with the given nonce; plaintext is the stored layout of the object: the identity of the initiator of handshake case 'with one-time prekey' (handshake.json); that case's responder prekey store before the handshake (every stored value is given in prekey_store) and after it was committed (one-time prekeys consumed, the ephemeral key in the replay cache); the initiator session after sending three messages ('m0', 'm1', 'm2', empty associated data; no randomness drawn beyond the handshake); the responder session created from the third of them (two skipped keys); a peer-sessions record holding that responder session, named by the peer address; the trusted identity of the initiator under the same name; a client state with relay counter 7, generation 3, the account ids of the initiator and of the bundle's identity blocked and business id 4b4b...4b blocked (section 15.15); the trust state of trust_state_inputs (section 15.17: root 1 of business.json, root 9 retired, statuses required, the two lists and the status applied at now in order, the issuer's with the issuer certificate); the same trust state written in layout 1, whose migration (the plaintext a reader re-encodes after opening it) is trust_state_layout_1_migrated; and the same prekey store in the version 1 layout, which migrates to exactly the version 2 plaintext of 'prekeys'. errors: records that must be refused when opened as the given kind under the given name, with the error; those with a nonce and plaintext are sealed from them (the plaintexts built from the 'peer sessions' plaintext: its session entry repeated, retired, or followed by a byte).",
         "storage_key": h(&storage_key),
         "key_id": h(&key.key_id()),
         "prekey_store": prekey_store,
+        "trust_state_inputs": trust_inputs,
+        "trust_state_layout_1_migrated": h(&migrated_trust),
         "records": records,
         "errors": errors,
         "compare_and_swap": compare_and_swap_vectors(),
@@ -5480,18 +5577,87 @@ fn pq_ratchet_vectors() -> Value {
     })
 }
 
+/// The SPEC sections exercised by the cases of lists (and single cases)
+/// that do not name their own: a path of keys from the file's root, and the
+/// sections. Each object of the list (or the object) gets a `section`.
+const SECTIONS: &[(&str, &str, &str)] = &[
+    ("kdf.json", "chain", "8.2, 8.3"),
+    ("kdf.json", "padding", "8.8"),
+    (
+        "handshake.json",
+        "cases",
+        "7.2, 7.3, 7.4, 7.5, 7.6, 7.7, 7.8, 7.9",
+    ),
+    ("conversation.json", "messages", "8.5, 8.6, 8.7, 8.9"),
+    ("conversation.json", "events", "8.9, 8.10, 8.11"),
+    ("errors.json", "eviction/deliveries", "8.10"),
+    ("errors.json", "eviction/secrets", "8.10"),
+    ("business.json", "chain_confusion", "13.6, 10.1"),
+    ("business.json", "certified_handshake", "7.4, 7.9, 13.10"),
+    (
+        "business.json",
+        "certified_handshake/responder_renewals",
+        "7.9, 13.10",
+    ),
+    ("business.json", "templates/approved", "13.17"),
+    ("business.json", "templates/rendered", "13.17"),
+    ("relay.json", "envelope_headers", "14.4"),
+    ("relay.json", "consent_records", "14.6"),
+    ("relay.json", "block_records", "14.6"),
+    ("relay.json", "scripts/scripts", "14"),
+    (
+        "storage.json",
+        "records",
+        "15.3, 15.4, 15.5, 15.6, 15.7, 15.15, 15.17",
+    ),
+    (
+        "pq_ratchet.json",
+        "conversations",
+        "16.2, 16.3, 16.4, 16.5, 16.6",
+    ),
+    ("pq_ratchet.json", "padding", "16.4, 8.8"),
+];
+
+fn with_sections(file: &str, mut v: Value) -> Value {
+    for (f, path, section) in SECTIONS {
+        if *f != file {
+            continue;
+        }
+        let mut at = &mut v;
+        for key in path.split('/') {
+            at = at
+                .get_mut(key)
+                .unwrap_or_else(|| panic!("{file}: no {path}"));
+        }
+        let mut mark = |o: &mut Value| {
+            if let Value::Object(m) = o {
+                m.entry("section").or_insert_with(|| json!(section));
+            }
+        };
+        match at {
+            Value::Array(items) => items.iter_mut().for_each(&mut mark),
+            other => mark(other),
+        }
+    }
+    v
+}
+
 /// Every vector file: its name in `tests/vectors/` and its content.
 pub fn files() -> Vec<(&'static str, String)> {
-    vec![
-        ("kdf.json", render(&kdf_vectors())),
-        ("handshake.json", render(&handshake_vectors())),
-        ("conversation.json", render(&conversation_vectors())),
-        ("errors.json", render(&error_vectors())),
-        ("business.json", render(&business_vectors())),
-        ("relay.json", render(&relay_vectors())),
-        ("storage.json", render(&storage_vectors())),
-        ("pq_ratchet.json", render(&pq_ratchet_vectors())),
-    ]
+    let files: [(&'static str, fn() -> Value); 8] = [
+        ("kdf.json", kdf_vectors),
+        ("handshake.json", handshake_vectors),
+        ("conversation.json", conversation_vectors),
+        ("errors.json", error_vectors),
+        ("business.json", business_vectors),
+        ("relay.json", relay_vectors),
+        ("storage.json", storage_vectors),
+        ("pq_ratchet.json", pq_ratchet_vectors),
+    ];
+    files
+        .into_iter()
+        .map(|(name, make)| (name, render(&with_sections(name, make()))))
+        .collect()
 }
 
 /// The conversation vectors alone (the determinism check runs them twice).
