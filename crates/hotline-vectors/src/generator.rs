@@ -5644,7 +5644,8 @@ fn with_sections(file: &str, mut v: Value) -> Value {
 
 /// Every vector file: its name in `tests/vectors/` and its content.
 pub fn files() -> Vec<(&'static str, String)> {
-    let files: [(&'static str, fn() -> Value); 8] = [
+    type Make = fn() -> Value;
+    let files: [(&'static str, Make); 8] = [
         ("kdf.json", kdf_vectors),
         ("handshake.json", handshake_vectors),
         ("conversation.json", conversation_vectors),
