@@ -52,6 +52,7 @@
 //! paths always say which one is meant.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod business;
 pub mod code;
@@ -84,12 +85,22 @@ pub mod types {
 
 /// The primitive layer, exposed for conformance testing against external
 /// vectors (Wycheproof). Not for casual use: nothing here knows the protocol.
+/// Behind the `hazmat` feature.
+#[cfg(feature = "hazmat")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
 pub mod hazmat {
     pub use crate::primitives::*;
 }
 
 #[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
+
+/// The random number generator crates of the API, re-exported so that an
+/// application passes `hotline::rand::rng()` (or any
+/// [`rand_core::CryptoRng`]) without matching their versions.
+pub use rand;
+pub use rand_core;
 
 /// The README's code examples are compiled and run as doc tests.
 #[cfg(doctest)]

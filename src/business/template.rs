@@ -17,7 +17,7 @@
 //! let always = Validity { not_before: 0, not_after: u64::MAX };
 //! let root = RootAuthority::generate(1, always, &mut rng);
 //! let (seed, key) = IssuerAuthority::generate_key(&mut rng);
-//! let levels = LevelSet::new(&[VerificationLevel::Verified])?;
+//! let levels = LevelSet::new(&[VerificationLevel::Verified]).expect("one level");
 //! let issuer = IssuerAuthority::new(&seed, root.certify_issuer(7, &key, levels, always)?)?;
 //! let business = BusinessId([0x4b; 16]);
 //!

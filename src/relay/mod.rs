@@ -73,6 +73,7 @@ pub use policy::{
 };
 pub use protocol::{Delivery, PreKeyStatus, PreKeyUpload, Request, Response, ResponseError};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteStore;
 pub use store::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, MemoryStore, RelayStore,

@@ -47,6 +47,7 @@ pub use memory::{MemoryBackend, MemoryStore};
 pub use record::{RestoreError, StorageKey};
 pub use sessions::SessionRecord;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteBackend, SqliteStore};
 pub use traits::{
     ClientStateRepository, ClientStore, EncryptedStore, IdentityStore, PeerId, PreKeyRepository,
