@@ -19,7 +19,8 @@
 
 use hotline::business::{
     Badge, BusinessCertificateRequest, BusinessId, CertificateChain, Expiry, IssuerAuthority,
-    LevelSet, RevokedBy, RootAuthority, TrustStore, Validity, VerificationLevel,
+    LevelSet, RevokedBy, RootAuthority, TemplateCategory, TemplatedNotification, TrustStore,
+    Validity, VerificationLevel,
 };
 use hotline::relay::{
     CertificateRefused, Clock, ConsentScope, Delivery, Envelope, ManualClock, MemoryStore,
@@ -342,26 +343,64 @@ fn main() -> Result<(), Error> {
     );
     println!("   airline sees   the refusal; the customer sees nothing");
 
-    println!("\n7. A notification still goes through, and is metered.");
-    let note = "Flight EA212 on Friday: check-in is open.";
+    println!(
+        "\n7. A notification still goes through, as a template the issuer approved, and is metered."
+    );
+    // The platform reviewed this text once; the relay never sees it, so
+    // the customer's app is where the approval is checked.
+    let check_in = issuer.approve_template(
+        BusinessId([0xEA; 16]),
+        1,
+        TemplateCategory::Utility,
+        "en",
+        "Flight {{1}} on {{2}}: check-in is open.",
+        Validity {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+    )?;
+    println!(
+        "   issuer 7 signs template 1 (utility, en): {:?}",
+        check_in.body()
+    );
+    let content = TemplatedNotification::new(&check_in, &["EA212", "Friday"])?;
     let envelope = airline.seal(
         &to_customer,
         MessageClass::Notification,
         demo.now(),
-        note.as_bytes(),
+        &content.to_bytes(),
         &mut rng,
     )?;
     demo.call(&mut airline, Request::Send(envelope))?;
-    println!("   airline wrote  {note:?}");
+    println!("   airline sends  template 1 with parameters [\"EA212\", \"Friday\"]");
     for d in demo.inbox(&mut customer)? {
         relay_sees(&d.envelope);
         // Had the relay relabelled the class, this decryption would fail.
         let got = customer.open_envelope(&d.envelope)?;
+        let shown = customer.render_notification(&got, demo.now())??;
         println!(
-            "   customer reads [{}, {:?}] {:?}",
+            "   customer reads [{}, {:?}, {:?}] {:?}",
             badge(&mut customer, &to_airline, demo.now())?,
             got.class,
-            String::from_utf8(got.plaintext)?
+            shown.category,
+            shown.text
+        );
+    }
+    // Free text as a notification: delivered (the relay cannot tell), but
+    // the customer's app refuses to show it.
+    let free = airline.seal(
+        &to_customer,
+        MessageClass::Notification,
+        demo.now(),
+        b"Upgrade now, 50% off!",
+        &mut rng,
+    )?;
+    demo.call(&mut airline, Request::Send(free))?;
+    for d in demo.inbox(&mut customer)? {
+        let got = customer.open_envelope(&d.envelope)?;
+        println!(
+            "   customer's app drops a notification that is no approved template: {}",
+            customer.render_notification(&got, demo.now())?.unwrap_err()
         );
     }
     println!(
@@ -379,21 +418,21 @@ fn main() -> Result<(), Error> {
     println!(
         "   customer's app applies issuer 7's signed list and keeps it (no rollback after a restart)"
     );
-    let note = "Flight EA212: your gate is B12.";
+    let content = TemplatedNotification::new(&check_in, &["EA212", "Saturday"])?;
     let envelope = airline.seal(
         &to_customer,
         MessageClass::Notification,
         demo.now(),
-        note.as_bytes(),
+        &content.to_bytes(),
         &mut rng,
     )?;
     demo.call(&mut airline, Request::Send(envelope))?;
     for d in demo.inbox(&mut customer)? {
         let got = customer.open_envelope(&d.envelope)?;
         println!(
-            "   customer reads [{}] {:?}",
+            "   customer sees  [{}] and the app refuses the notification: {}",
             badge(&mut customer, &to_airline, demo.now())?,
-            String::from_utf8(got.plaintext)?
+            customer.render_notification(&got, demo.now())?.unwrap_err()
         );
     }
     // The platform publishes the same list through the relay, which
