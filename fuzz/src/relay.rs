@@ -1334,7 +1334,9 @@ impl Model {
             Some(AccountKind::Customer) => return Err(Refusal::UnsupportedRoute),
             Some(AccountKind::Business) => {}
         }
-        if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS) {
+        if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS)
+            || time < now.saturating_sub(REQUEST_TIME_WINDOW_SECS)
+        {
             return Err(Refusal::StaleRecord);
         }
         Ok(())

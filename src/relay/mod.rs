@@ -487,7 +487,12 @@ impl<S: RelayStore> Relay<S> {
         if business.kind != AccountKind::Business {
             return Err(RelayError::Policy(PolicyError::UnsupportedRoute));
         }
-        if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS) {
+        // The record's time is the customer's claim: bounded on both sides,
+        // so a consent cannot be backdated (evidence dated 1970 proves
+        // nothing) nor dated ahead to outrank later changes (SPEC.md 14.6).
+        if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS)
+            || time < now.saturating_sub(REQUEST_TIME_WINDOW_SECS)
+        {
             return Err(RelayError::StaleRecord);
         }
         Ok(())

@@ -1965,6 +1965,47 @@ fn consent_records_are_verified_and_only_the_customer_submits_them() {
         w.call(&mut c, Request::Consent(rec)),
         Err(RelayError::StaleRecord)
     );
+    // Backdated records are refused too: the time is the customer's claim,
+    // and evidence of a consent "given" long ago proves nothing. The
+    // window's edges hold exactly.
+    for (age, refused) in [
+        (REQUEST_TIME_WINDOW_SECS + 1, true),
+        (86_400 * 365 * 50, true),
+    ] {
+        let rec = ConsentRecord::sign(
+            c.account.identity(),
+            b.id(),
+            ConsentScope::ALL,
+            w.now().saturating_sub(age),
+        );
+        assert_eq!(
+            w.call(&mut c, Request::Consent(rec)).is_err(),
+            refused,
+            "{age} s old"
+        );
+    }
+    let block = BlockRecord::sign(
+        c.account.identity(),
+        b.id(),
+        false,
+        w.now() - REQUEST_TIME_WINDOW_SECS - 1,
+    );
+    assert_eq!(
+        w.call(&mut c, Request::Block(block)),
+        Err(RelayError::StaleRecord)
+    );
+    // At the window's edge (another customer, so that the evidence below
+    // stays this customer's one record).
+    let edge = ConsentRecord::sign(
+        other.account.identity(),
+        b.id(),
+        ConsentScope::ALL,
+        w.now() - REQUEST_TIME_WINDOW_SECS,
+    );
+    assert_eq!(
+        w.call(&mut other, Request::Consent(edge)),
+        Ok(Response::ConsentStored)
+    );
     // The genuine one is accepted, and kept as evidence the business can export.
     let rec = ConsentRecord::sign(c.account.identity(), b.id(), ConsentScope::ALL, w.now());
     assert_eq!(

@@ -3968,6 +3968,24 @@ fn relay_scripts() -> Value {
         r,
         "relay.stale_record",
     );
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            b,
+            ConsentScope::ALL,
+            t0 - 301,
+        )),
+    );
+    let _ = s.run(
+        "a consent record dated 301 s before the relay's clock",
+        "14.6",
+        t0,
+        "customer",
+        r,
+        "relay.stale_record",
+    );
     let mut r = s.sign(
         "customer",
         t0,
