@@ -183,6 +183,7 @@ async fn fifty_customers_through_cut_connections_and_crashes_get_every_message_o
     );
     assert!(cuts > 0, "the proxy cut connections");
     assert!(seen.restarts > 0, "clients restarted");
+    drop(seen);
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
