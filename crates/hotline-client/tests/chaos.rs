@@ -158,7 +158,12 @@ async fn fifty_customers_through_cut_connections_and_crashes_get_every_message_o
         .unwrap();
     let _ = proxy.stop.send(true);
 
-    let seen = seen.lock().unwrap();
+    check(&seen.lock().unwrap(), &proxy, started);
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn check(seen: &Seen, proxy: &ChaosProxy, started: Instant) {
     assert_eq!(seen.at_business.len(), CUSTOMERS);
     for (customer, bodies) in &seen.at_business {
         let i: usize = bodies[0].split('-').next().unwrap()[1..].parse().unwrap();
@@ -183,9 +188,6 @@ async fn fifty_customers_through_cut_connections_and_crashes_get_every_message_o
     );
     assert!(cuts > 0, "the proxy cut connections");
     assert!(seen.restarts > 0, "clients restarted");
-    drop(seen);
-    server.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The business's application: replies to each message, then confirms it;
