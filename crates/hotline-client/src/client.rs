@@ -240,6 +240,7 @@ enum Command {
     UpdateTrust(TrustChange, Reply<()>),
     Status(Reply<Status>),
     Disconnect,
+    Shutdown,
 }
 
 /// An account at a relay: its encrypted state, its outbox and inbox, and
@@ -472,9 +473,12 @@ impl Client {
         }
     }
 
-    /// Stops the background task between two steps and waits for it.
+    /// Stops the background task between two steps and waits for it (for
+    /// every clone of this handle: their calls fail with [`Error::Closed`]
+    /// from then on, and the events end).
     pub async fn shutdown(self) {
         let task = self.task.lock().ok().and_then(|mut t| t.take());
+        let _ = self.tx.send(Command::Shutdown).await;
         drop(self.tx);
         if let Some(task) = task {
             let _ = task.await;
@@ -599,7 +603,7 @@ impl Actor {
                 }
             };
             match step {
-                Step::Command(None) => break,
+                Step::Command(None | Some(Command::Shutdown)) => break,
                 Step::Command(Some(c)) => self.command(c).await,
                 Step::Frame(Ok(Some(frame))) => {
                     if let Err(e) = self.frame(&frame).await {
@@ -1122,6 +1126,7 @@ impl Actor {
                 self.lose_connection("dropped by the application".into())
                     .await
             }
+            Command::Shutdown => {}
         }
     }
 
