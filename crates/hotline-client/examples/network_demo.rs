@@ -217,6 +217,9 @@ async fn story() -> Result<(), Error> {
     let clock = ManualClock::new(START);
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let log = Arc::new(Mutex::new(Vec::new()));
+    // Each app keeps its account in its own SQLite file, removed at the end.
+    let dir = std::env::temp_dir().join(format!("hotline-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
 
     println!("1. The platform certifies the airline; a relay server starts on loopback.");
     let p = platform(START)?;
@@ -230,6 +233,7 @@ async fn story() -> Result<(), Error> {
         "\n2. The airline's console connects, registers with its chain, and publishes its standing."
     );
     let mut airline_config = Config::new(&url, key())
+        .database(dir.join("airline.db"))
         .role(Role::Business {
             certificate_chain: Some(Box::new(p.chain.clone())),
         })
@@ -252,6 +256,7 @@ async fn story() -> Result<(), Error> {
 
     println!("\n3. The customer's app connects and opts in to messages from the airline.");
     let customer_config = Config::new(&url, key())
+        .database(dir.join("customer.db"))
         .trust_root(p.root.trust_root())
         .clock(shared.clone());
     let (customer, mut customer_events) = Client::open(customer_config).await?;
@@ -385,6 +390,7 @@ async fn story() -> Result<(), Error> {
     customer.shutdown().await;
     airline.shutdown().await;
     let _ = stop_relay.send(());
+    let _ = std::fs::remove_dir_all(&dir);
     println!(
         "   the relay saw only accounts, classes, sizes and ciphertext; the plaintexts never left the two apps"
     );
