@@ -100,6 +100,9 @@ struct Seen {
     at_customers: BTreeMap<usize, Vec<String>>,
     restarts: u64,
     resent_duplicates: u64,
+    /// Batches of one-time prekeys the business uploaded when the relay
+    /// reported them low.
+    prekey_uploads: u64,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,10 +184,16 @@ fn check(seen: &Seen, proxy: &ChaosProxy, started: Instant) {
     }
     let cuts = *proxy.cuts.lock().unwrap();
     println!(
-        "{CUSTOMERS} customers x {MESSAGES} messages each way in {:.1} s: {cuts} connections cut, {} restarts, {} envelopes resent and answered duplicate",
+        "{CUSTOMERS} customers x {MESSAGES} messages each way in {:.1} s: {cuts} connections cut, {} restarts, {} envelopes resent and answered duplicate, {} prekey batches uploaded",
         started.elapsed().as_secs_f64(),
         seen.restarts,
-        seen.resent_duplicates
+        seen.resent_duplicates,
+        seen.prekey_uploads
+    );
+    // 50 bundles fetched from 20 one-time prekeys: the relay said "low".
+    assert!(
+        seen.prekey_uploads > 0,
+        "the business replenished its prekeys"
     );
     assert!(cuts > 0, "the proxy cut connections");
     assert!(seen.restarts > 0, "clients restarted");
@@ -235,6 +244,7 @@ async fn run_business(config: Config, seen: Arc<Mutex<Seen>>, mut done: watch::R
                         "a reply was refused: {state:?}"
                     );
                 }
+                Event::PreKeysUploaded { .. } => seen.lock().unwrap().prekey_uploads += 1,
                 _ => {}
             }
         };
