@@ -454,3 +454,97 @@ fn write_records(conn: &Connection, records: &[RecordWrite]) -> Result<(), Store
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline::relay::EnvelopeHeader;
+
+    fn write(kind: u8, expected_version: u64) -> RecordWrite {
+        RecordWrite {
+            kind,
+            name: b"peer".to_vec(),
+            expected_version,
+            record: Some(vec![kind; 8]),
+        }
+    }
+
+    fn envelope() -> Envelope {
+        Envelope {
+            header: EnvelopeHeader {
+                sender: AccountId([1; 32]),
+                recipient: AccountId([2; 32]),
+                message_id: MessageId([3; 16]),
+                class: MessageClass::Chat,
+                sent_at: 7,
+            },
+            ciphertext: vec![9; 40],
+        }
+    }
+
+    #[test]
+    fn a_held_commit_dropped_leaves_neither_the_records_nor_the_row() {
+        let db = Db::open(None, &StorageKey::from_bytes([5; 32])).unwrap();
+        let mut backend = db.backend();
+        let held = db.hold().unwrap();
+        backend.put_all(&[write(1, 0)]).unwrap();
+        db.push_outbox(&envelope()).unwrap();
+        drop(held);
+        assert_eq!(backend.get(1, b"peer").unwrap(), None);
+        assert_eq!(db.outbox_len().unwrap(), 0);
+
+        let held = db.hold().unwrap();
+        backend.put_all(&[write(1, 0)]).unwrap();
+        db.push_outbox(&envelope()).unwrap();
+        held.commit().unwrap();
+        assert_eq!(backend.get(1, b"peer").unwrap().map(|r| r.version), Some(1));
+        assert_eq!(db.next_outbox().unwrap().map(|(_, e)| e), Some(envelope()));
+    }
+
+    #[test]
+    fn a_conflict_inside_a_held_transaction_undoes_only_that_commit() {
+        let db = Db::open(None, &StorageKey::from_bytes([5; 32])).unwrap();
+        let mut backend = db.backend();
+        let held = db.hold().unwrap();
+        backend.put_all(&[write(1, 0)]).unwrap();
+        // Expects version 3 of a record at version 1: nothing of it lands.
+        assert!(matches!(
+            backend.put_all(&[write(2, 0), write(1, 3)]),
+            Err(StoreError::Conflict { kind: 1 })
+        ));
+        held.commit().unwrap();
+        assert!(backend.get(1, b"peer").unwrap().is_some());
+        assert_eq!(backend.get(2, b"peer").unwrap(), None);
+    }
+
+    #[test]
+    fn inbox_bodies_are_sealed_at_rest_and_a_message_enters_once() {
+        let db = Db::open(None, &StorageKey::from_bytes([5; 32])).unwrap();
+        let held = db.hold().unwrap();
+        db.push_inbox(&envelope(), b"my booking ZX81QK").unwrap();
+        held.commit().unwrap();
+        let raw: Vec<u8> = db
+            .lock()
+            .unwrap()
+            .query_row("SELECT body FROM client_inbox", [], |r| r.get(0))
+            .unwrap();
+        assert!(!raw.windows(6).any(|w| w == b"ZX81QK"), "plaintext at rest");
+        let rows = db.inbox_after(0, 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].body, b"my booking ZX81QK");
+        assert!(
+            db.in_inbox(&AccountId([1; 32]), &MessageId([3; 16]))
+                .unwrap()
+        );
+        // The same sender and message id cannot enter twice.
+        assert!(db.push_inbox(&envelope(), b"again").is_err());
+        // Under another storage key the body does not open.
+        let conn = db.conn.clone();
+        let other = Db {
+            conn,
+            held: db.held.clone(),
+            inbox_key: Arc::new([0; 32]),
+        };
+        assert!(matches!(other.inbox_after(0, 10), Err(Error::Corrupt(_))));
+    }
+}
