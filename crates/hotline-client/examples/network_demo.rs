@@ -32,8 +32,8 @@ use hotline::business::{
     RootAuthority, TrustStore, Validity, VerificationLevel,
 };
 use hotline::relay::{
-    Clock, ConsentScope, ManualClock, MemoryStore, MessageClass, Relay, RelayStore, Request,
-    SystemClock,
+    Clock, ConsentScope, ManualClock, MemoryStore, MessageClass, Refusal, Relay, RelayStore,
+    Request, SystemClock,
 };
 use hotline::store::StorageKey;
 use hotline_client::{Client, Config, DeliveryState, Event, Events, Role, describe_badge};
@@ -205,6 +205,15 @@ fn relay_saw(log: &Mutex<Vec<String>>) {
     }
 }
 
+/// The state the story expects at this step, or why the demo fails.
+fn expect(got: DeliveryState, expected: DeliveryState) -> Result<DeliveryState, Error> {
+    if got == expected {
+        Ok(got)
+    } else {
+        Err(format!("expected {expected:?}, the relay answered {got:?}").into())
+    }
+}
+
 async fn delivery(events: &mut Events, id: u64) -> Result<DeliveryState, Error> {
     next(events, |e| match e {
         Event::Delivery { id: i, state, .. } if i == id => Some(state),
@@ -271,6 +280,9 @@ async fn story() -> Result<(), Error> {
 
     println!("\n4. The customer verifies the airline and asks a question.");
     let session = customer.start_session(airline.account()).await?;
+    if !matches!(session.badge, hotline::business::Badge::Verified { .. }) {
+        return Err("the airline is not verified".into());
+    }
     println!(
         "   customer sees   [{}]",
         describe_badge(Some(&session.badge))
@@ -282,7 +294,10 @@ async fn story() -> Result<(), Error> {
         .await?;
     println!(
         "   customer wrote  {question:?} -> {:?}",
-        delivery(&mut customer_events, id).await?
+        expect(
+            delivery(&mut customer_events, id).await?,
+            DeliveryState::Accepted
+        )?
     );
     let m = next(&mut airline_events, |e| match e {
         Event::Message(m) => Some(m),
@@ -308,7 +323,10 @@ async fn story() -> Result<(), Error> {
         .await?;
     println!(
         "   airline wrote   {answer:?} -> {:?}",
-        delivery(&mut airline_events, id).await?
+        expect(
+            delivery(&mut airline_events, id).await?,
+            DeliveryState::Accepted
+        )?
     );
     let m = next(&mut customer_events, |e| match e {
         Event::Message(m) => Some(m),
@@ -335,7 +353,10 @@ async fn story() -> Result<(), Error> {
         .await?;
     println!(
         "   airline sees    {:?}; the customer sees nothing",
-        delivery(&mut airline_events, id).await?
+        expect(
+            delivery(&mut airline_events, id).await?,
+            DeliveryState::Refused(Refusal::WindowClosed)
+        )?
     );
     relay_saw(&log);
 
@@ -346,7 +367,10 @@ async fn story() -> Result<(), Error> {
         .await?;
     println!(
         "   airline wrote   {note:?} -> {:?}",
-        delivery(&mut airline_events, id).await?
+        expect(
+            delivery(&mut airline_events, id).await?,
+            DeliveryState::Accepted
+        )?
     );
     let m = next(&mut customer_events, |e| match e {
         Event::Message(m) => Some(m),
@@ -382,7 +406,10 @@ async fn story() -> Result<(), Error> {
         .await?;
     println!(
         "   airline sees    {:?}",
-        delivery(&mut airline_events, id).await?
+        expect(
+            delivery(&mut airline_events, id).await?,
+            DeliveryState::Refused(Refusal::Blocked)
+        )?
     );
     relay_saw(&log);
 
@@ -453,5 +480,16 @@ async fn main() -> Result<(), Error> {
             .map_err(|_| "the demo took longer than a minute")?,
         [flag, addr] if flag == "--serve" => serve(addr).await,
         _ => Err("usage: network_demo [--serve ADDR]".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_story_plays_to_the_end_within_a_minute() {
+        tokio::time::timeout(std::time::Duration::from_secs(60), super::story())
+            .await
+            .expect("within a minute")
+            .expect("every step as told");
     }
 }
