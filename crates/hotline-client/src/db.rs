@@ -15,8 +15,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use hotline::hazmat::aead::{open_in_place, seal_in_place};
-use hotline::hazmat::kdf::hkdf;
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag};
 use hotline::relay::{AccountId, Envelope, MessageClass, MessageId};
 use hotline::store::{RecordBackend, RecordWrite, StorageKey, StoreError, StoredRecord};
 use rand::Rng as _;
@@ -104,13 +104,9 @@ impl Db {
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         let mut inbox_key = [0u8; 32];
-        hkdf(
-            b"",
-            key.as_bytes(),
-            b"hotline-client inbox v1",
-            &mut inbox_key,
-        )
-        .map_err(|_| Error::Corrupt("inbox key"))?;
+        hkdf::Hkdf::<sha2::Sha256>::new(None, key.as_bytes())
+            .expand(b"hotline-client inbox v1", &mut inbox_key)
+            .map_err(|_| Error::Corrupt("inbox key"))?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             held: Arc::new(AtomicBool::new(false)),
@@ -240,8 +236,10 @@ impl Db {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let mut body = plaintext.to_vec();
-        let tag = seal_in_place(&self.inbox_key, &nonce, &ad, &mut body)
-            .map_err(|_| Error::Corrupt("inbox seal"))?;
+        let tag: [u8; 16] = ChaCha20Poly1305::new(&Key::from(*self.inbox_key))
+            .encrypt_inout_detached(&Nonce::from(nonce), &ad, body.as_mut_slice().into())
+            .map_err(|_| Error::Corrupt("inbox seal"))?
+            .into();
         let mut sealed = Vec::with_capacity(12 + body.len() + 16);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&body);
@@ -309,14 +307,14 @@ impl Db {
                 let mut body = ct.to_vec();
                 let nonce: [u8; 12] = nonce.try_into().map_err(|_| Error::Corrupt("nonce"))?;
                 let tag: [u8; 16] = tag.try_into().map_err(|_| Error::Corrupt("tag"))?;
-                open_in_place(
-                    &self.inbox_key,
-                    &nonce,
-                    &inbox_ad(&sender, &message_id),
-                    &mut body,
-                    &tag,
-                )
-                .map_err(|_| Error::Corrupt("inbox body does not open"))?;
+                ChaCha20Poly1305::new(&Key::from(*self.inbox_key))
+                    .decrypt_inout_detached(
+                        &Nonce::from(nonce),
+                        &inbox_ad(&sender, &message_id),
+                        body.as_mut_slice().into(),
+                        &Tag::from(tag),
+                    )
+                    .map_err(|_| Error::Corrupt("inbox body does not open"))?;
                 Ok(InboxRow {
                     seq: seq as u64,
                     sender,
