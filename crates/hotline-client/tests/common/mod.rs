@@ -1,0 +1,104 @@
+//! A relay server on loopback, and clients of it, for the SDK's tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline::IdentityKeyPair;
+use hotline::relay::{AllowList, Clock, MemoryStore, Relay, RelayStore, SystemClock};
+use hotline::store::StorageKey;
+use hotline_client::{Backoff, Client, Config, Event, Events, Role};
+use hotline_relay::{ServerLimits, serve};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A relay server in this process, on a loopback port.
+pub struct Server {
+    pub url: String,
+    pub addr: std::net::SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// A relay (in memory) that accepts the given businesses by allow list.
+    pub async fn start(businesses: &[&IdentityKeyPair], clock: Arc<dyn Clock>) -> Self {
+        let mut allow = AllowList::new();
+        for (i, b) in businesses.iter().enumerate() {
+            allow.allow(&b.public(), &format!("Test Business {i}"));
+        }
+        let store: Box<dyn RelayStore> = Box::new(MemoryStore::new());
+        let relay =
+            Relay::new(store, clock, allow).with_rate_limits(hotline::relay::RateLimits::NONE);
+        Self::serve(relay).await
+    }
+
+    pub async fn serve(relay: Relay<Box<dyn RelayStore>>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, relay, ServerLimits::default(), async {
+            let _ = stopped.await;
+        }));
+        Self {
+            url: format!("http://{addr}"),
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), t).await;
+        }
+    }
+}
+
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// A configuration with short backoff, for `url`.
+pub fn config(url: &str, key: &StorageKey) -> Config {
+    let mut c = Config::new(url, key.clone());
+    c.backoff = Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(300),
+    };
+    c.request_timeout = Duration::from_secs(5);
+    c
+}
+
+pub fn business_config(url: &str, key: &StorageKey, identity: &IdentityKeyPair) -> Config {
+    let mut c = config(url, key).role(Role::Business {
+        certificate_chain: None,
+    });
+    c.identity = Some(identity.clone());
+    c
+}
+
+/// Waits (bounded) for the first event that `pick` accepts.
+pub async fn wait_for<T>(events: &mut Events, mut pick: impl FnMut(Event) -> Option<T>) -> T {
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(e) = events.next().await {
+            if let Some(t) = pick(e) {
+                return Some(t);
+            }
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(t)) => t,
+        Ok(None) => panic!("the client stopped"),
+        Err(_) => panic!("timed out waiting for an event"),
+    }
+}
+
+pub async fn open(config: Config) -> (Client, Events) {
+    Client::open(config).await.expect("open the client")
+}

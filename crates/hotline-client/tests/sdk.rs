@@ -1,0 +1,272 @@
+//! The SDK against a real relay server on loopback: a conversation, the
+//! outbox across a crash, the inbox across a crash, blocks and refusals.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use hotline::IdentityKeyPair;
+use hotline::relay::{ConsentScope, MessageClass, Refusal};
+use hotline::store::StorageKey;
+use hotline_client::{DeliveryState, Event};
+
+fn key() -> StorageKey {
+    StorageKey::generate(&mut rand::rng())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_and_a_business_talk_over_the_network() {
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let server = Server::start(&[&business_id], system_clock()).await;
+    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
+    wait_for(&mut bevents, |e| {
+        matches!(e, Event::Connected).then_some(())
+    })
+    .await;
+    let (customer, mut cevents) = open(config(&server.url, &key())).await;
+
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    let info = customer.start_session(business.account()).await.unwrap();
+    assert_eq!(info.badge, hotline::business::Badge::Unverified);
+    let id = customer
+        .send(
+            business.account(),
+            MessageClass::Chat,
+            b"Where is my bag?".to_vec(),
+        )
+        .await
+        .unwrap();
+    let state = wait_for(&mut cevents, |e| match e {
+        Event::Delivery { id: i, state, .. } if i == id => Some(state),
+        _ => None,
+    })
+    .await;
+    assert_eq!(state, DeliveryState::Accepted);
+
+    let m = wait_for(&mut bevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    assert_eq!(m.body, b"Where is my bag?");
+    assert_eq!(m.from, customer.account());
+    business.confirm(m.seq).await.unwrap();
+    business
+        .send(m.from, MessageClass::Chat, b"On the next flight.".to_vec())
+        .await
+        .unwrap();
+    let reply = wait_for(&mut cevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    assert_eq!(reply.body, b"On the next flight.");
+    assert_eq!(reply.from, business.account());
+
+    // Both sides compute the same safety number.
+    let a = customer.safety_number(business.account()).await.unwrap();
+    let b = business.safety_number(customer.account()).await.unwrap();
+    assert!(a.is_some());
+    assert_eq!(a, b);
+
+    // The relay acknowledged everything: nothing waits in either outbox.
+    assert_eq!(customer.status().await.unwrap().outbox, 0);
+    customer.shutdown().await;
+    business.shutdown().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_survives_a_crash_and_sends_the_same_ciphertext_once() {
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let server = Server::start(&[&business_id], system_clock()).await;
+    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
+    wait_for(&mut bevents, |e| {
+        matches!(e, Event::Connected).then_some(())
+    })
+    .await;
+
+    let dir = tempdir("outbox");
+    let ckey = key();
+    let cfg = config(&server.url, &ckey).database(dir.join("customer.db"));
+    let (customer, _events) = open(cfg.clone()).await;
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    customer.start_session(business.account()).await.unwrap();
+    // The customer goes offline (a relay it cannot reach), queues three
+    // messages, and crashes.
+    customer.kill().await;
+    let offline = config("http://127.0.0.1:9", &ckey).database(dir.join("customer.db"));
+    let (customer, _events) = open(offline).await;
+    for text in ["one", "two", "three"] {
+        customer
+            .send(
+                business.account(),
+                MessageClass::Chat,
+                text.as_bytes().to_vec(),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(customer.status().await.unwrap().outbox, 3);
+    customer.kill().await;
+
+    // Reopened against the real relay: the outbox goes out, in order.
+    let (customer, mut cevents) = open(cfg).await;
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let m = wait_for(&mut bevents, |e| match e {
+            Event::Message(m) => Some(m),
+            _ => None,
+        })
+        .await;
+        got.push(String::from_utf8(m.body).unwrap());
+    }
+    assert_eq!(got, ["one", "two", "three"]);
+    wait_for(&mut cevents, |e| {
+        matches!(e, Event::Delivery { .. }).then_some(())
+    })
+    .await;
+    // Nothing more arrives.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), async {
+            loop {
+                if let Some(Event::Message(m)) = bevents.next().await {
+                    return m;
+                }
+            }
+        })
+        .await
+        .is_err()
+    );
+    customer.shutdown().await;
+    business.shutdown().await;
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfirmed_messages_come_back_after_a_restart_and_are_never_received_twice() {
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let server = Server::start(&[&business_id], system_clock()).await;
+    let dir = tempdir("inbox");
+    let bkey = key();
+    let bcfg = business_config(&server.url, &bkey, &business_id).database(dir.join("b.db"));
+    let (business, mut bevents) = open(bcfg.clone()).await;
+    wait_for(&mut bevents, |e| {
+        matches!(e, Event::Connected).then_some(())
+    })
+    .await;
+    let (customer, _cevents) = open(config(&server.url, &key())).await;
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    customer.start_session(business.account()).await.unwrap();
+    for text in ["a", "b"] {
+        customer
+            .send(
+                business.account(),
+                MessageClass::Chat,
+                text.as_bytes().to_vec(),
+            )
+            .await
+            .unwrap();
+    }
+    let first = wait_for(&mut bevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    let second = wait_for(&mut bevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (first.body.as_slice(), second.body.as_slice()),
+        (&b"a"[..], &b"b"[..])
+    );
+    business.confirm(first.seq).await.unwrap();
+    business.kill().await;
+
+    // Reopened: the unconfirmed message is emitted again, from the inbox,
+    // with the same sequence number; the relay has nothing more.
+    let (business, mut bevents) = open(bcfg).await;
+    let again = wait_for(&mut bevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    assert_eq!(again, second);
+    let inbox = business.inbox(0, 10).await.unwrap();
+    assert_eq!(inbox.len(), 2);
+    business.shutdown().await;
+    customer.shutdown().await;
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_business_is_refused_by_the_relay() {
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let server = Server::start(&[&business_id], system_clock()).await;
+    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
+    wait_for(&mut bevents, |e| {
+        matches!(e, Event::Connected).then_some(())
+    })
+    .await;
+    let (customer, mut cevents) = open(config(&server.url, &key())).await;
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    customer.start_session(business.account()).await.unwrap();
+    customer
+        .send(business.account(), MessageClass::Chat, b"hi".to_vec())
+        .await
+        .unwrap();
+    let m = wait_for(&mut bevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    customer.block(business.account()).await.unwrap();
+    let id = business
+        .send(m.from, MessageClass::Chat, b"Buy more!".to_vec())
+        .await
+        .unwrap();
+    let state = wait_for(&mut bevents, |e| match e {
+        Event::Delivery { id: i, state, .. } if i == id => Some(state),
+        _ => None,
+    })
+    .await;
+    assert_eq!(state, DeliveryState::Refused(Refusal::Blocked));
+    // And the customer's client would not send to it either.
+    assert!(
+        customer
+            .send(business.account(), MessageClass::Chat, b"x".to_vec())
+            .await
+            .is_err()
+    );
+    let _ = &mut cevents;
+    customer.shutdown().await;
+    business.shutdown().await;
+    server.stop().await;
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "hotline-client-{name}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
