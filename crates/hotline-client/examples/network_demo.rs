@@ -29,7 +29,8 @@ use std::time::Duration;
 use hotline::IdentityKeyPair;
 use hotline::business::{
     BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet,
-    RootAuthority, TrustStore, Validity, VerificationLevel,
+    RootAuthority, TemplateCategory, TemplatedNotification, TrustStore, Validity,
+    VerificationLevel,
 };
 use hotline::relay::{
     Clock, ConsentScope, ManualClock, MemoryStore, MessageClass, Refusal, Relay, RelayStore,
@@ -360,13 +361,34 @@ async fn story() -> Result<(), Error> {
     );
     relay_saw(&log);
 
-    println!("\n7. A notification still goes through, and is metered.");
-    let note = "Flight EA212 on Friday: check-in is open.";
+    println!(
+        "\n7. A notification still goes through, as a template issuer 7 approved, and is metered."
+    );
+    let check_in = p.issuer.approve_template(
+        BusinessId([0xEA; 16]),
+        1,
+        TemplateCategory::Utility,
+        "en",
+        "Flight {{1}} on {{2}}: check-in is open.",
+        Validity {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+    )?;
+    println!(
+        "   platform        issuer 7 approves template 1 (utility): {:?}",
+        check_in.body()
+    );
+    let note = TemplatedNotification::new(&check_in, &["EA212", "Friday"])?;
     let id = airline
-        .send(customer.account(), MessageClass::Notification, note.into())
+        .send(
+            customer.account(),
+            MessageClass::Notification,
+            note.to_bytes(),
+        )
         .await?;
     println!(
-        "   airline wrote   {note:?} -> {:?}",
+        "   airline sends   template 1 with [\"EA212\", \"Friday\"] -> {:?}",
         expect(
             delivery(&mut airline_events, id).await?,
             DeliveryState::Accepted
@@ -377,11 +399,11 @@ async fn story() -> Result<(), Error> {
         _ => None,
     })
     .await?;
+    let shown = customer.render_notification(&m).await?;
     customer.confirm(m.seq).await?;
     println!(
-        "   customer reads  [{:?}] {:?}",
-        m.class,
-        String::from_utf8_lossy(&m.body)
+        "   customer reads  [{:?}, {:?}] {:?}",
+        m.class, shown.category, shown.text
     );
     relay_saw(&log);
     println!(

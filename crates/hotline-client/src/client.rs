@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hotline::business::{Badge, Fingerprint, TrustStore};
+use hotline::business::{
+    Badge, Fingerprint, RenderedNotification, TemplateError, TemplatedNotification, TrustStore,
+};
 use hotline::relay::{
     AccountId, ConsentScope, Delivery, Envelope, MessageClass, MessageId, PreKeyUpload, Refusal,
     Request, Response,
@@ -233,6 +235,7 @@ enum Command {
     Consent(AccountId, ConsentScope, Reply<()>),
     Block(AccountId, bool, Reply<()>),
     Badge(AccountId, Reply<Option<Badge>>),
+    Render(AccountId, Vec<u8>, Reply<RenderedNotification>),
     SafetyNumber(AccountId, Reply<Option<String>>),
     Confirm(u64, Reply<()>),
     Inbox(u64, usize, Reply<Vec<Message>>),
@@ -412,6 +415,20 @@ impl Client {
     /// (`None` without a session).
     pub async fn badge(&self, peer: AccountId) -> Result<Option<Badge>, Error> {
         self.ask(|r| Command::Badge(peer, r)).await
+    }
+
+    /// Checks and renders a notification (SPEC.md 13.17): its body must be
+    /// a template that the issuer of the sending business approved for that
+    /// business, and the business's badge must be verified now. An app
+    /// shows a notification only through this; free text, a template of
+    /// another business or one from a business that lost its badge is
+    /// [`Error::Template`].
+    pub async fn render_notification(
+        &self,
+        message: &Message,
+    ) -> Result<RenderedNotification, Error> {
+        let (from, body) = (message.from, message.body.clone());
+        self.ask(|r| Command::Render(from, body, r)).await
     }
 
     /// The safety number of this account and `peer`'s trusted identity,
@@ -1057,6 +1074,19 @@ impl Actor {
             }
             Command::Block(business, blocked, reply) => {
                 let r = self.block(business, blocked).await;
+                let _ = reply.send(r);
+            }
+            Command::Render(from, body, reply) => {
+                let now = self.now();
+                let r = TemplatedNotification::from_bytes(&body)
+                    .map_err(Error::Template)
+                    .and_then(|n| {
+                        match self.app().badge(&PeerId::account(&from), now)? {
+                            Some(badge) => n.render_with_badge(&badge, now),
+                            None => Err(TemplateError::NotVerified),
+                        }
+                        .map_err(Error::Template)
+                    });
                 let _ = reply.send(r);
             }
             Command::Badge(peer, reply) => {

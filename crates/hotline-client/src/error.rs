@@ -33,6 +33,10 @@ pub enum Error {
     /// root; the reason says why.
     #[error("the business is not verified: {0}")]
     NotVerified(String),
+    /// A notification is not an approved template of a verified business
+    /// (SPEC.md 13.17).
+    #[error("notification refused: {0}")]
+    Template(hotline::business::TemplateError),
     /// The relay URL is not `http://host:port` or `ws://host:port`.
     #[error("bad relay URL {0:?}")]
     BadUrl(String),
