@@ -395,9 +395,25 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_node(listener, relay, limits, None, shutdown).await
+}
+
+/// [`serve`] for one node of several on one PostgreSQL database: with
+/// `peers`, the node also listens (its own connection, reconnecting by
+/// itself) for the envelopes that any node stores, and pushes them to its
+/// streams. `relay` should be over a [`PostgresStore`](crate::PostgresStore)
+/// of the same configuration, whose sends notify that channel.
+pub async fn serve_node(
+    listener: TcpListener,
+    relay: Relay<Box<dyn RelayStore>>,
+    limits: ServerLimits,
+    peers: Option<crate::PostgresConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let handle = RelayHandle::new(relay, limits);
     let app = router(handle.clone());
     let expiry = tokio::spawn(expire_periodically(handle.clone()));
+    let listening = peers.map(|c| tokio::spawn(crate::postgres::listen(c, handle.0.hub.clone())));
     let stopping = handle.clone();
     let signal = async move {
         shutdown.await;
@@ -408,6 +424,9 @@ pub async fn serve(
         .with_graceful_shutdown(signal)
         .await;
     expiry.abort();
+    if let Some(l) = listening {
+        l.abort();
+    }
     // Streams run in their own tasks: wait (bounded) for them to close.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(
