@@ -31,6 +31,10 @@ struct Args {
     /// (several nodes may share one PostgreSQL database).
     #[arg(long, env = "HOTLINE_DB", default_value = "sqlite:hotline-relay.db")]
     db: Database,
+    /// The PostgreSQL schema of the relay's tables (nodes of one service
+    /// share it).
+    #[arg(long, env = "HOTLINE_DB_SCHEMA", default_value = "hotline")]
+    db_schema: String,
     /// A platform trust root (the encoded root, as `hotline-issuer
     /// create-root` writes it) that business chains must chain to
     /// (repeatable). Without one, no business can register.
@@ -72,7 +76,10 @@ async fn terminated() {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(mut args: Args) -> Result<(), String> {
+    if let Database::Postgres(c) = &mut args.db {
+        c.schema = args.db_schema.clone();
+    }
     let limits = ServerLimits {
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
