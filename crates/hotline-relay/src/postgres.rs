@@ -2,10 +2,13 @@
 //! the listener that carries "an envelope arrived" from node to node.
 //!
 //! Every rule the store keeps is kept by the database, so it holds across
-//! nodes: each method is one statement (atomic by itself) or one
-//! `SERIALIZABLE` transaction, retried when PostgreSQL reports a
-//! serialization failure or a deadlock (it then rolled the whole
-//! transaction back). No rule depends on a lock held in a relay process.
+//! nodes: each method is one statement (atomic by itself), or one
+//! transaction that first locks the recipient's mailbox row (sends, blocks,
+//! consents: READ COMMITTED, each statement seeing what the lock's previous
+//! holder committed), or one `SERIALIZABLE` transaction (the prekey
+//! directory). A transaction that PostgreSQL rolled back for a
+//! serialization failure or a deadlock is retried from the start. No rule
+//! depends on a lock held in a relay process.
 //! A method returns only after its commit, so a node killed at any moment
 //! loses nothing it acknowledged.
 //!
@@ -144,7 +147,8 @@ impl PostgresConfig {
 ///
 /// Times, counters and marks are `u64` kept in `bigint` with the sign bit
 /// flipped ([`ord`]), so that SQL compares them as Rust does.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE accounts(
     id bytea PRIMARY KEY, kind smallint NOT NULL, identity bytea NOT NULL,
     chain bytea NOT NULL, name text NOT NULL, counter bigint NOT NULL);
@@ -176,7 +180,11 @@ CREATE TABLE windows(
 CREATE TABLE metering(business bytea PRIMARY KEY, notifications bigint NOT NULL);
 CREATE TABLE statuses(
     account bytea PRIMARY KEY, this_update bigint NOT NULL, status bytea NOT NULL);
-"];
+",
+    "
+CREATE TABLE mailbox_heads(recipient bytea PRIMARY KEY);
+",
+];
 
 const SLOT_SIGNED: i16 = 0;
 const SLOT_LAST_RESORT: i16 = 1;
@@ -433,6 +441,25 @@ fn limit(x: usize) -> i64 {
 
 fn is_notification(bytes: &[u8]) -> bool {
     Envelope::from_bytes(bytes).is_ok_and(|e| e.header.class == MessageClass::Notification)
+}
+
+/// Locks `recipient`'s mailbox (its row in `mailbox_heads`, created on
+/// first use) until the transaction ends, in one statement: either this
+/// statement inserted the row (and holds it) or `FOR UPDATE` waits for
+/// whoever holds it. Every write that must see the mailbox and the pair's
+/// records as they are (enqueue, block, consent) takes it first, on any
+/// node, so under READ COMMITTED each of its later statements sees what
+/// the previous holder committed: no lost update, no stale quota, a
+/// delivery id order that is the commit order, and no serialization
+/// failures to retry on the hot path.
+fn lock_mailbox(tx: &mut postgres::Transaction<'_>, recipient: &[u8]) -> Result<(), Fail> {
+    tx.execute(
+        "WITH created AS (INSERT INTO mailbox_heads(recipient) VALUES ($1)
+                          ON CONFLICT (recipient) DO NOTHING RETURNING 1)
+         SELECT 1 FROM mailbox_heads WHERE recipient = $1 FOR UPDATE",
+        &[&recipient],
+    )?;
+    Ok(())
 }
 
 /// Deletes `recipient`'s expired envelopes and remembered ids.
@@ -796,7 +823,8 @@ impl RelayStore for PostgresStore {
         let s = &envelope.sender.0[..];
         let m = &envelope.message_id.0[..];
         let len = envelope.bytes.len();
-        self.serializable(|tx| {
+        self.tx(IsolationLevel::ReadCommitted, |tx| {
+            lock_mailbox(tx, r)?;
             expire_recipient(tx, r, cutoff(limits, now))?;
             // The duplicate check, the pair's records (read again here: the
             // relay checked them before this transaction, maybe on another
@@ -992,7 +1020,8 @@ impl RelayStore for PostgresStore {
         let c = &record.customer().0[..];
         let b = &record.business().0[..];
         let bytes = record.to_bytes();
-        self.serializable(|tx| {
+        self.tx(IsolationLevel::ReadCommitted, |tx| {
+            lock_mailbox(tx, c)?;
             let last = tx.query_opt(
                 "SELECT record, time FROM consents WHERE customer = $1 AND business = $2
                  ORDER BY time DESC LIMIT 1",
@@ -1026,7 +1055,8 @@ impl RelayStore for PostgresStore {
         let c = &record.customer().0[..];
         let b = &record.business().0[..];
         let bytes = record.to_bytes();
-        self.serializable(|tx| {
+        self.tx(IsolationLevel::ReadCommitted, |tx| {
+            lock_mailbox(tx, c)?;
             let last = tx.query_opt(
                 "SELECT record, time FROM blocks WHERE customer = $1 AND business = $2",
                 &[&c, &b],

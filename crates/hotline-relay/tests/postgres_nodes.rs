@@ -345,6 +345,44 @@ mod nodes {
         drop(nodes);
     }
 
+    #[test]
+    fn migrations_apply_once_in_order_and_a_newer_schema_is_refused() {
+        let schema = Schema::new("migrate");
+        // Nodes starting together: each migration applied once.
+        let openers: Vec<_> = (0..3)
+            .map(|_| {
+                let config = schema.config.clone();
+                std::thread::spawn(move || hotline_relay::PostgresStore::open(&config).map(drop))
+            })
+            .collect();
+        for o in openers {
+            o.join().unwrap().expect("open");
+        }
+        let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+        let versions: Vec<i32> = client
+            .query(
+                &format!(
+                    "SELECT version FROM {}.hotline_schema_version ORDER BY version",
+                    schema.config.schema
+                ),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(versions, [1, 2]);
+        // A database migrated by a newer relay is not touched.
+        client
+            .batch_execute(&format!(
+                "INSERT INTO {}.hotline_schema_version(version) VALUES (99)",
+                schema.config.schema
+            ))
+            .unwrap();
+        let refused = hotline_relay::PostgresStore::open(&schema.config).unwrap_err();
+        assert!(refused.to_string().contains("newer"), "{refused}");
+    }
+
     /// A relay program on the schema; killed (SIGKILL) when dropped.
     struct Running {
         child: Child,
