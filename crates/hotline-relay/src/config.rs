@@ -92,6 +92,11 @@ pub struct ServerLimits {
     pub idle_timeout: Duration,
     /// How often expired envelopes are deleted.
     pub expiry_interval: Duration,
+    /// Most requests doing store work at once; more are answered 503
+    /// ("busy") at once. With a slow database, this keeps queued work, and
+    /// so memory, bounded: a request's store work runs to its end even
+    /// after its deadline passed.
+    pub max_in_flight: usize,
 }
 
 impl Default for ServerLimits {
@@ -103,6 +108,7 @@ impl Default for ServerLimits {
             max_connections: 10_000,
             idle_timeout: Duration::from_secs(120),
             expiry_interval: Duration::from_secs(60),
+            max_in_flight: 256,
         }
     }
 }

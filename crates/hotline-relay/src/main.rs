@@ -53,6 +53,9 @@ struct Args {
     /// Most WebSocket connections at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
+    /// Most requests doing store work at once; more are answered 503.
+    #[arg(long, default_value_t = ServerLimits::default().max_in_flight)]
+    max_in_flight: usize,
 }
 
 async fn terminated() {
@@ -84,6 +87,7 @@ async fn run(mut args: Args) -> Result<(), String> {
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         max_connections: args.max_connections,
+        max_in_flight: args.max_in_flight,
         ..ServerLimits::default()
     };
     // Opening a database may block (PostgreSQL's client connects and

@@ -318,3 +318,133 @@ pub fn certified_business(dir: &Path) -> (PathBuf, App, CertificateChain) {
         .unwrap();
     (path, business, chain)
 }
+
+/// An in-memory store whose every call takes `delay`, counting how many
+/// calls run at once: a slow database.
+pub struct SlowStore {
+    pub inner: RelayMemory,
+    pub delay: Duration,
+    pub running: std::sync::atomic::AtomicUsize,
+    pub most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SlowStore {
+    fn gate<T>(&self, f: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering;
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(self.delay);
+        let out = f();
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
+}
+
+use hotline::relay::{
+    AccountId, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery, EnqueueOutcome,
+    MailboxLimits, MessageId, PairState, SendEffects, StoreError, StoredEnvelope, UploadOutcome,
+};
+
+impl RelayStore for SlowStore {
+    fn register(&self, a: &AccountRecord, c: u64) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.register(a, c))
+    }
+    fn renew_business(&self, id: &AccountId, c: &[u8], n: &str) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.renew_business(id, c, n))
+    }
+    fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        self.gate(|| self.inner.businesses())
+    }
+    fn put_status(&self, id: &AccountId, t: u64, st: &[u8]) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_status(id, t, st))
+    }
+    fn status(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.gate(|| self.inner.status(id))
+    }
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        self.gate(|| self.inner.account(id))
+    }
+    fn advance_counter(&self, id: &AccountId, c: u64) -> Result<Result<(), u64>, StoreError> {
+        self.gate(|| self.inner.advance_counter(id, c))
+    }
+    fn add_prekeys(
+        &self,
+        id: &AccountId,
+        u: &PreKeyUpload,
+        m: usize,
+    ) -> Result<UploadOutcome, StoreError> {
+        self.gate(|| self.inner.add_prekeys(id, u, m))
+    }
+    fn take_bundle_parts(
+        &self,
+        id: &AccountId,
+        one_time: bool,
+    ) -> Result<Option<BundleParts>, StoreError> {
+        self.gate(|| self.inner.take_bundle_parts(id, one_time))
+    }
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
+        self.gate(|| self.inner.prekey_counts(id))
+    }
+    fn is_stored(
+        &self,
+        r: &AccountId,
+        se: &AccountId,
+        m: &MessageId,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.is_stored(r, se, m, l, now))
+    }
+    fn enqueue(
+        &self,
+        e: &StoredEnvelope,
+        f: SendEffects,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        self.gate(|| self.inner.enqueue(e, f, l, now))
+    }
+    fn fetch(
+        &self,
+        r: &AccountId,
+        max: usize,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError> {
+        self.gate(|| self.inner.fetch(r, max, l, now))
+    }
+    fn acknowledge(
+        &self,
+        r: &AccountId,
+        ids: &[u64],
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        self.gate(|| self.inner.acknowledge(r, ids, l, now))
+    }
+    fn expire(&self, l: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
+        self.gate(|| self.inner.expire(l, now))
+    }
+    fn pair(&self, c: &AccountId, b: &AccountId) -> Result<PairState, StoreError> {
+        self.gate(|| self.inner.pair(c, b))
+    }
+    fn put_consent(&self, r: &ConsentRecord, e: u64, h: usize) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_consent(r, e, h))
+    }
+    fn put_block(&self, r: &BlockRecord, e: u64) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_block(r, e))
+    }
+    fn consent_history(
+        &self,
+        c: &AccountId,
+        b: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.gate(|| self.inner.consent_history(c, b))
+    }
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        self.gate(|| self.inner.notification_counts())
+    }
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        self.gate(|| self.inner.dump())
+    }
+}
