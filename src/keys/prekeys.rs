@@ -97,6 +97,21 @@ pub struct KemPreKeyPublic {
 }
 
 impl SignedPreKeyPublic {
+    /// Its encoding, as in the body of `UploadPreKeys`: for stores that
+    /// keep prekeys outside this crate.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+    /// Decodes [`to_bytes`](Self::to_bytes)' output, refusing trailing
+    /// bytes. The signature is not checked here: see `verify`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let v = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
     /// Strictly verifies the signature under `owner`.
     pub fn verify(&self, owner: &Ed25519Public) -> Result<(), BadSignature> {
         owner.verify(
@@ -120,6 +135,21 @@ impl SignedPreKeyPublic {
 }
 
 impl OneTimePreKeyPublic {
+    /// Its encoding, as in the body of `UploadPreKeys`: for stores that
+    /// keep prekeys outside this crate.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+    /// Decodes [`to_bytes`](Self::to_bytes)' output, refusing trailing
+    /// bytes. The signature is not checked here: see `verify`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let v = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
     /// Strictly verifies the signature under `owner`.
     pub fn verify(&self, owner: &Ed25519Public) -> Result<(), BadSignature> {
         owner.verify(
@@ -143,6 +173,21 @@ impl OneTimePreKeyPublic {
 }
 
 impl KemPreKeyPublic {
+    /// Its encoding, as in the body of `UploadPreKeys`: for stores that
+    /// keep prekeys outside this crate.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+    /// Decodes [`to_bytes`](Self::to_bytes)' output, refusing trailing
+    /// bytes. The signature is not checked here: see `verify`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let v = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
     /// Strictly verifies the signature under `owner`.
     pub fn verify(&self, owner: &Ed25519Public) -> Result<(), BadSignature> {
         owner.verify(

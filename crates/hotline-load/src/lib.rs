@@ -22,7 +22,7 @@ use hotline::relay::{
     AllowList, MessageClass, PreKeyUpload, RateLimits, Refusal, Request, Response, SignedRequest,
 };
 use hotline::store::{Client, MemoryStore, PeerId, StorageKey};
-use hotline_relay::{Database, FRAME_PUSH, FRAME_RESPONSE, ServerLimits, build_relay, serve};
+use hotline_relay::{Database, FRAME_PUSH, FRAME_RESPONSE, ServerLimits, build_relay, serve_node};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use tokio::net::TcpStream;
@@ -59,6 +59,12 @@ pub struct Config {
     pub drain: Duration,
     /// Seed of the simulated clients' randomness.
     pub seed: u64,
+    /// Relay nodes started in this process, each with its own store
+    /// connection (only several on a shared PostgreSQL database make
+    /// sense). Business `i` listens on node `i % nodes`; its customers send
+    /// through the next node, so with two nodes every message crosses
+    /// from one node to the other.
+    pub nodes: usize,
 }
 
 impl Default for Config {
@@ -73,6 +79,7 @@ impl Default for Config {
             size: 64,
             drain: Duration::from_secs(10),
             seed: 1,
+            nodes: 1,
         }
     }
 }
@@ -325,40 +332,64 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
         businesses.push(new_app(&mut rng)?);
     }
 
-    // The relay: in this process, or the one given.
-    let (base, stop_relay, relay_task) = match &config.relay {
-        Some(base) => (base.trim_end_matches('/').to_owned(), None, None),
+    // The relays: in this process, or the one given.
+    let mut stops = Vec::new();
+    let mut tasks = Vec::new();
+    let bases: Vec<String> = match &config.relay {
+        Some(base) => vec![base.trim_end_matches('/').to_owned()],
         None => {
-            let mut allow = AllowList::new();
-            // Distinct names: the relay refuses names confusable with a
-            // registered one.
-            for (i, b) in businesses.iter().enumerate() {
-                allow.allow(&b.identity(), &format!("Load Test Business {i}"));
+            if config.nodes == 0 || (config.nodes > 1 && config.db.postgres().is_none()) {
+                return Err(LoadError::Config(
+                    "several nodes need a shared postgres:// database",
+                ));
             }
-            // Customers never get a reply here, so every message they send
-            // is an initial message: the per-customer limit on those
-            // (SPEC.md 14.11) would refuse a load test, so it is lifted.
-            let relay = build_relay(&config.db, allow)?.with_rate_limits(RateLimits::NONE);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = listener.local_addr()?;
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let task = tokio::spawn(serve(listener, relay, ServerLimits::default(), async {
-                let _ = stopped.await;
-            }));
-            tracing::info!(%addr, "relay started in this process");
-            (format!("http://{addr}"), Some(stop), Some(task))
+            let mut bases = Vec::new();
+            for _ in 0..config.nodes {
+                let mut allow = AllowList::new();
+                // Distinct names: the relay refuses names confusable with a
+                // registered one.
+                for (i, b) in businesses.iter().enumerate() {
+                    allow.allow(&b.identity(), &format!("Load Test Business {i}"));
+                }
+                // Customers never get a reply here, so every message they
+                // send is an initial message: the per-customer limit on
+                // those (SPEC.md 14.11) would refuse a load test, so it is
+                // lifted. Opening a store may block: off the workers.
+                let relay = tokio::task::block_in_place(|| build_relay(&config.db, allow))?
+                    .with_rate_limits(RateLimits::NONE);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let addr = listener.local_addr()?;
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(serve_node(
+                    listener,
+                    relay,
+                    ServerLimits::default(),
+                    config.db.postgres().cloned(),
+                    async {
+                        let _ = stopped.await;
+                    },
+                ));
+                tracing::info!(%addr, "relay started in this process");
+                stops.push(stop);
+                tasks.push(task);
+                bases.push(format!("http://{addr}"));
+            }
+            bases
         }
     };
-    let ws_url = format!(
-        "{}/v1/stream",
-        base.replacen("http://", "ws://", 1)
-            .replacen("https://", "wss://", 1)
-    );
+    let base = bases[0].clone();
+    let ws_url = |base: &str| {
+        format!(
+            "{}/v1/stream",
+            base.replacen("http://", "ws://", 1)
+                .replacen("https://", "wss://", 1)
+        )
+    };
     let http = reqwest::Client::new();
 
     // Businesses: register, upload prekeys, bind a stream.
     let mut streams = Vec::with_capacity(businesses.len());
-    for business in &mut businesses {
+    for (i, business) in businesses.iter_mut().enumerate() {
         let identity = business.identity();
         let answer = call(
             &http,
@@ -386,7 +417,7 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
         expect("prekey upload", answer, |r| {
             matches!(r, Response::PreKeysStored(_))
         })?;
-        let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await?;
+        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&bases[i % bases.len()])).await?;
         let signed = business.sign_request(Request::PreKeyStatus, now_secs())?;
         ws.send(Message::Binary(signed.to_bytes().into())).await?;
         match next_frame(&mut ws).await? {
@@ -420,7 +451,13 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
         let to = PeerId::account(&owner);
         c.start_session(&to, &bundle, &mut rng)
             .map_err(|e| LoadError::Crypto(e.to_string()))?;
-        customers.push((c, to, ChaCha20Rng::seed_from_u64(rng_seed(config.seed, i))));
+        let through = bases[(i % businesses.len() + 1) % bases.len()].clone();
+        customers.push((
+            c,
+            to,
+            ChaCha20Rng::seed_from_u64(rng_seed(config.seed, i)),
+            through,
+        ));
     }
     tracing::info!(
         customers = customers.len(),
@@ -447,14 +484,14 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
         )));
     }
     let mut senders = Vec::new();
-    for (customer, to, crng) in customers {
+    for (customer, to, crng, through) in customers {
         senders.push(tokio::spawn(send(
             customer,
             to,
             crng,
             Sender {
                 http: http.clone(),
-                base: base.clone(),
+                base: through,
                 epoch,
                 deadline,
                 limit,
@@ -484,10 +521,10 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
         let h = r.await??;
         let _ = latency.add(&h);
     }
-    if let Some(stop) = stop_relay {
+    for stop in stops {
         let _ = stop.send(());
     }
-    if let Some(task) = relay_task {
+    for task in tasks {
         task.await??;
     }
 

@@ -53,6 +53,14 @@ impl Hub {
         }
     }
 
+    /// Wakes every connection (after notifications may have been missed:
+    /// each pushes only what it has not pushed yet).
+    pub(crate) fn notify_all(&self) {
+        for tx in self.lock().values() {
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
     /// How many accounts have a stream open.
     pub(crate) fn accounts(&self) -> usize {
         self.lock().len()

@@ -11,6 +11,11 @@
 //!   the moment they arrive (SPEC.md 14.14);
 //! * `GET /healthz` and `GET /metrics` (Prometheus text format).
 //!
+//! Its state lives in memory, in an SQLite file, or in PostgreSQL
+//! ([`PostgresStore`]), where several relay nodes share one database: an
+//! envelope stored through one node wakes the recipient's streams on every
+//! node (PostgreSQL `LISTEN`/`NOTIFY`, see [`serve_node`]).
+//!
 //! Limits come before any expensive work: the body size before the body is
 //! read, the connection count before a WebSocket is accepted, a deadline on
 //! every request. Store calls run on the blocking pool, so a slow disk never
@@ -30,7 +35,9 @@
 mod config;
 mod hub;
 mod metrics;
+mod postgres;
 mod server;
 
 pub use config::{Database, DatabaseError, ServerLimits, build_relay};
-pub use server::{FRAME_PUSH, FRAME_RESPONSE, RelayHandle, router, serve};
+pub use postgres::{PostgresConfig, PostgresStore};
+pub use server::{FRAME_PUSH, FRAME_RESPONSE, RelayHandle, router, serve, serve_node};

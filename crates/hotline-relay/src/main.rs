@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::Parser;
 use hotline::business::{TrustRoot, TrustStore};
 use hotline::relay::NoBusinesses;
-use hotline_relay::{Database, ServerLimits, build_relay, serve};
+use hotline_relay::{Database, ServerLimits, build_relay, serve_node};
 
 /// The Hotline relay: signed requests over HTTP, envelopes pushed over
 /// WebSocket.
@@ -27,9 +27,14 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "HOTLINE_LISTEN", default_value = "127.0.0.1:7400")]
     listen: SocketAddr,
-    /// Database: sqlite:PATH or memory.
+    /// Database: sqlite:PATH, memory, or postgres://USER@HOST:PORT/DB
+    /// (several nodes may share one PostgreSQL database).
     #[arg(long, env = "HOTLINE_DB", default_value = "sqlite:hotline-relay.db")]
     db: Database,
+    /// The PostgreSQL schema of the relay's tables (nodes of one service
+    /// share it).
+    #[arg(long, env = "HOTLINE_DB_SCHEMA", default_value = "hotline")]
+    db_schema: String,
     /// A platform trust root (the encoded root, as `hotline-issuer
     /// create-root` writes it) that business chains must chain to
     /// (repeatable). Without one, no business can register.
@@ -48,6 +53,9 @@ struct Args {
     /// Most WebSocket connections at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
+    /// Most requests doing store work at once; more are answered 503.
+    #[arg(long, default_value_t = ServerLimits::default().max_in_flight)]
+    max_in_flight: usize,
 }
 
 async fn terminated() {
@@ -71,29 +79,37 @@ async fn terminated() {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(mut args: Args) -> Result<(), String> {
+    if let Database::Postgres(c) = &mut args.db {
+        c.schema = args.db_schema.clone();
+    }
     let limits = ServerLimits {
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         max_connections: args.max_connections,
+        max_in_flight: args.max_in_flight,
         ..ServerLimits::default()
     };
-    let relay = if args.trust_root.is_empty() {
-        build_relay(&args.db, NoBusinesses)
-    } else {
-        let mut trust = TrustStore::new();
-        for path in &args.trust_root {
-            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let root = TrustRoot::from_bytes(&bytes)
-                .map_err(|e| format!("{}: not a trust root: {e}", path.display()))?;
-            trust
-                .add_root(root)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        trust.require_status(args.require_status);
-        // Lists and statuses published through the relay update it.
-        build_relay(&args.db, Arc::new(RwLock::new(trust)))
-    }
+    // Opening a database may block (PostgreSQL's client connects and
+    // migrates synchronously): off the async workers.
+    let relay = tokio::task::block_in_place(|| -> Result<_, String> {
+        Ok(if args.trust_root.is_empty() {
+            build_relay(&args.db, NoBusinesses)
+        } else {
+            let mut trust = TrustStore::new();
+            for path in &args.trust_root {
+                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let root = TrustRoot::from_bytes(&bytes)
+                    .map_err(|e| format!("{}: not a trust root: {e}", path.display()))?;
+                trust
+                    .add_root(root)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            trust.require_status(args.require_status);
+            // Lists and statuses published through the relay update it.
+            build_relay(&args.db, Arc::new(RwLock::new(trust)))
+        })
+    })?
     .map_err(|e| format!("cannot open the database: {e}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -101,9 +117,15 @@ async fn run(args: Args) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on {addr}");
     tracing::info!(%addr, db = ?args.db, "relay started");
-    serve(listener, relay, limits, terminated())
-        .await
-        .map_err(|e| format!("server failed: {e}"))?;
+    serve_node(
+        listener,
+        relay,
+        limits,
+        args.db.postgres().cloned(),
+        terminated(),
+    )
+    .await
+    .map_err(|e| format!("server failed: {e}"))?;
     tracing::info!("relay stopped");
     Ok(())
 }

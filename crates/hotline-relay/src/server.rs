@@ -44,6 +44,8 @@ struct Inner {
     limits: ServerLimits,
     /// One permit per open stream.
     streams: Arc<Semaphore>,
+    /// One permit per request doing store work.
+    work: Arc<Semaphore>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -70,6 +72,8 @@ enum Rejected {
     Timeout,
     /// The blocking task failed (it never should).
     Internal,
+    /// Too many requests are doing store work already.
+    Busy,
 }
 
 impl RelayHandle {
@@ -79,6 +83,7 @@ impl RelayHandle {
             relay,
             hub: Arc::new(Hub::default()),
             streams: Arc::new(Semaphore::new(limits.max_connections)),
+            work: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
             limits,
             shutdown: watch::channel(false).0,
         }))
@@ -97,8 +102,17 @@ impl RelayHandle {
 
     /// Handles one request on the blocking pool, under the deadline.
     async fn process(&self, bytes: Bytes) -> Result<Processed, Rejected> {
+        // Before any work: the permit travels with the blocking task and is
+        // given back when the store work ends, not when the deadline does.
+        let Ok(permit) = self.0.work.clone().try_acquire_owned() else {
+            ::metrics::counter!(REJECTED, "reason" => "busy").increment(1);
+            return Err(Rejected::Busy);
+        };
         let inner = self.0.clone();
-        let task = tokio::task::spawn_blocking(move || inner.process_blocking(&bytes));
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            inner.process_blocking(&bytes)
+        });
         match tokio::time::timeout(self.0.limits.request_timeout, task).await {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(e)) => {
@@ -190,6 +204,10 @@ impl RelayHandle {
                     };
                     let processed = match self.process(bytes).await {
                         Ok(p) => p,
+                        Err(Rejected::Busy) => {
+                            let _ = socket.send(close(CLOSE_TRY_AGAIN, "busy")).await;
+                            break;
+                        }
                         Err(_) => {
                             let _ = socket.send(close(CLOSE_TRY_AGAIN, "request timed out")).await;
                             break;
@@ -329,6 +347,7 @@ async fn post_request(State(h): State<RelayHandle>, body: Bytes) -> HttpResponse
         Err(Rejected::Internal) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
+        Err(Rejected::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy; retry").into_response(),
     }
 }
 
@@ -395,9 +414,25 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_node(listener, relay, limits, None, shutdown).await
+}
+
+/// [`serve`] for one node of several on one PostgreSQL database: with
+/// `peers`, the node also listens (its own connection, reconnecting by
+/// itself) for the envelopes that any node stores, and pushes them to its
+/// streams. `relay` should be over a [`PostgresStore`](crate::PostgresStore)
+/// of the same configuration, whose sends notify that channel.
+pub async fn serve_node(
+    listener: TcpListener,
+    relay: Relay<Box<dyn RelayStore>>,
+    limits: ServerLimits,
+    peers: Option<crate::PostgresConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let handle = RelayHandle::new(relay, limits);
     let app = router(handle.clone());
     let expiry = tokio::spawn(expire_periodically(handle.clone()));
+    let listening = peers.map(|c| tokio::spawn(crate::postgres::listen(c, handle.0.hub.clone())));
     let stopping = handle.clone();
     let signal = async move {
         shutdown.await;
@@ -408,6 +443,9 @@ pub async fn serve(
         .with_graceful_shutdown(signal)
         .await;
     expiry.abort();
+    if let Some(l) = listening {
+        l.abort();
+    }
     // Streams run in their own tasks: wait (bounded) for them to close.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(

@@ -10,11 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use hotline::business::{
-    BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet,
-    RootAuthority, Validity, VerificationLevel,
-};
-use hotline::hazmat::ed25519::Ed25519Secret;
 use hotline::relay::{MessageClass, Request, Response};
 use hotline::store::PeerId;
 
@@ -64,41 +59,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-/// A platform root written to `dir/root.pub`, and a business certified by
-/// it as "Example Air".
-fn certified_business(dir: &Path) -> (PathBuf, App, CertificateChain) {
-    let always = Validity {
-        not_before: 0,
-        not_after: u64::MAX,
-    };
-    let root = RootAuthority::from_seed(&[0x51; 32], 1, always);
-    let path = dir.join("root.pub");
-    std::fs::write(&path, root.trust_root().to_bytes()).expect("write the root");
-    let seed = [0x52; 32];
-    let key = Ed25519Secret::from_seed(&seed).public_key();
-    let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
-    let issuer =
-        IssuerAuthority::new(&seed, root.certify_issuer(7, &key, levels, always).unwrap()).unwrap();
-    let mut business = app(&mut rng(0x53));
-    let cert = issuer
-        .issue(&BusinessCertificateRequest {
-            serial: 1,
-            business_id: BusinessId([1; 16]),
-            identity_key: *business.identity().signing_key(),
-            name: "Example Air".into(),
-            localized: vec![],
-            level: VerificationLevel::Verified,
-            validity: always,
-        })
-        .unwrap();
-    let chain = CertificateChain::new(issuer.certificate().clone(), cert);
-    business
-        .update_prekeys(|p| p.set_certificate_chain(chain.clone()))
-        .unwrap()
-        .unwrap();
-    (path, business, chain)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,16 +169,23 @@ async fn every_acknowledged_send_survives_kill_9_and_sigterm_stops_cleanly() {
 #[test]
 fn bad_arguments_and_databases_are_refused_with_a_reason() {
     let out = Command::new(env!("CARGO_BIN_EXE_hotline-relay"))
+        .args(["--db", "mysql://localhost/test", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database"));
+    // A PostgreSQL database that does not answer: a reason, not a hang.
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline-relay"))
         .args([
             "--db",
-            "postgres://localhost/test",
+            "postgres://nobody@127.0.0.1:1/none",
             "--listen",
             "127.0.0.1:0",
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open the database"));
     let dir = temp_dir("badroot");
     let bad = dir.join("root.pub");
     std::fs::write(&bad, b"not a root").unwrap();

@@ -261,3 +261,57 @@ async fn shutdown_closes_streams_and_returns() {
     server.stop().await;
     assert!(matches!(closed.await.unwrap(), Frame::Closed(Some(1001))));
 }
+
+/// A slow database: requests beyond the in-flight limit are answered 503
+/// at once instead of queueing store work (and memory) without bound, and
+/// the server serves again when the backlog is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_store_gets_bounded_work_and_the_rest_is_told_busy() {
+    let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let store = SlowStore {
+        inner: hotline::relay::MemoryStore::new(),
+        delay: Duration::from_millis(200),
+        running: Default::default(),
+        most: most.clone(),
+    };
+    let limits = ServerLimits {
+        max_in_flight: 4,
+        ..ServerLimits::default()
+    };
+    let server = start_with(Box::new(store), hotline::relay::AllowList::new(), limits).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/request", server.base());
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..40u64 {
+        let mut c = app(&mut rng(900 + i));
+        let identity = c.identity();
+        let body = c
+            .sign_request(Request::RegisterCustomer { identity }, now())
+            .unwrap()
+            .to_bytes();
+        let (http, url) = (http.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            http.post(url).body(body).send().await.unwrap().status()
+        }));
+    }
+    let mut busy = 0;
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap().as_u16() {
+            200 => ok += 1,
+            503 => busy += 1,
+            other => panic!("status {other}"),
+        }
+    }
+    let most = most.load(std::sync::atomic::Ordering::SeqCst);
+    // Four requests, and the periodic expiry that starts with the server.
+    assert!(most <= 5, "{most} store calls at once");
+    assert!(ok >= 4 && busy >= 20, "ok {ok}, busy {busy}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The backlog gone, the server serves again.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut late = app(&mut rng(999));
+    register_customer(&server, &mut late).await;
+    server.stop().await;
+}

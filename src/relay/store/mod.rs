@@ -65,7 +65,7 @@ impl UploadOutcome {
     /// The first one-time prekey of `upload` whose id is at or below its
     /// kind's handed-out mark (`None` = nothing handed out yet), if any.
     /// Shared by the stores so that they refuse exactly the same uploads.
-    pub(crate) fn check_spent(
+    pub fn check_spent(
         upload: &PreKeyUpload,
         spent_one_time: Option<u32>,
         spent_kem: Option<u32>,
@@ -178,7 +178,7 @@ impl EnqueueOutcome {
     /// waits in the mailbox (in all, and from its sender). Shared by the
     /// stores so that they refuse exactly the same sends; the sender's own
     /// share is checked first, as the more precise answer.
-    pub(crate) fn check_limits(
+    pub fn check_limits(
         limits: &MailboxLimits,
         len: usize,
         (count, bytes): (usize, usize),

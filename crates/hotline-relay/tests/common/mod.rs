@@ -11,13 +11,20 @@ use hotline::relay::{
     RelayStore, Request, Response, SystemClock,
 };
 use hotline::store::{Client, MemoryStore, StorageKey};
-use hotline_relay::{FRAME_PUSH, FRAME_RESPONSE, ServerLimits, serve};
+use hotline_relay::{FRAME_PUSH, FRAME_RESPONSE, PostgresConfig, ServerLimits, serve_node};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use hotline::business::{
+    BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet,
+    RootAuthority, Validity, VerificationLevel,
+};
+use hotline::hazmat::ed25519::Ed25519Secret;
+use std::path::{Path, PathBuf};
 
 /// A client of the tests: the protocol crate's persistent client.
 pub type App = Client<MemoryStore>;
@@ -53,7 +60,7 @@ impl Server {
         format!("http://{}", self.addr)
     }
     pub fn ws(&self) -> String {
-        format!("ws://{}/v1/stream", self.addr)
+        ws_url(&self.base())
     }
     /// Stops it and waits (bounded) until `serve` returned.
     pub async fn stop(mut self) {
@@ -82,13 +89,23 @@ pub async fn start_with(
     validator: impl CertificateValidator + 'static,
     limits: ServerLimits,
 ) -> Server {
+    start_node(store, validator, limits, None).await
+}
+
+/// A relay node; with `peers`, one of several on a PostgreSQL database.
+pub async fn start_node(
+    store: Box<dyn RelayStore>,
+    validator: impl CertificateValidator + 'static,
+    limits: ServerLimits,
+    peers: Option<PostgresConfig>,
+) -> Server {
     let relay = Relay::new(store, SystemClock, validator);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local address");
     let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(serve(listener, relay, limits, async move {
+    let done = tokio::spawn(serve_node(listener, relay, limits, peers, async move {
         let _ = stopped.await;
     }));
     Server {
@@ -116,6 +133,28 @@ pub async fn call_at(base: &str, who: &mut App, request: Request) -> Result<Resp
         .await
         .expect("body");
     Response::decode_result(&body).expect("a well-formed response")
+}
+
+/// As [`call_at`], but a failed connection or an HTTP error is an `Err`
+/// (for tests that kill servers or cut their database).
+pub async fn try_call_at(
+    base: &str,
+    who: &mut App,
+    request: Request,
+) -> Result<Result<Response, Refusal>, String> {
+    let signed = who.sign_request(request, now()).expect("sign");
+    let reply = reqwest::Client::new()
+        .post(format!("{base}/v1/request"))
+        .timeout(WAIT)
+        .body(signed.to_bytes())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !reply.status().is_success() {
+        return Err(format!("HTTP {}", reply.status()));
+    }
+    let body = reply.bytes().await.map_err(|e| e.to_string())?;
+    Response::decode_result(&body).map_err(|e| e.to_string())
 }
 
 /// Every prekey `client` holds, as one upload.
@@ -174,20 +213,37 @@ pub enum Frame {
     Closed(Option<u16>),
 }
 
+/// The stream address of the relay at `base` (`http://ADDR`).
+pub fn ws_url(base: &str) -> String {
+    format!("{}/v1/stream", base.replacen("http://", "ws://", 1))
+}
+
 impl Stream {
     pub async fn connect(server: &Server) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws())
+        Self::connect_to(&server.base())
             .await
-            .expect("WebSocket handshake");
-        Self(ws)
+            .expect("WebSocket handshake")
+    }
+
+    /// A stream to the relay at `base`, or why not.
+    pub async fn connect_to(base: &str) -> Result<Self, String> {
+        let (ws, _) = tokio_tungstenite::connect_async(ws_url(base))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self(ws))
     }
 
     pub async fn send(&mut self, who: &mut App, request: Request) {
+        self.try_send(who, request).await.expect("send a frame");
+    }
+
+    /// As [`send`](Self::send), but a broken connection is an `Err`.
+    pub async fn try_send(&mut self, who: &mut App, request: Request) -> Result<(), String> {
         let signed = who.sign_request(request, now()).expect("sign");
         self.0
             .send(Message::Binary(signed.to_bytes().into()))
             .await
-            .expect("send a frame");
+            .map_err(|e| e.to_string())
     }
 
     /// The next frame (pings skipped), or `None` if nothing came in `wait`.
@@ -225,5 +281,170 @@ impl Stream {
             Frame::Response(r) => r,
             other => panic!("expected a response, got {other:?}"),
         }
+    }
+}
+
+/// A platform root written to `dir/root.pub`, and a business certified by
+/// it as "Example Air".
+pub fn certified_business(dir: &Path) -> (PathBuf, App, CertificateChain) {
+    let always = Validity {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let root = RootAuthority::from_seed(&[0x51; 32], 1, always);
+    let path = dir.join("root.pub");
+    std::fs::write(&path, root.trust_root().to_bytes()).expect("write the root");
+    let seed = [0x52; 32];
+    let key = Ed25519Secret::from_seed(&seed).public_key();
+    let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+    let issuer =
+        IssuerAuthority::new(&seed, root.certify_issuer(7, &key, levels, always).unwrap()).unwrap();
+    let mut business = app(&mut rng(0x53));
+    let cert = issuer
+        .issue(&BusinessCertificateRequest {
+            serial: 1,
+            business_id: BusinessId([1; 16]),
+            identity_key: *business.identity().signing_key(),
+            name: "Example Air".into(),
+            localized: vec![],
+            level: VerificationLevel::Verified,
+            validity: always,
+        })
+        .unwrap();
+    let chain = CertificateChain::new(issuer.certificate().clone(), cert);
+    business
+        .update_prekeys(|p| p.set_certificate_chain(chain.clone()))
+        .unwrap()
+        .unwrap();
+    (path, business, chain)
+}
+
+/// An in-memory store whose every call takes `delay`, counting how many
+/// calls run at once: a slow database.
+pub struct SlowStore {
+    pub inner: RelayMemory,
+    pub delay: Duration,
+    pub running: std::sync::atomic::AtomicUsize,
+    pub most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SlowStore {
+    fn gate<T>(&self, f: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering;
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(self.delay);
+        let out = f();
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
+}
+
+use hotline::relay::{
+    AccountId, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery, EnqueueOutcome,
+    MailboxLimits, MessageId, PairState, SendEffects, StoreError, StoredEnvelope, UploadOutcome,
+};
+
+impl RelayStore for SlowStore {
+    fn register(&self, a: &AccountRecord, c: u64) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.register(a, c))
+    }
+    fn renew_business(&self, id: &AccountId, c: &[u8], n: &str) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.renew_business(id, c, n))
+    }
+    fn businesses(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        self.gate(|| self.inner.businesses())
+    }
+    fn put_status(&self, id: &AccountId, t: u64, st: &[u8]) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_status(id, t, st))
+    }
+    fn status(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.gate(|| self.inner.status(id))
+    }
+    fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        self.gate(|| self.inner.account(id))
+    }
+    fn advance_counter(&self, id: &AccountId, c: u64) -> Result<Result<(), u64>, StoreError> {
+        self.gate(|| self.inner.advance_counter(id, c))
+    }
+    fn add_prekeys(
+        &self,
+        id: &AccountId,
+        u: &PreKeyUpload,
+        m: usize,
+    ) -> Result<UploadOutcome, StoreError> {
+        self.gate(|| self.inner.add_prekeys(id, u, m))
+    }
+    fn take_bundle_parts(
+        &self,
+        id: &AccountId,
+        one_time: bool,
+    ) -> Result<Option<BundleParts>, StoreError> {
+        self.gate(|| self.inner.take_bundle_parts(id, one_time))
+    }
+    fn prekey_counts(&self, id: &AccountId) -> Result<(usize, usize), StoreError> {
+        self.gate(|| self.inner.prekey_counts(id))
+    }
+    fn is_stored(
+        &self,
+        r: &AccountId,
+        se: &AccountId,
+        m: &MessageId,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.is_stored(r, se, m, l, now))
+    }
+    fn enqueue(
+        &self,
+        e: &StoredEnvelope,
+        f: SendEffects,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        self.gate(|| self.inner.enqueue(e, f, l, now))
+    }
+    fn fetch(
+        &self,
+        r: &AccountId,
+        max: usize,
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<(Vec<Delivery>, bool), StoreError> {
+        self.gate(|| self.inner.fetch(r, max, l, now))
+    }
+    fn acknowledge(
+        &self,
+        r: &AccountId,
+        ids: &[u64],
+        l: &MailboxLimits,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        self.gate(|| self.inner.acknowledge(r, ids, l, now))
+    }
+    fn expire(&self, l: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
+        self.gate(|| self.inner.expire(l, now))
+    }
+    fn pair(&self, c: &AccountId, b: &AccountId) -> Result<PairState, StoreError> {
+        self.gate(|| self.inner.pair(c, b))
+    }
+    fn put_consent(&self, r: &ConsentRecord, e: u64, h: usize) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_consent(r, e, h))
+    }
+    fn put_block(&self, r: &BlockRecord, e: u64) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_block(r, e))
+    }
+    fn consent_history(
+        &self,
+        c: &AccountId,
+        b: &AccountId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.gate(|| self.inner.consent_history(c, b))
+    }
+    fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
+        self.gate(|| self.inner.notification_counts())
+    }
+    fn dump(&self) -> Result<Vec<u8>, StoreError> {
+        self.gate(|| self.inner.dump())
     }
 }
