@@ -132,7 +132,30 @@ async fn main() -> std::process::ExitCode {
         hex::encode(gateway.account().0),
         gateway.local_addr()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    wait_for_signal().await;
     gateway.shutdown().await;
     std::process::ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and containers send).
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -126,12 +126,14 @@ struct Setup {
     relay_stop: oneshot::Sender<()>,
 }
 
-async fn setup(fail_first: usize) -> Setup {
-    let business = IdentityKeyPair::generate(&mut rand::rng());
-    let (relay_url, relay_stop) = relay(&business).await;
-    let (receiver, hook) = Receiver::start(fail_first).await;
-    let mut config = GatewayConfig::new(&relay_url, key(), "127.0.0.1:0".parse().unwrap());
-    config.identity = Some(business);
+fn gateway_config(
+    relay_url: &str,
+    hook: &str,
+    business: &IdentityKeyPair,
+    storage: &StorageKey,
+) -> GatewayConfig {
+    let mut config = GatewayConfig::new(relay_url, storage.clone(), "127.0.0.1:0".parse().unwrap());
+    config.identity = Some(business.clone());
     config.file = serde_json::from_value::<ConfigFile>(json!({
         "tokens": [
             {"name": "agent", "token": AGENT, "scopes": ["agent"]},
@@ -150,27 +152,42 @@ async fn setup(fail_first: usize) -> Setup {
         initial: Duration::from_millis(20),
         max: Duration::from_millis(300),
     };
-    let gateway = Gateway::start(config).await.unwrap();
-    let api = format!("http://{}", gateway.local_addr());
-    let http = reqwest::Client::new();
-    // The business is registered once the gateway reports a connection.
-    let mut up = false;
+    config
+}
+
+/// Waits (bounded) until the gateway reports a connection to the relay
+/// (the business is registered then).
+async fn wait_connected(http: &reqwest::Client, api: &str) {
     for _ in 0..200 {
-        let (st, v) = get(&http, &format!("{api}/v1/status"), ADMIN).await;
+        let (st, v) = get(http, &format!("{api}/v1/status"), ADMIN).await;
         assert_eq!(st, 200);
         if v["connected"] == true {
-            up = true;
-            break;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(up, "the gateway never connected to the relay");
-    let mut cc = Config::new(&relay_url, key());
+    panic!("the gateway never connected to the relay");
+}
+
+async fn customer(relay_url: &str) -> (Client, Events) {
+    let mut cc = Config::new(relay_url, key());
     cc.backoff = Backoff {
         initial: Duration::from_millis(20),
         max: Duration::from_millis(300),
     };
-    let (customer, cevents) = Client::open(cc).await.unwrap();
+    Client::open(cc).await.unwrap()
+}
+
+async fn setup(fail_first: usize) -> Setup {
+    let business = IdentityKeyPair::generate(&mut rand::rng());
+    let (relay_url, relay_stop) = relay(&business).await;
+    let (receiver, hook) = Receiver::start(fail_first).await;
+    let config = gateway_config(&relay_url, &hook, &business, &key());
+    let gateway = Gateway::start(config).await.unwrap();
+    let api = format!("http://{}", gateway.local_addr());
+    let http = reqwest::Client::new();
+    wait_connected(&http, &api).await;
+    let (customer, cevents) = customer(&relay_url).await;
     Setup {
         gateway,
         api,
@@ -447,6 +464,100 @@ async fn a_block_learned_from_the_relay_is_refused_locally_afterwards() {
                 .is_none()
         );
         s.stop().await;
+    })
+    .await
+    .expect("the test finished in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undelivered_events_and_idempotency_keys_survive_a_restart() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let dir = std::env::temp_dir().join(format!(
+            "hotline-gateway-restart-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let business = IdentityKeyPair::generate(&mut rand::rng());
+        let storage = key();
+        let (relay_url, relay_stop) = relay(&business).await;
+        // The receiver is down until the gateway restarts.
+        let (receiver, hook) = Receiver::start(usize::MAX).await;
+        let mut config = gateway_config(&relay_url, &hook, &business, &storage);
+        config.data_dir = Some(dir.clone());
+        let http = reqwest::Client::new();
+        let gateway = Gateway::start(config.clone()).await.unwrap();
+        let api = format!("http://{}", gateway.local_addr());
+        wait_connected(&http, &api).await;
+        let (customer, mut cevents) = customer(&relay_url).await;
+        let account = gateway.account();
+        customer.consent(account, ConsentScope::ALL).await.unwrap();
+        customer.start_session(account).await.unwrap();
+        customer
+            .send(account, MessageClass::Chat, b"My bag is lost".to_vec())
+            .await
+            .unwrap();
+        // At least one attempt failed.
+        let failed_id = loop {
+            let first = receiver.seen.lock().unwrap().first().cloned();
+            if let Some((h, _, 500)) = first {
+                break h["x-hotline-event-id"].to_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let customer_hex = hex::encode(customer.account().0);
+        let url = format!("{api}/v1/messages");
+        let body = json!({"customer": customer_hex, "class": "chat", "text": "We found it."});
+        let (st, _, first) = post(&http, &url, Some(AGENT), Some("restart-1"), &body).await;
+        assert_eq!(st, 202, "{first}");
+        let m = next_message(&mut cevents, Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert_eq!(m.body, b"We found it.");
+        gateway.shutdown().await;
+
+        // Restarted on the same files, the receiver back up.
+        *receiver.fail_first.lock().unwrap() = 0;
+        let gateway = Gateway::start(config).await.unwrap();
+        assert_eq!(gateway.account(), account, "the same business identity");
+        let api = format!("http://{}", gateway.local_addr());
+        let attempts = receiver.delivered("message.received").await;
+        let last = attempts.last().unwrap();
+        assert_eq!(last.0["x-hotline-event-id"].to_str().unwrap(), failed_id);
+        webhook::verify(
+            SECRET.as_bytes(),
+            last.0["x-hotline-signature"].to_str().unwrap(),
+            &last.1,
+            now(),
+        )
+        .unwrap();
+        // The retried POST gets the first answer, and nothing is sent again.
+        let url = format!("{api}/v1/messages");
+        let (st, h, again) = post(&http, &url, Some(AGENT), Some("restart-1"), &body).await;
+        assert_eq!((st, &again), (202, &first));
+        assert_eq!(h["idempotent-replayed"], "true");
+        assert!(
+            next_message(&mut cevents, Duration::from_millis(800))
+                .await
+                .is_none()
+        );
+        // The customer's message was recorded once.
+        let (_, v) = get(
+            &http,
+            &format!("{api}/v1/conversations/{customer_hex}/messages"),
+            AGENT,
+        )
+        .await;
+        let dirs: Vec<&str> = v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["direction"].as_str().unwrap())
+            .collect();
+        assert_eq!(dirs, ["in", "out"]);
+        customer.shutdown().await;
+        gateway.shutdown().await;
+        let _ = relay_stop.send(());
+        let _ = std::fs::remove_dir_all(dir);
     })
     .await
     .expect("the test finished in time");
