@@ -27,9 +27,10 @@ struct Args {
     /// missing).
     #[arg(long, env = "HOTLINE_GATEWAY_STORAGE_KEY")]
     storage_key_file: PathBuf,
-    /// File holding the business identity's secrets in hex (the 32-byte
-    /// Ed25519 seed then the 32-byte X25519 secret); created if missing.
-    /// Only read when the database holds no identity yet.
+    /// File holding the business identity's secrets: the `--secret-out` of
+    /// `hotline-issuer new-business`, or plain hex (the 32-byte Ed25519
+    /// seed then the 32-byte X25519 secret); created if missing. Only used
+    /// when the database holds no identity yet.
     #[arg(long, env = "HOTLINE_GATEWAY_IDENTITY")]
     identity_file: PathBuf,
     /// The business's certificate chain (binary, SPEC.md "Certificate
@@ -45,7 +46,16 @@ struct Args {
 fn read_or_create_secret(path: &Path, len: usize) -> Result<Vec<u8>, String> {
     match std::fs::read_to_string(path) {
         Ok(s) => {
-            let bytes = hex::decode(s.trim()).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Plain hex, or a `hotline-issuer` secret file (a `hotline
+            // <kind> secret v1` line, then the hex).
+            let mut lines = s.lines();
+            let first = lines.next().unwrap_or_default().trim();
+            let hex_line = if first.starts_with("hotline ") && first.ends_with(" secret v1") {
+                lines.next().unwrap_or_default().trim()
+            } else {
+                first
+            };
+            let bytes = hex::decode(hex_line).map_err(|e| format!("{}: {e}", path.display()))?;
             if bytes.len() != len {
                 return Err(format!("{}: expected {len} bytes of hex", path.display()));
             }
