@@ -32,6 +32,8 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// Longest idempotency key.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// Longest wait for the relay's record of a customer's consent.
+pub const CONSENT_QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// Most conversations or messages in one page.
 pub const MAX_PAGE: usize = 500;
 
@@ -493,11 +495,17 @@ struct Consent {
 }
 
 async fn consent(s: &Shared, customer: AccountId) -> Result<Option<Consent>, ApiError> {
-    match s
-        .client
-        .request(RelayRequest::ExportConsent { customer })
-        .await
-    {
+    // Bounded well inside the request's deadline: without an answer the
+    // relay decides when the message reaches it.
+    let asked = tokio::time::timeout(
+        CONSENT_QUERY_TIMEOUT,
+        s.client.request(RelayRequest::ExportConsent { customer }),
+    )
+    .await;
+    let Ok(answer) = asked else {
+        return Ok(None);
+    };
+    match answer {
         Ok(RelayResponse::ConsentEvidence(records)) => Ok(Some(match records.last() {
             Some(r) => Consent {
                 chat: r.scope().chat,

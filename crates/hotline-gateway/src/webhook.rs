@@ -165,44 +165,53 @@ pub(crate) async fn run(
             }
             continue;
         }
+        // The batch in parallel: one slow receiver does not hold the others
+        // back longer than one timeout.
+        let mut batch = tokio::task::JoinSet::new();
         for w in due {
-            if *stop.borrow() {
-                return;
-            }
-            let Some(secret) = secrets.get(&w.endpoint) else {
+            let Some(secret) = secrets.get(&w.endpoint).cloned() else {
                 // The endpoint was removed from the configuration.
                 tracing::warn!(endpoint = %w.endpoint, event = %w.event_id, "dropping an event for an endpoint no longer configured");
                 let _ = store.webhook_delivered(w.id);
                 continue;
             };
-            let t = now_ms() / 1000;
-            let signature = sign(secret, t, &w.body);
-            let sent = http
-                .post(&w.endpoint)
-                .header("Content-Type", "application/json")
-                .header(SIGNATURE_HEADER, signature)
-                .header(EVENT_ID_HEADER, &w.event_id)
-                .body(w.body.clone())
-                .send()
-                .await;
-            let outcome = match sent {
-                Ok(r) if r.status().is_success() => Ok(()),
-                Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-                Err(e) => Err(e.to_string()),
-            };
-            let written = match outcome {
-                Ok(()) => store.webhook_delivered(w.id),
-                Err(error) => {
-                    let next = now_ms()
-                        + u64::try_from(backoff(&limits, w.attempts).as_millis())
-                            .unwrap_or(u64::MAX / 2);
-                    tracing::info!(event = %w.event_id, endpoint = %w.endpoint, attempts = w.attempts + 1, %error, "webhook delivery failed; retrying later");
-                    store.webhook_failed(w.id, next, &error)
+            let http = http.clone();
+            let store = store.clone();
+            batch.spawn(async move {
+                let t = now_ms() / 1000;
+                let signature = sign(&secret, t, &w.body);
+                let sent = http
+                    .post(&w.endpoint)
+                    .header("Content-Type", "application/json")
+                    .header(SIGNATURE_HEADER, signature)
+                    .header(EVENT_ID_HEADER, &w.event_id)
+                    .body(w.body.clone())
+                    .send()
+                    .await;
+                let outcome = match sent {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                    Err(e) => Err(e.to_string()),
+                };
+                let written = match outcome {
+                    Ok(()) => store.webhook_delivered(w.id),
+                    Err(error) => {
+                        let next = now_ms()
+                            + u64::try_from(backoff(&limits, w.attempts).as_millis())
+                                .unwrap_or(u64::MAX / 2);
+                        tracing::info!(event = %w.event_id, endpoint = %w.endpoint, attempts = w.attempts + 1, %error, "webhook delivery failed; retrying later");
+                        store.webhook_failed(w.id, next, &error)
+                    }
+                };
+                if let Err(e) = written {
+                    tracing::error!(error = %e, "webhook queue write failed");
                 }
-            };
-            if let Err(e) = written {
-                tracing::error!(error = %e, "webhook queue write failed");
-            }
+            });
+        }
+        tokio::select! {
+            _ = async { while batch.join_next().await.is_some() {} } => {}
+            // Stopping: attempts in flight are abandoned; they stay queued.
+            _ = stop.wait_for(|s| *s) => return,
         }
     }
 }
