@@ -173,6 +173,14 @@ pub(crate) fn router(s: Arc<Shared>) -> Router {
 }
 
 async fn deadline(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = s.in_flight.clone().try_acquire_owned() else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many requests in progress; retry shortly",
+        )
+        .into_response();
+    };
     match tokio::time::timeout(s.limits.request_timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => ApiError::new(

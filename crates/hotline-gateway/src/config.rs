@@ -99,6 +99,9 @@ pub struct Limits {
     pub max_text: usize,
     /// Longest time one API request may take.
     pub request_timeout: Duration,
+    /// Most API requests handled at once; more are answered 503
+    /// `overloaded` at once, before their body is read.
+    pub max_in_flight: usize,
     /// Most webhook deliveries waiting; while the queue is full, incoming
     /// messages stay unconfirmed in the client's inbox (and at the relay).
     pub webhook_queue: u64,
@@ -119,6 +122,7 @@ impl Default for Limits {
             max_body: 64 * 1024,
             max_text: 16 * 1024,
             request_timeout: Duration::from_secs(20),
+            max_in_flight: 256,
             webhook_queue: 100_000,
             webhook_timeout: Duration::from_secs(10),
             webhook_backoff: Duration::from_secs(1),

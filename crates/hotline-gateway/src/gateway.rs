@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     /// Relay answers for outbox entries not recorded yet; locked across
     /// the record of an outbound message and the record of an answer.
     pub(crate) early: Mutex<Early>,
+    /// Permits for API requests in flight.
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 fn delivery_fields(state: DeliveryState) -> (&'static str, Option<String>, bool) {
@@ -300,6 +302,9 @@ impl Gateway {
             connected: AtomicBool::new(false),
             wake: Arc::new(Notify::new()),
             early: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_in_flight.max(1),
+            )),
         });
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(event_loop(
