@@ -323,11 +323,11 @@ async fn send_core(
     class: MessageClass,
     text: String,
 ) -> Result<Response, ApiError> {
-    let mut h = Sha256::new();
-    h.update(customer.0);
-    h.update([u8::from(class == MessageClass::Notification)]);
-    h.update(text.as_bytes());
-    let hash: [u8; 32] = h.finalize().into();
+    let hash = s.store.request_digest(&[
+        &customer.0,
+        &[u8::from(class == MessageClass::Notification)],
+        text.as_bytes(),
+    ]);
     let now = now_secs();
     if let Some(key) = &key {
         let ttl = s.limits.idempotency_ttl.as_secs();

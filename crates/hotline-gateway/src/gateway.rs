@@ -278,6 +278,7 @@ impl Gateway {
                 .as_ref()
                 .map(|d| d.join("gateway.db"))
                 .as_deref(),
+            &config.storage_key,
         )?;
         let mut cc = Config::new(config.relay_url.clone(), config.storage_key.clone()).role(
             Role::Business {

@@ -21,6 +21,10 @@
 //!   durable queue in `gateway.db`, retried with exponential backoff until
 //!   the receiver answers 2xx: at least once, across restarts.
 //!
+//! Message texts and webhook bodies are sealed at rest in `gateway.db`
+//! under a key derived from the storage key ([`store::Sealer`]), as the SDK
+//! seals `client.db`: the files alone reveal no message.
+//!
 //! A customer's message is recorded with its webhook events in one
 //! transaction before the client is told it is handled, so a crash in
 //! between records it again exactly once (the events keep their ids).

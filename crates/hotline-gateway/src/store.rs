@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS messages (
     customer BLOB NOT NULL,
     direction TEXT NOT NULL,
     class TEXT NOT NULL,
-    text TEXT NOT NULL,
+    text BLOB NOT NULL,
     at INTEGER NOT NULL,
     remote_id BLOB,
     outbox_id INTEGER,
@@ -151,11 +151,116 @@ pub struct NewEvent {
 }
 
 /// The gateway's database (cheap to clone; one connection behind a lock,
-/// every operation short).
+/// every operation short). Message texts and webhook bodies are sealed at
+/// rest ([`Sealer`]).
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    sealer: Arc<Sealer>,
 }
+
+/// Seals the content columns of `gateway.db` (message texts, webhook
+/// bodies) with ChaCha20-Poly1305 under a key derived from the storage key,
+/// so that the file alone reveals no message. Each record gets its own key,
+/// derived with HKDF-SHA256 from a random 16-byte salt, and the column's
+/// name as associated data: `salt || tag || ciphertext`.
+pub struct Sealer {
+    key: [u8; 32],
+}
+
+impl core::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sealer").finish_non_exhaustive()
+    }
+}
+
+const SALT_LEN: usize = 16;
+const TAG_LEN: usize = 16;
+
+impl Sealer {
+    /// The sealer of `storage_key`.
+    pub fn new(storage_key: &hotline::store::StorageKey) -> Self {
+        let mut key = [0u8; 32];
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, storage_key.as_bytes());
+        // 32 bytes is far below HKDF-SHA256's limit.
+        let _ = hk.expand(b"hotline-gateway records v1", &mut key);
+        Self { key }
+    }
+
+    fn record_key(&self, salt: &[u8], column: &str) -> chacha20poly1305::Key {
+        let mut k = [0u8; 32];
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), &self.key);
+        let _ = hk.expand(column.as_bytes(), &mut k);
+        chacha20poly1305::Key::from(k)
+    }
+
+    /// Seals `plain` for `column`.
+    pub fn seal(&self, column: &str, plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        use chacha20poly1305::aead::{AeadInOut, KeyInit};
+        let mut salt = [0u8; SALT_LEN];
+        rand::fill(&mut salt[..]);
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.record_key(&salt, column));
+        let mut buf = plain.to_vec();
+        // A fresh key per record: the zero nonce is used once per key.
+        let tag = cipher
+            .encrypt_inout_detached(
+                &chacha20poly1305::Nonce::default(),
+                column.as_bytes(),
+                buf.as_mut_slice().into(),
+            )
+            .map_err(|_| StoreError("record too long to seal".into()))?;
+        let mut out = Vec::with_capacity(SALT_LEN + TAG_LEN + buf.len());
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&tag);
+        out.extend_from_slice(&buf);
+        Ok(out)
+    }
+
+    /// A keyed digest of a request (HMAC-SHA256), so that the stored
+    /// digest of an idempotent request confirms no guess of its text.
+    pub fn digest(&self, parts: &[&[u8]]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        // HMAC accepts keys of any length.
+        let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!());
+        m.update(b"idempotency");
+        for p in parts {
+            m.update(&(p.len() as u64).to_be_bytes());
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    /// Opens what [`Sealer::seal`] made for `column`.
+    pub fn open(&self, column: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        use chacha20poly1305::aead::{AeadInOut, KeyInit};
+        let bad = || {
+            StoreError(format!(
+                "a sealed {column} does not open (wrong key or corrupted)"
+            ))
+        };
+        if sealed.len() < SALT_LEN + TAG_LEN {
+            return Err(bad());
+        }
+        let (salt, rest) = sealed.split_at(SALT_LEN);
+        let (tag, ct) = rest.split_at(TAG_LEN);
+        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| bad())?;
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.record_key(salt, column));
+        let mut buf = ct.to_vec();
+        cipher
+            .decrypt_inout_detached(
+                &chacha20poly1305::Nonce::default(),
+                column.as_bytes(),
+                buf.as_mut_slice().into(),
+                &chacha20poly1305::Tag::from(tag),
+            )
+            .map_err(|_| bad())?;
+        Ok(buf)
+    }
+}
+
+const COL_TEXT: &str = "messages.text";
+const COL_BODY: &str = "webhooks.body";
 
 impl core::fmt::Debug for Store {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -196,7 +301,10 @@ impl Store {
     /// Opens (creating) the database at `path`, or one in memory. Requests
     /// that were being handled when the gateway last stopped are marked in
     /// doubt.
-    pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+    pub fn open(
+        path: Option<&Path>,
+        storage_key: &hotline::store::StorageKey,
+    ) -> Result<Self, StoreError> {
         let conn = match path {
             Some(p) => Connection::open(p)?,
             None => Connection::open_in_memory()?,
@@ -211,6 +319,7 @@ impl Store {
         )?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            sealer: Arc::new(Sealer::new(storage_key)),
         })
     }
 
@@ -218,6 +327,11 @@ impl Store {
         self.conn
             .lock()
             .map_err(|_| StoreError("lock poisoned".into()))
+    }
+
+    /// The keyed digest of a request's parts ([`Sealer::digest`]).
+    pub fn request_digest(&self, parts: &[&[u8]]) -> [u8; 32] {
+        self.sealer.digest(parts)
     }
 
     /// Looks up `key` of `token`, reserving it for a request hashed
@@ -319,7 +433,7 @@ impl Store {
                     r.get::<_, Vec<u8>>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
+                    r.get::<_, Vec<u8>>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, Option<String>>(7)?,
@@ -334,7 +448,7 @@ impl Store {
                 customer: account(&c)?,
                 direction: if dir == "in" { "in" } else { "out" },
                 class: intern_class(&class),
-                text,
+                text: String::from_utf8_lossy(&self.sealer.open(COL_TEXT, &text)?).into_owned(),
                 at: to_u64(at),
                 state,
                 reason,
@@ -357,6 +471,7 @@ impl Store {
         idempotency: Option<(&str, &str)>,
         response: impl FnOnce(i64) -> String,
     ) -> Result<(i64, String), StoreError> {
+        let sealed = self.sealer.seal(COL_TEXT, text.as_bytes())?;
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         tx.execute(
@@ -370,7 +485,7 @@ impl Store {
             params![
                 customer.0.as_slice(),
                 class_name(class),
-                text,
+                sealed,
                 to_i64(now),
                 to_i64(outbox_id)
             ],
@@ -425,7 +540,9 @@ impl Store {
                 params![customer.0.as_slice()],
             )?;
         }
-        queue_event(&tx, &event(id, &customer), endpoints, now_ms)?;
+        let event = event(id, &customer);
+        let sealed_body = self.sealer.seal(COL_BODY, &event.body)?;
+        queue_event(&tx, &event.id, &sealed_body, endpoints, now_ms)?;
         tx.commit()?;
         Ok(Some((id, customer)))
     }
@@ -444,6 +561,8 @@ impl Store {
         endpoints: &[String],
         event: &NewEvent,
     ) -> Result<bool, StoreError> {
+        let sealed = self.sealer.seal(COL_TEXT, text.as_bytes())?;
+        let sealed_body = self.sealer.seal(COL_BODY, &event.body)?;
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         let inserted = tx.execute(
@@ -452,7 +571,7 @@ impl Store {
             params![
                 customer.0.as_slice(),
                 class_name(class),
-                text,
+                sealed,
                 to_i64(now),
                 remote_id
             ],
@@ -466,7 +585,13 @@ impl Store {
                last_message_at = excluded.last_message_at, blocked = 0",
             params![customer.0.as_slice(), to_i64(now)],
         )?;
-        queue_event(&tx, event, endpoints, now.saturating_mul(1000))?;
+        queue_event(
+            &tx,
+            &event.id,
+            &sealed_body,
+            endpoints,
+            now.saturating_mul(1000),
+        )?;
         tx.commit()?;
         Ok(true)
     }
@@ -498,7 +623,13 @@ impl Store {
                 attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            let mut w: QueuedWebhook = row?;
+            w.body = self.sealer.open(COL_BODY, &w.body)?;
+            out.push(w);
+        }
+        Ok(out)
     }
 
     /// When the next delivery is due, if any waits.
@@ -528,14 +659,15 @@ impl Store {
 
 fn queue_event(
     tx: &rusqlite::Transaction<'_>,
-    event: &NewEvent,
+    event_id: &str,
+    sealed_body: &[u8],
     endpoints: &[String],
     now_ms: u64,
 ) -> Result<(), StoreError> {
     for endpoint in endpoints {
         tx.execute(
             "INSERT OR IGNORE INTO webhooks (event_id, endpoint, body, next_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![event.id, endpoint, event.body, to_i64(now_ms)],
+            params![event_id, endpoint, sealed_body, to_i64(now_ms)],
         )?;
     }
     Ok(())
@@ -553,4 +685,72 @@ fn row_conversation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Conversati
         last_message_at: to_u64(last),
         blocked: blocked != 0,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline::store::StorageKey;
+
+    #[test]
+    fn sealed_records_open_only_with_their_key_and_column_and_untouched() {
+        let key = StorageKey::generate(&mut rand::rng());
+        let sealer = Sealer::new(&key);
+        let sealed = sealer.seal(COL_TEXT, b"Where is my bag?").unwrap();
+        assert!(!sealed.windows(5).any(|w| w == b"Where"));
+        assert_eq!(sealer.open(COL_TEXT, &sealed).unwrap(), b"Where is my bag?");
+        // Two seals of the same text differ (a fresh salt each).
+        assert_ne!(sealer.seal(COL_TEXT, b"Where is my bag?").unwrap(), sealed);
+        assert!(sealer.open(COL_BODY, &sealed).is_err(), "another column");
+        let other = Sealer::new(&StorageKey::generate(&mut rand::rng()));
+        assert!(other.open(COL_TEXT, &sealed).is_err(), "another key");
+        for i in 0..sealed.len() {
+            let mut t = sealed.clone();
+            t[i] ^= 1;
+            assert!(sealer.open(COL_TEXT, &t).is_err(), "byte {i} flipped");
+        }
+        for n in 0..SALT_LEN + TAG_LEN {
+            assert!(
+                sealer.open(COL_TEXT, &sealed[..n]).is_err(),
+                "truncated to {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_inbound_message_is_recorded_once_with_its_events() {
+        let store = Store::open(None, &StorageKey::generate(&mut rand::rng())).unwrap();
+        let customer = AccountId([7; 32]);
+        let event = NewEvent {
+            id: "evt_1".into(),
+            body: b"{\"x\":1}".to_vec(),
+        };
+        let endpoints = vec!["http://a/".to_owned(), "http://b/".to_owned()];
+        for _ in 0..2 {
+            store
+                .record_inbound(
+                    &customer,
+                    b"m1",
+                    MessageClass::Chat,
+                    "hi",
+                    10,
+                    &endpoints,
+                    &event,
+                )
+                .unwrap();
+        }
+        assert_eq!(store.messages(&customer, 0, 10).unwrap().len(), 1);
+        let due = store.due_webhooks(u64::MAX / 2, 10).unwrap();
+        assert_eq!(due.len(), 2, "one delivery per endpoint, once");
+        assert!(
+            due.iter()
+                .all(|w| w.body == event.body && w.event_id == "evt_1")
+        );
+        store
+            .webhook_failed(due[0].id, 5_000_000, "HTTP 500")
+            .unwrap();
+        assert_eq!(store.due_webhooks(4_999_999, 10).unwrap().len(), 1);
+        store.webhook_delivered(due[1].id).unwrap();
+        assert_eq!(store.webhook_queue_len().unwrap(), 1);
+    }
 }

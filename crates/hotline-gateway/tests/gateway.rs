@@ -574,6 +574,13 @@ async fn undelivered_events_and_idempotency_keys_survive_a_restart() {
         customer.shutdown().await;
         gateway.shutdown().await;
         let _ = relay_stop.send(());
+        // Neither text is in the gateway's files in the clear.
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            for text in [&b"My bag is lost"[..], b"We found it."] {
+                assert!(!bytes.windows(text.len()).any(|w| w == text));
+            }
+        }
         let _ = std::fs::remove_dir_all(dir);
     })
     .await
