@@ -331,11 +331,14 @@ async fn send_core(
     let now = now_secs();
     if let Some(key) = &key {
         let ttl = s.limits.idempotency_ttl.as_secs();
-        match s
-            .store
-            .reserve_key(&token, key, &hash, now, ttl)
-            .map_err(ApiError::internal)?
-        {
+        let reserved = {
+            let (store, token, key) = (s.store.clone(), token.clone(), key.clone());
+            tokio::task::spawn_blocking(move || store.reserve_key(&token, &key, &hash, now, ttl))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?
+        };
+        match reserved {
             Idempotency::Reserved => {}
             Idempotency::Mismatch => {
                 return Err(ApiError::new(
@@ -387,7 +390,7 @@ async fn send_core(
 }
 
 async fn queue(
-    s: &Shared,
+    s: &Arc<Shared>,
     token: &str,
     key: Option<&str>,
     customer: AccountId,
@@ -459,33 +462,47 @@ async fn queue(
         Err(e) => return Err(ApiError::internal(e)),
     };
     let hex_customer = hex::encode(customer.0);
-    // Under the lock of early deliveries: the relay's answer may have come
-    // before this record (see `Shared::delivery`).
-    let early = s
-        .early
-        .lock()
-        .map_err(|_| ApiError::internal("lock poisoned"))?;
-    let (_, body) = s
-        .store
-        .record_outbound(
-            &customer,
-            class,
-            text,
-            outbox_id,
-            now,
-            key.map(|k| (token, k)),
-            |id| {
-                json!({
-                    "id": id,
-                    "customer": hex_customer,
-                    "class": class_str(class),
-                    "state": "queued",
-                })
-                .to_string()
-            },
-        )
-        .map_err(ApiError::internal)?;
-    s.after_record(early, outbox_id);
+    let recorded = {
+        let (s, token, key, text) = (
+            s.clone(),
+            token.to_owned(),
+            key.map(str::to_owned),
+            text.to_owned(),
+        );
+        // The commit (with fsync) off the async threads.
+        tokio::task::spawn_blocking(move || {
+            // Under the lock of early deliveries: the relay's answer may
+            // have come before this record (see `Shared::delivery`).
+            let early = s
+                .early
+                .lock()
+                .map_err(|_| ApiError::internal("lock poisoned"))?;
+            let (_, body) = s
+                .store
+                .record_outbound(
+                    &customer,
+                    class,
+                    &text,
+                    outbox_id,
+                    now,
+                    key.as_deref().map(|k| (token.as_str(), k)),
+                    |id| {
+                        json!({
+                            "id": id,
+                            "customer": hex_customer,
+                            "class": class_str(class),
+                            "state": "queued",
+                        })
+                        .to_string()
+                    },
+                )
+                .map_err(ApiError::internal)?;
+            s.after_record(early, outbox_id);
+            Ok::<_, ApiError>(body)
+        })
+        .await
+    };
+    let body = recorded.map_err(ApiError::internal)??;
     Ok((
         StatusCode::ACCEPTED,
         [(header::CONTENT_TYPE, "application/json")],

@@ -390,7 +390,13 @@ async fn event_loop(s: Arc<Shared>, mut events: Events, mut stop: watch::Receive
                 tracing::warn!(%reason, "disconnected from the relay");
             }
             Event::Message(m) => loop {
-                match s.inbound(&m) {
+                // SQLite commits (with fsync) off the async threads.
+                let recorded = {
+                    let (s, m) = (s.clone(), m.clone());
+                    tokio::task::spawn_blocking(move || s.inbound(&m)).await
+                };
+                let recorded = recorded.unwrap_or_else(|e| Err(StoreError::from_join(e)));
+                match recorded {
                     Ok(true) => {
                         if let Err(e) = s.client.confirm(m.seq).await {
                             tracing::error!(error = %e, "confirm failed");
@@ -405,7 +411,10 @@ async fn event_loop(s: Arc<Shared>, mut events: Events, mut stop: watch::Receive
                     _ = stop.wait_for(|s| *s) => return,
                 }
             },
-            Event::Delivery { id, state, .. } => s.delivery(id, state),
+            Event::Delivery { id, state, .. } => {
+                let s = s.clone();
+                let _ = tokio::task::spawn_blocking(move || s.delivery(id, state)).await;
+            }
             Event::PreKeysUploaded { count } => {
                 tracing::info!(count, "one-time prekeys replenished");
             }

@@ -64,6 +64,13 @@ CREATE TABLE IF NOT EXISTS webhooks (
 #[error("gateway database: {0}")]
 pub struct StoreError(String);
 
+impl StoreError {
+    /// A blocking task running a database operation failed.
+    pub(crate) fn from_join(e: tokio::task::JoinError) -> Self {
+        Self(format!("database task: {e}"))
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         Self(e.to_string())
