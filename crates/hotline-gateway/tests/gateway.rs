@@ -586,3 +586,78 @@ async fn undelivered_events_and_idempotency_keys_survive_a_restart() {
     .await
     .expect("the test finished in time");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_webhook_queue_holds_messages_back_until_it_drains() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let business = IdentityKeyPair::generate(&mut rand::rng());
+        let (relay_url, relay_stop) = relay(&business).await;
+        let (receiver, hook) = Receiver::start(usize::MAX).await;
+        let mut config = gateway_config(&relay_url, &hook, &business, &key());
+        config.limits.webhook_queue = 1;
+        let http = reqwest::Client::new();
+        let gateway = Gateway::start(config).await.unwrap();
+        let api = format!("http://{}", gateway.local_addr());
+        wait_connected(&http, &api).await;
+        let (customer, _cevents) = customer(&relay_url).await;
+        let account = gateway.account();
+        customer.consent(account, ConsentScope::ALL).await.unwrap();
+        customer.start_session(account).await.unwrap();
+        for text in ["one", "two"] {
+            customer
+                .send(account, MessageClass::Chat, text.as_bytes().to_vec())
+                .await
+                .unwrap();
+        }
+        let customer_hex = hex::encode(customer.account().0);
+        let messages = |http: reqwest::Client, api: String| {
+            let customer_hex = customer_hex.clone();
+            async move {
+                let (_, v) = get(
+                    &http,
+                    &format!("{api}/v1/conversations/{customer_hex}/messages"),
+                    AGENT,
+                )
+                .await;
+                v["messages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["text"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        // The receiver fails: the queue holds one event, so the second
+        // message waits unrecorded (and unconfirmed in the client).
+        while receiver.seen.lock().unwrap().len() < 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(messages(http.clone(), api.clone()).await, ["one"]);
+        let (_, st) = get(&http, &format!("{api}/v1/status"), ADMIN).await;
+        assert_eq!(st["webhook_queue"], 1);
+        // The receiver recovers: both events arrive, in order of recording.
+        *receiver.fail_first.lock().unwrap() = 0;
+        let mut ok = Vec::new();
+        for _ in 0..400 {
+            ok = receiver
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|a| a.2 == 204)
+                .map(|a| serde_json::from_slice::<Value>(&a.1).unwrap()["data"]["text"].clone())
+                .collect::<Vec<_>>();
+            if ok.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(ok, [json!("one"), json!("two")]);
+        assert_eq!(messages(http.clone(), api.clone()).await, ["one", "two"]);
+        customer.shutdown().await;
+        gateway.shutdown().await;
+        let _ = relay_stop.send(());
+    })
+    .await
+    .expect("the test finished in time");
+}
