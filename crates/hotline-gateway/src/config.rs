@@ -56,7 +56,7 @@ impl core::fmt::Debug for ApiToken {
 /// A URL the gateway POSTs events to, and the secret it signs them with.
 #[derive(Clone, Deserialize)]
 pub struct WebhookEndpoint {
-    /// `http://host:port/path`.
+    /// `http://host:port/path` (plain HTTP: TLS is not built in).
     pub url: String,
     /// The HMAC-SHA256 key of `X-Hotline-Signature`.
     pub secret: String,

@@ -262,9 +262,11 @@ impl Gateway {
             }
         }
         for w in &config.file.webhooks {
-            if !w.url.starts_with("http://") && !w.url.starts_with("https://") {
+            // Plain HTTP only (the business's own network): for a receiver
+            // elsewhere, deliver through a TLS-terminating proxy.
+            if !w.url.starts_with("http://") {
                 return Err(GatewayError::Config(format!(
-                    "webhook URL {:?} is not http(s)",
+                    "webhook URL {:?} is not http:// (TLS is not built in: use a local TLS proxy)",
                     w.url
                 )));
             }

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created INTEGER NOT NULL,
     PRIMARY KEY (token, key)
 );
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created);
 CREATE TABLE IF NOT EXISTS webhooks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id TEXT NOT NULL,
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS webhooks (
     last_error TEXT,
     UNIQUE (event_id, endpoint)
 );
+CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks (next_at_ms, id);
 ";
 
 /// A failure of the gateway's database.

@@ -422,7 +422,18 @@ async fn tokens_and_scopes_are_enforced() {
         // The OpenAPI document is served.
         let r = s.http.get(format!("{}/v1/openapi.json", s.api)).send().await.unwrap();
         let doc: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-        assert!(doc["paths"]["/v1/messages"]["post"].is_object());
+        // Every route is documented.
+        for (path, method) in [
+            ("/v1/messages", "post"),
+            ("/v1/conversations", "get"),
+            ("/v1/conversations/{customer}", "get"),
+            ("/v1/conversations/{customer}/messages", "get"),
+            ("/v1/status", "get"),
+            ("/v1/openapi.json", "get"),
+        ] {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+        }
+        assert_eq!(doc["openapi"], "3.1.0");
         s.stop().await;
     })
     .await
