@@ -379,14 +379,36 @@ async fn send_core(
             }
         }
     }
-    let outcome = queue(&s, &token, key.as_deref(), customer, class, &text, now).await;
-    if outcome.is_err()
-        && let Some(key) = &key
-    {
-        // Nothing was queued: a retry may send.
-        let _ = s.store.release_key(&token, key);
+    match queue(&s, &token, key.as_deref(), customer, class, &text, now).await {
+        Ok(r) => Ok(r),
+        Err(Failed::Before(e)) => {
+            if let Some(key) = &key {
+                // Nothing was queued: a retry may send.
+                let _ = s.store.release_key(&token, key);
+            }
+            Err(e)
+        }
+        Err(Failed::After(e)) => {
+            if let Some(key) = &key {
+                // Queued but not recorded: a retry must not send again.
+                let _ = s.store.mark_in_doubt(&token, key);
+            }
+            Err(e)
+        }
     }
-    outcome
+}
+
+/// Why a send failed: before the message was queued (a retry may send) or
+/// after (it may be on its way: a retry must not send it again).
+enum Failed {
+    Before(ApiError),
+    After(ApiError),
+}
+
+impl From<ApiError> for Failed {
+    fn from(e: ApiError) -> Self {
+        Self::Before(e)
+    }
 }
 
 async fn queue(
@@ -397,38 +419,38 @@ async fn queue(
     class: MessageClass,
     text: &str,
     now: u64,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failed> {
     let conversation = s
         .store
         .conversation(&customer)
         .map_err(ApiError::internal)?;
     if conversation.as_ref().is_some_and(|c| c.blocked) {
-        return Err(ApiError::new(
+        return Err(Failed::Before(ApiError::new(
             StatusCode::CONFLICT,
             "blocked",
             "the customer blocked this business; nothing can be sent until they write again",
-        ));
+        )));
     }
     match class {
         MessageClass::Notification => {
             if let Some(consent) = consent(s, customer).await?
                 && !consent.notifications
             {
-                return Err(ApiError::new(
+                return Err(Failed::Before(ApiError::new(
                     StatusCode::CONFLICT,
                     "no_consent",
                     "the customer has not consented to notifications from this business",
-                ));
+                )));
             }
         }
         _ => {
             if !window(conversation.as_ref(), now).0 {
-                return Err(ApiError::new(
+                return Err(Failed::Before(ApiError::new(
                     StatusCode::CONFLICT,
                     "window_closed",
                     "chat messages are allowed only within 24 hours of the customer's last \
                      message; send a notification instead",
-                ));
+                )));
             }
         }
     }
@@ -439,27 +461,29 @@ async fn queue(
     {
         Ok(id) => id,
         Err(hotline_client::Error::Send(SendError::NoSession)) => {
-            return Err(ApiError::new(
+            return Err(Failed::Before(ApiError::new(
                 StatusCode::CONFLICT,
                 "no_session",
                 "no session with this customer: the customer must write to the business first",
-            ));
+            )));
         }
         Err(hotline_client::Error::Send(SendError::Blocked)) => {
-            return Err(ApiError::new(
+            return Err(Failed::Before(ApiError::new(
                 StatusCode::CONFLICT,
                 "blocked",
                 "this business blocked the customer",
-            ));
+            )));
         }
         Err(hotline_client::Error::Closed) => {
-            return Err(ApiError::new(
+            // The client stopped with the call in flight: the message may
+            // have been queued.
+            return Err(Failed::After(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "the gateway is shutting down",
-            ));
+                "the gateway is shutting down; the message may have been queued",
+            )));
         }
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(Failed::Before(ApiError::internal(e))),
     };
     let hex_customer = hex::encode(customer.0);
     let recorded = {
@@ -502,7 +526,10 @@ async fn queue(
         })
         .await
     };
-    let body = recorded.map_err(ApiError::internal)??;
+    let body = recorded
+        .map_err(ApiError::internal)
+        .and_then(|r| r)
+        .map_err(Failed::After)?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::CONTENT_TYPE, "application/json")],

@@ -395,6 +395,16 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a reserved key in doubt: its message was queued but the
+    /// answer could not be recorded.
+    pub fn mark_in_doubt(&self, token: &str, key: &str) -> Result<(), StoreError> {
+        self.lock()?.execute(
+            "UPDATE idempotency SET status = ?3 WHERE token = ?1 AND key = ?2 AND status IS NULL",
+            params![token, key, STATUS_IN_DOUBT],
+        )?;
+        Ok(())
+    }
+
     /// The conversation with `customer`, if any message went either way.
     pub fn conversation(&self, customer: &AccountId) -> Result<Option<Conversation>, StoreError> {
         let conn = self.lock()?;
@@ -761,5 +771,78 @@ mod tests {
         assert_eq!(store.due_webhooks(4_999_999, 10).unwrap().len(), 1);
         store.webhook_delivered(due[1].id).unwrap();
         assert_eq!(store.webhook_queue_len().unwrap(), 1);
+    }
+
+    #[test]
+    fn idempotency_keys_move_through_their_states_and_survive_a_restart() {
+        let dir = std::env::temp_dir().join(format!(
+            "hotline-gateway-keys-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.db");
+        let key = StorageKey::generate(&mut rand::rng());
+        let store = Store::open(Some(&path), &key).unwrap();
+        let (h1, h2) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(
+            store.reserve_key("t", "k", &h1, 100, 60).unwrap(),
+            Idempotency::Reserved
+        );
+        assert_eq!(
+            store.reserve_key("t", "k", &h1, 100, 60).unwrap(),
+            Idempotency::InProgress
+        );
+        assert_eq!(
+            store.reserve_key("t", "k", &h2, 100, 60).unwrap(),
+            Idempotency::Mismatch
+        );
+        // Another token's key of the same name is another key.
+        assert_eq!(
+            store.reserve_key("u", "k", &h2, 100, 60).unwrap(),
+            Idempotency::Reserved
+        );
+        store.release_key("u", "k").unwrap();
+        assert_eq!(
+            store.reserve_key("u", "k", &h1, 100, 60).unwrap(),
+            Idempotency::Reserved
+        );
+        // A queued message records its answer with the key.
+        store
+            .record_outbound(
+                &AccountId([3; 32]),
+                MessageClass::Chat,
+                "x",
+                9,
+                100,
+                Some(("t", "k")),
+                |id| format!("{{\"id\":{id}}}"),
+            )
+            .unwrap();
+        assert_eq!(
+            store.reserve_key("t", "k", &h1, 101, 60).unwrap(),
+            Idempotency::Done {
+                status: 202,
+                response: "{\"id\":1}".into()
+            }
+        );
+        drop(store);
+        // Reopened: the request of "u" was cut short, so its key is in doubt;
+        // answered keys are still answered, until they expire.
+        let store = Store::open(Some(&path), &key).unwrap();
+        assert_eq!(
+            store.reserve_key("u", "k", &h1, 102, 60).unwrap(),
+            Idempotency::InDoubt
+        );
+        assert!(matches!(
+            store.reserve_key("t", "k", &h1, 102, 60).unwrap(),
+            Idempotency::Done { .. }
+        ));
+        assert_eq!(
+            store.reserve_key("t", "k", &h2, 1000, 60).unwrap(),
+            Idempotency::Reserved
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
