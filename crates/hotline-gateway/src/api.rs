@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use hotline::business::{MessageTemplate, TemplatedNotification};
 use hotline::constants::CHAT_WINDOW_SECS;
 use hotline::relay::{
     AccountId, MessageClass, Refusal, Request as RelayRequest, Response as RelayResponse,
@@ -219,7 +220,18 @@ pub fn parse_account(s: &str) -> Result<AccountId, ApiError> {
 struct SendBody {
     customer: String,
     class: ClassName,
+    /// The text of a chat message (for a notification, optional: the
+    /// rendered template is recorded).
+    #[serde(default)]
     text: String,
+    /// A notification's template, as the issuer signed it (hex, SPEC.md
+    /// 13.17): customers' apps show no notification that is not an approved
+    /// template of this business.
+    #[serde(default)]
+    template: Option<String>,
+    /// The template's parameters, in placeholder order.
+    #[serde(default)]
+    params: Vec<String>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -272,14 +284,48 @@ async fn send_message(
             MessageClass::Notification
         }
     };
-    if req.text.is_empty() {
+    // A notification is an approved template with its parameters: the
+    // customer's app refuses anything else, so the gateway refuses it first.
+    let (text, body) = match (class, &req.template) {
+        (MessageClass::Notification, Some(hex_template)) => {
+            let bad =
+                |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_template", e);
+            let bytes =
+                hex::decode(hex_template).map_err(|e| bad(format!("template is not hex: {e}")))?;
+            let template = MessageTemplate::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+            let params: Vec<&str> = req.params.iter().map(String::as_str).collect();
+            let content =
+                TemplatedNotification::new(&template, &params).map_err(|e| bad(e.to_string()))?;
+            let mut text = template.body().to_owned();
+            for (i, p) in params.iter().enumerate() {
+                text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
+            }
+            (text, content.to_bytes())
+        }
+        (MessageClass::Notification, None) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "template_required",
+                "a notification is an approved template with its parameters (template, params)",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "a chat message carries text, not a template",
+            ));
+        }
+        (_, None) => (req.text.clone(), req.text.clone().into_bytes()),
+    };
+    if text.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "empty_text",
             "the text is empty",
         ));
     }
-    if req.text.len() > s.limits.max_text {
+    if text.len() > s.limits.max_text {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "text_too_long",
@@ -311,7 +357,7 @@ async fn send_message(
     };
     // Run to the end even if the caller goes away or the deadline passes,
     // so that the idempotency record always learns the outcome.
-    let task = tokio::spawn(send_core(s, caller.name, key, customer, class, req.text));
+    let task = tokio::spawn(send_core(s, caller.name, key, customer, class, text, body));
     task.await.map_err(ApiError::internal)?
 }
 
@@ -322,11 +368,12 @@ async fn send_core(
     customer: AccountId,
     class: MessageClass,
     text: String,
+    body: Vec<u8>,
 ) -> Result<Response, ApiError> {
     let hash = s.store.request_digest(&[
         &customer.0,
         &[u8::from(class == MessageClass::Notification)],
-        text.as_bytes(),
+        &body,
     ]);
     let now = now_secs();
     if let Some(key) = &key {
@@ -379,7 +426,18 @@ async fn send_core(
             }
         }
     }
-    match queue(&s, &token, key.as_deref(), customer, class, &text, now).await {
+    match queue(
+        &s,
+        &token,
+        key.as_deref(),
+        customer,
+        class,
+        &text,
+        body,
+        now,
+    )
+    .await
+    {
         Ok(r) => Ok(r),
         Err(Failed::Before(e)) => {
             if let Some(key) = &key {
@@ -411,6 +469,8 @@ impl From<ApiError> for Failed {
     }
 }
 
+// The request's parts, each used: a struct for them would be this list.
+#[allow(clippy::too_many_arguments)]
 async fn queue(
     s: &Arc<Shared>,
     token: &str,
@@ -418,6 +478,7 @@ async fn queue(
     customer: AccountId,
     class: MessageClass,
     text: &str,
+    body: Vec<u8>,
     now: u64,
 ) -> Result<Response, Failed> {
     let conversation = s
@@ -454,11 +515,7 @@ async fn queue(
             }
         }
     }
-    let outbox_id = match s
-        .client
-        .send(customer, class, text.as_bytes().to_vec())
-        .await
-    {
+    let outbox_id = match s.client.send(customer, class, body).await {
         Ok(id) => id,
         Err(hotline_client::Error::Send(SendError::NoSession)) => {
             return Err(Failed::Before(ApiError::new(

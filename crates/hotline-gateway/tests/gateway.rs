@@ -392,7 +392,7 @@ async fn tokens_and_scopes_are_enforced() {
         let s = setup(0).await;
         let url = format!("{}/v1/messages", s.api);
         let customer_hex = hex::encode(s.customer.account().0);
-        let note = json!({"customer": customer_hex, "class": "notification", "text": "Your flight leaves at 9"});
+        let note = json!({"customer": customer_hex, "class": "notification", "template": a_template(), "params": ["9"]});
         // No token, an unknown token: 401.
         let (st, h, v) = post(&s.http, &url, None, None, &note).await;
         assert_eq!((st, v["code"].as_str()), (401, Some("unauthorized")));
@@ -408,6 +408,18 @@ async fn tokens_and_scopes_are_enforced() {
         // The customer never consented to notifications: refused locally.
         let (st, _, v) = post(&s.http, &url, Some(BOT), Some("n-1"), &note).await;
         assert_eq!((st, v["code"].as_str()), (409, Some("no_consent")), "{v}");
+        // A notification is an approved template: free text is refused
+        // before anything else, and so is a template that does not decode
+        // or parameters that do not fit it.
+        let free = json!({"customer": customer_hex, "class": "notification", "text": "Buy now"});
+        let (st, _, v) = post(&s.http, &url, Some(BOT), None, &free).await;
+        assert_eq!((st, v["code"].as_str()), (422, Some("template_required")), "{v}");
+        let short = json!({"customer": customer_hex, "class": "notification", "template": a_template(), "params": []});
+        let (st, _, v) = post(&s.http, &url, Some(BOT), None, &short).await;
+        assert_eq!((st, v["code"].as_str()), (422, Some("bad_template")), "{v}");
+        let junk = json!({"customer": customer_hex, "class": "notification", "template": "00ff", "params": ["9"]});
+        let (st, _, v) = post(&s.http, &url, Some(BOT), None, &junk).await;
+        assert_eq!((st, v["code"].as_str()), (422, Some("bad_template")), "{v}");
         // Chat with no customer message ever: the window is closed.
         let chat = json!({"customer": customer_hex, "class": "chat", "text": "Hello"});
         let (st, _, v) = post(&s.http, &url, Some(BOT), None, &chat).await;
@@ -671,4 +683,34 @@ async fn a_full_webhook_queue_holds_messages_back_until_it_drains() {
     })
     .await
     .expect("the test finished in time");
+}
+
+/// A template approved by a throwaway issuer (the gateway checks its form
+/// and parameters; the customer's app checks the issuer).
+fn a_template() -> String {
+    use hotline::business::{
+        BusinessId, IssuerAuthority, LevelSet, RootAuthority, TemplateCategory, Validity,
+        VerificationLevel,
+    };
+    let always = Validity {
+        not_before: 0,
+        not_after: u64::MAX,
+    };
+    let mut rng = rand::rng();
+    let root = RootAuthority::generate(1, always, &mut rng);
+    let (seed, key) = IssuerAuthority::generate_key(&mut rng);
+    let levels = LevelSet::new(&[VerificationLevel::Verified]).unwrap();
+    let cert = root.certify_issuer(7, &key, levels, always).unwrap();
+    let issuer = IssuerAuthority::new(&seed, cert).unwrap();
+    let template = issuer
+        .approve_template(
+            BusinessId([1; 16]),
+            1,
+            TemplateCategory::Utility,
+            "en",
+            "Your flight leaves at {{1}}",
+            always,
+        )
+        .unwrap();
+    hex::encode(template.to_bytes())
 }
