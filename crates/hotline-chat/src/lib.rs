@@ -285,19 +285,24 @@ async fn show(
             if let Some(hotline::business::Badge::Verified { business, .. }) = &badge {
                 *name = business.name().to_owned();
             }
-            let kind = match m.class {
-                MessageClass::Notification => " (notification)",
-                _ => "",
-            };
             let mark = match &badge {
                 Some(hotline::business::Badge::Verified { .. }) => "verified",
                 _ => "NOT verified",
             };
-            out.line(&format!(
-                "<{name}, {mark}>{kind} {}",
-                String::from_utf8_lossy(&m.body)
-            ))
-            .await;
+            // A notification is shown only as an approved template of a
+            // verified business (SPEC.md 13.17); anything else is dropped
+            // with the reason.
+            let line = match m.class {
+                MessageClass::Notification => match client.render_notification(&m).await {
+                    Ok(shown) => format!(
+                        "<{name}, {mark}> (notification, {:?}) {}",
+                        shown.category, shown.text
+                    ),
+                    Err(e) => format!("<{name}, {mark}> (notification not shown: {e})"),
+                },
+                _ => format!("<{name}, {mark}> {}", String::from_utf8_lossy(&m.body)),
+            };
+            out.line(&line).await;
             client.confirm(m.seq).await?;
         }
         Event::Delivery { state, .. } => match state {
