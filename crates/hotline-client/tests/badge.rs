@@ -10,7 +10,8 @@ use common::*;
 use hotline::IdentityKeyPair;
 use hotline::business::{
     Badge, BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet,
-    RootAuthority, TrustStore, Validity, VerificationLevel,
+    RootAuthority, TemplateCategory, TemplateError, TemplatedNotification, TrustStore, Validity,
+    VerificationLevel,
 };
 use hotline::relay::{
     Clock, ConsentScope, MemoryStore, MessageClass, Relay, RelayStore, SystemClock,
@@ -95,6 +96,50 @@ async fn a_revocation_learned_in_the_open_chat_takes_the_badge_away_with_the_rea
         Some(info.safety_number.clone())
     );
 
+    // Notifications: an approved template renders; free text does not.
+    let template = issuer
+        .approve_template(
+            BusinessId([0x55; 16]),
+            3,
+            TemplateCategory::Authentication,
+            "en",
+            "Your code is {{1}}.",
+            validity,
+        )
+        .unwrap();
+    let coded = TemplatedNotification::new(&template, &["123456"]).unwrap();
+    business
+        .send(m.from, MessageClass::Notification, coded.to_bytes())
+        .await
+        .unwrap();
+    let note = wait_for(&mut cevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    let shown = customer.render_notification(&note).await.unwrap();
+    assert_eq!(
+        (shown.category, shown.text.as_str()),
+        (TemplateCategory::Authentication, "Your code is 123456.")
+    );
+    business
+        .send(
+            m.from,
+            MessageClass::Notification,
+            b"Your code is 999999.".to_vec(),
+        )
+        .await
+        .unwrap();
+    let free = wait_for(&mut cevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    assert!(matches!(
+        customer.render_notification(&free).await,
+        Err(hotline_client::Error::Template(TemplateError::Decode(_)))
+    ));
+
     // The issuer revokes the bank; the customer's app learns the list.
     let list = issuer.revoke(now, now, now + 7 * DAY, &[55]).unwrap();
     let issuer_cert = issuer.certificate().clone();
@@ -116,6 +161,12 @@ async fn a_revocation_learned_in_the_open_chat_takes_the_badge_away_with_the_rea
     assert!(matches!(
         customer.badge(business.account()).await.unwrap(),
         Some(Badge::Revoked { .. })
+    ));
+    // The same approved template from a business whose badge is gone is
+    // not shown.
+    assert!(matches!(
+        customer.render_notification(&note).await,
+        Err(hotline_client::Error::Template(TemplateError::NotVerified))
     ));
     customer.shutdown().await;
     business.shutdown().await;
