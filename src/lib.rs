@@ -85,7 +85,7 @@ pub mod types {
 
 /// The primitive layer, exposed for conformance testing against external
 /// vectors (Wycheproof). Not for casual use: nothing here knows the protocol.
-/// Behind the `hazmat` feature.
+/// Behind the `hazmat` feature (on by default).
 #[cfg(feature = "hazmat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
 pub mod hazmat {
