@@ -336,6 +336,7 @@ code_table! {
     "relay.sender_quota_exceeded" [],
     "relay.rate_limited" ["limit", "retry_after"],
     "relay.blocked" [],
+    "relay.blocked_by_business" [],
     "relay.no_consent" [],
     "relay.window_closed" [],
     "relay.notification_from_customer" [],
@@ -898,6 +899,7 @@ impl Coded for RelayError {
                 .int("retry_after", *retry_after_secs),
             Self::Policy(p) => match p {
                 PolicyError::Blocked => c("relay.blocked"),
+                PolicyError::BlockedByBusiness => c("relay.blocked_by_business"),
                 PolicyError::NoConsent => c("relay.no_consent"),
                 PolicyError::WindowClosed => c("relay.window_closed"),
                 PolicyError::NotificationFromCustomer => c("relay.notification_from_customer"),

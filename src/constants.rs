@@ -280,6 +280,12 @@ pub const SIG_CTX_CONSENT: &[u8] = b"Hotline v1 consent";
 /// Signature context of a block record.
 pub const SIG_CTX_BLOCK: &[u8] = b"Hotline v1 block";
 
+/// Block record value bit: the record blocks (clear: it unblocks).
+pub const BLOCK_SET: u8 = 0x01;
+/// Block record value bit: the business blocks the customer, and signed the
+/// record (clear: the customer blocks the business, and signed it).
+pub const BLOCK_BY_BUSINESS: u8 = 0x02;
+
 /// Message class byte: free-form chat.
 pub const CLASS_CHAT: u8 = 0x01;
 /// Message class byte: a business-to-customer notification (metered).

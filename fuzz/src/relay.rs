@@ -444,8 +444,9 @@ fn signer_named<'a>(fx: &'a RelayFixture, key: &[u8]) -> Option<&'a Signer> {
 ///   account's (with that account's key);
 /// * an upload's prekeys (with the uploader's key, `uploader` being the
 ///   index of the signer), as far as the flags and counts are well formed;
-/// * a consent or block record, if its customer is a fixture account (with
-///   that account's key).
+/// * a consent or block record, if its signer (the customer, or the
+///   business for a block by the business) is a fixture account (with that
+///   account's key).
 ///
 /// Re-signing a genuine body gives it back unchanged (Ed25519 is
 /// deterministic).
@@ -464,7 +465,13 @@ pub fn resign_inner(body: &[u8], uploader: usize, fx: &RelayFixture) -> Vec<u8> 
             } else {
                 SIG_CTX_BLOCK
             };
-            if let Some(s) = signer_named(fx, &b[3..35]) {
+            // Value byte 0x02 or 0x03 of a block: the business signs.
+            let signer = if op == 0x0A && b[67] & 0x02 != 0 {
+                &b[35..67]
+            } else {
+                &b[3..35]
+            };
+            if let Some(s) = signer_named(fx, signer) {
                 sign_at(&mut b, &s.secret, ctx, 1, RECORD_SIGNED_LEN);
             }
         }
@@ -644,6 +651,7 @@ impl Mailbox {
 struct Pair {
     consents: Vec<(ConsentRecord, u64)>,
     block: Option<(BlockRecord, u64)>,
+    business_block: Option<(BlockRecord, u64)>,
     window: Option<u64>,
 }
 
@@ -772,6 +780,7 @@ impl Model {
                     pair(c, b).map_or_else(PairState::default, |p| PairState {
                         consent: p.consents.last().map(|c| c.0),
                         block: p.block.map(|b| b.0),
+                        business_block: p.business_block.map(|b| b.0),
                         last_customer_message: p.window,
                     })
                 })
@@ -1065,7 +1074,13 @@ impl Model {
                 Ok(Response::Acknowledged { removed })
             }
             Request::Consent(r) => {
-                self.check_record(&account, r.customer(), r.business(), r.time(), now)?;
+                self.check_record(
+                    &account,
+                    AccountKind::Customer,
+                    (r.customer(), r.business()),
+                    r.time(),
+                    now,
+                )?;
                 let pair = self.pairs.entry((r.customer(), r.business())).or_default();
                 let at = r.time().min(now);
                 match pair.consents.last() {
@@ -1083,21 +1098,38 @@ impl Model {
                 Ok(Response::ConsentStored)
             }
             Request::Block(r) => {
-                self.check_record(&account, r.customer(), r.business(), r.time(), now)?;
+                self.check_record(
+                    &account,
+                    r.blocker(),
+                    (r.customer(), r.business()),
+                    r.time(),
+                    now,
+                )?;
                 let pair = self.pairs.entry((r.customer(), r.business())).or_default();
                 let at = r.time().min(now);
-                if pair.block.as_ref().is_some_and(|l| !block_wins(r, at, l)) {
+                let by_business = r.blocker() == AccountKind::Business;
+                let slot = if by_business {
+                    &mut pair.business_block
+                } else {
+                    &mut pair.block
+                };
+                if slot.as_ref().is_some_and(|l| !block_wins(r, at, l)) {
                     return Err(Refusal::StaleRecord);
                 }
-                pair.block = Some((*r, at));
+                *slot = Some((*r, at));
                 if r.blocked() {
-                    // SPEC.md 14.6: the business's undelivered envelopes to
-                    // the customer go with the block, and its notifications
-                    // among them leave the bill.
+                    // SPEC.md 14.6: the blocked party's undelivered
+                    // envelopes to the blocker go with the block, and
+                    // notifications among them leave the bill.
+                    let (mailbox, sender) = if by_business {
+                        (r.business(), r.customer())
+                    } else {
+                        (r.customer(), r.business())
+                    };
                     let mut unbilled = 0;
-                    if let Some(mb) = self.mailboxes.get_mut(&r.customer()) {
+                    if let Some(mb) = self.mailboxes.get_mut(&mailbox) {
                         mb.waiting.retain(|_, (_, e)| {
-                            if e.header.sender != r.business() {
+                            if e.header.sender != sender {
                                 return true;
                             }
                             if e.header.class == MessageClass::Notification {
@@ -1106,7 +1138,7 @@ impl Model {
                             false
                         });
                     }
-                    if let Some(n) = self.notifications.get_mut(&r.business()) {
+                    if let Some(n) = self.notifications.get_mut(&sender) {
                         *n = n.saturating_sub(unbilled);
                     }
                 }
@@ -1318,21 +1350,25 @@ impl Model {
     fn check_record(
         &self,
         account: &AccountRecord,
-        customer: AccountId,
-        business: AccountId,
+        signer: AccountKind,
+        (customer, business): (AccountId, AccountId),
         time: u64,
         now: u64,
     ) -> Result<(), Refusal> {
-        if account.kind != AccountKind::Customer {
+        if account.kind != signer {
             return Err(Refusal::WrongAccountKind);
         }
-        if customer != account.id() {
+        let (mine, other) = match signer {
+            AccountKind::Customer => (customer, business),
+            AccountKind::Business => (business, customer),
+        };
+        if mine != account.id() {
             return Err(Refusal::RecordNotYours);
         }
-        match self.kind(&business) {
+        match self.kind(&other) {
             None => return Err(Refusal::UnknownAccount),
-            Some(AccountKind::Customer) => return Err(Refusal::UnsupportedRoute),
-            Some(AccountKind::Business) => {}
+            Some(k) if k == signer => return Err(Refusal::UnsupportedRoute),
+            Some(_) => {}
         }
         if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS)
             || time < now.saturating_sub(REQUEST_TIME_WINDOW_SECS)
@@ -1371,6 +1407,13 @@ impl Model {
             (AccountKind::Customer, AccountKind::Business) => {
                 if h.class != MessageClass::Chat {
                     return Err(Refusal::NotificationFromCustomer);
+                }
+                let pair = self.pairs.get(&(h.sender, h.recipient));
+                if pair
+                    .and_then(|p| p.business_block)
+                    .is_some_and(|b| b.0.blocked())
+                {
+                    return Err(Refusal::BlockedByBusiness);
                 }
                 open_window = true;
             }

@@ -264,6 +264,8 @@ refusals! {
     BadRevocationList = 30,
     /// The relay takes no revocation lists from requests (SPEC.md 14.13).
     TrustStateFixed = 31,
+    /// The business blocked the customer (SPEC.md 14.6, 14.7).
+    BlockedByBusiness = 32,
 }
 
 impl RelayError {
@@ -303,6 +305,7 @@ impl RelayError {
                 retry_after_secs: *retry_after_secs,
             },
             Self::Policy(PolicyError::Blocked) => Refusal::Blocked,
+            Self::Policy(PolicyError::BlockedByBusiness) => Refusal::BlockedByBusiness,
             Self::Policy(PolicyError::NoConsent) => Refusal::NoConsent,
             Self::Policy(PolicyError::WindowClosed) => Refusal::WindowClosed,
             Self::Policy(PolicyError::NotificationFromCustomer) => {

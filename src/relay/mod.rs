@@ -418,8 +418,8 @@ impl<S: RelayStore> Relay<S> {
             Request::Consent(record) => {
                 self.check_record(
                     account,
-                    record.customer(),
-                    record.business(),
+                    AccountKind::Customer,
+                    (record.customer(), record.business()),
                     record.time(),
                     now,
                 )?;
@@ -436,8 +436,8 @@ impl<S: RelayStore> Relay<S> {
             Request::Block(record) => {
                 self.check_record(
                     account,
-                    record.customer(),
-                    record.business(),
+                    record.blocker(),
+                    (record.customer(), record.business()),
                     record.time(),
                     now,
                 )?;
@@ -466,28 +466,35 @@ impl<S: RelayStore> Relay<S> {
         }
     }
 
+    /// The checks of SPEC.md 14.6 on a consent or block record before its
+    /// order: the requester is the signing party, the other party is an
+    /// account of the other kind, and the time is within the window.
     fn check_record(
         &self,
         account: &AccountRecord,
-        customer: AccountId,
-        business: AccountId,
+        signer: AccountKind,
+        (customer, business): (AccountId, AccountId),
         time: u64,
         now: u64,
     ) -> Result<(), RelayError> {
-        if account.kind != AccountKind::Customer {
-            return Err(RelayError::WrongAccountKind(AccountKind::Customer));
+        if account.kind != signer {
+            return Err(RelayError::WrongAccountKind(signer));
         }
-        if customer != account.id() {
+        let (mine, other, other_kind) = match signer {
+            AccountKind::Customer => (customer, business, AccountKind::Business),
+            AccountKind::Business => (business, customer, AccountKind::Customer),
+        };
+        if mine != account.id() {
             return Err(RelayError::RecordNotYours);
         }
-        let business = self
+        let other = self
             .store
-            .account(&business)?
+            .account(&other)?
             .ok_or(RelayError::UnknownAccount)?;
-        if business.kind != AccountKind::Business {
+        if other.kind != other_kind {
             return Err(RelayError::Policy(PolicyError::UnsupportedRoute));
         }
-        // The record's time is the customer's claim: bounded on both sides,
+        // The record's time is the signer's claim: bounded on both sides,
         // so a consent cannot be backdated (evidence dated 1970 proves
         // nothing) nor dated ahead to outrank later changes (SPEC.md 14.6).
         if time > now.saturating_add(REQUEST_TIME_WINDOW_SECS)
@@ -527,8 +534,13 @@ impl<S: RelayStore> Relay<S> {
                 if h.class != MessageClass::Chat {
                     return Err(PolicyError::NotificationFromCustomer.into());
                 }
+                // Checked under the pair's lock, like a business's send: a
+                // business's block answered before this point always wins.
+                let guard = self.pair_lock(&h.sender, &h.recipient);
+                let pair = self.store.pair(&h.sender, &h.recipient)?;
+                policy::check_customer_send(&pair)?;
                 effects.open_window = Some((h.sender, h.recipient));
-                self.pair_lock(&h.sender, &h.recipient)
+                guard
             }
             (AccountKind::Business, AccountKind::Customer) => {
                 // A business sends only while its badge is true: the chain

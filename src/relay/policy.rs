@@ -2,12 +2,12 @@
 //! metered notifications, decided on envelope metadata alone.
 
 use crate::constants::{
-    CHAT_WINDOW_SECS, OBJ_TYPE_BLOCK, OBJ_TYPE_CONSENT, PROTOCOL_VERSION, SCOPE_CHAT,
-    SCOPE_NOTIFICATIONS, SIG_CTX_BLOCK, SIG_CTX_CONSENT,
+    BLOCK_BY_BUSINESS, BLOCK_SET, CHAT_WINDOW_SECS, OBJ_TYPE_BLOCK, OBJ_TYPE_CONSENT,
+    PROTOCOL_VERSION, SCOPE_CHAT, SCOPE_NOTIFICATIONS, SIG_CTX_BLOCK, SIG_CTX_CONSENT,
 };
 use crate::keys::IdentityKeyPair;
 use crate::primitives::ed25519::Ed25519Public;
-use crate::relay::auth::AccountId;
+use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::MessageClass;
 use crate::wire::{DecodeError, Reader};
 
@@ -95,21 +95,22 @@ impl SignedRecord {
         m
     }
 
+    /// Signs with `signer`, the key of the customer or of the business
+    /// (whichever the record's value says signs it).
     fn sign(
         obj: u8,
         ctx: &[u8],
-        customer: &IdentityKeyPair,
-        business: AccountId,
+        signer: &IdentityKeyPair,
+        (customer, business): (AccountId, AccountId),
         value: u8,
         time: u64,
     ) -> Self {
-        let customer_id = AccountId::of(&customer.public());
-        let signature = customer.signing().sign(
+        let signature = signer.signing().sign(
             ctx,
-            &Self::signed_part(obj, &customer_id, &business, value, time),
+            &Self::signed_part(obj, &customer, &business, value, time),
         );
         Self {
-            customer: customer_id,
+            customer,
             business,
             value,
             time,
@@ -123,13 +124,13 @@ impl SignedRecord {
         m
     }
 
-    /// Reads and strictly verifies a record under the customer's key; the
-    /// caller checks `value`.
+    /// Reads and strictly verifies a record under the key of the party
+    /// that `check` (which checks the value byte) says signed it.
     fn read(
         r: &mut Reader<'_>,
         obj: u8,
         ctx: &[u8],
-        check: impl Fn(u8) -> Result<(), DecodeError>,
+        check: impl Fn(u8) -> Result<AccountKind, DecodeError>,
     ) -> Result<Self, RecordError> {
         r.version()?;
         let found = r.u8("object type")?;
@@ -139,10 +140,13 @@ impl SignedRecord {
         let customer = AccountId(*r.array("record customer")?);
         let business = AccountId(*r.array("record business")?);
         let value = r.u8("record value")?;
-        check(value)?;
+        let signer = match check(value)? {
+            AccountKind::Customer => customer,
+            AccountKind::Business => business,
+        };
         let time = r.u64("record time")?;
         let signature = *r.array::<64>("record signature")?;
-        let key = Ed25519Public::from_bytes(&customer.0).map_err(|_| RecordError::BadSignature)?;
+        let key = Ed25519Public::from_bytes(&signer.0).map_err(|_| RecordError::BadSignature)?;
         key.verify(
             ctx,
             &Self::signed_part(obj, &customer, &business, value, time),
@@ -169,7 +173,8 @@ pub enum RecordError {
     /// The bytes are malformed.
     #[error("malformed record: {0}")]
     Decode(#[from] DecodeError),
-    /// The customer's signature failed strict verification.
+    /// The signature (the customer's, or for a business's block the
+    /// business's) failed strict verification.
     #[error("record signature is invalid")]
     BadSignature,
     /// The record names the same account as customer and business.
@@ -207,7 +212,7 @@ impl ConsentRecord {
             OBJ_TYPE_CONSENT,
             SIG_CTX_CONSENT,
             customer,
-            business,
+            (AccountId::of(&customer.public()), business),
             scope.to_byte(),
             time,
         ))
@@ -251,7 +256,7 @@ impl ConsentRecord {
     }
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, RecordError> {
         SignedRecord::read(r, OBJ_TYPE_CONSENT, SIG_CTX_CONSENT, |v| {
-            ConsentScope::from_byte(v).map(|_| ())
+            ConsentScope::from_byte(v).map(|_| AccountKind::Customer)
         })
         .map(Self)
     }
@@ -268,37 +273,88 @@ impl core::fmt::Debug for ConsentRecord {
     }
 }
 
-/// A customer's signed block (or unblock) of one business. Only the
-/// customer's identity key can make one, so only the customer can unblock.
+/// A signed block (or unblock) between a customer and a business: either
+/// the customer's of the business (the business may no longer send to the
+/// customer), or the business's of an abusive customer (the customer may
+/// no longer write to the business). Only the blocking party's identity key
+/// can make one, so only that party can unblock. The two directions are
+/// independent records (SPEC.md 14.6).
+///
+/// ```
+/// use hotline::IdentityKeyPair;
+/// use hotline::relay::{AccountId, AccountKind, BlockRecord};
+/// let mut rng = rand::rng();
+/// let customer = IdentityKeyPair::generate(&mut rng);
+/// let airline = IdentityKeyPair::generate(&mut rng);
+/// let customer_id = AccountId::of(&customer.public());
+/// let airline_id = AccountId::of(&airline.public());
+/// let mine = BlockRecord::sign(&customer, airline_id, true, 1_700_000_000);
+/// let theirs = BlockRecord::sign_by_business(&airline, customer_id, true, 1_700_000_000);
+/// assert_eq!(mine.blocker(), AccountKind::Customer);
+/// let decoded = BlockRecord::from_bytes(&theirs.to_bytes()).unwrap();
+/// assert_eq!((decoded.blocker(), decoded.customer()), (AccountKind::Business, customer_id));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct BlockRecord(SignedRecord);
 
 impl BlockRecord {
-    /// Signs a block (`blocked = true`) or unblock record with the customer's
-    /// identity key.
+    /// Signs a customer's block (`blocked = true`) or unblock of `business`
+    /// with the customer's identity key.
     pub fn sign(customer: &IdentityKeyPair, business: AccountId, blocked: bool, time: u64) -> Self {
         Self(SignedRecord::sign(
             OBJ_TYPE_BLOCK,
             SIG_CTX_BLOCK,
             customer,
-            business,
+            (AccountId::of(&customer.public()), business),
             u8::from(blocked),
             time,
         ))
     }
-    /// The customer who signed it.
+    /// Signs a business's block (`blocked = true`) or unblock of `customer`
+    /// with the business's identity key.
+    pub fn sign_by_business(
+        business: &IdentityKeyPair,
+        customer: AccountId,
+        blocked: bool,
+        time: u64,
+    ) -> Self {
+        Self(SignedRecord::sign(
+            OBJ_TYPE_BLOCK,
+            SIG_CTX_BLOCK,
+            business,
+            (customer, AccountId::of(&business.public())),
+            BLOCK_BY_BUSINESS | u8::from(blocked),
+            time,
+        ))
+    }
+    /// The customer of the pair.
     pub fn customer(&self) -> AccountId {
         self.0.customer
     }
-    /// The business it is about.
+    /// The business of the pair.
     pub fn business(&self) -> AccountId {
         self.0.business
     }
+    /// Who blocks (and signed): the customer or the business.
+    pub fn blocker(&self) -> AccountKind {
+        if self.0.value & BLOCK_BY_BUSINESS != 0 {
+            AccountKind::Business
+        } else {
+            AccountKind::Customer
+        }
+    }
+    /// The account that signed it: the customer's or the business's id.
+    pub fn signer(&self) -> AccountId {
+        match self.blocker() {
+            AccountKind::Customer => self.0.customer,
+            AccountKind::Business => self.0.business,
+        }
+    }
     /// Whether it blocks (true) or unblocks (false).
     pub fn blocked(&self) -> bool {
-        self.0.value == 1
+        self.0.value & BLOCK_SET != 0
     }
-    /// When the customer signed it (seconds since the Unix epoch).
+    /// When the blocking party signed it (seconds since the Unix epoch).
     pub fn time(&self) -> u64 {
         self.0.time
     }
@@ -322,7 +378,8 @@ impl BlockRecord {
     }
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, RecordError> {
         SignedRecord::read(r, OBJ_TYPE_BLOCK, SIG_CTX_BLOCK, |value| match value {
-            0 | 1 => Ok(()),
+            0 | BLOCK_SET => Ok(AccountKind::Customer),
+            BLOCK_BY_BUSINESS | 0x03 => Ok(AccountKind::Business),
             value => Err(DecodeError::InvalidValue {
                 field: "block flag",
                 value,
@@ -335,6 +392,7 @@ impl BlockRecord {
 impl core::fmt::Debug for BlockRecord {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BlockRecord")
+            .field("blocker", &self.blocker())
             .field("customer", &self.customer())
             .field("business", &self.business())
             .field("blocked", &self.blocked())
@@ -350,6 +408,10 @@ pub enum PolicyError {
     /// The customer has blocked this business.
     #[error("the customer has blocked this business")]
     Blocked,
+    /// The business has blocked this customer: the customer's messages to
+    /// it are refused.
+    #[error("the business has blocked this customer")]
+    BlockedByBusiness,
     /// The customer has not consented to this class of message from this
     /// business (or has withdrawn consent).
     #[error("no consent from the customer for this class of message")]
@@ -371,8 +433,10 @@ pub enum PolicyError {
 pub struct PairState {
     /// The consent record in force, if any.
     pub consent: Option<ConsentRecord>,
-    /// The latest block record, if any.
+    /// The customer's block record in force, if any.
     pub block: Option<BlockRecord>,
+    /// The business's block record in force, if any.
+    pub business_block: Option<BlockRecord>,
     /// When the relay accepted the customer's last message to the business.
     pub last_customer_message: Option<u64>,
 }
@@ -383,6 +447,15 @@ pub struct PairState {
 /// change made after it.
 pub(crate) fn effective_time(record_time: u64, now: u64) -> u64 {
     record_time.min(now)
+}
+
+/// Decides whether a customer may send a chat message to the business:
+/// not once the business has blocked the customer.
+pub(crate) fn check_customer_send(pair: &PairState) -> Result<(), PolicyError> {
+    if pair.business_block.is_some_and(|b| b.blocked()) {
+        return Err(PolicyError::BlockedByBusiness);
+    }
+    Ok(())
 }
 
 /// Decides whether a business may send a message of `class` now.
@@ -435,6 +508,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_business_block_stops_the_customer() {
+        let mut rng = rand::rng();
+        let customer = IdentityKeyPair::generate(&mut rng);
+        let business = IdentityKeyPair::generate(&mut rng);
+        let (c, b) = (
+            AccountId::of(&customer.public()),
+            AccountId::of(&business.public()),
+        );
+        let mut pair = PairState {
+            block: Some(BlockRecord::sign(&customer, b, true, 5)),
+            ..PairState::default()
+        };
+        assert_eq!(check_customer_send(&pair), Ok(()));
+        pair.business_block = Some(BlockRecord::sign_by_business(&business, c, false, 5));
+        assert_eq!(check_customer_send(&pair), Ok(()));
+        pair.business_block = Some(BlockRecord::sign_by_business(&business, c, true, 6));
+        assert_eq!(
+            check_customer_send(&pair),
+            Err(PolicyError::BlockedByBusiness)
+        );
+    }
+
+    #[test]
     fn window_boundary() {
         let mut rng = rand::rng();
         let customer = IdentityKeyPair::generate(&mut rng);
@@ -442,6 +538,7 @@ mod tests {
         let pair = PairState {
             consent: Some(ConsentRecord::sign(&customer, biz, ConsentScope::ALL, 0)),
             block: None,
+            business_block: None,
             last_customer_message: Some(1000),
         };
         assert_eq!(

@@ -1143,6 +1143,19 @@ impl<S: ClientStore> Client<S> {
         BlockRecord::sign(&self.identity, business, blocked, time)
     }
 
+    /// A business's block (or unblock) of `customer`, signed by this
+    /// client's identity as the business (SPEC.md 14.6): the relay then
+    /// refuses that customer's messages to it. Pair a block with
+    /// [`Client::block`], which drops anything already on its way.
+    pub fn business_block_record(
+        &self,
+        customer: AccountId,
+        blocked: bool,
+        time: u64,
+    ) -> BlockRecord {
+        BlockRecord::sign_by_business(&self.identity, customer, blocked, time)
+    }
+
     /// The counter of the last signed relay request.
     pub fn relay_counter(&self) -> u64 {
         self.state.value.relay_counter

@@ -14,9 +14,9 @@ use hotline::business::{
 include!("envelope.rs");
 
 use hotline::relay::{
-    RequestSigner, AccountId, AllowList, CertificateRefused, CertificateValidator, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope,
+    RequestSigner, AccountId, AccountKind, AllowList, CertificateRefused, CertificateValidator, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope,
     EnvelopeHeader, MailboxLimits, ManualClock, MessageClass, MessageId, PolicyError,
-    PreKeySlot, PreKeyUpload, Refusal, Relay, RelayError, RelayStore, Request, RequestError, Response,
+    PreKeySlot, PreKeyUpload, RecordError, Refusal, Relay, RelayError, RelayStore, Request, RequestError, Response,
     SignedRequest,
 };
 use hotline::{DecryptError, IdentityKeyPair, PreKeyStore, Session};
@@ -2133,6 +2133,15 @@ fn a_block_ends_business_messages_at_once_and_only_the_customer_unblocks() {
     // The business cannot unblock itself: not with its own signature ...
     let fake = BlockRecord::sign(b.account.identity(), b.id(), false, w.now() + 1);
     assert!(w.call(&mut b, Request::Block(fake)).is_err());
+    // ... nor with its own (business's) unblock of the customer, which is
+    // another record and lifts only a block of its own.
+    let own = BlockRecord::sign_by_business(b.account.identity(), c.id(), false, w.now());
+    assert_eq!(own.blocker(), AccountKind::Business);
+    w.call(&mut b, Request::Block(own)).unwrap();
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::Blocked))
+    );
     // ... nor by replaying an older unblock of the customer's.
     let old_unblock = BlockRecord::sign(c.account.identity(), b.id(), false, w.now() - 10);
     assert_eq!(
@@ -2144,6 +2153,122 @@ fn a_block_ends_business_messages_at_once_and_only_the_customer_unblocks() {
     w.clock.advance(1);
     w.block(&mut c, &b, false).unwrap();
     assert!(w.send_raw(&mut b, &c, MessageClass::Chat).is_ok());
+}
+
+/// A business blocks an abusive customer (SPEC.md 14.6, 14.7): only the
+/// business submits its record; once stored, the customer's waiting
+/// envelopes to the business are gone and its new ones refused, while other
+/// customers and the business's own sends are untouched; only the
+/// business's unblock lifts it.
+#[test]
+fn a_business_blocks_an_abusive_customer() {
+    let mut rng = ChaCha20Rng::seed_from_u64(26 ^ 0xB);
+    let (biz, rival_key) = (
+        IdentityKeyPair::generate(&mut rng),
+        IdentityKeyPair::generate(&mut rng),
+    );
+    let mut trust = AllowList::new();
+    trust.allow(&biz.public(), "Example Air");
+    trust.allow(&rival_key.public(), "Rival Rail");
+    let mut w = world_validated_by(26, MailboxLimits::default(), trust);
+    let mut c = w.customer();
+    let mut b = w.register_business(biz, 1);
+    let mut other = w.customer();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut other, &b, MessageClass::Chat).unwrap();
+    let (b_key, c_id) = (b.account.identity().clone(), c.id());
+    let block =
+        |blocked: bool, at: u64| BlockRecord::sign_by_business(&b_key, c_id, blocked, at);
+    let rec = block(true, w.now());
+    assert_eq!(
+        (rec.blocker(), rec.signer(), rec.customer(), rec.business()),
+        (AccountKind::Business, b.id(), c.id(), b.id())
+    );
+    // The customer cannot submit the business's record, another business
+    // cannot submit it, and a business cannot block a business.
+    assert_eq!(
+        w.call(&mut c, Request::Block(rec)),
+        Err(RelayError::WrongAccountKind(AccountKind::Business))
+    );
+    let mut rival = w.register_business(rival_key, 1);
+    assert_eq!(
+        w.call(&mut rival, Request::Block(rec)),
+        Err(RelayError::RecordNotYours)
+    );
+    let of_business = BlockRecord::sign_by_business(b.account.identity(), rival.id(), true, w.now());
+    assert_eq!(
+        w.call(&mut b, Request::Block(of_business)),
+        Err(RelayError::Policy(PolicyError::UnsupportedRoute))
+    );
+    let stale = block(true, w.now() - REQUEST_TIME_WINDOW_SECS - 1);
+    assert_eq!(w.call(&mut b, Request::Block(stale)), Err(RelayError::StaleRecord));
+    assert_eq!(w.fetch(&mut b).len(), 3, "a refused block changed the mailbox");
+    // Stored: the customer's two waiting envelopes go, the other's stays.
+    w.call(&mut b, Request::Block(rec)).unwrap();
+    let left = w.fetch(&mut b);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].envelope.header.sender, other.id());
+    assert_eq!(
+        w.send_raw(&mut c, &b, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::BlockedByBusiness))
+    );
+    assert_eq!(
+        RelayError::Policy(PolicyError::BlockedByBusiness).refusal(),
+        Refusal::BlockedByBusiness
+    );
+    assert_eq!(Refusal::BlockedByBusiness.code(), 32);
+    assert_eq!(Refusal::from_code(32), Some(Refusal::BlockedByBusiness));
+    w.send_raw(&mut other, &b, MessageClass::Chat).unwrap();
+    // The business still answers within the window the customer opened.
+    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap();
+    // The customer's own records do not lift it.
+    w.block(&mut c, &b, true).unwrap();
+    w.clock.advance(1);
+    w.block(&mut c, &b, false).unwrap();
+    assert_eq!(
+        w.send_raw(&mut c, &b, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::BlockedByBusiness))
+    );
+    // An unblock of the same second as the block changes nothing; a later
+    // one lifts it.
+    assert_eq!(
+        w.call(&mut b, Request::Block(block(false, rec.time()))),
+        Err(RelayError::StaleRecord)
+    );
+    w.clock.advance(1);
+    w.call(&mut b, Request::Block(block(false, w.now()))).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+}
+
+/// A business's block record decodes only under the business's key: the
+/// customer's signature, or a flag byte flipped to claim the other signer,
+/// is refused.
+#[test]
+fn a_business_block_record_is_verified_under_the_business_key() {
+    let (w, c, b) = pair(27);
+    let rec = BlockRecord::sign_by_business(b.account.identity(), c.id(), true, w.now());
+    assert_eq!(BlockRecord::from_bytes(&rec.to_bytes()), Ok(rec));
+    // Signed by the customer but claiming the business as signer.
+    let mut forged = BlockRecord::sign(c.account.identity(), b.id(), true, w.now()).to_bytes();
+    forged[66] |= 0x02;
+    assert_eq!(
+        BlockRecord::from_bytes(&forged),
+        Err(RecordError::BadSignature)
+    );
+    // The business's record with the signer bit cleared.
+    let mut flipped = rec.to_bytes();
+    flipped[66] &= !0x02;
+    assert_eq!(
+        BlockRecord::from_bytes(&flipped),
+        Err(RecordError::BadSignature)
+    );
+    let mut bad = rec.to_bytes();
+    bad[66] = 0x04;
+    assert!(matches!(
+        BlockRecord::from_bytes(&bad),
+        Err(RecordError::Decode(_))
+    ));
 }
 
 #[test]

@@ -401,7 +401,9 @@ impl Client {
 
     /// Blocks `business`: a signed block record at the relay, which refuses
     /// its messages from now on, and locally, so that anything already on
-    /// its way is dropped unread and nothing is sent to it.
+    /// its way is dropped unread and nothing is sent to it. A business's
+    /// client blocks a customer the same way (the argument is then the
+    /// customer): the relay refuses that customer's messages to it.
     pub async fn block(&self, business: AccountId) -> Result<(), Error> {
         self.ask(|r| Command::Block(business, true, r)).await
     }
@@ -1228,7 +1230,11 @@ impl Actor {
             self.app().block(&business)?;
         }
         let now = self.now();
-        let record = self.app().block_record(business, blocked, now);
+        // A business blocks a customer with its own record (SPEC.md 14.6).
+        let record = match self.config.role {
+            Role::Business { .. } => self.app().business_block_record(business, blocked, now),
+            Role::Customer => self.app().block_record(business, blocked, now),
+        };
         let r = self.call(Request::Block(record)).await;
         if !blocked {
             self.app().unblock(&business)?;

@@ -165,6 +165,10 @@ pub(crate) fn router(s: Arc<Shared>) -> Router {
         .route("/v1/conversations", get(list_conversations))
         .route("/v1/conversations/{customer}", get(get_conversation))
         .route("/v1/conversations/{customer}/messages", get(list_messages))
+        .route(
+            "/v1/customers/{customer}/block",
+            post(block_customer).delete(unblock_customer),
+        )
         .route("/v1/status", get(status))
         .route("/v1/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
@@ -745,6 +749,63 @@ async fn list_messages(
     Ok(Json(json!({
         "messages": list.iter().map(message_json).collect::<Vec<_>>(),
     })))
+}
+
+async fn block_customer(
+    State(s): State<Arc<Shared>>,
+    caller: Caller,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_block(&s, &caller, &customer, true).await
+}
+
+async fn unblock_customer(
+    State(s): State<Arc<Shared>>,
+    caller: Caller,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_block(&s, &caller, &customer, false).await
+}
+
+/// A business's block of an abusive customer (SPEC.md 14.6): signed by the
+/// gateway's identity and stored at the relay, which then refuses the
+/// customer's messages and deletes those still waiting; and locally, so
+/// that anything already on its way is dropped unread.
+async fn set_block(
+    s: &Shared,
+    caller: &Caller,
+    customer: &str,
+    blocked: bool,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Scope::Agent], "blocking a customer")?;
+    let customer = parse_account(customer)?;
+    let result = if blocked {
+        s.client.block(customer).await
+    } else {
+        s.client.unblock(customer).await
+    };
+    match result {
+        Ok(()) => Ok(Json(json!({
+            "customer": hex::encode(customer.0),
+            "blocked": blocked,
+        }))),
+        Err(hotline_client::Error::Refused(Refusal::UnknownAccount)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_customer",
+            "the relay knows no such customer",
+        )),
+        Err(hotline_client::Error::Refused(Refusal::UnsupportedRoute)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_a_customer",
+            "this account is not a customer",
+        )),
+        Err(hotline_client::Error::Refused(r)) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "relay_refused",
+            format!("the relay refused the block: {r:?}"),
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 async fn status(State(s): State<Arc<Shared>>, caller: Caller) -> Result<Json<Value>, ApiError> {

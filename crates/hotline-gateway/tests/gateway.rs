@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use hotline::IdentityKeyPair;
-use hotline::relay::{AllowList, ConsentScope, MessageClass, Relay, RelayStore, SystemClock};
+use hotline::relay::{
+    AllowList, ConsentScope, MessageClass, Refusal, Relay, RelayStore, SystemClock,
+};
 use hotline::store::StorageKey;
-use hotline_client::{Backoff, Client, Config, Event, Events};
+use hotline_client::{Backoff, Client, Config, DeliveryState, Event, Events};
 use hotline_gateway::{ConfigFile, Gateway, GatewayConfig, Limits, webhook};
 use hotline_relay::{ServerLimits, serve};
 use serde_json::{Value, json};
@@ -440,6 +442,8 @@ async fn tokens_and_scopes_are_enforced() {
             ("/v1/conversations", "get"),
             ("/v1/conversations/{customer}", "get"),
             ("/v1/conversations/{customer}/messages", "get"),
+            ("/v1/customers/{customer}/block", "post"),
+            ("/v1/customers/{customer}/block", "delete"),
             ("/v1/status", "get"),
             ("/v1/openapi.json", "get"),
         ] {
@@ -502,6 +506,83 @@ async fn a_block_learned_from_the_relay_is_refused_locally_afterwards() {
             next_message(&mut s.cevents, Duration::from_millis(300))
                 .await
                 .is_none()
+        );
+        s.stop().await;
+    })
+    .await
+    .expect("the test finished in time");
+}
+
+/// The customer's next delivery state, skipping other events.
+async fn next_delivery(events: &mut Events, within: Duration) -> Option<DeliveryState> {
+    tokio::time::timeout(within, async {
+        loop {
+            match events.next().await {
+                Some(Event::Delivery { state, .. }) => return state,
+                Some(_) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_blocks_an_abusive_customer_and_lifts_the_block() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let mut s = setup(0).await;
+        let business = s.gateway.account();
+        s.customer.start_session(business).await.unwrap();
+        s.customer
+            .send(business, MessageClass::Chat, b"first".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            next_delivery(&mut s.cevents, Duration::from_secs(10)).await,
+            Some(DeliveryState::Accepted)
+        );
+        s.receiver.delivered("message.received").await;
+        let customer_hex = hex::encode(s.customer.account().0);
+        let url = format!("{}/v1/customers/{customer_hex}/block", s.api);
+        // A bot may not block; a malformed id is refused before the relay.
+        let (st, _, v) = post(&s.http, &url, Some(BOT), None, &json!({})).await;
+        assert_eq!((st, v["code"].as_str()), (403, Some("insufficient_scope")));
+        let bad = format!("{}/v1/customers/zz/block", s.api);
+        let (st, _, v) = post(&s.http, &bad, Some(AGENT), None, &json!({})).await;
+        assert_eq!((st, v["code"].as_str()), (400, Some("bad_customer")));
+        let unknown = format!("{}/v1/customers/{}/block", s.api, "ab".repeat(32));
+        let (st, _, v) = post(&s.http, &unknown, Some(AGENT), None, &json!({})).await;
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (404, Some("unknown_customer")),
+            "{v}"
+        );
+        let (st, _, v) = post(&s.http, &url, Some(AGENT), None, &json!({})).await;
+        assert_eq!((st, v["blocked"].as_bool()), (200, Some(true)), "{v}");
+        // The relay refuses the customer's messages now.
+        s.customer
+            .send(business, MessageClass::Chat, b"abuse".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            next_delivery(&mut s.cevents, Duration::from_secs(10)).await,
+            Some(DeliveryState::Refused(Refusal::BlockedByBusiness))
+        );
+        // Lifted: the customer is heard again. An unblock in the same
+        // second as the block would not outrank it (SPEC.md 14.6).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let r = s.http.delete(&url).bearer_auth(AGENT).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(v["blocked"], false);
+        s.customer
+            .send(business, MessageClass::Chat, b"sorry".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            next_delivery(&mut s.cevents, Duration::from_secs(10)).await,
+            Some(DeliveryState::Accepted)
         );
         s.stop().await;
     })

@@ -184,6 +184,11 @@ CREATE TABLE statuses(
     "
 CREATE TABLE mailbox_heads(recipient bytea PRIMARY KEY);
 ",
+    "
+CREATE TABLE business_blocks(
+    customer bytea NOT NULL, business bytea NOT NULL, time bigint NOT NULL, record bytea NOT NULL,
+    PRIMARY KEY(customer, business));
+",
 ];
 
 const SLOT_SIGNED: i16 = 0;
@@ -836,7 +841,8 @@ impl RelayStore for PostgresStore {
                    (SELECT record FROM blocks WHERE customer = $1 AND business = $2),
                    (SELECT record FROM consents WHERE customer = $1 AND business = $2
                     ORDER BY time DESC LIMIT 1),
-                   u.n, u.bytes, u.sender_n, u.sender_bytes
+                   u.n, u.bytes, u.sender_n, u.sender_bytes,
+                   (SELECT record FROM business_blocks WHERE customer = $2 AND business = $1)
                  FROM (SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(envelope)), 0)::bigint AS bytes,
                               COUNT(*) FILTER (WHERE sender = $2) AS sender_n,
                               COALESCE(SUM(octet_length(envelope)) FILTER (WHERE sender = $2), 0)::bigint
@@ -855,6 +861,15 @@ impl RelayStore for PostgresStore {
             if let Some(b) = block {
                 let b = BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block"))?;
                 if b.blocked() {
+                    return Err(StoreError::Backend("the pair was blocked during the send".into()).into());
+                }
+            }
+            // A customer's send to a business: likewise, a block by the
+            // business committed since the relay's check wins.
+            let business_block: Option<Vec<u8>> = row.get(7);
+            if let Some(b) = business_block {
+                let b = BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block"))?;
+                if b.blocked() && effects.open_window.is_some() {
                     return Err(StoreError::Backend("the pair was blocked during the send".into()).into());
                 }
             }
@@ -993,20 +1008,23 @@ impl RelayStore for PostgresStore {
                    (SELECT record FROM consents WHERE customer = $1 AND business = $2
                     ORDER BY time DESC LIMIT 1),
                    (SELECT record FROM blocks WHERE customer = $1 AND business = $2),
-                   (SELECT last FROM windows WHERE customer = $1 AND business = $2)",
+                   (SELECT last FROM windows WHERE customer = $1 AND business = $2),
+                   (SELECT record FROM business_blocks WHERE customer = $1 AND business = $2)",
                 &[&&customer.0[..], &&business.0[..]],
             )
             .map_err(backend)?;
         let consent: Option<Vec<u8>> = row.get(0);
         let block: Option<Vec<u8>> = row.get(1);
         let last: Option<i64> = row.get(2);
+        let business_block: Option<Vec<u8>> = row.get(3);
+        let decode_block =
+            |b: Vec<u8>| BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block"));
         Ok(PairState {
             consent: consent
                 .map(|b| ConsentRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("consent")))
                 .transpose()?,
-            block: block
-                .map(|b| BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block")))
-                .transpose()?,
+            block: block.map(decode_block).transpose()?,
+            business_block: business_block.map(decode_block).transpose()?,
             last_customer_message: last.map(unord),
         })
     }
@@ -1055,10 +1073,16 @@ impl RelayStore for PostgresStore {
         let c = &record.customer().0[..];
         let b = &record.business().0[..];
         let bytes = record.to_bytes();
+        // The blocker's mailbox holds what the block deletes; locking it
+        // orders the block with the blocked party's sends to the blocker.
+        let (table, mailbox, sender) = match record.blocker() {
+            AccountKind::Customer => ("blocks", c, b),
+            AccountKind::Business => ("business_blocks", b, c),
+        };
         self.tx(IsolationLevel::ReadCommitted, |tx| {
-            lock_mailbox(tx, c)?;
+            lock_mailbox(tx, mailbox)?;
             let last = tx.query_opt(
-                "SELECT record, time FROM blocks WHERE customer = $1 AND business = $2",
+                &format!("SELECT record, time FROM {table} WHERE customer = $1 AND business = $2"),
                 &[&c, &b],
             )?;
             if let Some(row) = last {
@@ -1069,18 +1093,20 @@ impl RelayStore for PostgresStore {
                 }
             }
             tx.execute(
-                "INSERT INTO blocks(customer, business, time, record) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (customer, business)
-                 DO UPDATE SET time = excluded.time, record = excluded.record",
+                &format!(
+                    "INSERT INTO {table}(customer, business, time, record) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (customer, business)
+                     DO UPDATE SET time = excluded.time, record = excluded.record"
+                ),
                 &[&c, &b, &ord(effective), &bytes],
             )?;
             if record.blocked() {
-                // In the same transaction: the business's undelivered
-                // envelopes to the customer go, and its notifications among
-                // them leave the bill (SPEC.md 14.6).
+                // In the same transaction: the blocked party's undelivered
+                // envelopes to the blocker go, and notifications among them
+                // leave the bill (SPEC.md 14.6).
                 let gone = tx.query(
                     "DELETE FROM mailbox WHERE recipient = $1 AND sender = $2 RETURNING envelope",
-                    &[&c, &b],
+                    &[&mailbox, &sender],
                 )?;
                 let unbilled = gone
                     .iter()
@@ -1090,7 +1116,7 @@ impl RelayStore for PostgresStore {
                     tx.execute(
                         "UPDATE metering SET notifications = GREATEST(notifications - $2, 0)
                          WHERE business = $1",
-                        &[&b, &limit(unbilled)],
+                        &[&sender, &limit(unbilled)],
                     )?;
                 }
             }
@@ -1145,6 +1171,7 @@ impl RelayStore for PostgresStore {
             ("mailbox", "envelope, sender, message_id"),
             ("consents", "record, record, record"),
             ("blocks", "record, record, record"),
+            ("business_blocks", "record, record, record"),
             ("statuses", "status, status, status"),
         ] {
             for row in conn

@@ -2753,6 +2753,13 @@ fn relay_vectors() -> Value {
         assert_eq!(BlockRecord::from_bytes(&bytes).unwrap(), r);
         json!({"name": name, "business": h(&b_id.0), "blocked": blocked, "time": time, "encoding": h(&bytes)})
     };
+    let business_block = |name: &str, blocked: bool, time: u64| {
+        let c_id = AccountId::of(&customer.public());
+        let r = BlockRecord::sign_by_business(&business, c_id, blocked, time);
+        let bytes = r.to_bytes();
+        assert_eq!(BlockRecord::from_bytes(&bytes).unwrap(), r);
+        json!({"name": name, "signer": "business", "customer": h(&c_id.0), "business": h(&b_id.0), "blocked": blocked, "time": time, "encoding": h(&bytes)})
+    };
 
     let consent_all = ConsentRecord::sign(&customer, b_id, ConsentScope::ALL, RELAY_NOW);
     let requests: Vec<(&str, &IdentityKeyPair, u64, u64, Request)> = vec![
@@ -3086,7 +3093,7 @@ fn relay_vectors() -> Value {
     .collect();
 
     json!({
-        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records signed by the customer (14.6). requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11), the bodies carrying the prekey drain (14.8), and stapled statuses (14.13: the status is issued by the issuer of business.json for the business's certificate, this_update = now - 60, next_update = now + 86400; the published list is that issuer's, sequence = issued_at = now - 60, next_update = issued_at + 7 days, revoking serial 5).",
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records (14.6), signed by the customer, except the two block records with signer 'business', which block or unblock the customer and are signed by the business. requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11), the bodies carrying the prekey drain (14.8), and stapled statuses (14.13: the status is issued by the issuer of business.json for the business's certificate, this_update = now - 60, next_update = now + 86400; the published list is that issuer's, sequence = issued_at = now - 60, next_update = issued_at + 7 days, revoking serial 5).",
         "inputs": {
             "now": RELAY_NOW,
             "customer_ed25519_seed": h(&c_ed),
@@ -3106,7 +3113,12 @@ fn relay_vectors() -> Value {
             consent("notifications only", ConsentScope { chat: false, notifications: true }, RELAY_NOW + 60),
             consent("opt out", ConsentScope::NONE, RELAY_NOW + 120),
         ],
-        "block_records": [block("block", true, RELAY_NOW + 6), block("unblock", false, RELAY_NOW + 600)],
+        "block_records": [
+            block("block", true, RELAY_NOW + 6),
+            block("unblock", false, RELAY_NOW + 600),
+            business_block("business blocks the customer", true, RELAY_NOW + 7),
+            business_block("business unblocks the customer", false, RELAY_NOW + 601),
+        ],
         "requests": sect(requests, "14.2"),
         "registration": sect(registration, "14.1"),
         "responses": sect(responses, "14.3"),
@@ -4329,6 +4341,181 @@ fn relay_scripts() -> Value {
         "consent, block, window and notifications",
         "The rules of 14.7 in order, the 24-hour window at its boundary, duplicates, consent and block records and their order, and a business whose certificate expired. Envelope message ids are the first 16 bytes of SHA-256(\"Hotline vector relay script message \" || label), the ciphertext is SHA-256(\"Hotline vector relay script ciphertext\").",
         limits_json(&limits, &rates),
+    ));
+
+    // ---- A business blocks an abusive customer (14.6, 14.7).
+    let mut s = Script::new(
+        MailboxLimits::default(),
+        RateLimits::NONE,
+        &["customer", "business", "customer 2"],
+    );
+    let (c, b) = (s.id("customer"), s.id("business"));
+    for who in ["customer", "customer 2"] {
+        let r = s.sign(
+            who,
+            t0,
+            Request::RegisterCustomer {
+                identity: s.who(who).public(),
+            },
+        );
+        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
+            .unwrap();
+    }
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    send(
+        &mut s,
+        "customer chat, waiting in the business's mailbox",
+        "14.7",
+        t0 + 1,
+        "customer",
+        script_envelope(c, b, "x1", MessageClass::Chat, t0 + 1, &chat_ct),
+        "ok",
+    );
+    let by_business =
+        |s: &Script, customer: hotline::relay::AccountId, blocked: bool, time: u64| {
+            BlockRecord::sign_by_business(s.who("business"), customer, blocked, time)
+        };
+    let r = s.sign(
+        "customer",
+        t0 + 2,
+        Request::Block(by_business(&s, c, true, t0 + 2)),
+    );
+    let _ = s.run(
+        "a business's block sent by the customer",
+        "14.6",
+        t0 + 2,
+        "customer",
+        r,
+        "relay.wrong_account_kind",
+    );
+    let c2 = s.id("customer 2");
+    let r = s.sign(
+        "business",
+        t0 + 2,
+        Request::Block(BlockRecord::sign(s.who("customer 2"), b, true, t0 + 2)),
+    );
+    let _ = s.run(
+        "a customer's block sent by the business",
+        "14.6",
+        t0 + 2,
+        "business",
+        r,
+        "relay.wrong_account_kind",
+    );
+    let r = s.sign(
+        "business",
+        t0 + 3,
+        Request::Block(by_business(&s, b, true, t0 + 3)),
+    );
+    let _ = s.run(
+        "a business's block naming a business as the customer",
+        "14.6",
+        t0 + 3,
+        "business",
+        r,
+        "relay.request",
+    );
+    let r = s.sign(
+        "business",
+        t0 + 3,
+        Request::Block(by_business(&s, c, true, t0 + 3)),
+    );
+    s.run(
+        "business blocks the customer (the waiting chat is deleted)",
+        "14.6",
+        t0 + 3,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("business", t0 + 4, Request::FetchMailbox { max: 10 });
+    s.run(
+        "business's mailbox after the block",
+        "14.6",
+        t0 + 4,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "customer chat after the business's block",
+        "14.7",
+        t0 + 5,
+        "customer",
+        script_envelope(c, b, "x2", MessageClass::Chat, t0 + 5, &chat_ct),
+        "relay.blocked_by_business",
+    );
+    send(
+        &mut s,
+        "another customer's chat is not affected",
+        "14.7",
+        t0 + 5,
+        "customer 2",
+        script_envelope(c2, b, "x3", MessageClass::Chat, t0 + 5, &chat_ct),
+        "ok",
+    );
+    let r = s.sign(
+        "customer",
+        t0 + 6,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, false, t0 + 6)),
+    );
+    s.run(
+        "the customer's own unblock does not lift the business's block",
+        "14.6",
+        t0 + 6,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "customer chat still refused",
+        "14.7",
+        t0 + 7,
+        "customer",
+        script_envelope(c, b, "x4", MessageClass::Chat, t0 + 7, &chat_ct),
+        "relay.blocked_by_business",
+    );
+    let r = s.sign(
+        "business",
+        t0 + 8,
+        Request::Block(by_business(&s, c, false, t0 + 8)),
+    );
+    s.run(
+        "business unblocks the customer",
+        "14.6",
+        t0 + 8,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    send(
+        &mut s,
+        "customer chat after the business's unblock",
+        "14.7",
+        t0 + 9,
+        "customer",
+        script_envelope(c, b, "x5", MessageClass::Chat, t0 + 9, &chat_ct),
+        "ok",
+    );
+    scripts.push(s.finish(
+        "a business blocks a customer",
+        "A business's block record (14.6, BLOCK_BY_BUSINESS, signed by the business): refused from the wrong kind of account or naming the same account twice; stored, it deletes the customer's waiting envelopes to the business and refuses the customer's chats (BlockedByBusiness, 14.7) until the business unblocks; the customer's own records do not lift it. Message ids and ciphertext as in the consent script.",
+        limits_json(&MailboxLimits::default(), &RateLimits::NONE),
     ));
 
     // ---- Mailbox limits and the initial-message limit (14.5, 14.11).

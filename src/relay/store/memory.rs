@@ -101,7 +101,8 @@ struct Inner {
     next_delivery: u64,
     /// Each record with its effective time (SPEC.md 14.6), oldest first.
     consents: HashMap<(AccountId, AccountId), VecDeque<(ConsentRecord, u64)>>,
-    blocks: HashMap<(AccountId, AccountId), (BlockRecord, u64)>,
+    /// Keyed by (customer, business, blocked by the business).
+    blocks: HashMap<(AccountId, AccountId, bool), (BlockRecord, u64)>,
     windows: HashMap<(AccountId, AccountId), u64>,
     notifications: BTreeMap<AccountId, u64>,
     /// Stapled statuses: (this_update, encoding).
@@ -401,7 +402,8 @@ impl RelayStore for MemoryStore {
         let key = (*customer, *business);
         Ok(PairState {
             consent: g.consents.get(&key).and_then(|l| l.back()).map(|c| c.0),
-            block: g.blocks.get(&key).map(|b| b.0),
+            block: g.blocks.get(&(key.0, key.1, false)).map(|b| b.0),
+            business_block: g.blocks.get(&(key.0, key.1, true)).map(|b| b.0),
             last_customer_message: g.windows.get(&key).copied(),
         })
     }
@@ -435,7 +437,8 @@ impl RelayStore for MemoryStore {
 
     fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError> {
         let mut g = self.lock();
-        let key = (record.customer(), record.business());
+        let by_business = record.blocker() == AccountKind::Business;
+        let key = (record.customer(), record.business(), by_business);
         if g.blocks
             .get(&key)
             .is_some_and(|(last, at)| !record.supersedes(effective, last, *at))
@@ -444,16 +447,21 @@ impl RelayStore for MemoryStore {
         }
         g.blocks.insert(key, (*record, effective));
         if record.blocked() {
-            // In the same step: the business's undelivered envelopes to the
-            // customer go, and its notifications among them leave the bill
-            // (SPEC.md 14.6).
+            // In the same step: the blocked party's undelivered envelopes
+            // to the blocker go, and notifications among them leave the
+            // bill (SPEC.md 14.6).
+            let (mailbox, sender) = if by_business {
+                (record.business(), record.customer())
+            } else {
+                (record.customer(), record.business())
+            };
             let inner = &mut *g;
             let mut unbilled = 0u64;
-            if let Some(mb) = inner.mailboxes.get_mut(&record.customer()) {
+            if let Some(mb) = inner.mailboxes.get_mut(&mailbox) {
                 let ids: Vec<u64> = mb
                     .waiting
                     .iter()
-                    .filter(|(_, e)| e.sender == record.business())
+                    .filter(|(_, e)| e.sender == sender)
                     .map(|(k, _)| *k)
                     .collect();
                 for id in ids {
@@ -465,7 +473,7 @@ impl RelayStore for MemoryStore {
                 }
             }
             if unbilled > 0
-                && let Some(n) = inner.notifications.get_mut(&record.business())
+                && let Some(n) = inner.notifications.get_mut(&sender)
             {
                 *n = n.saturating_sub(unbilled);
             }

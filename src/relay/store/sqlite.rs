@@ -29,7 +29,9 @@ const SLOT_LAST_RESORT: i64 = 1;
 const SLOT_ONE_TIME: i64 = 2;
 const SLOT_KEM: i64 = 3;
 
-/// The `time` of `consents` and `blocks` is the effective time a record is
+/// `blocks` holds customers' block records, `business_blocks` businesses'
+/// (SPEC.md 14.6). The `time` of `consents` and both block tables is the
+/// effective time a record is
 /// ordered at (SPEC.md 14.6), not necessarily the record's own time.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS accounts(
@@ -50,6 +52,9 @@ CREATE TABLE IF NOT EXISTS consents(
     customer BLOB NOT NULL, business BLOB NOT NULL, time INTEGER NOT NULL, record BLOB NOT NULL,
     PRIMARY KEY(customer, business, time));
 CREATE TABLE IF NOT EXISTS blocks(
+    customer BLOB NOT NULL, business BLOB NOT NULL, time INTEGER NOT NULL, record BLOB NOT NULL,
+    PRIMARY KEY(customer, business));
+CREATE TABLE IF NOT EXISTS business_blocks(
     customer BLOB NOT NULL, business BLOB NOT NULL, time INTEGER NOT NULL, record BLOB NOT NULL,
     PRIMARY KEY(customer, business));
 CREATE TABLE IF NOT EXISTS windows(
@@ -185,14 +190,19 @@ fn read_pair(
         )
         .optional()
         .map_err(backend)?;
-    let block: Option<Vec<u8>> = tx
-        .query_row(
-            "SELECT record FROM blocks WHERE customer = ?1 AND business = ?2",
-            key,
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(backend)?;
+    let block = |table: &str| -> Result<Option<BlockRecord>, StoreError> {
+        let bytes: Option<Vec<u8>> = tx
+            .query_row(
+                &format!("SELECT record FROM {table} WHERE customer = ?1 AND business = ?2"),
+                key,
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        bytes
+            .map(|b| BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block")))
+            .transpose()
+    };
     let last: Option<i64> = tx
         .query_row(
             "SELECT last FROM windows WHERE customer = ?1 AND business = ?2",
@@ -205,9 +215,8 @@ fn read_pair(
         consent: consent
             .map(|b| ConsentRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("consent")))
             .transpose()?,
-        block: block
-            .map(|b| BlockRecord::from_bytes(&b).map_err(|_| StoreError::Corrupt("block")))
-            .transpose()?,
+        block: block("blocks")?,
+        business_block: block("business_blocks")?,
         last_customer_message: last.map(from_sql),
     })
 }
@@ -817,9 +826,15 @@ impl RelayStore for SqliteStore {
     }
 
     fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError> {
+        let by_business = record.blocker() == AccountKind::Business;
+        let table = if by_business {
+            "business_blocks"
+        } else {
+            "blocks"
+        };
         self.tx(|tx| {
             if let Some((bytes, at)) =
-                last_record(tx, "blocks", &record.customer(), &record.business())?
+                last_record(tx, table, &record.customer(), &record.business())?
             {
                 let last =
                     BlockRecord::from_bytes(&bytes).map_err(|_| StoreError::Corrupt("block"))?;
@@ -828,7 +843,10 @@ impl RelayStore for SqliteStore {
                 }
             }
             tx.execute(
-                "INSERT OR REPLACE INTO blocks(customer, business, time, record) VALUES (?1, ?2, ?3, ?4)",
+                &format!(
+                    "INSERT OR REPLACE INTO {table}(customer, business, time, record)
+                     VALUES (?1, ?2, ?3, ?4)"
+                ),
                 params![
                     &record.customer().0[..],
                     &record.business().0[..],
@@ -838,10 +856,15 @@ impl RelayStore for SqliteStore {
             )
             .map_err(backend)?;
             if record.blocked() {
-                // In the same transaction: the business's undelivered
-                // envelopes to the customer go, and its notifications among
-                // them leave the bill (SPEC.md 14.6).
-                let (c, b) = (&record.customer().0[..], &record.business().0[..]);
+                // In the same transaction: the blocked party's undelivered
+                // envelopes to the blocker go, and notifications among them
+                // leave the bill (SPEC.md 14.6).
+                let (customer, business) = (&record.customer().0[..], &record.business().0[..]);
+                let (c, b) = if by_business {
+                    (business, customer)
+                } else {
+                    (customer, business)
+                };
                 let unbilled = {
                     let mut stmt = tx
                         .prepare("SELECT envelope FROM mailbox WHERE recipient = ?1 AND sender = ?2")
@@ -925,6 +948,7 @@ impl RelayStore for SqliteStore {
             ("mailbox", "envelope, sender, message_id"),
             ("consents", "record, record, record"),
             ("blocks", "record, record, record"),
+            ("business_blocks", "record, record, record"),
             ("statuses", "status, status, status"),
         ] {
             let mut stmt = conn
