@@ -218,3 +218,16 @@ fn debug_output_holds_no_secret_byte() {
         }
     }
 }
+
+/// The SQLite client backend prints its type and nothing it holds.
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_backend_debug_names_the_backend_only() {
+    let backend = hotline::store::SqliteBackend::open_in_memory().unwrap();
+    assert_eq!(format!("{backend:?}"), "SqliteBackend { .. }");
+    let store = EncryptedStore::new(StorageKey::from_bytes(STORAGE_KEY), backend);
+    assert_eq!(
+        format!("{store:?}"),
+        "EncryptedStore { key: StorageKey(id 68580cde71a488f8), .. }"
+    );
+}
