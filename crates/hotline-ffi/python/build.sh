@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the bindings' library (cdylib), generates the Python module from
+# it (UniFFI library mode, with the generator built from this repository)
+# into python/hotline/, and copies the library next to it. Also builds the
+# programs the tests start: hotline-relay, hotline-gateway, hotline-issuer
+# and the echo_business example.
+#
+#   crates/hotline-ffi/python/build.sh          # then: python3 -m pytest crates/hotline-ffi/python/tests
+#
+# Honours CARGO_TARGET_DIR; builds the dev profile.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+cargo build -p hotline-ffi -p hotline-relay -p hotline-gateway -p hotline \
+    --lib --bins --example echo_business
+
+case "$(uname -s)" in
+  Darwin) lib="libhotline_ffi.dylib" ;;
+  MINGW*|MSYS*|CYGWIN*) lib="hotline_ffi.dll" ;;
+  *) lib="libhotline_ffi.so" ;;
+esac
+
+out="$here/hotline"
+mkdir -p "$out"
+cargo run -q -p hotline-ffi-bindgen -- \
+    generate --library "$target/debug/$lib" --language python --out-dir "$out"
+cp "$target/debug/$lib" "$out/"
+echo "python package in $out (binaries in $target/debug)"
