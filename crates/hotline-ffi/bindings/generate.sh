@@ -6,7 +6,8 @@
 #   crates/hotline-ffi/bindings/generate.sh           # regenerate (commit the result)
 #   crates/hotline-ffi/bindings/generate.sh --check   # fail if the committed files are not current
 #
-# Builds the library if it is missing; honours CARGO_TARGET_DIR.
+# Uses the library python/build.sh (or `cargo test`) built; honours
+# CARGO_TARGET_DIR.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -16,7 +17,7 @@ case "$(uname -s)" in
   Darwin) lib="libhotline_ffi.dylib" ;;
   *) lib="libhotline_ffi.so" ;;
 esac
-cargo build -q -p hotline-ffi --lib
+[ -f "$target/debug/$lib" ] || { echo "$target/debug/$lib is missing: run cargo test --no-run"; exit 1; }
 
 check=false
 [ "${1:-}" = "--check" ] && check=true

@@ -78,11 +78,10 @@ async fn run(dir: PathBuf) -> Result<(), Error> {
     println!("root {}", dir.join("root.pub").display());
     let mut input = BufReader::new(tokio::io::stdin()).lines();
     let url = input.next_line().await?.ok_or("no relay URL on input")?;
-    let mut config = Config::new(url.trim(), StorageKey::generate(&mut rand::rng())).role(
-        Role::Business {
+    let mut config =
+        Config::new(url.trim(), StorageKey::generate(&mut rand::rng())).role(Role::Business {
             certificate_chain: Some(Box::new(chain)),
-        },
-    );
+        });
     config.identity = Some(identity);
     let (business, mut events) = Client::open(config).await?;
     loop {

@@ -7,15 +7,19 @@
 #
 #   crates/hotline-ffi/python/build.sh          # then: python3 -m pytest crates/hotline-ffi/python/tests
 #
-# Honours CARGO_TARGET_DIR; builds the dev profile.
+# Honours CARGO_TARGET_DIR.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-cargo build -p hotline-ffi -p hotline-relay -p hotline-gateway -p hotline \
-    --lib --bins --example echo_business
+# What `cargo test` at the root builds, no more and no less: the library
+# (cdylib), the relay, gateway and issuer programs, and the example. Asking
+# for a narrower set would unify dependency features differently and build
+# the protocol crate and its dependencies a second time (right after CI's
+# `cargo test`, this is a no-op).
+cargo test --no-run
 
 case "$(uname -s)" in
   Darwin) lib="libhotline_ffi.dylib" ;;

@@ -146,10 +146,11 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 async fn on_runtime<T: Send + 'static>(
     work: impl Future<Output = Result<T, HotlineError>> + Send + 'static,
 ) -> Result<T, HotlineError> {
-    runtime()
-        .spawn(work)
-        .await
-        .unwrap_or_else(|e| Err(HotlineError::Closed { message: e.to_string() }))
+    runtime().spawn(work).await.unwrap_or_else(|e| {
+        Err(HotlineError::Closed {
+            message: e.to_string(),
+        })
+    })
 }
 
 /// Why an operation failed: one variant per kind of SDK error
@@ -358,16 +359,12 @@ pub fn generate_storage_key() -> Vec<u8> {
 /// application had not confirmed are emitted again as events.
 #[uniffi::export]
 pub async fn open_client(config: ClientConfig) -> Result<Arc<HotlineClient>, HotlineError> {
-    let key: [u8; 32] = config
-        .storage_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| {
-            invalid(format!(
-                "the storage key has {} bytes, not 32",
-                config.storage_key.len()
-            ))
-        })?;
+    let key: [u8; 32] = config.storage_key.as_slice().try_into().map_err(|_| {
+        invalid(format!(
+            "the storage key has {} bytes, not 32",
+            config.storage_key.len()
+        ))
+    })?;
     let mut sdk = Config::new(config.relay_url, StorageKey::from_bytes(key));
     if let Some(path) = config.database_path {
         sdk = sdk.database(path);
@@ -625,9 +622,9 @@ impl From<hotline_client::Event> for ClientEvent {
                     hotline_client::DeliveryState::AlreadyAccepted => {
                         DeliveryState::AlreadyAccepted
                     }
-                    hotline_client::DeliveryState::Refused(r) => DeliveryState::Refused {
-                        refusal: r.into(),
-                    },
+                    hotline_client::DeliveryState::Refused(r) => {
+                        DeliveryState::Refused { refusal: r.into() }
+                    }
                     other => DeliveryState::Refused {
                         refusal: Refusal {
                             code: 0,
@@ -798,7 +795,11 @@ impl HotlineClient {
 
     /// Up to `limit` messages of the inbox after `seq` (0: from the
     /// start), oldest first.
-    pub async fn inbox(&self, after: u64, limit: u32) -> Result<Vec<ReceivedMessage>, HotlineError> {
+    pub async fn inbox(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ReceivedMessage>, HotlineError> {
         let client = self.client.clone();
         on_runtime(async move {
             let limit = usize::try_from(limit).unwrap_or(usize::MAX);

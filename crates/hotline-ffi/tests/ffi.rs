@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use hotline::IdentityKeyPair;
-use hotline::relay::{AllowList, MemoryStore, MessageClass, RateLimits, Relay, RelayStore, SystemClock};
+use hotline::relay::{
+    AllowList, MemoryStore, MessageClass, RateLimits, Relay, RelayStore, SystemClock,
+};
 use hotline::store::StorageKey;
 use hotline_client::{Client, Config, Event, Role};
 use hotline_ffi::{
@@ -52,8 +54,10 @@ async fn a_customer_on_the_bound_api_chats_with_an_unverified_business() {
             let _ = stopped.await;
         }));
 
-        let mut bconfig = Config::new(&url, StorageKey::generate(&mut rand::rng()))
-            .role(Role::Business { certificate_chain: None });
+        let mut bconfig =
+            Config::new(&url, StorageKey::generate(&mut rand::rng())).role(Role::Business {
+                certificate_chain: None,
+            });
         bconfig.identity = Some(identity);
         let (business, mut bevents) = Client::open(bconfig).await.unwrap();
         while !matches!(bevents.next().await, Some(Event::Connected)) {}
@@ -62,13 +66,22 @@ async fn a_customer_on_the_bound_api_chats_with_an_unverified_business() {
         // Arguments are checked before anything is opened.
         let mut short = config(&url);
         short.storage_key = vec![0; 31];
-        assert!(matches!(open_client(short).await, Err(HotlineError::InvalidArgument { .. })));
+        assert!(matches!(
+            open_client(short).await,
+            Err(HotlineError::InvalidArgument { .. })
+        ));
         let mut junk = config(&url);
         junk.trust_roots = vec![b"junk".to_vec()];
-        assert!(matches!(open_client(junk).await, Err(HotlineError::InvalidArgument { .. })));
+        assert!(matches!(
+            open_client(junk).await,
+            Err(HotlineError::InvalidArgument { .. })
+        ));
         let mut ftp = config(&url);
         ftp.relay_url = "ftp://127.0.0.1:1".into();
-        assert!(matches!(open_client(ftp).await, Err(HotlineError::BadUrl { .. })));
+        assert!(matches!(
+            open_client(ftp).await,
+            Err(HotlineError::BadUrl { .. })
+        ));
 
         let customer = open_client(config(&url)).await.unwrap();
         let me = customer.account_id();
@@ -77,24 +90,39 @@ async fn a_customer_on_the_bound_api_chats_with_an_unverified_business() {
         assert_eq!(badge.state, BadgeState::NoSession);
         assert_eq!(badge.description, "no session");
         for bad in ["zz", "00", &"0".repeat(66)] {
-            assert!(matches!(
-                customer.start_session(bad.into()).await,
-                Err(HotlineError::InvalidArgument { .. })
-            ), "{bad}");
+            assert!(
+                matches!(
+                    customer.start_session(bad.into()).await,
+                    Err(HotlineError::InvalidArgument { .. })
+                ),
+                "{bad}"
+            );
         }
         // Sealing to a peer without a session is the SDK's send error.
         assert!(matches!(
-            customer.send_text(business_hex.clone(), "hello?".into()).await,
+            customer
+                .send_text(business_hex.clone(), "hello?".into())
+                .await,
             Err(HotlineError::Send { .. })
         ));
 
-        customer.consent(business_hex.clone(), true, false).await.unwrap();
+        customer
+            .consent(business_hex.clone(), true, false)
+            .await
+            .unwrap();
         let session = customer.start_session(business_hex.clone()).await.unwrap();
         assert_eq!(session.badge.state, BadgeState::Unverified);
         assert!(!session.badge.verified);
         assert_eq!(session.badge.business_name, None);
-        assert!(session.badge.description.starts_with("unverified"), "{}", session.badge.description);
-        let id = customer.send_text(business_hex.clone(), "Is the shop open?".into()).await.unwrap();
+        assert!(
+            session.badge.description.starts_with("unverified"),
+            "{}",
+            session.badge.description
+        );
+        let id = customer
+            .send_text(business_hex.clone(), "Is the shop open?".into())
+            .await
+            .unwrap();
         let state = wait_for(&customer, |e| match e {
             ClientEvent::Delivery { id: i, to, state } if i == id => Some((to, state)),
             _ => None,
@@ -141,7 +169,10 @@ async fn a_customer_on_the_bound_api_chats_with_an_unverified_business() {
             .unwrap();
         let refusal = loop {
             match bevents.next().await {
-                Some(Event::Delivery { state: hotline_client::DeliveryState::Refused(r), .. }) => break r,
+                Some(Event::Delivery {
+                    state: hotline_client::DeliveryState::Refused(r),
+                    ..
+                }) => break r,
                 Some(_) => {}
                 None => panic!("the business stopped"),
             }
@@ -151,8 +182,14 @@ async fn a_customer_on_the_bound_api_chats_with_an_unverified_business() {
         customer.unblock(business_hex.clone()).await.unwrap();
 
         customer.shutdown().await;
-        assert!(matches!(customer.status().await, Err(HotlineError::Closed { .. })));
-        assert!(matches!(customer.next_event(10).await, Err(HotlineError::Closed { .. })));
+        assert!(matches!(
+            customer.status().await,
+            Err(HotlineError::Closed { .. })
+        ));
+        assert!(matches!(
+            customer.next_event(10).await,
+            Err(HotlineError::Closed { .. })
+        ));
         business.shutdown().await;
         let _ = stop.send(());
         let _ = server.await;

@@ -79,6 +79,7 @@ async def customer_story(url, business, root, db, key, echo):
     # safety number on its side.
     assert echo.expect(f"got {me} ") == "Where is my bag?"
     assert echo.expect(f"safety {me} ") == session.safety_number
+    assert echo.expect("delivery ") == "Accepted", "the relay took the reply"
     assert await client.safety_number(business) == session.safety_number
     assert (await client.badge(business)).verified
     status = await client.status()
