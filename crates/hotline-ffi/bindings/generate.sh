@@ -30,7 +30,7 @@ fi
 for language in kotlin swift; do
   rm -rf "${out:?}/$language"
   cargo run -q -p hotline-ffi-bindgen -- \
-      generate --library "$target/debug/$lib" --language "$language" --out-dir "$out/$language"
+      generate --no-format --library "$target/debug/$lib" --language "$language" --out-dir "$out/$language"
 done
 if $check; then
   for language in kotlin swift; do

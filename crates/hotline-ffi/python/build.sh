@@ -30,6 +30,6 @@ esac
 out="$here/hotline"
 mkdir -p "$out"
 cargo run -q -p hotline-ffi-bindgen -- \
-    generate --library "$target/debug/$lib" --language python --out-dir "$out"
+    generate --no-format --library "$target/debug/$lib" --language python --out-dir "$out"
 cp "$target/debug/$lib" "$out/"
 echo "python package in $out (binaries in $target/debug)"
