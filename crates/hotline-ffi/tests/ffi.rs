@@ -179,7 +179,17 @@ async fn a_customer_on_the_bound_api_chats_with_an_unverified_business() {
         };
         let bound = hotline_ffi::Refusal::from(refusal);
         assert_eq!((bound.code, bound.name.as_str()), (17, "Blocked"));
-        customer.unblock(business_hex.clone()).await.unwrap();
+        // A record must be newer than the one in force (whole seconds), or
+        // the relay refuses it as stale, with its typed refusal.
+        match customer.unblock(business_hex.clone()).await {
+            Ok(()) => {}
+            Err(HotlineError::Refused { refusal, .. }) => {
+                assert_eq!(refusal.name, "StaleRecord");
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+                customer.unblock(business_hex.clone()).await.unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
 
         customer.shutdown().await;
         assert!(matches!(
