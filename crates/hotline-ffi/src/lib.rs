@@ -59,6 +59,21 @@
 //! builds with `forbid`, and the library exports the `uniffi_hotline_ffi_*`
 //! symbols the generated Kotlin, Swift and Python call.
 //!
+//! # Generating the bindings
+//!
+//! The generator is built from the repository (`crates/hotline-ffi/uniffi-bindgen`,
+//! the same exact `uniffi` version) and reads the metadata the macros put
+//! in the built library ("library mode"):
+//!
+//! * `crates/hotline-ffi/python/build.sh` builds the library, generates
+//!   `python/hotline/hotline_ffi.py` and copies the library beside it (not
+//!   checked in; `python/tests` are its pytest tests);
+//! * `crates/hotline-ffi/bindings/generate.sh` writes the Kotlin
+//!   (`bindings/kotlin`, JNA and kotlinx-coroutines) and Swift
+//!   (`bindings/swift`: the Swift file, the C header and its module map)
+//!   sources, which are checked in; `--check` fails when they are not
+//!   current, as CI runs it.
+//!
 //! # Example
 //!
 //! In Python, with the package `crates/hotline-ffi/python/build.sh` makes:
