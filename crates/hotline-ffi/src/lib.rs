@@ -74,6 +74,12 @@
 //!   sources, which are checked in; `--check` fails when they are not
 //!   current, as CI runs it.
 //!
+//! The Kotlin and Swift sources are not compiled here: the development and
+//! CI machines have no Swift compiler, and the only Kotlin compiler their
+//! package manager offers (Debian's 1.3.31) predates the syntax UniFFI
+//! generates (trailing commas in parameter lists, Kotlin 1.4). An Android
+//! or iOS build compiles them with the app.
+//!
 //! # Example
 //!
 //! In Python, with the package `crates/hotline-ffi/python/build.sh` makes:
