@@ -17,8 +17,8 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 # What `cargo test` at the root builds, no more and no less: the library
 # (cdylib), the relay, gateway and issuer programs, and the example. Asking
 # for a narrower set would unify dependency features differently and build
-# the protocol crate and its dependencies a second time (right after CI's
-# `cargo test`, this is a no-op).
+# the protocol crate and its dependencies a second time (after CI's
+# `cargo test`, the same command finds everything built).
 cargo test --no-run
 
 case "$(uname -s)" in
