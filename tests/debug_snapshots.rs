@@ -161,7 +161,7 @@ const SNAPSHOT: &[(&str, &str)] = &[
     ),
     (
         "BlockRecord",
-        "BlockRecord { customer: AccountId(750826c281a4f691), business: AccountId(b0b0b0b0b0b0b0b0), blocked: true, time: 1800000002 }",
+        "BlockRecord { blocker: Customer, customer: AccountId(750826c281a4f691), business: AccountId(b0b0b0b0b0b0b0b0), blocked: true, time: 1800000002 }",
     ),
     (
         "Session",

@@ -31,3 +31,15 @@ mod suite {
 
     include!("../../../tests/relay_suite/suite.rs");
 }
+
+/// The `RelayStore` contract called directly (tests/relay_suite/
+/// store_contract.rs, which the memory and SQLite stores pass), in the
+/// same test binary as the suite.
+#[cfg(hotline_postgres_tests)]
+mod contract {
+    fn new_store() -> Box<dyn hotline::relay::RelayStore> {
+        Box::new(crate::pg::ScopedStore::new("contract"))
+    }
+
+    include!("../../../tests/relay_suite/store_contract.rs");
+}
