@@ -200,6 +200,18 @@ const SLOT_KEM: i16 = 3;
 /// serialization failure or a deadlock.
 const MAX_ATTEMPTS: u32 = 30;
 
+/// The pause before retrying a transaction that lost a serialization
+/// race: exponential from 200 µs, capped at 50 ms, times a random factor
+/// in [0.5, 1.5), so that contenders that collided spread out instead of
+/// colliding again. Thirty attempts wait at most about 1.2 s in all, which
+/// rides out a burst of contenders on a loaded machine; past that the
+/// store answers a retryable failure.
+fn retry_delay(attempt: u32) -> Duration {
+    let base = (200u64 << attempt.min(8)).min(50_000);
+    let factor = 500 + hotline::rand::random::<u64>() % 1000;
+    Duration::from_micros(base * factor / 1000)
+}
+
 /// `u64` to `bigint`, order-preserving.
 fn ord(x: u64) -> i64 {
     (x ^ (1 << 63)) as i64
@@ -337,13 +349,7 @@ impl PostgresStore {
                 Ok(out) => return Ok(out),
                 Err(Fail::Store(e)) => return Err(e),
                 Err(Fail::Db(e)) if is_retryable(&e) => {
-                    // Back off a little, more on each attempt, with jitter
-                    // from the clock, so that contenders spread out.
-                    let jitter = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.subsec_nanos() % 1000);
-                    let micros = 100 * u64::from(attempt.min(20)) + u64::from(jitter);
-                    std::thread::sleep(Duration::from_micros(micros));
+                    std::thread::sleep(retry_delay(attempt));
                 }
                 Err(Fail::Db(e)) => return Err(backend(e)),
             }
@@ -1306,6 +1312,20 @@ fn hex_decode(s: &str, out: &mut [u8; 32]) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn retry_delays_grow_to_their_cap_and_stay_jittered_within_bounds() {
+        for attempt in 0..40 {
+            let base = (200u64 << attempt.min(8)).min(50_000);
+            let d = u64::try_from(super::retry_delay(attempt).as_micros()).unwrap();
+            assert!(
+                d >= base / 2 && d < base * 3 / 2,
+                "attempt {attempt}: {d} µs"
+            );
+        }
+        let total: std::time::Duration = (0..super::MAX_ATTEMPTS).map(super::retry_delay).sum();
+        assert!(total < std::time::Duration::from_secs(2), "{total:?}");
+    }
+
     use super::*;
 
     #[test]
