@@ -17,7 +17,13 @@ case "$(uname -s)" in
   Darwin) lib="libhotline_ffi.dylib" ;;
   *) lib="libhotline_ffi.so" ;;
 esac
-[ -f "$target/debug/$lib" ] || { echo "$target/debug/$lib is missing: run cargo test --no-run"; exit 1; }
+# `cargo test` leaves the cdylib in target/debug/deps (only `cargo build`
+# copies it up to target/debug): take the newer of the two.
+libpath=""
+for p in "$target/debug/$lib" "$target/debug/deps/$lib"; do
+  if [ -f "$p" ] && { [ -z "$libpath" ] || [ "$p" -nt "$libpath" ]; }; then libpath="$p"; fi
+done
+[ -n "$libpath" ] || { echo "$lib is missing: run cargo test --no-run"; exit 1; }
 
 check=false
 [ "${1:-}" = "--check" ] && check=true
@@ -30,7 +36,7 @@ fi
 for language in kotlin swift; do
   rm -rf "${out:?}/$language"
   cargo run -q -p hotline-ffi-bindgen -- \
-      generate --no-format --library "$target/debug/$lib" --language "$language" --out-dir "$out/$language"
+      generate --no-format --library "$libpath" --language "$language" --out-dir "$out/$language"
 done
 if $check; then
   for language in kotlin swift; do

@@ -27,9 +27,16 @@ case "$(uname -s)" in
   *) lib="libhotline_ffi.so" ;;
 esac
 
+# `cargo test` leaves the cdylib in target/debug/deps (only `cargo build`
+# copies it up to target/debug): take the newer of the two.
+libpath=""
+for p in "$target/debug/$lib" "$target/debug/deps/$lib"; do
+  if [ -f "$p" ] && { [ -z "$libpath" ] || [ "$p" -nt "$libpath" ]; }; then libpath="$p"; fi
+done
+[ -n "$libpath" ] || { echo "$lib was not built: cargo test --no-run failed?"; exit 1; }
 out="$here/hotline"
 mkdir -p "$out"
 cargo run -q -p hotline-ffi-bindgen -- \
-    generate --no-format --library "$target/debug/$lib" --language python --out-dir "$out"
-cp "$target/debug/$lib" "$out/"
+    generate --no-format --library "$libpath" --language python --out-dir "$out"
+cp "$libpath" "$out/$lib"
 echo "python package in $out (binaries in $target/debug)"
