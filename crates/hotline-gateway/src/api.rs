@@ -171,6 +171,7 @@ pub(crate) fn router(s: Arc<Shared>) -> Router {
         )
         .route("/v1/status", get(status))
         .route("/v1/openapi.json", get(openapi))
+        .merge(crate::console::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn_with_state(s.clone(), deadline))
         .layer(DefaultBodyLimit::max(max_body))

@@ -20,6 +20,11 @@
 //!   see [`webhook::sign`] and [`webhook::verify`]) with an event id, from a
 //!   durable queue in `gateway.db`, retried with exponential backoff until
 //!   the receiver answers 2xx: at least once, across restarts.
+//! * an **agent console** at `/console` ([`console`]): a page where a human
+//!   agent signs in with an agent token, sees the open conversations, each
+//!   customer's consent and the chat window's clock, reads and answers, and
+//!   blocks an abusive customer. Plain HTML and JavaScript, served from the
+//!   binary: nothing is fetched from a network.
 //!
 //! Message texts and webhook bodies are sealed at rest in `gateway.db`
 //! under a key derived from the storage key ([`store::Sealer`]), as the SDK
@@ -42,6 +47,7 @@
 
 pub mod api;
 mod config;
+pub mod console;
 mod gateway;
 pub mod store;
 pub mod webhook;

@@ -795,3 +795,81 @@ fn a_template() -> String {
         .unwrap();
     hex::encode(template.to_bytes())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_under_a_policy_that_keeps_customer_text_inert() {
+    use hotline_gateway::console;
+    tokio::time::timeout(TEST_LIMIT, async {
+        let s = setup(0).await;
+        // The page loads without a token (it holds no secret); `/` leads to it.
+        let r = s.http.get(format!("{}/", s.api)).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.url().path()), (200, "/console"));
+        let h = r.headers().clone();
+        assert_eq!(r.text().await.unwrap(), console::PAGE);
+        assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(
+            h["content-security-policy"],
+            console::CONTENT_SECURITY_POLICY
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["cache-control"], "no-store");
+        for (path, kind, body) in [
+            ("/console/app.js", "text/javascript", console::SCRIPT),
+            ("/console/console.css", "text/css", console::STYLE),
+        ] {
+            let r = s.http.get(format!("{}{path}", s.api)).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{path}");
+            let h = r.headers().clone();
+            assert!(
+                h["content-type"].to_str().unwrap().starts_with(kind),
+                "{path}"
+            );
+            assert_eq!(
+                h["content-security-policy"],
+                console::CONTENT_SECURITY_POLICY
+            );
+            assert_eq!(r.text().await.unwrap(), body);
+        }
+        // The policy allows the page's own script and API only: no inline
+        // script, no other origin, no image, no frame around it.
+        let csp = console::CONTENT_SECURITY_POLICY;
+        for needed in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(needed), "{needed}");
+        }
+        assert!(!csp.contains("unsafe"));
+        // Every script of the page is a file (the policy would block an
+        // inline one), and the script never turns text into markup.
+        assert_eq!(
+            console::PAGE.matches("<script").count(),
+            console::PAGE
+                .matches("<script src=\"/console/app.js\"")
+                .count()
+        );
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
+            assert!(!console::SCRIPT.contains(sink), "app.js uses {sink}");
+        }
+        // What the page calls needs the agent's token.
+        let r = s
+            .http
+            .get(format!("{}/v1/conversations", s.api))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+        s.stop().await;
+    })
+    .await
+    .expect("the test finished in time");
+}

@@ -6,6 +6,7 @@ programs these tests start (from CARGO_TARGET_DIR, or target/ of the
 repository).
 """
 
+import json
 import os
 import pathlib
 import queue
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -104,6 +106,57 @@ class Process:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         return self.proc.returncode
+
+
+def issuer(tmp, *args):
+    """Runs `hotline-issuer` in `tmp` and returns what it printed."""
+    out = subprocess.run([binary("hotline-issuer"), *map(str, args)], cwd=tmp, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def make_platform(tmp, name):
+    """A platform as its operator makes it, in `tmp`: root.pub (the trust
+    root), and one business named `name` with its identity (biz.secret) and
+    certificate chain (biz.chain)."""
+    issuer(tmp, "create-root", "--id", 1, "--secret-out", "root.secret", "--root-out", "root.pub")
+    issuer(tmp, "create-issuer", "--root-secret", "root.secret", "--root", "root.pub", "--id", 7,
+           "--levels", "verified", "--secret-out", "issuer.secret", "--cert-out", "issuer.cert")
+    issuer(tmp, "new-business", "--secret-out", "biz.secret", "--identity-out", "biz.identity")
+    issuer(tmp, "issue", "--issuer-secret", "issuer.secret", "--issuer-cert", "issuer.cert", "--serial", 1001,
+           "--business-id", "50590000000000000000000000000001", "--identity", "biz.identity",
+           "--name", name, "--name-index", "names.idx", "--cert-out", "biz.cert", "--chain-out", "biz.chain")
+    return tmp / "root.pub"
+
+
+@pytest.fixture
+def gateway(processes):
+    """Starts a `hotline-gateway` for the business of `make_platform` against
+    the relay at `url`, with the JSON configuration `config`; waits until it
+    is connected and returns (business account id, API URL)."""
+
+    def start(tmp, url, config, admin_token):
+        (tmp / "gateway.json").write_text(json.dumps(config))
+        p = processes([
+            binary("hotline-gateway"), "--relay", url, "--listen", "127.0.0.1:0",
+            "--data-dir", tmp / "gateway-data", "--storage-key-file", tmp / "storage.key",
+            "--identity-file", tmp / "biz.secret", "--certificate-chain", tmp / "biz.chain",
+            "--config", tmp / "gateway.json",
+        ])
+        line = p.expect("hotline-gateway: business account ")
+        business, _, api = line.partition(" , API on ")
+        api = api.strip()
+        deadline = time.monotonic() + 20
+        while True:
+            request = urllib.request.Request(f"{api}/v1/status", headers={"Authorization": f"Bearer {admin_token}"})
+            with urllib.request.urlopen(request, timeout=10) as r:
+                if json.loads(r.read())["connected"]:
+                    break
+            assert time.monotonic() < deadline, "the gateway never connected to the relay"
+            time.sleep(0.1)
+        return p, business.strip(), api
+
+    return start
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import binary
+from conftest import make_platform
 
 import hotline
 from hotline import BadgeState, ClientConfig, ClientEvent
@@ -129,14 +129,6 @@ class Bot:
         self.server.server_close()
 
 
-def issuer(tmp, *args):
-    import subprocess
-
-    out = subprocess.run([binary("hotline-issuer"), *map(str, args)], cwd=tmp, capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 def get_json(url, token):
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=10) as r:
@@ -164,39 +156,18 @@ async def customer_asks(url, business, root):
         await client.shutdown()
 
 
-def test_a_python_bot_answers_through_the_gateway_webhooks_and_rest_api(tmp_path, processes, relay):
-    # The platform, as its operator makes it.
-    issuer(tmp_path, "create-root", "--id", 1, "--secret-out", "root.secret", "--root-out", "root.pub")
-    issuer(tmp_path, "create-issuer", "--root-secret", "root.secret", "--root", "root.pub", "--id", 7,
-           "--levels", "verified", "--secret-out", "issuer.secret", "--cert-out", "issuer.cert")
-    issuer(tmp_path, "new-business", "--secret-out", "biz.secret", "--identity-out", "biz.identity")
-    issuer(tmp_path, "issue", "--issuer-secret", "issuer.secret", "--issuer-cert", "issuer.cert", "--serial", 1001,
-           "--business-id", "50590000000000000000000000000001", "--identity", "biz.identity",
-           "--name", "Python Air", "--name-index", "names.idx", "--cert-out", "biz.cert", "--chain-out", "biz.chain")
-    root_path = tmp_path / "root.pub"
+def test_a_python_bot_answers_through_the_gateway_webhooks_and_rest_api(tmp_path, relay, gateway):
+    root_path = make_platform(tmp_path, "Python Air")
     url = relay(root_path)
 
     bot = Bot()
     try:
-        (tmp_path / "gateway.json").write_text(json.dumps({
+        config = {
             "tokens": [{"name": "bot", "token": TOKEN, "scopes": ["bot"]},
                        {"name": "admin", "token": ADMIN, "scopes": ["admin"]}],
             "webhooks": [{"url": bot.url, "secret": SECRET}],
-        }))
-        gateway = processes([
-            binary("hotline-gateway"), "--relay", url, "--listen", "127.0.0.1:0",
-            "--data-dir", tmp_path / "gateway-data", "--storage-key-file", tmp_path / "storage.key",
-            "--identity-file", tmp_path / "biz.secret", "--certificate-chain", tmp_path / "biz.chain",
-            "--config", tmp_path / "gateway.json",
-        ])
-        line = gateway.expect("hotline-gateway: business account ")
-        business, _, api = line.partition(" , API on ")
-        bot.api = api.strip()
-        business = business.strip()
-        deadline = time.monotonic() + 20
-        while not get_json(f"{bot.api}/v1/status", ADMIN)["connected"]:
-            assert time.monotonic() < deadline, "the gateway never connected to the relay"
-            time.sleep(0.1)
+        }
+        process, business, bot.api = gateway(tmp_path, url, config, ADMIN)
 
         # A forged webhook is refused by the bot and answers nobody.
         forged = urllib.request.Request(bot.url, data=b'{"type":"message.received"}', method="POST",
@@ -228,6 +199,6 @@ def test_a_python_bot_answers_through_the_gateway_webhooks_and_rest_api(tmp_path
                 break
             assert time.monotonic() < deadline, messages
             time.sleep(0.1)
-        assert gateway.stop() == 0, "the gateway stops cleanly on SIGTERM"
+        assert process.stop() == 0, "the gateway stops cleanly on SIGTERM"
     finally:
         bot.stop()
