@@ -320,6 +320,7 @@ code_table! {
     "relay.replayed_request" ["counter", "last"],
     "relay.unknown_account" [],
     "relay.already_registered" [],
+    "relay.account_deleted" [],
     "relay.identity_mismatch" [],
     "relay.certificate_refused" ["error"],
     "relay.not_in_good_standing" ["badge"],
@@ -852,6 +853,7 @@ impl Coded for RelayError {
                 .int("last", *last),
             Self::UnknownAccount => c("relay.unknown_account"),
             Self::AlreadyRegistered => c("relay.already_registered"),
+            Self::AccountDeleted => c("relay.account_deleted"),
             Self::IdentityMismatch => c("relay.identity_mismatch"),
             Self::CertificateRefused(e) => c("relay.certificate_refused").cause("error", e),
             Self::NotInGoodStanding(badge) => {

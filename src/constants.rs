@@ -369,6 +369,11 @@ pub const MAX_REQUEST_BODY_LEN: usize = 256 * 1024;
 /// Consent records kept per customer and business as evidence; the oldest is
 /// dropped first (the newest always decides).
 pub const MAX_CONSENT_HISTORY: usize = 32;
+/// How long the relay keeps the consent records of an erased customer
+/// account (SPEC.md 14.15): three years of 365 days, so that a business can
+/// still show the consent a notification was sent under while a claim about
+/// it may be brought; then they are deleted.
+pub const CONSENT_RETENTION_SECS: u64 = 3 * 365 * 24 * 60 * 60;
 /// Message ids remembered per recipient after acknowledgement, so a sender's
 /// retry of an already delivered message is collapsed, not delivered twice.
 /// Forgotten after [`ENVELOPE_TTL_SECS`] or when more arrive (oldest first).

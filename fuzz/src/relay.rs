@@ -710,6 +710,8 @@ pub struct Model {
     handouts: HashMap<AccountId, Vec<u64>>,
     /// Stapled statuses (SPEC.md 14.13).
     statuses: HashMap<AccountId, CertificateStatus>,
+    /// Erased account ids (SPEC.md 14.15): never registered again.
+    erased: HashSet<AccountId>,
 }
 
 /// What the model expects of one request.
@@ -1157,6 +1159,27 @@ impl Model {
             Request::PublishStatus(status) => self.publish_status(&account, status, now),
             // The allow list keeps no trust state (SPEC.md 14.13).
             Request::PublishRevocationList { .. } => Err(Refusal::TrustStateFixed),
+            // SPEC.md 14.15: a customer only; its account, directory entry,
+            // mailbox, status and the blocks and windows of its pairs go,
+            // its consent histories stay.
+            Request::DeleteAccount => {
+                if account.kind != AccountKind::Customer {
+                    return Err(Refusal::WrongAccountKind);
+                }
+                self.accounts.remove(&me);
+                self.dirs.remove(&me);
+                self.mailboxes.remove(&me);
+                self.statuses.remove(&me);
+                for ((c, _), pair) in &mut self.pairs {
+                    if *c == me {
+                        pair.block = None;
+                        pair.business_block = None;
+                        pair.window = None;
+                    }
+                }
+                self.erased.insert(me);
+                Ok(Response::AccountDeleted)
+            }
             other => panic!("the model does not know {other:?}"),
         }
     }
@@ -1215,6 +1238,9 @@ impl Model {
 
     fn register(&mut self, record: AccountRecord, counter: u64) -> Result<Response, Refusal> {
         let id = record.id();
+        if self.erased.contains(&id) {
+            return Err(Refusal::AccountDeleted);
+        }
         if self.accounts.contains_key(&id) {
             return Err(Refusal::AlreadyRegistered);
         }

@@ -50,6 +50,10 @@ pub enum RelayError {
     /// The identity already has an account.
     #[error("account already registered")]
     AlreadyRegistered,
+    /// The identity's account was erased; an erased id is never registered
+    /// again (SPEC.md 14.15).
+    #[error("this identity's account was deleted; register a new identity")]
+    AccountDeleted,
     /// A registration names another identity than the one that signed it.
     #[error("registered identity is not the signing identity")]
     IdentityMismatch,
@@ -266,6 +270,9 @@ refusals! {
     TrustStateFixed = 31,
     /// The business blocked the customer (SPEC.md 14.6, 14.7).
     BlockedByBusiness = 32,
+    /// The identity's account was erased and is never registered again
+    /// (SPEC.md 14.15).
+    AccountDeleted = 33,
 }
 
 impl RelayError {
@@ -280,6 +287,7 @@ impl RelayError {
             Self::ReplayedRequest { .. } => Refusal::ReplayedRequest,
             Self::UnknownAccount => Refusal::UnknownAccount,
             Self::AlreadyRegistered => Refusal::AlreadyRegistered,
+            Self::AccountDeleted => Refusal::AccountDeleted,
             Self::IdentityMismatch => Refusal::IdentityMismatch,
             Self::CertificateRefused(_) => Refusal::CertificateRefused,
             Self::NotInGoodStanding(_) => Refusal::NotInGoodStanding,

@@ -77,7 +77,7 @@ pub use protocol::{Delivery, PreKeyStatus, PreKeyUpload, Request, Response, Resp
 pub use store::SqliteStore;
 pub use store::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, MemoryStore, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, window_expired,
 };
 
 use crate::constants::{
@@ -336,6 +336,10 @@ impl<S: RelayStore> Relay<S> {
             name,
         };
         if !self.store.register(&record, req.counter())? {
+            // The store refuses an erased id as it refuses a taken one.
+            if self.store.deleted_at(&record.id())?.is_some() {
+                return Err(RelayError::AccountDeleted);
+            }
             return Err(RelayError::AlreadyRegistered);
         }
         Ok(Response::Registered)
@@ -462,6 +466,17 @@ impl<S: RelayStore> Relay<S> {
                     self.certificates
                         .accept_revocation_list(list, issuer.as_ref(), now)?;
                 Ok(Response::RevocationListApplied { sequence })
+            }
+            Request::DeleteAccount => {
+                // Customers only: a business's account carries billing and
+                // the consent evidence of its customers (SPEC.md 14.15).
+                if account.kind != AccountKind::Customer {
+                    return Err(RelayError::WrongAccountKind(AccountKind::Customer));
+                }
+                if !self.store.delete_account(&me, now)? {
+                    return Err(RelayError::UnknownAccount);
+                }
+                Ok(Response::AccountDeleted)
             }
         }
     }

@@ -31,6 +31,7 @@ const OP_BLOCK: u8 = 0x0A;
 const OP_EXPORT_CONSENT: u8 = 0x0B;
 const OP_PUBLISH_STATUS: u8 = 0x0C;
 const OP_PUBLISH_REVOCATION_LIST: u8 = 0x0D;
+const OP_DELETE_ACCOUNT: u8 = 0x0E;
 
 const STATUS_OK: u8 = 0x00;
 const STATUS_REFUSED: u8 = 0x01;
@@ -120,6 +121,11 @@ pub enum Request {
         /// or none (a root's list).
         issuer: Option<IssuerCertificate>,
     },
+    /// A customer erases its account (SPEC.md 14.15): its directory entry,
+    /// mailbox and the rule state of its pairs go at once, its consent
+    /// evidence after the retention period, and its id is never registered
+    /// again.
+    DeleteAccount,
 }
 
 impl Request {
@@ -138,6 +144,7 @@ impl Request {
             Self::ExportConsent { .. } => OP_EXPORT_CONSENT,
             Self::PublishStatus(_) => OP_PUBLISH_STATUS,
             Self::PublishRevocationList { .. } => OP_PUBLISH_REVOCATION_LIST,
+            Self::DeleteAccount => OP_DELETE_ACCOUNT,
         }
     }
 
@@ -177,7 +184,7 @@ impl Request {
                 }
             }
             Self::FetchBundle { owner } => out.extend_from_slice(&owner.0),
-            Self::PreKeyStatus => {}
+            Self::PreKeyStatus | Self::DeleteAccount => {}
             Self::Send(e) => e.encode_into(out),
             Self::FetchMailbox { max } => out.extend_from_slice(&max.to_be_bytes()),
             Self::Acknowledge { ids } => {
@@ -278,6 +285,7 @@ impl Request {
                     )?),
                 },
             },
+            OP_DELETE_ACCOUNT => Self::DeleteAccount,
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }
@@ -422,6 +430,9 @@ pub enum Response {
         /// The sequence now in force for the list's signer.
         sequence: u64,
     },
+    /// The account is erased (SPEC.md 14.15): the relay accepts no further
+    /// request from it.
+    AccountDeleted,
 }
 
 impl Response {
@@ -439,6 +450,7 @@ impl Response {
             Self::ConsentEvidence(_) => OP_EXPORT_CONSENT,
             Self::StatusStored => OP_PUBLISH_STATUS,
             Self::RevocationListApplied { .. } => OP_PUBLISH_REVOCATION_LIST,
+            Self::AccountDeleted => OP_DELETE_ACCOUNT,
         }
     }
 
@@ -469,7 +481,11 @@ impl Response {
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         match self {
-            Self::Registered | Self::ConsentStored | Self::BlockStored | Self::StatusStored => {}
+            Self::Registered
+            | Self::ConsentStored
+            | Self::BlockStored
+            | Self::StatusStored
+            | Self::AccountDeleted => {}
             Self::RevocationListApplied { sequence } => {
                 out.extend_from_slice(&sequence.to_be_bytes());
             }
@@ -634,6 +650,7 @@ impl Response {
             OP_PUBLISH_REVOCATION_LIST => Self::RevocationListApplied {
                 sequence: r.u64("sequence")?,
             },
+            OP_DELETE_ACCOUNT => Self::AccountDeleted,
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }

@@ -2433,3 +2433,153 @@ fn the_relay_stores_returns_and_logs_only_ciphertext() {
         }
     }
 }
+
+/// A customer erases its account (SPEC.md 14.15): at once its directory
+/// entry, mailbox, windows and blocks go, nothing more is accepted from or
+/// for it, and its id is never registered again; its consent evidence stays
+/// for the business until the retention period is over, then goes. A
+/// business cannot erase itself, and other customers are untouched.
+#[test]
+fn a_customer_erases_their_account() {
+    use hotline::constants::CONSENT_RETENTION_SECS;
+    let mut rng = ChaCha20Rng::seed_from_u64(27);
+    let (biz, strict) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
+    let mut trust = AllowList::new();
+    trust.allow(&biz.public(), "Example Air");
+    trust.allow(&strict.public(), "Strict Rail");
+    let mut w = world_validated_by(27, MailboxLimits::default(), trust);
+    let mut b = w.register_business(biz, 1);
+    let mut strict = w.register_business(strict, 1);
+    let mut c = w.customer();
+    let mut other = w.customer();
+    let upload = full_upload(&c.prekeys);
+    w.call(&mut c, Request::UploadPreKeys(upload)).unwrap();
+    w.consent(&mut c, &b, ConsentScope { chat: true, notifications: true }).unwrap();
+    w.consent(&mut other, &b, ConsentScope { chat: true, notifications: true }).unwrap();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut other, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap();
+    w.send_raw(&mut b, &other, MessageClass::Chat).unwrap();
+    // A block each way: the customer's of one business, another
+    // business's of the customer.
+    w.send_raw(&mut c, &strict, MessageClass::Chat).unwrap();
+    let block = BlockRecord::sign_by_business(strict.account.identity(), c.id(), true, w.now());
+    w.call(&mut strict, Request::Block(block)).unwrap();
+    w.block(&mut c, &strict, true).unwrap();
+    let store = w.relay.store();
+    assert!(store.pair(&c.id(), &b.id()).unwrap().last_customer_message.is_some());
+    let pair = store.pair(&c.id(), &strict.id()).unwrap();
+    assert!(pair.block.is_some() && pair.business_block.is_some());
+    assert_eq!(store.deleted_at(&c.id()), Ok(None));
+
+    // A business's account is not erased this way.
+    assert_eq!(
+        w.call(&mut b, Request::DeleteAccount),
+        Err(RelayError::WrongAccountKind(AccountKind::Customer))
+    );
+    assert!(w.relay.store().account(&b.id()).unwrap().is_some());
+
+    let erased_at = w.now();
+    assert_eq!(w.call_bytes(&mut c, Request::DeleteAccount), Ok(Response::AccountDeleted));
+    let store = w.relay.store();
+    assert_eq!(store.deleted_at(&c.id()), Ok(Some(erased_at)));
+    assert_eq!(store.account(&c.id()), Ok(None));
+    assert_eq!(store.prekey_counts(&c.id()), Ok((0, 0)));
+    assert_eq!(store.take_bundle_parts(&c.id(), true), Ok(None));
+    assert_eq!(
+        store.pair(&c.id(), &b.id()).unwrap().last_customer_message,
+        None,
+        "its window went"
+    );
+    let pair = store.pair(&c.id(), &strict.id()).unwrap();
+    assert_eq!((pair.block, pair.business_block), (None, None), "its blocks went");
+    let (waiting, _) = store
+        .fetch(&c.id(), 100, &MailboxLimits::default(), w.now())
+        .unwrap();
+    assert!(waiting.is_empty(), "its mailbox went");
+    // What it sent to the business is the business's, and stays; the
+    // other customer is untouched.
+    let at_business = w.fetch(&mut b);
+    assert_eq!(at_business.len(), 2);
+    assert_eq!(w.fetch(&mut other).len(), 1);
+    assert!(store.pair(&other.id(), &b.id()).unwrap().last_customer_message.is_some());
+
+    // Nothing more from it, for it or of it, and its id is never taken
+    // again.
+    assert_eq!(w.call(&mut c, Request::PreKeyStatus), Err(RelayError::UnknownAccount));
+    assert_eq!(w.call(&mut c, Request::DeleteAccount), Err(RelayError::UnknownAccount));
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::UnknownAccount)
+    );
+    assert_eq!(
+        w.call(&mut b, Request::FetchBundle { owner: c.id() }),
+        Err(RelayError::UnknownAccount)
+    );
+    let identity = c.account.identity().public();
+    assert_eq!(
+        w.call(&mut c, Request::RegisterCustomer { identity }),
+        Err(RelayError::AccountDeleted)
+    );
+    assert_eq!(
+        w.call_bytes(&mut c, Request::RegisterCustomer { identity }),
+        Err(Refusal::AccountDeleted)
+    );
+    assert_eq!(Refusal::AccountDeleted.code(), 33);
+    assert_eq!(Refusal::from_code(33), Some(Refusal::AccountDeleted));
+
+    // The consent evidence stays for the business until the retention
+    // period is over, to the second.
+    let evidence = |w: &mut World, b: &mut Party, c: AccountId| match w
+        .call(b, Request::ExportConsent { customer: c })
+        .unwrap()
+    {
+        Response::ConsentEvidence(records) => records.len(),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(evidence(&mut w, &mut b, c.id()), 1);
+    w.clock.advance(CONSENT_RETENTION_SECS - 1);
+    w.relay.expire().unwrap();
+    assert_eq!(evidence(&mut w, &mut b, c.id()), 1, "kept within the retention");
+    w.clock.advance(1);
+    w.relay.expire().unwrap();
+    assert_eq!(evidence(&mut w, &mut b, c.id()), 0, "deleted when it ends");
+    assert_eq!(
+        evidence(&mut w, &mut b, other.id()),
+        1,
+        "a customer who was not erased keeps its evidence"
+    );
+    assert_eq!(w.relay.store().deleted_at(&c.id()), Ok(Some(erased_at)));
+}
+
+/// Window timestamps are dropped once they can open nothing (SPEC.md
+/// 14.15): kept while the window is open, to the second, then deleted by
+/// the expiry, and the rules are the same with or without them.
+#[test]
+fn closed_windows_are_dropped_by_the_expiry() {
+    let biz = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(28));
+    let mut w = world_with(28, MailboxLimits::default(), &[&biz]);
+    let mut b = w.register_business(biz, 1);
+    let mut c = w.customer();
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    let sent = w.now();
+    w.fetch_and_ack(&mut b);
+    w.clock.advance(CHAT_WINDOW_SECS);
+    w.relay.expire().unwrap();
+    assert_eq!(
+        w.relay.store().pair(&c.id(), &b.id()).unwrap().last_customer_message,
+        Some(sent),
+        "the window is still open at its last second"
+    );
+    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap();
+    w.clock.advance(1);
+    w.relay.expire().unwrap();
+    assert_eq!(
+        w.relay.store().pair(&c.id(), &b.id()).unwrap().last_customer_message,
+        None
+    );
+    assert_eq!(
+        w.send_raw(&mut b, &c, MessageClass::Chat),
+        Err(RelayError::Policy(PolicyError::WindowClosed))
+    );
+}

@@ -413,6 +413,23 @@ impl Client {
         self.ask(|r| Command::Block(business, false, r)).await
     }
 
+    /// Erases this customer's account at the relay (SPEC.md 14.15): its
+    /// directory entry, its mailbox and the rule state of its conversations
+    /// go at once; its consent records are kept as the businesses' evidence
+    /// for the retention period, then deleted. The relay accepts no further
+    /// request from this identity and never registers it again, so the
+    /// client is useless afterwards: shut it down and delete its database.
+    /// Only a customer may; a business's account is refused
+    /// ([`Refusal::WrongAccountKind`]).
+    pub async fn delete_account(&self) -> Result<(), Error> {
+        match self.request(Request::DeleteAccount).await? {
+            Response::AccountDeleted => Ok(()),
+            other => Err(Error::BadResponse(format!(
+                "{other:?} in answer to an account deletion"
+            ))),
+        }
+    }
+
     /// The badge of `peer` now, judged from this client's own trust state
     /// (`None` without a session).
     pub async fn badge(&self, peer: AccountId) -> Result<Option<Badge>, Error> {

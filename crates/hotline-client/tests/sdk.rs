@@ -261,6 +261,74 @@ async fn a_blocked_business_is_refused_by_the_relay() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_erases_its_account_and_the_business_keeps_the_consent_evidence() {
+    use hotline::relay::{Request, Response};
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let server = Server::start(&[&business_id], system_clock()).await;
+    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
+    wait_for(&mut bevents, |e| {
+        matches!(e, Event::Connected).then_some(())
+    })
+    .await;
+    let (customer, _cevents) = open(config(&server.url, &key())).await;
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    customer.start_session(business.account()).await.unwrap();
+    customer
+        .send(
+            business.account(),
+            MessageClass::Chat,
+            b"forget me".to_vec(),
+        )
+        .await
+        .unwrap();
+    let m = wait_for(&mut bevents, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    // A business cannot erase itself this way.
+    assert!(matches!(
+        business.delete_account().await,
+        Err(hotline_client::Error::Refused(Refusal::WrongAccountKind))
+    ));
+    customer.delete_account().await.unwrap();
+    // The relay refuses what the business sends to the erased account...
+    let id = business
+        .send(m.from, MessageClass::Chat, b"still there?".to_vec())
+        .await
+        .unwrap();
+    let state = wait_for(&mut bevents, |e| match e {
+        Event::Delivery { id: i, state, .. } if i == id => Some(state),
+        _ => None,
+    })
+    .await;
+    assert_eq!(state, DeliveryState::Refused(Refusal::UnknownAccount));
+    // ...and keeps the consent the customer gave, as the business's evidence.
+    match business
+        .request(Request::ExportConsent { customer: m.from })
+        .await
+        .unwrap()
+    {
+        Response::ConsentEvidence(records) => {
+            assert_eq!(records.len(), 1);
+            assert_eq!(records[0].scope(), ConsentScope::ALL);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // The erased account can do nothing more.
+    assert!(matches!(
+        customer.delete_account().await,
+        Err(hotline_client::Error::Refused(Refusal::UnknownAccount))
+    ));
+    customer.shutdown().await;
+    business.shutdown().await;
+    server.stop().await;
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "hotline-client-{name}-{}-{}",

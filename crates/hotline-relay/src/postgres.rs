@@ -25,6 +25,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hotline::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS};
 use hotline::relay::{
     AccountId, AccountKind, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery,
     EnqueueOutcome, Envelope, MailboxLimits, MessageClass, MessageId, PairState, PreKeyUpload,
@@ -189,7 +190,17 @@ CREATE TABLE business_blocks(
     customer bytea NOT NULL, business bytea NOT NULL, time bigint NOT NULL, record bytea NOT NULL,
     PRIMARY KEY(customer, business));
 ",
+    "
+CREATE TABLE erased(id bytea PRIMARY KEY, at bigint NOT NULL);
+CREATE INDEX erased_by_time ON erased(at);
+CREATE INDEX windows_by_time ON windows(last);
+",
 ];
+
+/// The answer to a write that lost a race with the erasure of an account it
+/// names: the relay answers "unavailable", and a retry is refused as from or
+/// to an unknown account (SPEC.md 14.15).
+const ERASED_DURING: &str = "an account of the request was erased during it";
 
 const SLOT_SIGNED: i16 = 0;
 const SLOT_LAST_RESORT: i16 = 1;
@@ -504,7 +515,9 @@ impl RelayStore for PostgresStore {
             .conn()?
             .execute(
                 "INSERT INTO accounts(id, kind, identity, chain, name, counter)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+                 SELECT $1, $2, $3, $4, $5, $6
+                 WHERE NOT EXISTS (SELECT 1 FROM erased WHERE id = $1)
+                 ON CONFLICT (id) DO NOTHING",
                 &[
                     &&account.id().0[..],
                     &kind,
@@ -622,6 +635,13 @@ impl RelayStore for PostgresStore {
     ) -> Result<UploadOutcome, StoreError> {
         let account = &id.0[..];
         self.serializable(|tx| {
+            // Serializable with the erasure: prekeys never outlive it.
+            if tx
+                .query_opt("SELECT 1 FROM erased WHERE id = $1", &[&account])?
+                .is_some()
+            {
+                return Err(StoreError::Backend(ERASED_DURING.into()).into());
+            }
             let mut spent = [None, None];
             for row in tx.query(
                 "SELECT slot, high FROM spent_prekeys WHERE account = $1",
@@ -848,7 +868,8 @@ impl RelayStore for PostgresStore {
                    (SELECT record FROM consents WHERE customer = $1 AND business = $2
                     ORDER BY time DESC LIMIT 1),
                    u.n, u.bytes, u.sender_n, u.sender_bytes,
-                   (SELECT record FROM business_blocks WHERE customer = $2 AND business = $1)
+                   (SELECT record FROM business_blocks WHERE customer = $2 AND business = $1),
+                   EXISTS(SELECT 1 FROM erased WHERE id = $1 OR id = $2)
                  FROM (SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(envelope)), 0)::bigint AS bytes,
                               COUNT(*) FILTER (WHERE sender = $2) AS sender_n,
                               COALESCE(SUM(octet_length(envelope)) FILTER (WHERE sender = $2), 0)::bigint
@@ -858,6 +879,11 @@ impl RelayStore for PostgresStore {
             )?;
             if row.get::<_, bool>(0) {
                 return Ok(EnqueueOutcome::Duplicate);
+            }
+            // The erasure locks the mailbox too: one committed before this
+            // transaction took the lock is seen here.
+            if row.get::<_, bool>(8) {
+                return Err(StoreError::Backend(ERASED_DURING.into()).into());
             }
             // A business's send to a customer: a block or a withdrawal
             // committed since the relay's check (on any node) wins, as
@@ -1001,6 +1027,17 @@ impl RelayStore for PostgresStore {
         self.tx(IsolationLevel::ReadCommitted, |tx| {
             let n = tx.execute("DELETE FROM mailbox WHERE received_at <= $1", &[&cut])?;
             tx.execute("DELETE FROM delivered WHERE at <= $1", &[&cut])?;
+            // Minimisation (SPEC.md 14.15): closed windows, and the consent
+            // evidence of accounts erased longer ago than the retention.
+            if let Some(closed) = now.checked_sub(CHAT_WINDOW_SECS) {
+                tx.execute("DELETE FROM windows WHERE last < $1", &[&ord(closed)])?;
+            }
+            if let Some(kept) = now.checked_sub(CONSENT_RETENTION_SECS) {
+                tx.execute(
+                    "DELETE FROM consents WHERE customer IN (SELECT id FROM erased WHERE at <= $1)",
+                    &[&ord(kept)],
+                )?;
+            }
             Ok(count(i64::try_from(n).unwrap_or(i64::MAX)))
         })
     }
@@ -1166,6 +1203,43 @@ impl RelayStore for PostgresStore {
                 ))
             })
             .collect()
+    }
+
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        let a = &id.0[..];
+        self.serializable(|tx| {
+            // The mailbox lock orders the erasure with sends to the account
+            // (which take it too and then see the erasure).
+            lock_mailbox(tx, a)?;
+            if tx.execute("DELETE FROM accounts WHERE id = $1 AND kind = 0", &[&a])? == 0 {
+                return Ok(false);
+            }
+            for sql in [
+                "DELETE FROM prekeys WHERE account = $1",
+                "DELETE FROM spent_prekeys WHERE account = $1",
+                "DELETE FROM mailbox WHERE recipient = $1",
+                "DELETE FROM delivered WHERE recipient = $1",
+                "DELETE FROM windows WHERE customer = $1",
+                "DELETE FROM blocks WHERE customer = $1",
+                "DELETE FROM business_blocks WHERE customer = $1",
+                "DELETE FROM statuses WHERE account = $1",
+            ] {
+                tx.execute(sql, &[&a])?;
+            }
+            tx.execute(
+                "INSERT INTO erased(id, at) VALUES ($1, $2)",
+                &[&a, &ord(now)],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT at FROM erased WHERE id = $1", &[&&id.0[..]])
+            .map_err(backend)?;
+        Ok(row.map(|r| unord(r.get(0))))
     }
 
     fn dump(&self) -> Result<Vec<u8>, StoreError> {

@@ -379,7 +379,11 @@ mod nodes {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, [1, 2, 3], "each migration applied once, in order");
+        assert_eq!(
+            versions,
+            [1, 2, 3, 4],
+            "each migration applied once, in order"
+        );
         // A database migrated by a newer relay is not touched.
         client
             .batch_execute(&format!(

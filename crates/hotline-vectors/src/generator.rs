@@ -2848,6 +2848,13 @@ fn relay_vectors() -> Value {
                 issuer: Some(platform.issuer.certificate().clone()),
             },
         ),
+        (
+            "delete account",
+            &customer,
+            7,
+            RELAY_NOW + 10,
+            Request::DeleteAccount,
+        ),
     ];
     // The inputs of each request's body (SPEC.md 14.2), by operation.
     let body = |request: &Request| -> Value {
@@ -2874,6 +2881,7 @@ fn relay_vectors() -> Value {
                 "list": h(&list.to_bytes()),
                 "issuer_certificate": issuer.as_ref().map(|i| h(&i.to_bytes())),
             }),
+            Request::DeleteAccount => json!({"op": 14}),
             other => unreachable!("no vector for {other:?}"),
         }
     };
@@ -3062,6 +3070,16 @@ fn relay_vectors() -> Value {
                 sequence: RELAY_NOW - 60,
             }),
             json!({"status": "ok", "op": 13, "sequence": RELAY_NOW - 60}),
+        ),
+        (
+            "account deleted",
+            Ok(Response::AccountDeleted),
+            json!({"status": "ok", "op": 14}),
+        ),
+        (
+            "account deleted refusal",
+            Err(Refusal::AccountDeleted),
+            json!({"status": "refused", "refusal": "AccountDeleted", "code": Refusal::AccountDeleted.code()}),
         ),
         (
             "bad status",
@@ -4515,6 +4533,139 @@ fn relay_scripts() -> Value {
     scripts.push(s.finish(
         "a business blocks a customer",
         "A business's block record (14.6, BLOCK_BY_BUSINESS, signed by the business): refused from the wrong kind of account or naming the same account twice; stored, it deletes the customer's waiting envelopes to the business and refuses the customer's chats (BlockedByBusiness, 14.7) until the business unblocks; the customer's own records do not lift it. Message ids and ciphertext as in the consent script.",
+        limits_json(&MailboxLimits::default(), &RateLimits::NONE),
+    ));
+
+    // ---- A customer erases its account (14.15).
+    let mut s = Script::new(
+        MailboxLimits::default(),
+        RateLimits::NONE,
+        &["customer", "business"],
+    );
+    let (c, b) = (s.id("customer"), s.id("business"));
+    let r = s.sign(
+        "customer",
+        t0,
+        Request::RegisterCustomer {
+            identity: s.who("customer").public(),
+        },
+    );
+    s.run("customer registers", "14.1", t0, "customer", r, "ok")
+        .unwrap();
+    let r = s.sign(
+        "business",
+        t0,
+        Request::RegisterBusiness {
+            identity: s.who("business").public(),
+            certificate_chain: chain.clone(),
+        },
+    );
+    s.run("business registers", "14.1", t0, "business", r, "ok")
+        .unwrap();
+    let scope = ConsentScope {
+        chat: true,
+        notifications: true,
+    };
+    let r = s.sign(
+        "customer",
+        t0 + 1,
+        Request::Consent(ConsentRecord::sign(s.who("customer"), b, scope, t0 + 1)),
+    );
+    s.run("customer consents", "14.6", t0 + 1, "customer", r, "ok")
+        .unwrap();
+    send(
+        &mut s,
+        "customer chat, waiting in the business's mailbox",
+        "14.7",
+        t0 + 2,
+        "customer",
+        script_envelope(c, b, "e1", MessageClass::Chat, t0 + 2, &chat_ct),
+        "ok",
+    );
+    send(
+        &mut s,
+        "business answer, waiting in the customer's mailbox",
+        "14.7",
+        t0 + 3,
+        "business",
+        script_envelope(b, c, "e2", MessageClass::Chat, t0 + 3, &chat_ct),
+        "ok",
+    );
+    let r = s.sign("business", t0 + 4, Request::DeleteAccount);
+    let _ = s.run(
+        "a business cannot erase its account",
+        "14.15",
+        t0 + 4,
+        "business",
+        r,
+        "relay.wrong_account_kind",
+    );
+    let r = s.sign("customer", t0 + 5, Request::DeleteAccount);
+    s.run(
+        "customer erases its account",
+        "14.15",
+        t0 + 5,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer", t0 + 6, Request::PreKeyStatus);
+    let _ = s.run(
+        "a request of the erased account",
+        "14.15",
+        t0 + 6,
+        "customer",
+        r,
+        "relay.unknown_account",
+    );
+    send(
+        &mut s,
+        "a send to the erased account",
+        "14.15",
+        t0 + 6,
+        "business",
+        script_envelope(b, c, "e3", MessageClass::Chat, t0 + 6, &chat_ct),
+        "relay.unknown_account",
+    );
+    let r = s.sign("business", t0 + 7, Request::ExportConsent { customer: c });
+    s.run(
+        "the consent evidence is kept for the business",
+        "14.15",
+        t0 + 7,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("business", t0 + 7, Request::FetchMailbox { max: 10 });
+    s.run(
+        "what the customer sent stays with the business",
+        "14.15",
+        t0 + 7,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "customer",
+        t0 + 8,
+        Request::RegisterCustomer {
+            identity: s.who("customer").public(),
+        },
+    );
+    let _ = s.run(
+        "the erased id registers again",
+        "14.15",
+        t0 + 8,
+        "customer",
+        r,
+        "relay.account_deleted",
+    );
+    scripts.push(s.finish(
+        "a customer erases its account",
+        "DeleteAccount (14.15): refused for a business; for the customer, its mailbox, directory entry, window and blocks go at once, later requests of it and sends to it are refused as unknown, its id never registers again, and its consent evidence and the envelopes it sent stay with the business. Message ids and ciphertext as in the consent script.",
         limits_json(&MailboxLimits::default(), &RateLimits::NONE),
     ));
 

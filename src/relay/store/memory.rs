@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
-    StoredEnvelope, UploadOutcome,
+    AccountRecord, BundleParts, ERASED_DURING_SEND, EnqueueOutcome, MailboxLimits, RelayStore,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, window_expired,
 };
 use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::{AccountId, AccountKind};
@@ -107,6 +107,8 @@ struct Inner {
     notifications: BTreeMap<AccountId, u64>,
     /// Stapled statuses: (this_update, encoding).
     statuses: HashMap<AccountId, (u64, Vec<u8>)>,
+    /// Erased account ids, with the time of their erasure.
+    erased: HashMap<AccountId, u64>,
 }
 
 /// A [`RelayStore`] in memory: fast, for tests and single-process relays
@@ -137,7 +139,7 @@ impl RelayStore for MemoryStore {
     fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError> {
         let mut g = self.lock();
         let id = account.id();
-        if g.accounts.contains_key(&id) {
+        if g.accounts.contains_key(&id) || g.erased.contains_key(&id) {
             return Ok(false);
         }
         g.accounts.insert(id, (account.clone(), counter));
@@ -312,6 +314,11 @@ impl RelayStore for MemoryStore {
     ) -> Result<EnqueueOutcome, StoreError> {
         let mut g = self.lock();
         let inner = &mut *g;
+        if inner.erased.contains_key(&envelope.recipient)
+            || inner.erased.contains_key(&envelope.sender)
+        {
+            return Err(StoreError::Backend(ERASED_DURING_SEND.into()));
+        }
         let mb = inner.mailboxes.entry(envelope.recipient).or_default();
         mb.expire(limits, now);
         let key = (envelope.sender, envelope.message_id);
@@ -389,8 +396,14 @@ impl RelayStore for MemoryStore {
     }
 
     fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
-        Ok(self
-            .lock()
+        let mut g = self.lock();
+        let inner = &mut *g;
+        inner.windows.retain(|_, last| !window_expired(*last, now));
+        let erased = &inner.erased;
+        inner
+            .consents
+            .retain(|(c, _), _| erased.get(c).is_none_or(|at| !retention_over(*at, now)));
+        Ok(inner
             .mailboxes
             .values_mut()
             .map(|mb| mb.expire(limits, now))
@@ -501,6 +514,29 @@ impl RelayStore for MemoryStore {
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect())
+    }
+
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        if !g
+            .accounts
+            .get(id)
+            .is_some_and(|(a, _)| a.kind == AccountKind::Customer)
+        {
+            return Ok(false);
+        }
+        g.accounts.remove(id);
+        g.directory.remove(id);
+        g.mailboxes.remove(id);
+        g.windows.retain(|(c, _), _| c != id);
+        g.blocks.retain(|(c, _, _), _| c != id);
+        g.statuses.remove(id);
+        g.erased.insert(*id, now);
+        Ok(true)
+    }
+
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        Ok(self.lock().erased.get(id).copied())
     }
 
     fn dump(&self) -> Result<Vec<u8>, StoreError> {

@@ -218,7 +218,8 @@ pub(crate) fn is_notification(bytes: &[u8]) -> bool {
 /// The relay's state. Every method is atomic (see the module docs).
 pub trait RelayStore: Send + Sync {
     /// Creates an account with its first request counter. Returns false (and
-    /// changes nothing) if the account exists.
+    /// changes nothing) if the account exists or its id was erased
+    /// ([`delete_account`](Self::delete_account)).
     fn register(&self, account: &AccountRecord, counter: u64) -> Result<bool, StoreError>;
     /// Replaces a business account's certificate chain and name (a renewal
     /// for the same identity key). Returns false if `id` is not a business
@@ -312,8 +313,11 @@ pub trait RelayStore: Send + Sync {
         limits: &MailboxLimits,
         now: u64,
     ) -> Result<usize, StoreError>;
-    /// Deletes every expired envelope and remembered id; returns how many
-    /// envelopes were deleted.
+    /// Deletes every expired envelope and remembered id, every window
+    /// timestamp of no more use ([`window_expired`]), and the consent records
+    /// of accounts erased longer ago than the retention period
+    /// ([`CONSENT_RETENTION_SECS`](crate::constants::CONSENT_RETENTION_SECS));
+    /// returns how many envelopes were deleted.
     fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError>;
 
     /// The rule state of a pair.
@@ -347,6 +351,51 @@ pub trait RelayStore: Send + Sync {
     /// Every byte the store holds for accounts, prekeys, envelopes and
     /// records, concatenated: for audits such as the ciphertext-only test.
     fn dump(&self) -> Result<Vec<u8>, StoreError>;
+    /// Erases the customer account `id` at `now` (SPEC.md 14.15), in one
+    /// atomic step: the account record, its prekeys and handed-out marks,
+    /// its mailbox and remembered ids, and every window, block and business
+    /// block of its pairs are deleted, and the id is kept as erased at
+    /// `now` so that it is never registered again. Its consent records stay
+    /// until [`expire`](Self::expire) finds the retention period over.
+    /// Envelopes it sent that wait in other mailboxes stay (they are their
+    /// recipients'). Returns false (and changes nothing) if `id` is not a
+    /// customer account. An [`enqueue`](Self::enqueue) to an erased id
+    /// fails with [`StoreError::Backend`] (the relay checked the recipient
+    /// before the erasure won the race; a retry is refused as unknown).
+    ///
+    /// The default, for stores written before erasure existed, erases
+    /// nothing and fails with [`StoreError::Backend`]: the relay answers
+    /// "unavailable" rather than pretend the account is gone.
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        let _ = (id, now);
+        Err(StoreError::Backend(
+            "this store does not implement account erasure".into(),
+        ))
+    }
+    /// When the account `id` was erased, if it was. The default (a store
+    /// that never erases) is never.
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
+}
+
+/// The failure of an [`RelayStore::enqueue`] whose sender or recipient was
+/// erased after the relay checked them: the relay answers "unavailable",
+/// and a retry is refused as from or to an unknown account.
+pub(crate) const ERASED_DURING_SEND: &str = "an account of the send was erased during it";
+
+/// Whether a window opened at `last` is of no use at `now` and may be
+/// dropped (SPEC.md 14.15): the window closed, and a later customer
+/// message opens a new one from scratch.
+pub fn window_expired(last: u64, now: u64) -> bool {
+    now.saturating_sub(last) > crate::constants::CHAT_WINDOW_SECS
+}
+
+/// Whether the consent evidence of an account erased at `erased_at` is past
+/// its retention at `now` (SPEC.md 14.15).
+pub fn retention_over(erased_at: u64, now: u64) -> bool {
+    now.saturating_sub(erased_at) >= crate::constants::CONSENT_RETENTION_SECS
 }
 
 /// A boxed store is a store, so a relay can pick its backend at run time.
@@ -451,5 +500,11 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     }
     fn dump(&self) -> Result<Vec<u8>, StoreError> {
         (**self).dump()
+    }
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        (**self).delete_account(id, now)
+    }
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        (**self).deleted_at(id)
     }
 }

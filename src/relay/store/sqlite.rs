@@ -13,9 +13,10 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, RelayStore, SendEffects, StoreError,
-    StoredEnvelope, UploadOutcome,
+    AccountRecord, BundleParts, ERASED_DURING_SEND, EnqueueOutcome, MailboxLimits, RelayStore,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome,
 };
+use crate::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS};
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::MessageId;
 use crate::relay::auth::{AccountId, AccountKind};
@@ -66,6 +67,7 @@ CREATE TABLE IF NOT EXISTS statuses(
 CREATE TABLE IF NOT EXISTS spent_prekeys(
     account BLOB NOT NULL, slot INTEGER NOT NULL, high INTEGER NOT NULL,
     PRIMARY KEY(account, slot));
+CREATE TABLE IF NOT EXISTS erased(id BLOB PRIMARY KEY, at INTEGER NOT NULL);
 ";
 
 /// A [`RelayStore`] in an SQLite database file. Available with the
@@ -175,6 +177,18 @@ fn expire_recipient(
     Ok(n)
 }
 
+fn erased_at(tx: &Connection, id: &AccountId) -> Result<Option<u64>, StoreError> {
+    let at: Option<i64> = tx
+        .query_row(
+            "SELECT at FROM erased WHERE id = ?1",
+            params![&id.0[..]],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    Ok(at.map(from_sql))
+}
+
 fn read_pair(
     tx: &Connection,
     customer: &AccountId,
@@ -250,6 +264,9 @@ impl RelayStore for SqliteStore {
                 AccountKind::Customer => 0,
                 AccountKind::Business => 1,
             };
+            if erased_at(tx, &account.id())?.is_some() {
+                return Ok(false);
+            }
             let n = tx
                 .execute(
                     "INSERT OR IGNORE INTO accounts(id, kind, identity, chain, name, counter)
@@ -615,6 +632,11 @@ impl RelayStore for SqliteStore {
             let r = &envelope.recipient.0[..];
             let s = &envelope.sender.0[..];
             let m = &envelope.message_id.0[..];
+            if erased_at(tx, &envelope.recipient)?.is_some()
+                || erased_at(tx, &envelope.sender)?.is_some()
+            {
+                return Err(StoreError::Backend(ERASED_DURING_SEND.into()));
+            }
             expire_recipient(tx, &envelope.recipient, limits, now)?;
             let dup: bool = tx
                 .query_row(
@@ -781,6 +803,22 @@ impl RelayStore for SqliteStore {
                 .map_err(backend)?;
             tx.execute("DELETE FROM delivered WHERE at <= ?1", params![cutoff])
                 .map_err(backend)?;
+            // Minimisation (SPEC.md 14.15): closed windows, and the consent
+            // evidence of accounts erased longer ago than the retention.
+            if let Some(closed) = now.checked_sub(CHAT_WINDOW_SECS) {
+                tx.execute(
+                    "DELETE FROM windows WHERE last < ?1",
+                    params![to_sql(closed)],
+                )
+                .map_err(backend)?;
+            }
+            if let Some(kept) = now.checked_sub(CONSENT_RETENTION_SECS) {
+                tx.execute(
+                    "DELETE FROM consents WHERE customer IN (SELECT id FROM erased WHERE at <= ?1)",
+                    params![to_sql(kept)],
+                )
+                .map_err(backend)?;
+            }
             Ok(n)
         })
     }
@@ -937,6 +975,43 @@ impl RelayStore for SqliteStore {
             out.push((account_id(b)?, from_sql(n)));
         }
         Ok(out)
+    }
+
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            let a = &id.0[..];
+            let n = tx
+                .execute(
+                    "DELETE FROM accounts WHERE id = ?1 AND kind = 0",
+                    params![a],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            for sql in [
+                "DELETE FROM prekeys WHERE account = ?1",
+                "DELETE FROM spent_prekeys WHERE account = ?1",
+                "DELETE FROM mailbox WHERE recipient = ?1",
+                "DELETE FROM delivered WHERE recipient = ?1",
+                "DELETE FROM windows WHERE customer = ?1",
+                "DELETE FROM blocks WHERE customer = ?1",
+                "DELETE FROM business_blocks WHERE customer = ?1",
+                "DELETE FROM statuses WHERE account = ?1",
+            ] {
+                tx.execute(sql, params![a]).map_err(backend)?;
+            }
+            tx.execute(
+                "INSERT INTO erased(id, at) VALUES (?1, ?2)",
+                params![a, to_sql(now)],
+            )
+            .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        erased_at(&self.conn(), id)
     }
 
     fn dump(&self) -> Result<Vec<u8>, StoreError> {

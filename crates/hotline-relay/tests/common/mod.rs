@@ -447,4 +447,10 @@ impl RelayStore for SlowStore {
     fn dump(&self) -> Result<Vec<u8>, StoreError> {
         self.gate(|| self.inner.dump())
     }
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.delete_account(id, now))
+    }
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        self.gate(|| self.inner.deleted_at(id))
+    }
 }

@@ -196,4 +196,10 @@ impl RelayStore for ScopedStore {
     fn dump(&self) -> Result<Vec<u8>, StoreError> {
         self.s().dump()
     }
+    fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
+        self.s().delete_account(id, now)
+    }
+    fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
+        self.s().deleted_at(id)
+    }
 }
