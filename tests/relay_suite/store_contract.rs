@@ -210,3 +210,81 @@ fn store_contract_mailboxes_deliver_once_oldest_first() {
     assert_eq!(s.acknowledge(&a, &ids, &limits, T0 + 6).unwrap(), 0);
     assert_eq!(s.fetch(&to, 10, &limits, T0 + 6).unwrap().0.len(), 2);
 }
+
+/// An erased customer (SPEC.md 14.15) leaves nothing but its id: its
+/// record, prekeys, mailbox and windows go in one step, its id never
+/// registers again, and a send to or from it or an upload for it that
+/// reaches the store afterwards fails and changes nothing. Only a customer
+/// is erased, once; what it sent stays with its recipient.
+#[test]
+fn store_contract_an_erased_customer_leaves_nothing_but_its_id() {
+    let s = new_store();
+    let l = MailboxLimits::default();
+    let customer = IdentityKeyPair::from_secret_bytes(&[0x31; 32], &[0x32; 32]);
+    let record = AccountRecord {
+        kind: AccountKind::Customer,
+        identity: customer.public(),
+        certificate_chain: vec![],
+        name: String::new(),
+    };
+    let (c, business) = (record.id(), account(0x33, AccountKind::Business));
+    let b = business.id();
+    assert!(s.register(&record, 1).unwrap());
+    assert!(s.register(&business, 1).unwrap());
+    let mut r = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(31);
+    let p = PreKeyStore::new(&customer, 2, 1, &mut r);
+    let upload = PreKeyUpload {
+        signed_prekey: Some(p.signed_prekey()),
+        last_resort_kem_prekey: Some(p.last_resort_kem_prekey()),
+        one_time_prekeys: p.one_time_prekeys(),
+        kem_prekeys: p.kem_prekeys(),
+    };
+    assert_eq!(s.add_prekeys(&c, &upload, 10).unwrap(), UploadOutcome::Stored);
+    let window = SendEffects {
+        open_window: Some((c, b)),
+        ..SendEffects::default()
+    };
+    let stored = |o| matches!(o, Ok(EnqueueOutcome::Stored(_)));
+    assert!(stored(s.enqueue(&envelope(b, c, 1, T0), window, &l, T0)));
+    assert!(stored(s.enqueue(&envelope(c, b, 2, T0), SendEffects::default(), &l, T0)));
+    assert_eq!(s.pair(&c, &b).unwrap().last_customer_message, Some(T0));
+
+    let unknown = AccountId([0x77; 32]);
+    assert!(!s.delete_account(&b, T0).unwrap(), "a business is not erased");
+    assert!(!s.delete_account(&unknown, T0).unwrap(), "nor an unknown id");
+    assert_eq!(s.account(&b).unwrap(), Some(business.clone()));
+    assert_eq!(s.deleted_at(&b).unwrap(), None);
+    assert_eq!(s.deleted_at(&unknown).unwrap(), None);
+
+    assert!(s.delete_account(&c, T0 + 5).unwrap());
+    assert!(!s.delete_account(&c, T0 + 6).unwrap(), "once");
+    assert_eq!(s.deleted_at(&c).unwrap(), Some(T0 + 5));
+    assert_eq!(s.account(&c).unwrap(), None);
+    assert_eq!(s.prekey_counts(&c).unwrap(), (0, 0));
+    assert_eq!(s.take_bundle_parts(&c, true).unwrap(), None);
+    assert!(s.fetch(&c, 10, &l, T0 + 5).unwrap().0.is_empty());
+    assert_eq!(s.pair(&c, &b).unwrap().last_customer_message, None);
+    assert_eq!(s.fetch(&b, 10, &l, T0 + 5).unwrap().0.len(), 1, "what it sent stays");
+    let identity = customer.public().to_bytes();
+    let dump = s.dump().unwrap();
+    assert!(
+        !dump.windows(identity.len()).any(|w| w == identity),
+        "its identity key is gone"
+    );
+
+    assert!(!s.register(&record, 9).unwrap(), "its id never registers again");
+    assert_eq!(s.account(&c).unwrap(), None);
+    let gone = |o: Result<EnqueueOutcome, hotline::relay::StoreError>| {
+        matches!(o, Err(hotline::relay::StoreError::Backend(_)))
+    };
+    assert!(gone(s.enqueue(&envelope(c, b, 3, T0 + 6), SendEffects::default(), &l, T0 + 6)));
+    assert!(gone(s.enqueue(&envelope(b, c, 4, T0 + 6), window, &l, T0 + 6)));
+    assert!(matches!(
+        s.add_prekeys(&c, &upload, 10),
+        Err(hotline::relay::StoreError::Backend(_))
+    ));
+    assert_eq!(s.prekey_counts(&c).unwrap(), (0, 0));
+    assert!(s.fetch(&c, 10, &l, T0 + 6).unwrap().0.is_empty());
+    assert_eq!(s.fetch(&b, 10, &l, T0 + 6).unwrap().0.len(), 1);
+    assert_eq!(s.pair(&c, &b).unwrap().last_customer_message, None);
+}

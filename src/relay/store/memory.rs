@@ -210,6 +210,9 @@ impl RelayStore for MemoryStore {
         max_per_kind: usize,
     ) -> Result<UploadOutcome, StoreError> {
         let mut g = self.lock();
+        if g.erased.contains_key(id) {
+            return Err(StoreError::Backend(ERASED_DURING_SEND.into()));
+        }
         let d = g.directory.entry(*id).or_default();
         if let Some(spent) = UploadOutcome::check_spent(upload, d.spent_one_time, d.spent_kem) {
             return Ok(spent);

@@ -359,9 +359,11 @@ pub trait RelayStore: Send + Sync {
     /// until [`expire`](Self::expire) finds the retention period over.
     /// Envelopes it sent that wait in other mailboxes stay (they are their
     /// recipients'). Returns false (and changes nothing) if `id` is not a
-    /// customer account. An [`enqueue`](Self::enqueue) to an erased id
-    /// fails with [`StoreError::Backend`] (the relay checked the recipient
-    /// before the erasure won the race; a retry is refused as unknown).
+    /// customer account. An [`enqueue`](Self::enqueue) to or from an erased
+    /// id, and an [`add_prekeys`](Self::add_prekeys) for one, fail with
+    /// [`StoreError::Backend`] and change nothing (the relay checked the
+    /// account before the erasure won the race; a retry is refused as
+    /// unknown).
     ///
     /// The default, for stores written before erasure existed, erases
     /// nothing and fails with [`StoreError::Backend`]: the relay answers
@@ -380,10 +382,11 @@ pub trait RelayStore: Send + Sync {
     }
 }
 
-/// The failure of an [`RelayStore::enqueue`] whose sender or recipient was
-/// erased after the relay checked them: the relay answers "unavailable",
-/// and a retry is refused as from or to an unknown account.
-pub(crate) const ERASED_DURING_SEND: &str = "an account of the send was erased during it";
+/// The failure of an [`RelayStore::enqueue`] whose sender or recipient, or
+/// an [`RelayStore::add_prekeys`] whose owner, was erased after the relay
+/// checked them: the relay answers "unavailable", and a retry is refused as
+/// from or to an unknown account.
+pub(crate) const ERASED_DURING_SEND: &str = "an account of the request was erased during it";
 
 /// Whether a window opened at `last` is of no use at `now` and may be
 /// dropped (SPEC.md 14.15): the window closed, and a later customer

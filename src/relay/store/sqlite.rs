@@ -426,6 +426,9 @@ impl RelayStore for SqliteStore {
         max_per_kind: usize,
     ) -> Result<UploadOutcome, StoreError> {
         self.tx(|tx| {
+            if erased_at(tx, id)?.is_some() {
+                return Err(StoreError::Backend(ERASED_DURING_SEND.into()));
+            }
             let spent = |slot: i64| -> Result<Option<u32>, StoreError> {
                 let high: Option<i64> = tx
                     .query_row(
