@@ -3623,6 +3623,34 @@ impl Script {
         *c
     }
 
+    /// Registers `who` as a customer at `at`: the step "<who> registers".
+    fn register_customer(&mut self, who: &'static str, at: u64) {
+        let identity = self.who(who).public();
+        let r = self.sign(
+            who,
+            at,
+            hotline::relay::Request::RegisterCustomer { identity },
+        );
+        self.run(&format!("{who} registers"), "14.1", at, who, r, "ok")
+            .unwrap();
+    }
+
+    /// Registers `who` as a business with `chain` at `at`: the step
+    /// "<who> registers".
+    fn register_business(&mut self, who: &'static str, at: u64, chain: Vec<u8>) {
+        let identity = self.who(who).public();
+        let r = self.sign(
+            who,
+            at,
+            hotline::relay::Request::RegisterBusiness {
+                identity,
+                certificate_chain: chain,
+            },
+        );
+        self.run(&format!("{who} registers"), "14.1", at, who, r, "ok")
+            .unwrap();
+    }
+
     /// Signs `request` by `signer` with its next counter and timestamp `at`.
     fn sign(&mut self, signer: &'static str, at: u64, request: hotline::relay::Request) -> Vec<u8> {
         let counter = self.counter(signer);
@@ -4074,26 +4102,9 @@ fn relay_scripts() -> Value {
     let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
     let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
     for who in ["customer", "customer 2"] {
-        let r = s.sign(
-            who,
-            t0,
-            Request::RegisterCustomer {
-                identity: s.who(who).public(),
-            },
-        );
-        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
-            .unwrap();
+        s.register_customer(who, t0);
     }
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_business("business", t0, chain.clone());
     let send = |s: &mut Script,
                 name: &str,
                 section: &str,
@@ -4369,26 +4380,9 @@ fn relay_scripts() -> Value {
     );
     let (c, b) = (s.id("customer"), s.id("business"));
     for who in ["customer", "customer 2"] {
-        let r = s.sign(
-            who,
-            t0,
-            Request::RegisterCustomer {
-                identity: s.who(who).public(),
-            },
-        );
-        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
-            .unwrap();
+        s.register_customer(who, t0);
     }
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_business("business", t0, chain.clone());
     send(
         &mut s,
         "customer chat, waiting in the business's mailbox",
@@ -4543,25 +4537,8 @@ fn relay_scripts() -> Value {
         &["customer", "business"],
     );
     let (c, b) = (s.id("customer"), s.id("business"));
-    let r = s.sign(
-        "customer",
-        t0,
-        Request::RegisterCustomer {
-            identity: s.who("customer").public(),
-        },
-    );
-    s.run("customer registers", "14.1", t0, "customer", r, "ok")
-        .unwrap();
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_customer("customer", t0);
+    s.register_business("business", t0, chain.clone());
     let scope = ConsentScope {
         chat: true,
         notifications: true,
@@ -4685,26 +4662,9 @@ fn relay_scripts() -> Value {
     let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
     let (c, b, c2) = (s.id("customer"), s.id("business"), s.id("customer 2"));
     for who in ["customer", "customer 2"] {
-        let r = s.sign(
-            who,
-            t0,
-            Request::RegisterCustomer {
-                identity: s.who(who).public(),
-            },
-        );
-        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
-            .unwrap();
+        s.register_customer(who, t0);
     }
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_business("business", t0, chain.clone());
     let mut initial = vec![PROTOCOL_VERSION, MSG_TYPE_INITIAL];
     initial.extend_from_slice(&chat_ct);
     send(
@@ -4807,26 +4767,9 @@ fn relay_scripts() -> Value {
     let mut s = Script::new(limits, rates, &["customer", "business", "customer 2"]);
     let (c, b) = (s.id("customer"), s.id("business"));
     for who in ["customer", "customer 2"] {
-        let r = s.sign(
-            who,
-            t0,
-            Request::RegisterCustomer {
-                identity: s.who(who).public(),
-            },
-        );
-        s.run(&format!("{who} registers"), "14.1", t0, who, r, "ok")
-            .unwrap();
+        s.register_customer(who, t0);
     }
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_business("business", t0, chain.clone());
     let owner = s.who("business").clone();
     let x = |id: u32| X25519Secret::from_bytes(val32(&format!("relay script prekey {id}")));
     let kem = |id: u32, kind: KemPreKeyKind| {
@@ -4986,25 +4929,8 @@ fn relay_scripts() -> Value {
     let limits = MailboxLimits::default();
     let rates = RateLimits::NONE;
     let mut s = Script::with_validator(limits, rates, &["customer", "business"], true);
-    let r = s.sign(
-        "customer",
-        t0,
-        Request::RegisterCustomer {
-            identity: s.who("customer").public(),
-        },
-    );
-    s.run("customer registers", "14.1", t0, "customer", r, "ok")
-        .unwrap();
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_customer("customer", t0);
+    s.register_business("business", t0, chain.clone());
     let bfx = business_fixture(s.who("business"));
     let issuer_cert = bfx.chain.issuer().clone();
     let other = bfx
@@ -5077,16 +5003,7 @@ fn relay_scripts() -> Value {
     ));
     // The same list at a relay whose trust store is fixed.
     let mut s = Script::new(limits, rates, &["business"]);
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_business("business", t0, chain.clone());
     let list = bfx.issuer.revoke(1, t0 - 60, t0 - 60 + WEEK, &[5]).unwrap();
     let r = s.sign(
         "business",
@@ -5115,16 +5032,7 @@ fn relay_scripts() -> Value {
     let limits = MailboxLimits::default();
     let rates = RateLimits::NONE;
     let mut s = Script::new(limits, rates, &["business"]);
-    let r = s.sign(
-        "business",
-        t0,
-        Request::RegisterBusiness {
-            identity: s.who("business").public(),
-            certificate_chain: chain.clone(),
-        },
-    );
-    s.run("business registers", "14.1", t0, "business", r, "ok")
-        .unwrap();
+    s.register_business("business", t0, chain.clone());
     let owner = s.who("business").clone();
     let batch = |from: u32, n: u32| {
         Request::UploadPreKeys(PreKeyUpload {
