@@ -488,9 +488,7 @@ impl RelayStore for MemoryStore {
                     }
                 }
             }
-            if unbilled > 0
-                && let Some(n) = inner.notifications.get_mut(&sender)
-            {
+            if let Some(n) = inner.notifications.get_mut(&sender) {
                 *n = n.saturating_sub(unbilled);
             }
         }
