@@ -18,13 +18,8 @@ fn key() -> StorageKey {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_and_a_business_talk_over_the_network() {
     let business_id = IdentityKeyPair::generate(&mut rand::rng());
-    let server = Server::start(&[&business_id], system_clock()).await;
-    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
-    wait_for(&mut bevents, |e| {
-        matches!(e, Event::Connected).then_some(())
-    })
-    .await;
-    let (customer, mut cevents) = open(config(&server.url, &key())).await;
+    let (server, (business, mut bevents), (customer, mut cevents)) =
+        relay_business_and_customer(&business_id).await;
 
     customer
         .consent(business.account(), ConsentScope::ALL)
@@ -47,11 +42,7 @@ async fn a_customer_and_a_business_talk_over_the_network() {
     .await;
     assert_eq!(state, DeliveryState::Accepted);
 
-    let m = wait_for(&mut bevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
+    let m = next_message(&mut bevents).await;
     assert_eq!(m.body, b"Where is my bag?");
     assert_eq!(m.from, customer.account());
     business.confirm(m.seq).await.unwrap();
@@ -59,11 +50,7 @@ async fn a_customer_and_a_business_talk_over_the_network() {
         .send(m.from, MessageClass::Chat, b"On the next flight.".to_vec())
         .await
         .unwrap();
-    let reply = wait_for(&mut cevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
+    let reply = next_message(&mut cevents).await;
     assert_eq!(reply.body, b"On the next flight.");
     assert_eq!(reply.from, business.account());
 
@@ -179,16 +166,8 @@ async fn unconfirmed_messages_come_back_after_a_restart_and_are_never_received_t
             .await
             .unwrap();
     }
-    let first = wait_for(&mut bevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
-    let second = wait_for(&mut bevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
+    let first = next_message(&mut bevents).await;
+    let second = next_message(&mut bevents).await;
     assert_eq!(
         (first.body.as_slice(), second.body.as_slice()),
         (&b"a"[..], &b"b"[..])
@@ -199,11 +178,7 @@ async fn unconfirmed_messages_come_back_after_a_restart_and_are_never_received_t
     // Reopened: the unconfirmed message is emitted again, from the inbox,
     // with the same sequence number; the relay has nothing more.
     let (business, mut bevents) = open(bcfg).await;
-    let again = wait_for(&mut bevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
+    let again = next_message(&mut bevents).await;
     assert_eq!(again, second);
     let inbox = business.inbox(0, 10).await.unwrap();
     assert_eq!(inbox.len(), 2);
@@ -216,13 +191,8 @@ async fn unconfirmed_messages_come_back_after_a_restart_and_are_never_received_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocked_business_is_refused_by_the_relay() {
     let business_id = IdentityKeyPair::generate(&mut rand::rng());
-    let server = Server::start(&[&business_id], system_clock()).await;
-    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
-    wait_for(&mut bevents, |e| {
-        matches!(e, Event::Connected).then_some(())
-    })
-    .await;
-    let (customer, mut cevents) = open(config(&server.url, &key())).await;
+    let (server, (business, mut bevents), (customer, mut cevents)) =
+        relay_business_and_customer(&business_id).await;
     customer
         .consent(business.account(), ConsentScope::ALL)
         .await
@@ -232,11 +202,7 @@ async fn a_blocked_business_is_refused_by_the_relay() {
         .send(business.account(), MessageClass::Chat, b"hi".to_vec())
         .await
         .unwrap();
-    let m = wait_for(&mut bevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
+    let m = next_message(&mut bevents).await;
     customer.block(business.account()).await.unwrap();
     let id = business
         .send(m.from, MessageClass::Chat, b"Buy more!".to_vec())
@@ -265,13 +231,8 @@ async fn a_blocked_business_is_refused_by_the_relay() {
 async fn a_customer_erases_its_account_and_the_business_keeps_the_consent_evidence() {
     use hotline::relay::{Request, Response};
     let business_id = IdentityKeyPair::generate(&mut rand::rng());
-    let server = Server::start(&[&business_id], system_clock()).await;
-    let (business, mut bevents) = open(business_config(&server.url, &key(), &business_id)).await;
-    wait_for(&mut bevents, |e| {
-        matches!(e, Event::Connected).then_some(())
-    })
-    .await;
-    let (customer, _cevents) = open(config(&server.url, &key())).await;
+    let (server, (business, mut bevents), (customer, _cevents)) =
+        relay_business_and_customer(&business_id).await;
     customer
         .consent(business.account(), ConsentScope::ALL)
         .await
@@ -285,11 +246,7 @@ async fn a_customer_erases_its_account_and_the_business_keeps_the_consent_eviden
         )
         .await
         .unwrap();
-    let m = wait_for(&mut bevents, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
-    .await;
+    let m = next_message(&mut bevents).await;
     // A business cannot erase itself this way.
     assert!(matches!(
         business.delete_account().await,

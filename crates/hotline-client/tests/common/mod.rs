@@ -102,3 +102,28 @@ pub async fn wait_for<T>(events: &mut Events, mut pick: impl FnMut(Event) -> Opt
 pub async fn open(config: Config) -> (Client, Events) {
     Client::open(config).await.expect("open the client")
 }
+
+/// A relay trusting `business_id`, that business's client (connected, with
+/// its events) and a fresh customer's client: where most tests start.
+pub async fn relay_business_and_customer(
+    business_id: &IdentityKeyPair,
+) -> (Server, (Client, Events), (Client, Events)) {
+    let key = || StorageKey::generate(&mut rand::rng());
+    let server = Server::start(&[business_id], system_clock()).await;
+    let (business, mut bevents) = open(business_config(&server.url, &key(), business_id)).await;
+    wait_for(&mut bevents, |e| {
+        matches!(e, Event::Connected).then_some(())
+    })
+    .await;
+    let customer = open(config(&server.url, &key())).await;
+    (server, (business, bevents), customer)
+}
+
+/// The next message event (bounded).
+pub async fn next_message(events: &mut Events) -> hotline_client::Message {
+    wait_for(events, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await
+}
