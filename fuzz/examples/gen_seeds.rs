@@ -894,6 +894,53 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         );
     seqs.push(s);
 
+    // SPEC.md 14.15: a business cannot erase itself; the customer can,
+    // once; nothing more reaches it; its id never registers again; its
+    // consent stays with the business.
+    let mut s = Sequence::new("erasure");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(a, 1, Sign, |now| envelope(a, b, 1, Chat, now, &m0), None)
+        .step(b, 0, Sign, |now| envelope(b, a, 2, Chat, now, &r0), None)
+        .step(
+            b,
+            0,
+            Sign,
+            |_| Request::DeleteAccount,
+            Some(Refusal::WrongAccountKind),
+        )
+        .step(a, 0, Sign, |_| Request::DeleteAccount, None)
+        .step(
+            b,
+            0,
+            Sign,
+            |now| envelope(b, a, 3, Chat, now, &r1),
+            Some(Refusal::UnknownAccount),
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            |_| Request::DeleteAccount,
+            Some(Refusal::UnknownAccount),
+        )
+        .step(
+            a,
+            0,
+            Sign,
+            |_| Request::RegisterCustomer {
+                identity: key(a).public(),
+            },
+            Some(Refusal::AccountDeleted),
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |_| Request::ExportConsent { customer: id(a) },
+            None,
+        );
+    seqs.push(s);
+
     let mut s = Sequence::new("notifications_consent_withdrawn");
     s.step(a, 0, Sign, consent(a, b, notifications_only), None)
         .step(
