@@ -15,6 +15,7 @@
 //! | `/history` | every message received, oldest first |
 //! | `/wait` | waits (up to 15 s) for the next message from the business |
 //! | `/status` | connection and outbox |
+//! | `/erase` | erases the account at the relay (SPEC.md 14.15), then deletes the local database and its key file and stops |
 //! | `/quit` | stops (also at the end of the input, once the outbox is empty) |
 //!
 //! Everything the client hears is printed as one line: `<name> text` for a
@@ -71,12 +72,16 @@ pub enum ChatError {
     Io(#[from] std::io::Error),
 }
 
-fn storage_key(args: &Args) -> Result<StorageKey, ChatError> {
-    let path = args.key_file.clone().unwrap_or_else(|| {
+fn key_path(args: &Args) -> std::path::PathBuf {
+    args.key_file.clone().unwrap_or_else(|| {
         let mut p = args.db.clone().into_os_string();
         p.push(".key");
         p.into()
-    });
+    })
+}
+
+fn storage_key(args: &Args) -> Result<StorageKey, ChatError> {
+    let path = key_path(args);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let bytes: [u8; 32] = hex::decode(text.trim())
@@ -130,6 +135,7 @@ pub async fn run(
     .await;
     let mut lines = input.lines();
     let mut name = business.short();
+    let mut erased = false;
     // A session from an earlier run names the business by its certificate.
     if let Some(hotline::business::Badge::Verified { business: b, .. }) =
         client.badge(business).await?
@@ -162,7 +168,7 @@ pub async fn run(
                 break;
             }
             "/help" => {
-                out.line("/optin /badge /safety /block /unblock /history /wait /status /quit; anything else is a message").await;
+                out.line("/optin /badge /safety /block /unblock /history /wait /status /erase /quit; anything else is a message").await;
             }
             "/optin" => {
                 client.consent(business, ConsentScope::ALL).await?;
@@ -219,6 +225,11 @@ pub async fn run(
                     .await;
                 }
             }
+            "/erase" => {
+                client.delete_account().await?;
+                erased = true;
+                break;
+            }
             "/status" => {
                 let s = client.status().await?;
                 out.line(&format!("connected: {}, outbox: {}", s.connected, s.outbox))
@@ -253,6 +264,29 @@ pub async fn run(
         }
     }
     client.shutdown().await;
+    if erased {
+        // The relay holds nothing of the account any more, and never
+        // registers it again: its local state is of no use to anyone.
+        let mut gone = vec![key_path(&args)];
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = args.db.clone().into_os_string();
+            p.push(suffix);
+            gone.push(p.into());
+        }
+        for path in gone {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ChatError::Setup(format!("{}: {e}", path.display()))),
+            }
+        }
+        out.line(
+            "account erased: the relay deleted your mailbox, keys and conversation state \
+             (a business keeps the consent you gave it as evidence for 3 years); \
+             the local database and its key are deleted",
+        )
+        .await;
+    }
     Ok(())
 }
 

@@ -84,7 +84,7 @@ async fn chat(args: &[String], script: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_customer_opts_in_chats_checks_the_badge_and_safety_number_and_blocks() {
+async fn a_customer_opts_in_chats_checks_the_badge_and_safety_number_blocks_and_erases() {
     let p = platform();
     let mut trust = TrustStore::new();
     trust.add_root(p.root.trust_root()).unwrap();
@@ -203,6 +203,23 @@ async fn a_customer_opts_in_chats_checks_the_badge_and_safety_number_and_blocks(
         .expect("the relay answers")
         .unwrap();
     assert_eq!(refusal, hotline::relay::Refusal::Blocked);
+
+    // Erased: the relay forgets the account, the local files go, and the
+    // business keeps the consent evidence.
+    let out = chat(&args, "/erase\n").await;
+    println!("{out}");
+    assert!(out.contains("account erased"), "{out}");
+    for file in ["chat.db", "chat.db.key", "chat.db-wal"] {
+        assert!(!dir.join(file).exists(), "{file} is left");
+    }
+    match business
+        .request(hotline::relay::Request::ExportConsent { customer })
+        .await
+        .unwrap()
+    {
+        hotline::relay::Response::ConsentEvidence(records) => assert_eq!(records.len(), 1),
+        other => panic!("unexpected {other:?}"),
+    }
 
     business.shutdown().await;
     let _ = bot_task.await;
