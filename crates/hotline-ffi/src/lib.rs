@@ -846,6 +846,16 @@ impl HotlineClient {
         on_runtime(async move { Ok(client.unblock(business).await?) }).await
     }
 
+    /// Erases this customer's account at the relay (SPEC.md 14.15): its
+    /// mailbox, prekeys and the state of its conversations go at once, the
+    /// relay accepts nothing more from it and never registers it again; the
+    /// businesses keep the consent it gave them as evidence for three
+    /// years. Shut the client down and delete its database afterwards.
+    pub async fn delete_account(&self) -> Result<(), HotlineError> {
+        let client = self.client.clone();
+        on_runtime(async move { Ok(client.delete_account().await?) }).await
+    }
+
     /// The badge of `peer` now, judged from this client's own trust state
     /// ([`BadgeState::NoSession`] without a session).
     pub async fn badge(&self, peer: String) -> Result<Badge, HotlineError> {

@@ -639,6 +639,15 @@ public protocol HotlineClientProtocol: AnyObject, Sendable {
     func consent(business: String, chat: Bool, notifications: Bool) async throws 
     
     /**
+     * Erases this customer's account at the relay (SPEC.md 14.15): its
+     * mailbox, prekeys and the state of its conversations go at once, the
+     * relay accepts nothing more from it and never registers it again; the
+     * businesses keep the consent it gave them as evidence for three
+     * years. Shut the client down and delete its database afterwards.
+     */
+    func deleteAccount() async throws 
+    
+    /**
      * Up to `limit` messages of the inbox after `seq` (0: from the
      * start), oldest first.
      */
@@ -844,6 +853,29 @@ open func consent(business: String, chat: Bool, notifications: Bool)async throws
             rustFutureFunc: {
                 uniffi_hotline_ffi_fn_method_hotlineclient_consent(
                         self.uniffiCloneHandle(),FfiConverterString.lower(business),FfiConverterBool.lower(chat),FfiConverterBool.lower(notifications)
+                )
+            },
+            pollFunc: ffi_hotline_ffi_rust_future_poll_void,
+            completeFunc: ffi_hotline_ffi_rust_future_complete_void,
+            freeFunc: ffi_hotline_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHotlineError_lift
+        )
+}
+    
+    /**
+     * Erases this customer's account at the relay (SPEC.md 14.15): its
+     * mailbox, prekeys and the state of its conversations go at once, the
+     * relay accepts nothing more from it and never registers it again; the
+     * businesses keep the consent it gave them as evidence for three
+     * years. Shut the client down and delete its database afterwards.
+     */
+open func deleteAccount()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hotline_ffi_fn_method_hotlineclient_delete_account(
+                        self.uniffiCloneHandle()
                 )
             },
             pollFunc: ffi_hotline_ffi_rust_future_poll_void,
@@ -2777,6 +2809,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hotline_ffi_checksum_method_hotlineclient_consent() != 44127) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hotline_ffi_checksum_method_hotlineclient_delete_account() != 30455) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hotline_ffi_checksum_method_hotlineclient_inbox() != 46679) {

@@ -278,6 +278,11 @@ uint64_t uniffi_hotline_ffi_fn_method_hotlineclient_confirm(uint64_t ptr, uint64
 uint64_t uniffi_hotline_ffi_fn_method_hotlineclient_consent(uint64_t ptr, RustBuffer business, int8_t chat, int8_t notifications
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_FN_METHOD_HOTLINECLIENT_DELETE_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_FN_METHOD_HOTLINECLIENT_DELETE_ACCOUNT
+uint64_t uniffi_hotline_ffi_fn_method_hotlineclient_delete_account(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_FN_METHOD_HOTLINECLIENT_INBOX
 #define UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_FN_METHOD_HOTLINECLIENT_INBOX
 uint64_t uniffi_hotline_ffi_fn_method_hotlineclient_inbox(uint64_t ptr, uint64_t after, uint32_t limit
@@ -638,6 +643,12 @@ uint16_t uniffi_hotline_ffi_checksum_method_hotlineclient_confirm(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_CHECKSUM_METHOD_HOTLINECLIENT_CONSENT
 #define UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_CHECKSUM_METHOD_HOTLINECLIENT_CONSENT
 uint16_t uniffi_hotline_ffi_checksum_method_hotlineclient_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_CHECKSUM_METHOD_HOTLINECLIENT_DELETE_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_HOTLINE_FFI_CHECKSUM_METHOD_HOTLINECLIENT_DELETE_ACCOUNT
+uint16_t uniffi_hotline_ffi_checksum_method_hotlineclient_delete_account(void
     
 );
 #endif

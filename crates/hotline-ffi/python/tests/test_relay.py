@@ -105,6 +105,12 @@ async def reopen(url, business, root, db, key, me, seq):
         assert inbox[-1].seq == seq
         badge = await client.badge(business)
         assert badge.verified and badge.business_name == "Example Air"
+        # Erased at the relay (SPEC 14.15): the account can do nothing more.
+        await client.delete_account()
+        with pytest.raises(HotlineError.Refused) as refused:
+            await client.delete_account()
+        assert refused.value.refusal.name == "UnknownAccount", refused.value.refusal
+        assert refused.value.refusal.code == 7
     finally:
         await client.shutdown()
     # The file is sealed under its key: another key does not open it.

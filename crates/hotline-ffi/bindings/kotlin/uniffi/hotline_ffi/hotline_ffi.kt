@@ -696,6 +696,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_hotline_ffi_checksum_method_hotlineclient_consent(
     ): Int
+    external fun uniffi_hotline_ffi_checksum_method_hotlineclient_delete_account(
+    ): Int
     external fun uniffi_hotline_ffi_checksum_method_hotlineclient_inbox(
     ): Int
     external fun uniffi_hotline_ffi_checksum_method_hotlineclient_next_event(
@@ -749,6 +751,8 @@ internal object UniffiLib {
     external fun uniffi_hotline_ffi_fn_method_hotlineclient_confirm(`ptr`: Long,`seq`: Long,
     ): Long
     external fun uniffi_hotline_ffi_fn_method_hotlineclient_consent(`ptr`: Long,`business`: RustBuffer.ByValue,`chat`: Byte,`notifications`: Byte,
+    ): Long
+    external fun uniffi_hotline_ffi_fn_method_hotlineclient_delete_account(`ptr`: Long,
     ): Long
     external fun uniffi_hotline_ffi_fn_method_hotlineclient_inbox(`ptr`: Long,`after`: Long,`limit`: Int,
     ): Long
@@ -912,6 +916,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hotline_ffi_checksum_method_hotlineclient_consent() and 0xFFFF) != 44127) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hotline_ffi_checksum_method_hotlineclient_delete_account() and 0xFFFF) != 30455) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hotline_ffi_checksum_method_hotlineclient_inbox() and 0xFFFF) != 46679) {
@@ -1447,6 +1454,15 @@ public interface HotlineClientInterface {
     suspend fun `consent`(`business`: kotlin.String, `chat`: kotlin.Boolean, `notifications`: kotlin.Boolean)
     
     /**
+     * Erases this customer's account at the relay (SPEC.md 14.15): its
+     * mailbox, prekeys and the state of its conversations go at once, the
+     * relay accepts nothing more from it and never registers it again; the
+     * businesses keep the consent it gave them as evidence for three
+     * years. Shut the client down and delete its database afterwards.
+     */
+    suspend fun `deleteAccount`()
+    
+    /**
      * Up to `limit` messages of the inbox after `seq` (0: from the
      * start), oldest first.
      */
@@ -1732,6 +1748,35 @@ open class HotlineClient: Disposable, AutoCloseable, HotlineClientInterface
         FfiConverterString.lower(`business`),
         FfiConverterBoolean.lower(`chat`),
         FfiConverterBoolean.lower(`notifications`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_hotline_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_hotline_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_hotline_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        HotlineException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Erases this customer's account at the relay (SPEC.md 14.15): its
+     * mailbox, prekeys and the state of its conversations go at once, the
+     * relay accepts nothing more from it and never registers it again; the
+     * businesses keep the consent it gave them as evidence for three
+     * years. Shut the client down and delete its database afterwards.
+     */
+    @Throws(HotlineException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteAccount`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_hotline_ffi_fn_method_hotlineclient_delete_account(
+                uniffiHandle,
+                
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_hotline_ffi_rust_future_poll_void(future, callback, continuation) },
