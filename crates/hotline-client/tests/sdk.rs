@@ -35,11 +35,7 @@ async fn a_customer_and_a_business_talk_over_the_network() {
         )
         .await
         .unwrap();
-    let state = wait_for(&mut cevents, |e| match e {
-        Event::Delivery { id: i, state, .. } if i == id => Some(state),
-        _ => None,
-    })
-    .await;
+    let state = delivery_of(&mut cevents, id).await;
     assert_eq!(state, DeliveryState::Accepted);
 
     let m = next_message(&mut bevents).await;
@@ -208,11 +204,7 @@ async fn a_blocked_business_is_refused_by_the_relay() {
         .send(m.from, MessageClass::Chat, b"Buy more!".to_vec())
         .await
         .unwrap();
-    let state = wait_for(&mut bevents, |e| match e {
-        Event::Delivery { id: i, state, .. } if i == id => Some(state),
-        _ => None,
-    })
-    .await;
+    let state = delivery_of(&mut bevents, id).await;
     assert_eq!(state, DeliveryState::Refused(Refusal::Blocked));
     // And the customer's client would not send to it either.
     assert!(
@@ -258,11 +250,7 @@ async fn a_customer_erases_its_account_and_the_business_keeps_the_consent_eviden
         .send(m.from, MessageClass::Chat, b"still there?".to_vec())
         .await
         .unwrap();
-    let state = wait_for(&mut bevents, |e| match e {
-        Event::Delivery { id: i, state, .. } if i == id => Some(state),
-        _ => None,
-    })
-    .await;
+    let state = delivery_of(&mut bevents, id).await;
     assert_eq!(state, DeliveryState::Refused(Refusal::UnknownAccount));
     // ...and keeps the consent the customer gave, as the business's evidence.
     match business

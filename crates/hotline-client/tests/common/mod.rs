@@ -7,7 +7,7 @@ use std::time::Duration;
 use hotline::IdentityKeyPair;
 use hotline::relay::{AllowList, Clock, MemoryStore, Relay, RelayStore, SystemClock};
 use hotline::store::StorageKey;
-use hotline_client::{Backoff, Client, Config, Event, Events, Role};
+use hotline_client::{Backoff, Client, Config, DeliveryState, Event, Events, Role};
 use hotline_relay::{ServerLimits, serve};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -123,6 +123,15 @@ pub async fn relay_business_and_customer(
 pub async fn next_message(events: &mut Events) -> hotline_client::Message {
     wait_for(events, |e| match e {
         Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await
+}
+
+/// The relay's answer to the outbox entry `id` (bounded).
+pub async fn delivery_of(events: &mut Events, id: hotline_client::OutboxId) -> DeliveryState {
+    wait_for(events, |e| match e {
+        Event::Delivery { id: i, state, .. } if i == id => Some(state),
         _ => None,
     })
     .await
