@@ -26,8 +26,8 @@ use crate::business::{
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::keys::{BundleError, BundleField, IdentityError};
 use crate::relay::{
-    AccountKind, CertificateRefused, PolicyError, PreKeySlot, RateLimit, RecordError, RelayError,
-    RequestError, ResponseError,
+    AccountKind, CertificateRefused, PolicyError, PreKeySlot, RateLimit, ReceiptError, RecordError,
+    RelayError, RequestError, ResponseError,
 };
 use crate::store::{ReceiveError, RestoreError, SendError, StartError};
 use crate::wire::DecodeError;
@@ -313,6 +313,9 @@ code_table! {
     "response.decode" ["error"],
     "response.bundle" ["error"],
     "response.record" ["error"],
+    "receipt.decode" ["error"],
+    "receipt.bad_signature" [],
+    "receipt.bad_key" [],
     "certificate_refused.untrusted" [],
     "certificate_refused.invalid" ["error"],
     "relay.request" ["error"],
@@ -321,6 +324,7 @@ code_table! {
     "relay.unknown_account" [],
     "relay.already_registered" [],
     "relay.account_deleted" [],
+    "relay.period_unavailable" ["period", "first", "current"],
     "relay.identity_mismatch" [],
     "relay.certificate_refused" ["error"],
     "relay.not_in_good_standing" ["badge"],
@@ -813,6 +817,16 @@ impl Coded for RequestError {
     }
 }
 
+impl Coded for ReceiptError {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::Decode(e) => c("receipt.decode").cause("error", e),
+            Self::BadSignature => c("receipt.bad_signature"),
+            Self::BadKey => c("receipt.bad_key"),
+        }
+    }
+}
+
 impl Coded for ResponseError {
     fn error_code(&self) -> ErrorCode {
         match self {
@@ -854,6 +868,14 @@ impl Coded for RelayError {
             Self::UnknownAccount => c("relay.unknown_account"),
             Self::AlreadyRegistered => c("relay.already_registered"),
             Self::AccountDeleted => c("relay.account_deleted"),
+            Self::PeriodUnavailable {
+                period,
+                first,
+                current,
+            } => c("relay.period_unavailable")
+                .int("period", u64::from(*period))
+                .int("first", u64::from(*first))
+                .int("current", u64::from(*current)),
             Self::IdentityMismatch => c("relay.identity_mismatch"),
             Self::CertificateRefused(e) => c("relay.certificate_refused").cause("error", e),
             Self::NotInGoodStanding(badge) => {

@@ -273,12 +273,21 @@ pub const OBJ_TYPE_CONSENT: u8 = 0x33;
 /// Object type byte of a block record.
 pub const OBJ_TYPE_BLOCK: u8 = 0x34;
 
+/// Object type byte of a relay-signed receipt (a delivery state, SPEC.md 14.16).
+pub const OBJ_TYPE_RECEIPT: u8 = 0x35;
+/// Object type byte of a relay-signed billing statement (SPEC.md 14.16).
+pub const OBJ_TYPE_STATEMENT: u8 = 0x36;
+
 /// Signature context of a relay request.
 pub const SIG_CTX_RELAY_REQUEST: &[u8] = b"Hotline v1 relay request";
 /// Signature context of a consent record.
 pub const SIG_CTX_CONSENT: &[u8] = b"Hotline v1 consent";
 /// Signature context of a block record.
 pub const SIG_CTX_BLOCK: &[u8] = b"Hotline v1 block";
+/// Signature context of a receipt, signed by the relay's key.
+pub const SIG_CTX_RECEIPT: &[u8] = b"Hotline v1 receipt";
+/// Signature context of a billing statement, signed by the relay's key.
+pub const SIG_CTX_STATEMENT: &[u8] = b"Hotline v1 statement";
 
 /// Block record value bit: the record blocks (clear: it unblocks).
 pub const BLOCK_SET: u8 = 0x01;
@@ -374,6 +383,17 @@ pub const MAX_CONSENT_HISTORY: usize = 32;
 /// still show the consent a notification was sent under while a claim about
 /// it may be brought; then they are deleted.
 pub const CONSENT_RETENTION_SECS: u64 = 3 * 365 * 24 * 60 * 60;
+/// Length, in seconds, of a billing period (SPEC.md 14.16): one UTC day.
+/// Period `p` covers relay times `p * 86400` to `p * 86400 + 86399`; an
+/// invoice for a month is the sum of its days' statements.
+pub const BILLING_PERIOD_SECS: u64 = 24 * 60 * 60;
+/// How long the relay keeps the delivery states of envelopes (SPEC.md
+/// 14.16), counted from the state's time: 92 days, so that a business can
+/// check a monthly invoice against its statements for two months after the
+/// month ends. A statement for a period that began longer ago is refused.
+pub const STATE_RETENTION_SECS: u64 = 92 * 24 * 60 * 60;
+/// Largest number of delivery states returned by one `FetchStates`.
+pub const MAX_FETCH_STATES: usize = 100;
 /// Message ids remembered per recipient after acknowledgement, so a sender's
 /// retry of an already delivered message is collapsed, not delivered twice.
 /// Forgotten after [`ENVELOPE_TTL_SECS`] or when more arrive (oldest first).

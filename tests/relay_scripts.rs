@@ -7,8 +7,9 @@ use std::sync::{Arc, RwLock};
 use hotline::business::{TrustRoot, TrustStore};
 use hotline::code::Coded;
 use hotline::relay::{
-    MailboxLimits, ManualClock, MemoryStore, RateLimits, Relay, RelayError, Response,
-    SignedRequest, TokenBucket,
+    AccountId, DeliveryState, MailboxLimits, ManualClock, MemoryStore, MessageClass, MessageId,
+    RateLimits, Receipt, Relay, RelayError, RelayKey, RelayPublicKey, Response, SignedRequest,
+    StateEntry, Statement, StatementDigest, TokenBucket,
 };
 use serde_json::Value;
 
@@ -65,7 +66,10 @@ fn relay(root: &[u8], start: u64, settings: &Value) -> (Relay<MemoryStore>, Arc<
         other => panic!("unknown trust store {other}"),
     }
     .with_limits(limits)
-    .with_rate_limits(rates);
+    .with_rate_limits(rates)
+    .with_key(RelayKey::from_seed(
+        &unhex(&settings["relay_key_seed"]).try_into().unwrap(),
+    ));
     (relay, clock)
 }
 
@@ -116,4 +120,78 @@ fn relay_scripts_replay() {
         }
     }
     assert!(steps_run > 50);
+}
+
+/// The receipts and statements of relay.json (SPEC.md 14.16): each is
+/// rebuilt from its fields with the relay key of the inputs, decodes to
+/// them, and verifies; each refusal fails with its code.
+#[test]
+fn receipt_and_statement_vectors() {
+    let relay = load("relay.json");
+    let seed: [u8; 32] = unhex(&relay["inputs"]["relay_key_seed"])
+        .try_into()
+        .unwrap();
+    let key = RelayKey::from_seed(&seed);
+    assert_eq!(
+        key.public().to_bytes().to_vec(),
+        unhex(&relay["inputs"]["relay_public_key"])
+    );
+    let id = |v: &Value| AccountId(unhex(v).try_into().unwrap());
+    let mut checked = 0;
+    for case in relay["receipts"].as_array().unwrap() {
+        let bytes = unhex(&case["encoding"]);
+        if let Some(expected) = case.get("error") {
+            let public: [u8; 32] = unhex(&case["relay_public_key"]).try_into().unwrap();
+            let err = RelayPublicKey::from_bytes(&public)
+                .and_then(|k| Receipt::from_bytes(&bytes).and_then(|r| r.verify(&k)))
+                .expect_err(case["name"].as_str().unwrap());
+            assert_eq!(err.error_code().code, expected["code"].as_str().unwrap());
+            continue;
+        }
+        let entry = StateEntry {
+            sequence: num(&case["sequence"]),
+            sender: id(&case["sender"]),
+            recipient: id(&case["recipient"]),
+            message_id: MessageId(unhex(&case["message_id"]).try_into().unwrap()),
+            class: MessageClass::from_byte(num(&case["class"]) as u8).unwrap(),
+            state: DeliveryState::from_byte(num(&case["state"]) as u8).unwrap(),
+            time: num(&case["time"]),
+        };
+        assert_eq!(
+            Receipt::sign(&key, entry).to_bytes(),
+            bytes,
+            "{}",
+            case["name"]
+        );
+        let decoded = Receipt::from_bytes(&bytes).unwrap();
+        decoded.verify(&key.public()).unwrap();
+        assert_eq!(
+            decoded.entry().billed_period().map(u64::from),
+            case["billed_period"].as_u64()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+    for case in relay["statements"].as_array().unwrap() {
+        let mut digest = StatementDigest::new();
+        for b in case["billed"].as_array().unwrap() {
+            digest.add(
+                num(&b["sequence"]),
+                &id(&b["recipient"]),
+                &MessageId(unhex(&b["message_id"]).try_into().unwrap()),
+            );
+        }
+        let s = Statement::sign(
+            &key,
+            id(&case["business"]),
+            num(&case["period"]) as u32,
+            digest,
+            num(&case["time"]),
+        );
+        assert_eq!(s.to_bytes(), unhex(&case["encoding"]), "{}", case["name"]);
+        assert_eq!(s.closed, case["closed"].as_bool().unwrap());
+        assert_eq!(s.digest.to_vec(), unhex(&case["digest"]));
+        let decoded = Statement::from_bytes(&unhex(&case["encoding"])).unwrap();
+        decoded.verify(&key.public()).unwrap();
+    }
 }

@@ -941,6 +941,94 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
         );
     seqs.push(s);
 
+    // SPEC.md 14.16: notifications are billed at delivery; every send
+    // answers a receipt; the business reads its states and statements;
+    // a queued notification deleted by a block, and one that expires,
+    // bill nothing; a period not begun is refused.
+    let mut s = Sequence::new("billing_states_statements");
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None)
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 1, Notification, now, &r0),
+            None,
+        )
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 2, Notification, now, &r1),
+            None,
+        )
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 1, Notification, now, &r0),
+            None,
+        )
+        .step(a, 0, Sign, fetch(10), None)
+        .step(a, 0, Sign, ack(vec![1]), None)
+        .step(
+            b,
+            0,
+            Sign,
+            |_| Request::FetchStates { after: 0, max: 10 },
+            None,
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |now| Request::FetchStatement {
+                period: hotline::relay::period_of(now),
+            },
+            None,
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |now| Request::FetchStatement {
+                period: hotline::relay::period_of(now) + 1,
+            },
+            Some(Refusal::PeriodUnavailable),
+        )
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 3, Notification, now, &r1),
+            None,
+        )
+        .step(a, 7, Sign, fetch(10), None)
+        .step(
+            b,
+            1,
+            Sign,
+            |now| envelope(b, a, 4, Notification, now, &r0),
+            None,
+        )
+        .step(a, 1, Sign, block(a, b, true), None)
+        .step(
+            b,
+            0,
+            Sign,
+            |_| Request::FetchStates { after: 1, max: 1 },
+            None,
+        )
+        .step(
+            b,
+            0,
+            Sign,
+            |now| Request::FetchStatement {
+                period: hotline::relay::period_of(now - hotline::constants::ENVELOPE_TTL_SECS),
+            },
+            None,
+        );
+    seqs.push(s);
+
     let mut s = Sequence::new("notifications_consent_withdrawn");
     s.step(a, 0, Sign, consent(a, b, notifications_only), None)
         .step(

@@ -76,17 +76,19 @@ use std::sync::OnceLock;
 
 use hotline::business::{CertificateChain, CertificateStatus};
 use hotline::constants::{
-    CHAT_WINDOW_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD,
-    MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH, OBJ_TYPE_RELAY_REQUEST,
-    PROTOCOL_VERSION, REQUEST_TIME_WINDOW_SECS, SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY,
-    SIG_CTX_KEM_PREKEY, SIG_CTX_ONE_TIME_PREKEY, SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY,
+    BILLING_PERIOD_SECS, CHAT_WINDOW_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS, ENVELOPE_TTL_SECS,
+    LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH,
+    MAX_FETCH_STATES, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION, REQUEST_TIME_WINDOW_SECS,
+    SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY, SIG_CTX_KEM_PREKEY, SIG_CTX_ONE_TIME_PREKEY,
+    SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY, STATE_RETENTION_SECS,
 };
 use hotline::hazmat::ed25519::Ed25519Secret;
 use hotline::relay::{
     AccountId, AccountKind, AccountRecord, AllowList, BlockRecord, ConsentRecord, Delivery,
-    Envelope, EnvelopeHeader, MailboxLimits, ManualClock, MemoryStore, MessageClass, MessageId,
-    PairState, PreKeyDrain, PreKeyStatus, PreKeyUpload, RateLimit, RateLimits, Refusal, Relay,
-    RelayStore, Request, RequestError, Response, SignedRequest, TokenBucket, UploadOutcome,
+    DeliveryState, Envelope, EnvelopeHeader, MailboxLimits, ManualClock, MemoryStore, MessageClass,
+    MessageId, PairState, PreKeyDrain, PreKeyStatus, PreKeyUpload, RateLimit, RateLimits, Receipt,
+    Refusal, Relay, RelayKey, RelayStore, Request, RequestError, Response, SignedRequest,
+    StateEntry, Statement, StatementDigest, TokenBucket, UploadOutcome,
 };
 use hotline::{IdentityKeyPair, KemPreKeyKind, KemPreKeyPublic, OneTimePreKeyPublic, PreKeyBundle};
 use hotline::{SignedPreKeyPublic, types::Ed25519Public};
@@ -369,7 +371,8 @@ impl RelayFixture {
         let clock = ManualClock::new(RELAY_T0);
         let relay = Relay::new(store, clock.clone(), self.trust.clone())
             .with_limits(LIMITS)
-            .with_rate_limits(RATES);
+            .with_rate_limits(RATES)
+            .with_key(relay_key());
         (relay, clock)
     }
 
@@ -533,9 +536,11 @@ fn resign_upload(b: &mut [u8], key: &Ed25519Secret) {
 /// What can be read of the store without changing it, per fixture account
 /// (accounts, prekey counts, mailboxes), per ordered pair of distinct
 /// fixture accounts (rule state, consent history), and per business
-/// (notifications).
+/// (notifications), and the delivery states of each fixture account's
+/// envelopes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
+    states: Vec<Vec<StateEntry>>,
     accounts: Vec<Option<AccountRecord>>,
     prekeys: Vec<(usize, usize)>,
     mailboxes: Vec<Vec<Delivery>>,
@@ -573,6 +578,10 @@ fn observe(relay: &Relay<MemoryStore>, fx: &RelayFixture) -> Observed {
     let mailbox = |id: &AccountId| s.fetch(id, usize::MAX, &LIMITS, 0).expect("memory store").0;
     Observed {
         state: State {
+            states: ids
+                .iter()
+                .map(|id| s.states(id, 0, usize::MAX).expect("store").0)
+                .collect(),
             accounts: ids.iter().map(|id| s.account(id).expect("store")).collect(),
             prekeys: ids
                 .iter()
@@ -614,16 +623,28 @@ struct Mailbox {
     remembered: Vec<(DupKey, u64)>,
 }
 
+/// The key the fixture's relay signs receipts with (SPEC.md 14.16).
+fn relay_key() -> RelayKey {
+    RelayKey::from_seed(&[0x5e; 32])
+}
+
 impl Mailbox {
-    /// Deletes what expired at `now`; whether an envelope was deleted.
-    fn expire(&mut self, now: u64) -> bool {
+    /// Deletes what expired at `now`, returning it (receipt time, envelope)
+    /// in delivery id order.
+    fn expire(&mut self, now: u64) -> Vec<(u64, Envelope)> {
         let ttl = LIMITS.ttl_secs;
-        let before = self.waiting.len();
-        self.waiting
-            .retain(|_, (at, _)| now.saturating_sub(*at) < ttl);
+        let gone: Vec<u64> = self
+            .waiting
+            .iter()
+            .filter(|(_, (at, _))| now.saturating_sub(*at) >= ttl)
+            .map(|(id, _)| *id)
+            .collect();
         self.remembered
             .retain(|(_, at)| now.saturating_sub(*at) < ttl);
-        self.waiting.len() != before
+        // Logged at the moment each expired (SPEC.md 14.16).
+        gone.iter()
+            .filter_map(|id| self.waiting.remove(id))
+            .collect()
     }
 
     fn bytes(&self) -> usize {
@@ -703,6 +724,9 @@ pub struct Model {
     mailboxes: HashMap<AccountId, Mailbox>,
     pairs: HashMap<(AccountId, AccountId), Pair>,
     notifications: BTreeMap<AccountId, u64>,
+    /// Delivery states per sender (SPEC.md 14.16), and the last sequence.
+    states: BTreeMap<AccountId, Vec<StateEntry>>,
+    last_state: u64,
     /// Token buckets by limit (0 bundle fetches, 1 initial messages, 2 one-time
     /// prekeys per owner) and account; absent = full.
     buckets: HashMap<(u8, AccountId), Bucket>,
@@ -793,6 +817,59 @@ impl Model {
                 })
                 .collect(),
             notifications: self.notifications.iter().map(|(b, n)| (*b, *n)).collect(),
+            states: ids
+                .iter()
+                .map(|id| self.states.get(id).cloned().unwrap_or_default())
+                .collect(),
+        }
+    }
+
+    /// SPEC.md 14.16: logs `state` of each envelope at `time`, in order,
+    /// numbering from one counter; a delivered notification bills.
+    fn log(&mut self, gone: Vec<Envelope>, state: DeliveryState, time: u64) {
+        for e in gone {
+            let h = e.header;
+            self.last_state += 1;
+            if state == DeliveryState::Delivered && h.class == MessageClass::Notification {
+                *self.notifications.entry(h.sender).or_default() += 1;
+            }
+            self.states.entry(h.sender).or_default().push(StateEntry {
+                sequence: self.last_state,
+                sender: h.sender,
+                recipient: h.recipient,
+                message_id: h.message_id,
+                class: h.class,
+                state,
+                time,
+            });
+        }
+    }
+
+    /// Expires `recipient`'s mailbox at `now`, logging what went.
+    fn expire_mailbox(&mut self, recipient: AccountId, now: u64, p: &mut Prediction) {
+        let gone = self.mailboxes.entry(recipient).or_default().expire(now);
+        p.expired |= !gone.is_empty();
+        for (at, e) in gone {
+            self.log(vec![e], DeliveryState::Expired, at + LIMITS.ttl_secs);
+        }
+    }
+
+    /// The answer to an accepted send (SPEC.md 14.16).
+    fn accepted(h: &EnvelopeHeader, duplicate: bool, now: u64) -> Response {
+        Response::Accepted {
+            duplicate,
+            receipt: Box::new(Receipt::sign(
+                &relay_key(),
+                StateEntry {
+                    sequence: 0,
+                    sender: h.sender,
+                    recipient: h.recipient,
+                    message_id: h.message_id,
+                    class: h.class,
+                    state: DeliveryState::Accepted,
+                    time: now,
+                },
+            )),
         }
     }
 
@@ -1026,8 +1103,8 @@ impl Model {
             Request::Send(e) => self.send(&account, e, now, p),
             Request::FetchMailbox { max } => {
                 let n = usize::from(*max).min(MAX_FETCH_BATCH);
+                self.expire_mailbox(me, now, p);
                 let mb = self.mailboxes.entry(me).or_default();
-                p.expired |= mb.expire(now);
                 let deliveries: Vec<Delivery> = mb
                     .waiting
                     .iter()
@@ -1061,9 +1138,11 @@ impl Model {
             Request::Acknowledge { ids } => {
                 let mb = self.mailboxes.entry(me).or_default();
                 let mut removed = 0;
+                let mut delivered = Vec::new();
                 for id in ids {
                     if let Some((_, e)) = mb.waiting.remove(id) {
                         removed += 1;
+                        delivered.push(e.clone());
                         let key = (e.header.sender, e.header.message_id);
                         if !mb.remembered.iter().any(|(k, _)| *k == key) {
                             mb.remembered.push((key, now));
@@ -1073,6 +1152,7 @@ impl Model {
                         }
                     }
                 }
+                self.log(delivered, DeliveryState::Delivered, now);
                 Ok(Response::Acknowledged { removed })
             }
             Request::Consent(r) => {
@@ -1120,29 +1200,27 @@ impl Model {
                 }
                 *slot = Some((*r, at));
                 if r.blocked() {
-                    // SPEC.md 14.6: the blocked party's undelivered
-                    // envelopes to the blocker go with the block, and
-                    // notifications among them leave the bill.
+                    // SPEC.md 14.6, 14.16: the blocked party's undelivered
+                    // envelopes to the blocker go with the block, each
+                    // logged at the block's effective time, none billed.
                     let (mailbox, sender) = if by_business {
                         (r.business(), r.customer())
                     } else {
                         (r.customer(), r.business())
                     };
-                    let mut unbilled = 0;
+                    let mut gone = Vec::new();
                     if let Some(mb) = self.mailboxes.get_mut(&mailbox) {
-                        mb.waiting.retain(|_, (_, e)| {
-                            if e.header.sender != sender {
-                                return true;
-                            }
-                            if e.header.class == MessageClass::Notification {
-                                unbilled += 1;
-                            }
-                            false
-                        });
+                        let ids: Vec<u64> = mb
+                            .waiting
+                            .iter()
+                            .filter(|(_, (_, e))| e.header.sender == sender)
+                            .map(|(id, _)| *id)
+                            .collect();
+                        for id in ids {
+                            gone.extend(mb.waiting.remove(&id).map(|(_, e)| e));
+                        }
                     }
-                    if let Some(n) = self.notifications.get_mut(&sender) {
-                        *n = n.saturating_sub(unbilled);
-                    }
+                    self.log(gone, DeliveryState::DeletedByBlock, at);
                 }
                 Ok(Response::BlockStored)
             }
@@ -1168,7 +1246,11 @@ impl Model {
                 }
                 self.accounts.remove(&me);
                 self.dirs.remove(&me);
-                self.mailboxes.remove(&me);
+                if let Some(mb) = self.mailboxes.remove(&me) {
+                    let gone = mb.waiting.into_values().map(|(_, e)| e).collect();
+                    self.log(gone, DeliveryState::DeletedByErasure, now);
+                }
+                self.states.remove(&me);
                 self.statuses.remove(&me);
                 for ((c, _), pair) in &mut self.pairs {
                     if *c == me {
@@ -1179,6 +1261,50 @@ impl Model {
                 }
                 self.erased.insert(me);
                 Ok(Response::AccountDeleted)
+            }
+            Request::FetchStates { after, max } => {
+                let n = usize::from(*max).min(MAX_FETCH_STATES);
+                let mine: Vec<StateEntry> = self
+                    .states
+                    .get(&me)
+                    .map(|l| l.iter().filter(|e| e.sequence > *after).copied().collect())
+                    .unwrap_or_default();
+                Ok(Response::States {
+                    receipts: mine
+                        .iter()
+                        .take(n)
+                        .map(|e| Receipt::sign(&relay_key(), *e))
+                        .collect(),
+                    more: mine.len() > n,
+                })
+            }
+            Request::FetchStatement { period } => {
+                // SPEC.md 14.16, restated: the periods from the one that
+                // began no longer than the retention ago to the current.
+                let current = now / BILLING_PERIOD_SECS;
+                let first = now
+                    .saturating_sub(STATE_RETENTION_SECS)
+                    .div_ceil(BILLING_PERIOD_SECS);
+                let p64 = u64::from(*period);
+                if p64 > current || p64 < first {
+                    return Err(Refusal::PeriodUnavailable);
+                }
+                let mut digest = StatementDigest::new();
+                for e in self.states.get(&me).into_iter().flatten() {
+                    if e.state == DeliveryState::Delivered
+                        && e.class == MessageClass::Notification
+                        && e.time / BILLING_PERIOD_SECS == p64
+                    {
+                        digest.add(e.sequence, &e.recipient, &e.message_id);
+                    }
+                }
+                Ok(Response::Statement(Box::new(Statement::sign(
+                    &relay_key(),
+                    me,
+                    *period,
+                    digest,
+                    now,
+                ))))
             }
             other => panic!("the model does not know {other:?}"),
         }
@@ -1421,14 +1547,16 @@ impl Model {
         };
         // SPEC.md 14.5: a retry of a stored envelope is a duplicate before
         // any rule is checked.
+        self.expire_mailbox(h.recipient, now, p);
+        if self
+            .mailboxes
+            .entry(h.recipient)
+            .or_default()
+            .holds(&(h.sender, h.message_id))
         {
-            let mb = self.mailboxes.entry(h.recipient).or_default();
-            p.expired |= mb.expire(now);
-            if mb.holds(&(h.sender, h.message_id)) {
-                return Ok(Response::Accepted { duplicate: true });
-            }
+            return Ok(Self::accepted(h, true, now));
         }
-        let (mut open_window, mut meter) = (false, false);
+        let mut open_window = false;
         match (sender.kind, recipient) {
             (AccountKind::Customer, AccountKind::Business) => {
                 if h.class != MessageClass::Chat {
@@ -1470,14 +1598,13 @@ impl Model {
                 {
                     return Err(Refusal::WindowClosed);
                 }
-                meter = h.class == MessageClass::Notification;
             }
             _ => return Err(Refusal::UnsupportedRoute),
         }
+        self.expire_mailbox(h.recipient, now, p);
         let mb = self.mailboxes.entry(h.recipient).or_default();
-        p.expired |= mb.expire(now);
         if mb.holds(&(h.sender, h.message_id)) {
-            return Ok(Response::Accepted { duplicate: true });
+            return Ok(Self::accepted(h, true, now));
         }
         let len = e.to_bytes().len();
         let (count, bytes) = mb.share(&h.sender);
@@ -1492,16 +1619,13 @@ impl Model {
             assert!(self.take(i, sender.id(), now), "token checked at step 6");
         }
         p.delivery = Some((h.recipient, now, e.clone()));
-        if meter {
-            *self.notifications.entry(h.sender).or_default() += 1;
-        }
         if open_window {
             self.pairs
                 .entry((h.sender, h.recipient))
                 .or_default()
                 .window = Some(now);
         }
-        Ok(Response::Accepted { duplicate: false })
+        Ok(Self::accepted(h, false, now))
     }
 }
 
@@ -1666,6 +1790,9 @@ impl Harness {
                 }
                 b.mailboxes.clear();
                 a.mailboxes.clear();
+                // Expired envelopes are logged as such (SPEC.md 14.16).
+                b.states.clear();
+                a.states.clear();
                 assert_eq!(b, a, "a refused request changed the relay's state");
             } else {
                 assert_eq!(before, after, "a refused request changed the relay's state");

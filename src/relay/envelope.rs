@@ -44,13 +44,15 @@ pub enum MessageClass {
 }
 
 impl MessageClass {
-    pub(crate) fn to_byte(self) -> u8 {
+    /// The class byte (SPEC.md 14.4).
+    pub fn to_byte(self) -> u8 {
         match self {
             Self::Chat => CLASS_CHAT,
             Self::Notification => CLASS_NOTIFICATION,
         }
     }
-    pub(crate) fn from_byte(value: u8) -> Result<Self, DecodeError> {
+    /// The class of a class byte; any other value is refused.
+    pub fn from_byte(value: u8) -> Result<Self, DecodeError> {
         match value {
             CLASS_CHAT => Ok(Self::Chat),
             CLASS_NOTIFICATION => Ok(Self::Notification),

@@ -54,6 +54,18 @@ pub enum RelayError {
     /// again (SPEC.md 14.15).
     #[error("this identity's account was deleted; register a new identity")]
     AccountDeleted,
+    /// A statement was asked for a billing period that has not begun, or
+    /// that began longer ago than the relay keeps delivery states
+    /// (SPEC.md 14.16).
+    #[error("no statement for period {period}: periods {first} to {current} are available")]
+    PeriodUnavailable {
+        /// The period asked for.
+        period: u32,
+        /// The oldest period whose statement the relay still gives.
+        first: u32,
+        /// The current period.
+        current: u32,
+    },
     /// A registration names another identity than the one that signed it.
     #[error("registered identity is not the signing identity")]
     IdentityMismatch,
@@ -273,6 +285,9 @@ refusals! {
     /// The identity's account was erased and is never registered again
     /// (SPEC.md 14.15).
     AccountDeleted = 33,
+    /// No statement for this billing period: it has not begun, or it
+    /// began before the relay's retention of delivery states (SPEC.md 14.16).
+    PeriodUnavailable = 34,
 }
 
 impl RelayError {
@@ -288,6 +303,7 @@ impl RelayError {
             Self::UnknownAccount => Refusal::UnknownAccount,
             Self::AlreadyRegistered => Refusal::AlreadyRegistered,
             Self::AccountDeleted => Refusal::AccountDeleted,
+            Self::PeriodUnavailable { .. } => Refusal::PeriodUnavailable,
             Self::IdentityMismatch => Refusal::IdentityMismatch,
             Self::CertificateRefused(_) => Refusal::CertificateRefused,
             Self::NotInGoodStanding(_) => Refusal::NotInGoodStanding,

@@ -52,6 +52,7 @@ mod error;
 mod limits;
 mod policy;
 mod protocol;
+mod receipt;
 mod store;
 
 use std::sync::{Mutex, MutexGuard};
@@ -72,17 +73,22 @@ pub use policy::{
     BlockRecord, ConsentRecord, ConsentScope, PairState, PolicyError, RECORD_LEN, RecordError,
 };
 pub use protocol::{Delivery, PreKeyStatus, PreKeyUpload, Request, Response, ResponseError};
+pub use receipt::{
+    DeliveryState, RECEIPT_LEN, Receipt, ReceiptError, RelayKey, RelayPublicKey, STATEMENT_LEN,
+    StateEntry, Statement, StatementDigest, period_of,
+};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteStore;
 pub use store::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, MemoryStore, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, window_expired,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, state_entry,
+    state_retention_over, window_expired,
 };
 
 use crate::constants::{
-    LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH,
-    REQUEST_TIME_WINDOW_SECS,
+    BILLING_PERIOD_SECS, LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS,
+    MAX_FETCH_BATCH, MAX_FETCH_STATES, REQUEST_TIME_WINDOW_SECS, STATE_RETENTION_SECS,
 };
 
 /// Number of locks that serialize rule checks with rule changes, per
@@ -103,6 +109,8 @@ pub struct Relay<S: RelayStore = MemoryStore> {
     limit_state: Mutex<LimitState>,
     pair_locks: [Mutex<()>; PAIR_LOCKS],
     log: Option<LogSink>,
+    /// Signs receipts and statements (SPEC.md 14.16).
+    key: RelayKey,
 }
 
 impl<S: RelayStore> core::fmt::Debug for Relay<S> {
@@ -110,14 +118,17 @@ impl<S: RelayStore> core::fmt::Debug for Relay<S> {
         f.debug_struct("Relay")
             .field("limits", &self.limits)
             .field("rate_limits", &self.rate_limits)
+            .field("key", &self.key.public())
             .finish_non_exhaustive()
     }
 }
 
 impl<S: RelayStore> Relay<S> {
     /// A relay over `store`, with `clock` for its time rules and
-    /// `certificates` to validate business registrations, and the default
-    /// mailbox and rate limits.
+    /// `certificates` to validate business registrations, the default
+    /// mailbox and rate limits, and a fresh random key for receipts (a
+    /// server keeps its key across restarts with
+    /// [`with_key`](Self::with_key)).
     pub fn new(
         store: S,
         clock: impl Clock + 'static,
@@ -132,7 +143,20 @@ impl<S: RelayStore> Relay<S> {
             limit_state: Mutex::new(LimitState::new(&RateLimits::default())),
             pair_locks: std::array::from_fn(|_| Mutex::new(())),
             log: None,
+            key: RelayKey::generate(&mut rand::rng()),
         }
+    }
+
+    /// Replaces the key that signs receipts and statements (SPEC.md 14.16).
+    pub fn with_key(mut self, key: RelayKey) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// The public key that receipts and statements verify under: give it
+    /// to senders with the relay's address.
+    pub fn public_key(&self) -> RelayPublicKey {
+        self.key.public()
     }
 
     /// Replaces the mailbox limits (tests use small ones).
@@ -467,6 +491,18 @@ impl<S: RelayStore> Relay<S> {
                         .accept_revocation_list(list, issuer.as_ref(), now)?;
                 Ok(Response::RevocationListApplied { sequence })
             }
+            Request::FetchStates { after, max } => {
+                let max = usize::from(*max).min(MAX_FETCH_STATES);
+                let (entries, more) = self.store.states(&me, *after, max)?;
+                Ok(Response::States {
+                    receipts: entries
+                        .into_iter()
+                        .map(|e| Receipt::sign(&self.key, e))
+                        .collect(),
+                    more,
+                })
+            }
+            Request::FetchStatement { period } => self.statement(&me, *period, now),
             Request::DeleteAccount => {
                 // Customers only: a business's account carries billing and
                 // the consent evidence of its customers (SPEC.md 14.15).
@@ -541,7 +577,7 @@ impl<S: RelayStore> Relay<S> {
             .store
             .is_stored(&h.recipient, &h.sender, &h.message_id, &self.limits, now)?
         {
-            return Ok(Response::Accepted { duplicate: true });
+            return Ok(self.accepted(h, true, now));
         }
         let mut effects = SendEffects::default();
         let _guard = match (sender.kind, recipient.kind) {
@@ -570,9 +606,6 @@ impl<S: RelayStore> Relay<S> {
                 let guard = self.pair_lock(&h.recipient, &h.sender);
                 let pair = self.store.pair(&h.recipient, &h.sender)?;
                 policy::check_business_send(&pair, h.class, now)?;
-                if h.class == MessageClass::Notification {
-                    effects.meter_notification = Some(h.sender);
-                }
                 guard
             }
             _ => return Err(PolicyError::UnsupportedRoute.into()),
@@ -598,11 +631,61 @@ impl<S: RelayStore> Relay<S> {
             l.refund(&sender.id());
         }
         match outcome? {
-            EnqueueOutcome::Stored(_) => Ok(Response::Accepted { duplicate: false }),
-            EnqueueOutcome::Duplicate => Ok(Response::Accepted { duplicate: true }),
+            EnqueueOutcome::Stored(_) => Ok(self.accepted(h, false, now)),
+            EnqueueOutcome::Duplicate => Ok(self.accepted(h, true, now)),
             EnqueueOutcome::Full => Err(RelayError::MailboxFull),
             EnqueueOutcome::SenderQuotaExceeded => Err(RelayError::SenderQuotaExceeded),
         }
+    }
+
+    /// The answer to an accepted send: its signed receipt at `now`, also
+    /// for a duplicate (whose first copy the relay holds or delivered).
+    fn accepted(&self, h: &EnvelopeHeader, duplicate: bool, now: u64) -> Response {
+        let entry = StateEntry {
+            sequence: 0,
+            sender: h.sender,
+            recipient: h.recipient,
+            message_id: h.message_id,
+            class: h.class,
+            state: DeliveryState::Accepted,
+            time: now,
+        };
+        Response::Accepted {
+            duplicate,
+            receipt: Box::new(Receipt::sign(&self.key, entry)),
+        }
+    }
+
+    /// The signed statement of `business`'s billed notifications in
+    /// `period`, if the period has begun and its states are all still kept
+    /// (SPEC.md 14.16).
+    fn statement(
+        &self,
+        business: &AccountId,
+        period: u32,
+        now: u64,
+    ) -> Result<Response, RelayError> {
+        let current = period_of(now);
+        // The oldest period whose every state is still kept: it began no
+        // longer than the retention ago.
+        let first = period_of(
+            now.saturating_sub(STATE_RETENTION_SECS)
+                .saturating_add(BILLING_PERIOD_SECS - 1),
+        );
+        if period > current || period < first {
+            return Err(RelayError::PeriodUnavailable {
+                period,
+                first,
+                current,
+            });
+        }
+        let mut digest = StatementDigest::new();
+        for e in self.store.billed(business, period)? {
+            digest.add(e.sequence, &e.recipient, &e.message_id);
+        }
+        Ok(Response::Statement(Box::new(Statement::sign(
+            &self.key, *business, period, digest, now,
+        ))))
     }
 
     fn limit_state(&self) -> MutexGuard<'_, LimitState> {
@@ -762,12 +845,13 @@ impl<S: RelayStore> Relay<S> {
         })
     }
 
-    /// Operator: notifications accepted per business, for billing.
+    /// Operator: notifications delivered per business, for billing (each
+    /// counted at its first acknowledgement, SPEC.md 14.16).
     pub fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
         self.store.notification_counts()
     }
 
-    /// Operator: notifications accepted from one business.
+    /// Operator: notifications delivered from one business.
     pub fn notification_count(&self, business: &AccountId) -> Result<u64, StoreError> {
         Ok(self
             .store

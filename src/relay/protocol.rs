@@ -5,7 +5,8 @@
 use crate::business::{CERT_STATUS_LEN, CertificateStatus, IssuerCertificate, RevocationList};
 use crate::constants::{
     MAX_ACK_BATCH, MAX_CERTIFICATE_CHAIN_LEN, MAX_CONSENT_HISTORY, MAX_FETCH_BATCH,
-    MAX_REQUEST_BODY_LEN, MAX_UPLOAD_PREKEYS, OBJ_TYPE_RELAY_RESPONSE, PROTOCOL_VERSION,
+    MAX_FETCH_STATES, MAX_REQUEST_BODY_LEN, MAX_UPLOAD_PREKEYS, OBJ_TYPE_RELAY_RESPONSE,
+    PROTOCOL_VERSION,
 };
 use crate::keys::{
     BundleError, IdentityError, IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, PreKeyBundle,
@@ -16,6 +17,7 @@ use crate::relay::envelope::{ENVELOPE_HEADER_LEN, Envelope};
 use crate::relay::error::{RATE_LIMITED_CODE, Refusal};
 use crate::relay::limits::{PreKeyDrain, RateLimit};
 use crate::relay::policy::{BlockRecord, ConsentRecord, RECORD_LEN, RecordError};
+use crate::relay::receipt::{RECEIPT_LEN, Receipt, Statement};
 use crate::wire::{DecodeError, Reader};
 
 const OP_REGISTER_CUSTOMER: u8 = 0x01;
@@ -32,6 +34,8 @@ const OP_EXPORT_CONSENT: u8 = 0x0B;
 const OP_PUBLISH_STATUS: u8 = 0x0C;
 const OP_PUBLISH_REVOCATION_LIST: u8 = 0x0D;
 const OP_DELETE_ACCOUNT: u8 = 0x0E;
+const OP_FETCH_STATES: u8 = 0x0F;
+const OP_FETCH_STATEMENT: u8 = 0x10;
 
 const STATUS_OK: u8 = 0x00;
 const STATUS_REFUSED: u8 = 0x01;
@@ -126,6 +130,22 @@ pub enum Request {
     /// evidence after the retention period, and its id is never registered
     /// again.
     DeleteAccount,
+    /// The relay-signed states of envelopes the account sent (SPEC.md
+    /// 14.16), oldest first: delivered, expired, deleted.
+    FetchStates {
+        /// Only states with a sequence above this one (0: from the oldest
+        /// kept).
+        after: u64,
+        /// Largest number to return (capped at
+        /// [`MAX_FETCH_STATES`](crate::constants::MAX_FETCH_STATES)).
+        max: u16,
+    },
+    /// The relay-signed statement of the notifications billed to the
+    /// account in one billing period (SPEC.md 14.16).
+    FetchStatement {
+        /// The period ([`period_of`](crate::relay::period_of)).
+        period: u32,
+    },
 }
 
 impl Request {
@@ -145,6 +165,8 @@ impl Request {
             Self::PublishStatus(_) => OP_PUBLISH_STATUS,
             Self::PublishRevocationList { .. } => OP_PUBLISH_REVOCATION_LIST,
             Self::DeleteAccount => OP_DELETE_ACCOUNT,
+            Self::FetchStates { .. } => OP_FETCH_STATES,
+            Self::FetchStatement { .. } => OP_FETCH_STATEMENT,
         }
     }
 
@@ -197,6 +219,11 @@ impl Request {
             Self::Block(b) => out.extend_from_slice(&b.to_bytes()),
             Self::ExportConsent { customer } => out.extend_from_slice(&customer.0),
             Self::PublishStatus(status) => out.extend_from_slice(&status.to_bytes()),
+            Self::FetchStates { after, max } => {
+                out.extend_from_slice(&after.to_be_bytes());
+                out.extend_from_slice(&max.to_be_bytes());
+            }
+            Self::FetchStatement { period } => out.extend_from_slice(&period.to_be_bytes()),
             Self::PublishRevocationList { list, issuer } => {
                 put_bytes(out, &list.to_bytes());
                 match issuer {
@@ -286,6 +313,13 @@ impl Request {
                 },
             },
             OP_DELETE_ACCOUNT => Self::DeleteAccount,
+            OP_FETCH_STATES => Self::FetchStates {
+                after: r.u64("states after")?,
+                max: r.u16("fetch count")?,
+            },
+            OP_FETCH_STATEMENT => Self::FetchStatement {
+                period: r.u32("statement period")?,
+            },
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }
@@ -394,6 +428,11 @@ pub enum Response {
     Accepted {
         /// Whether this was a retry of an already accepted envelope.
         duplicate: bool,
+        /// The relay-signed receipt of the envelope's acceptance (state
+        /// [`DeliveryState::Accepted`](crate::relay::DeliveryState::Accepted),
+        /// SPEC.md 14.16). Decoding does not check its signature, which
+        /// needs the relay's key ([`Receipt::verify`]).
+        receipt: Box<Receipt>,
     },
     /// Envelopes from the mailbox, oldest first.
     Mailbox {
@@ -433,6 +472,17 @@ pub enum Response {
     /// The account is erased (SPEC.md 14.15): the relay accepts no further
     /// request from it.
     AccountDeleted,
+    /// Relay-signed states of envelopes the account sent, oldest first
+    /// (SPEC.md 14.16). Decoding does not check their signatures.
+    States {
+        /// The states.
+        receipts: Vec<Receipt>,
+        /// More states are logged after the last one.
+        more: bool,
+    },
+    /// The relay-signed statement of a billing period (SPEC.md 14.16).
+    /// Decoding does not check its signature.
+    Statement(Box<Statement>),
 }
 
 impl Response {
@@ -451,6 +501,8 @@ impl Response {
             Self::StatusStored => OP_PUBLISH_STATUS,
             Self::RevocationListApplied { .. } => OP_PUBLISH_REVOCATION_LIST,
             Self::AccountDeleted => OP_DELETE_ACCOUNT,
+            Self::States { .. } => OP_FETCH_STATES,
+            Self::Statement(_) => OP_FETCH_STATEMENT,
         }
     }
 
@@ -505,7 +557,18 @@ impl Response {
                     }
                 }
             }
-            Self::Accepted { duplicate } => out.push(u8::from(*duplicate)),
+            Self::Accepted { duplicate, receipt } => {
+                out.push(u8::from(*duplicate));
+                out.extend_from_slice(&receipt.to_bytes());
+            }
+            Self::States { receipts, more } => {
+                out.push(u8::from(*more));
+                put_count(out, receipts.len());
+                for r in receipts {
+                    out.extend_from_slice(&r.to_bytes());
+                }
+            }
+            Self::Statement(s) => out.extend_from_slice(&s.to_bytes()),
             Self::Mailbox {
                 deliveries,
                 more,
@@ -602,6 +665,7 @@ impl Response {
             OP_PREKEY_STATUS => Self::PreKeyStatus(status(r)?),
             OP_SEND => Self::Accepted {
                 duplicate: flag(r, "duplicate flag")?,
+                receipt: Box::new(Receipt::read(r)?),
             },
             OP_FETCH_MAILBOX => {
                 let more = flag(r, "more flag")?;
@@ -651,6 +715,16 @@ impl Response {
                 sequence: r.u64("sequence")?,
             },
             OP_DELETE_ACCOUNT => Self::AccountDeleted,
+            OP_FETCH_STATES => {
+                let more = flag(r, "more flag")?;
+                let n = r.count_u16(MAX_FETCH_STATES, RECEIPT_LEN, "state count")?;
+                let mut receipts = Vec::with_capacity(n);
+                for _ in 0..n {
+                    receipts.push(Receipt::read(r)?);
+                }
+                Self::States { receipts, more }
+            }
+            OP_FETCH_STATEMENT => Self::Statement(Box::new(Statement::read(r)?)),
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }

@@ -171,8 +171,8 @@ impl<'a> Reader<'a> {
         use crate::constants::{
             OBJ_TYPE_BLOCK, OBJ_TYPE_BUNDLE, OBJ_TYPE_BUSINESS_CERT, OBJ_TYPE_CERT_CHAIN,
             OBJ_TYPE_CERT_STATUS, OBJ_TYPE_CONSENT, OBJ_TYPE_ENVELOPE, OBJ_TYPE_ISSUER_CERT,
-            OBJ_TYPE_RELAY_REQUEST, OBJ_TYPE_RELAY_RESPONSE, OBJ_TYPE_REVOCATION_LIST,
-            OBJ_TYPE_TEMPLATE, OBJ_TYPE_TRUST_ROOT,
+            OBJ_TYPE_RECEIPT, OBJ_TYPE_RELAY_REQUEST, OBJ_TYPE_RELAY_RESPONSE,
+            OBJ_TYPE_REVOCATION_LIST, OBJ_TYPE_STATEMENT, OBJ_TYPE_TEMPLATE, OBJ_TYPE_TRUST_ROOT,
         };
         match self.u8("object type")? {
             t if t == expected => Ok(()),
@@ -188,7 +188,9 @@ impl<'a> Reader<'a> {
             | OBJ_TYPE_RELAY_RESPONSE
             | OBJ_TYPE_ENVELOPE
             | OBJ_TYPE_CONSENT
-            | OBJ_TYPE_BLOCK) => Err(DecodeError::WrongObjectType { expected, found }),
+            | OBJ_TYPE_BLOCK
+            | OBJ_TYPE_RECEIPT
+            | OBJ_TYPE_STATEMENT) => Err(DecodeError::WrongObjectType { expected, found }),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

@@ -213,7 +213,7 @@ fn one_customer_cannot_fill_a_business_mailbox() {
     let refusal = loop {
         let e = w.chat(&mallory, &b, 64);
         match w.call(&mut mallory, Request::Send(e)) {
-            Ok(Response::Accepted { duplicate: false }) => sent += 1,
+            Ok(Response::Accepted { duplicate: false, .. }) => sent += 1,
             Err(e) => break e,
             Ok(other) => panic!("{other:?}"),
         }
@@ -231,10 +231,7 @@ fn one_customer_cannot_fill_a_business_mailbox() {
     for _ in 0..3 {
         let mut other = w.customer();
         let e = w.chat(&other, &b, 64);
-        assert_eq!(
-            w.call(&mut other, Request::Send(e)),
-            Ok(Response::Accepted { duplicate: false })
-        );
+        assert!(matches!(w.call(&mut other, Request::Send(e)), Ok(Response::Accepted { duplicate: false, .. })));
     }
 }
 
@@ -259,10 +256,7 @@ fn the_sender_quota_counts_bytes_and_frees_on_acknowledgement() {
         Err(RelayError::SenderQuotaExceeded)
     );
     // A retry of an accepted envelope is still a harmless duplicate.
-    assert_eq!(
-        w.call(&mut mallory, Request::Send(first)),
-        Ok(Response::Accepted { duplicate: true })
-    );
+    assert!(matches!(w.call(&mut mallory, Request::Send(first)), Ok(Response::Accepted { duplicate: true, .. })));
     // Another sender is not held back by Mallory's bytes.
     let mut alice = w.customer();
     let a = w.chat(&alice, &b, 400);
@@ -275,10 +269,7 @@ fn the_sender_quota_counts_bytes_and_frees_on_acknowledgement() {
     assert_eq!(deliveries.len(), 3);
     let ids = deliveries.iter().map(|d| d.id).collect();
     w.call(&mut b, Request::Acknowledge { ids }).unwrap();
-    assert_eq!(
-        w.call(&mut mallory, Request::Send(e)),
-        Ok(Response::Accepted { duplicate: false })
-    );
+    assert!(matches!(w.call(&mut mallory, Request::Send(e)), Ok(Response::Accepted { duplicate: false, .. })));
 }
 
 #[test]
@@ -444,10 +435,7 @@ fn initial_messages_are_limited_per_customer() {
     }
     for _ in 1..INITIAL_MESSAGE_BURST {
         let e = w.initial(&mallory, &b);
-        assert_eq!(
-            w.call(&mut mallory, Request::Send(e)),
-            Ok(Response::Accepted { duplicate: false })
-        );
+        assert!(matches!(w.call(&mut mallory, Request::Send(e)), Ok(Response::Accepted { duplicate: false, .. })));
     }
     let e = w.initial(&mallory, &b);
     let expected = RelayError::RateLimited {

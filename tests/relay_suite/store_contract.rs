@@ -242,7 +242,6 @@ fn store_contract_an_erased_customer_leaves_nothing_but_its_id() {
     assert_eq!(s.add_prekeys(&c, &upload, 10).unwrap(), UploadOutcome::Stored);
     let window = SendEffects {
         open_window: Some((c, b)),
-        ..SendEffects::default()
     };
     let stored = |o| matches!(o, Ok(EnqueueOutcome::Stored(_)));
     assert!(stored(s.enqueue(&envelope(b, c, 1, T0), window, &l, T0)));

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use hotline::constants::{
     BUNDLE_FETCH_REFILL_SECS, CHAT_WINDOW_SECS, ENVELOPE_TTL_SECS, LOW_PREKEY_THRESHOLD, MAX_DIRECTORY_PREKEYS,
-    REQUEST_TIME_WINDOW_SECS,
+    REQUEST_TIME_WINDOW_SECS, STATE_RETENTION_SECS,
 };
 use hotline::business::{
     BusinessCertificateRequest, BusinessId, CertificateChain, IssuerAuthority, LevelSet, Peer,
@@ -17,7 +17,7 @@ use hotline::relay::{
     RequestSigner, AccountId, AccountKind, AllowList, CertificateRefused, CertificateValidator, BlockRecord, ConsentRecord, ConsentScope, Delivery, Envelope,
     EnvelopeHeader, MailboxLimits, ManualClock, MessageClass, MessageId, PolicyError,
     PreKeySlot, PreKeyUpload, RecordError, Refusal, Relay, RelayError, RelayStore, Request, RequestError, Response,
-    SignedRequest,
+    SignedRequest, DeliveryState, Receipt, ReceiptError, RelayKey, StatementDigest, period_of,
 };
 use hotline::{DecryptError, IdentityKeyPair, PreKeyStore, Session};
 use rand::SeedableRng;
@@ -168,10 +168,38 @@ impl World {
         self.call(from, Request::Send(envelope))
     }
 
+    /// Sends opaque bytes, which must be accepted; the message id.
+    fn sent(&mut self, from: &mut Party, to: &Party, class: MessageClass) -> MessageId {
+        match self.send_raw(from, to, class) {
+            Ok(Response::Accepted { receipt, .. }) => receipt.entry().message_id,
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn fetch(&self, p: &mut Party) -> Vec<Delivery> {
         match self.call(p, Request::FetchMailbox { max: 100 }).unwrap() {
             Response::Mailbox { deliveries, .. } => deliveries,
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Every delivery state of `p`'s envelopes after `after`, page by page.
+    fn states(&self, p: &mut Party, after: u64) -> Vec<Receipt> {
+        let mut out: Vec<Receipt> = Vec::new();
+        let mut after = after;
+        loop {
+            match self.call(p, Request::FetchStates { after, max: 2 }) {
+                Ok(Response::States { receipts, more }) => {
+                    if let Some(last) = receipts.last() {
+                        after = last.entry().sequence;
+                    }
+                    out.extend(receipts);
+                    if !more {
+                        return out;
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 
@@ -431,10 +459,7 @@ fn nobody_sends_as_someone_else() {
         Err(RelayError::SenderMismatch)
     );
     // The customer can.
-    assert_eq!(
-        w.call(&mut c, Request::Send(env)),
-        Ok(Response::Accepted { duplicate: false })
-    );
+    assert!(matches!(w.call(&mut c, Request::Send(env)), Ok(Response::Accepted { duplicate: false, .. })));
 }
 
 #[test]
@@ -1585,10 +1610,7 @@ fn converse(w: &mut World, c: &mut Party, b: &mut Party, lines: &[&str]) -> Vec<
         let reply = w.relay.handle(&req.to_bytes());
         canonical(&reply);
         returned.extend_from_slice(&reply);
-        assert_eq!(
-            Response::decode_result(&reply).unwrap(),
-            Ok(Response::Accepted { duplicate: false })
-        );
+        assert!(matches!(Response::decode_result(&reply).unwrap(), Ok(Response::Accepted { duplicate: false, .. })));
         let req = to.account.sign(Request::FetchMailbox { max: 10 }, w.now());
         let reply = w.relay.handle(&req.to_bytes());
         canonical(&reply);
@@ -1778,20 +1800,11 @@ fn duplicates_by_message_id_are_collapsed() {
         header: h,
         ciphertext: vec![5; 90],
     };
-    assert_eq!(
-        w.call(&mut c, Request::Send(env.clone())),
-        Ok(Response::Accepted { duplicate: false })
-    );
-    assert_eq!(
-        w.call(&mut c, Request::Send(env.clone())),
-        Ok(Response::Accepted { duplicate: true })
-    );
+    assert!(matches!(w.call(&mut c, Request::Send(env.clone())), Ok(Response::Accepted { duplicate: false, .. })));
+    assert!(matches!(w.call(&mut c, Request::Send(env.clone())), Ok(Response::Accepted { duplicate: true, .. })));
     assert_eq!(w.fetch_and_ack(&mut b).len(), 1);
     // A retry after delivery is still collapsed.
-    assert_eq!(
-        w.call(&mut c, Request::Send(env)),
-        Ok(Response::Accepted { duplicate: true })
-    );
+    assert!(matches!(w.call(&mut c, Request::Send(env)), Ok(Response::Accepted { duplicate: true, .. })));
     assert!(w.fetch(&mut b).is_empty());
 }
 
@@ -1874,25 +1887,16 @@ fn a_retry_of_a_stored_envelope_is_a_duplicate_whatever_changed() {
         header,
         ciphertext: vec![7; 64],
     };
-    assert_eq!(
-        w.call(&mut b, Request::Send(env.clone())),
-        Ok(Response::Accepted { duplicate: false })
-    );
+    assert!(matches!(w.call(&mut b, Request::Send(env.clone())), Ok(Response::Accepted { duplicate: false, .. })));
     // The window closes.
     w.clock.advance(CHAT_WINDOW_SECS + 1);
-    assert_eq!(
-        w.call(&mut b, Request::Send(env.clone())),
-        Ok(Response::Accepted { duplicate: true })
-    );
+    assert!(matches!(w.call(&mut b, Request::Send(env.clone())), Ok(Response::Accepted { duplicate: true, .. })));
     // Delivered, then the customer blocks: a retry is still the same
     // (remembered) envelope.
     assert_eq!(w.fetch_and_ack(&mut c).len(), 1);
     let block = BlockRecord::sign(c.account.identity(), b.id(), true, w.now());
     w.call(&mut c, Request::Block(block)).unwrap();
-    assert_eq!(
-        w.call(&mut b, Request::Send(env)),
-        Ok(Response::Accepted { duplicate: true })
-    );
+    assert!(matches!(w.call(&mut b, Request::Send(env)), Ok(Response::Accepted { duplicate: true, .. })));
     // A new message is refused as blocked.
     assert_eq!(
         w.send_raw(&mut b, &c, MessageClass::Chat),
@@ -1901,10 +1905,11 @@ fn a_retry_of_a_stored_envelope_is_a_duplicate_whatever_changed() {
 }
 
 /// A block empties the queue: the business's undelivered envelopes to the
-/// customer are deleted with the block, and its notifications among them
-/// leave the bill. Other senders' envelopes stay.
+/// customer are deleted with the block, each logged `DeletedByBlock` for the
+/// business, and none is billed (billing happens at delivery). Other
+/// senders' envelopes stay.
 #[test]
-fn a_block_deletes_the_business_queue_and_its_bill() {
+fn a_block_deletes_the_business_queue_and_bills_none_of_it() {
     let (mut w, mut c, mut b) = pair(42);
     w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
     w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
@@ -1915,12 +1920,14 @@ fn a_block_deletes_the_business_queue_and_its_bill() {
     ] {
         w.send_raw(&mut b, &c, class).unwrap();
     }
-    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 2);
-    // One notification is delivered (and stays billed) before the block.
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 0, "billed before delivery");
+    // One notification is delivered (and billed) before the block.
     let first = w.fetch(&mut c);
     assert_eq!(first.len(), 3);
     let ids = vec![first[0].id];
     w.call(&mut c, Request::Acknowledge { ids }).unwrap();
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 1);
+    w.clock.advance(3);
     let block = BlockRecord::sign(c.account.identity(), b.id(), true, w.now());
     w.call(&mut c, Request::Block(block)).unwrap();
     assert!(
@@ -1930,7 +1937,21 @@ fn a_block_deletes_the_business_queue_and_its_bill() {
     assert_eq!(
         w.relay.notification_count(&b.id()).unwrap(),
         1,
-        "only the delivered notification stays billed"
+        "only the delivered notification is billed"
+    );
+    let states: Vec<(DeliveryState, MessageId, u64)> = w
+        .states(&mut b, 0)
+        .iter()
+        .map(|r| (r.entry().state, r.entry().message_id, r.entry().time))
+        .collect();
+    let at = w.now();
+    assert_eq!(
+        states,
+        vec![
+            (DeliveryState::Delivered, first[0].envelope.header.message_id, at - 3),
+            (DeliveryState::DeletedByBlock, first[1].envelope.header.message_id, at),
+            (DeliveryState::DeletedByBlock, first[2].envelope.header.message_id, at),
+        ]
     );
     // The customer's own envelope to the business is untouched.
     assert_eq!(w.fetch(&mut b).len(), 1);
@@ -2075,7 +2096,7 @@ fn the_24_hour_window() {
 }
 
 #[test]
-fn notifications_are_metered_per_business() {
+fn notifications_are_billed_per_business_at_delivery() {
     let (mut w, mut c, mut b) = pair(23);
     w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
     assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 0);
@@ -2083,7 +2104,7 @@ fn notifications_are_metered_per_business() {
         w.send_raw(&mut b, &c, MessageClass::Notification).unwrap();
     }
     w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
-    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap(); // chat is not metered
+    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap(); // chat is not billed
     // A duplicate notification is not counted twice.
     let h = w.header(&b, &c, MessageClass::Notification);
     let env = Envelope {
@@ -2091,15 +2112,209 @@ fn notifications_are_metered_per_business() {
         ciphertext: vec![3; 70],
     };
     w.call(&mut b, Request::Send(env.clone())).unwrap();
-    w.call(&mut b, Request::Send(env)).unwrap();
+    w.call(&mut b, Request::Send(env.clone())).unwrap();
+    // Accepted is not delivered: nothing is billed yet, and a fetch
+    // without an acknowledgement is not a delivery either.
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 0);
+    assert_eq!(w.fetch(&mut c).len(), 5);
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 0);
+    w.fetch_and_ack(&mut c);
     assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 4);
     assert_eq!(w.relay.notification_counts().unwrap(), vec![(b.id(), 4)]);
-    // Refused notifications are not counted (the delivered ones stay).
+    // A retry after delivery, and acknowledging again, bill nothing more.
+    w.call(&mut b, Request::Send(env)).unwrap();
     w.fetch_and_ack(&mut c);
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 4);
+    // Refused notifications are not counted.
     w.clock.advance(1);
     w.block(&mut c, &b, true).unwrap();
     assert!(w.send_raw(&mut b, &c, MessageClass::Notification).is_err());
     assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 4);
+}
+
+/// Every accepted send, a retry too, answers with a receipt signed by the
+/// relay's key over the envelope's sender, recipient, message id and class
+/// and the relay's time (SPEC.md 14.16); it verifies under that key only.
+#[test]
+fn every_accepted_send_returns_a_receipt_signed_by_the_relay() {
+    let (mut w, mut c, mut b) = pair(61);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let header = w.header(&b, &c, MessageClass::Notification);
+    let env = Envelope {
+        header,
+        ciphertext: vec![9; 80],
+    };
+    for duplicate in [false, true] {
+        let Ok(Response::Accepted {
+            duplicate: d,
+            receipt,
+        }) = w.call_bytes(&mut b, Request::Send(env.clone()))
+        else {
+            panic!("not accepted");
+        };
+        assert_eq!(d, duplicate);
+        assert_eq!(receipt.verify(&w.relay.public_key()), Ok(()));
+        let e = receipt.entry();
+        assert_eq!(
+            (e.sender, e.recipient, e.message_id, e.class, e.state, e.time, e.sequence),
+            (
+                b.id(),
+                c.id(),
+                header.message_id,
+                MessageClass::Notification,
+                DeliveryState::Accepted,
+                w.now(),
+                0
+            )
+        );
+        let other = RelayKey::from_seed(&[1; 32]).public();
+        assert_eq!(receipt.verify(&other), Err(ReceiptError::BadSignature));
+        let mut bytes = receipt.to_bytes();
+        bytes[83] = DeliveryState::Delivered.to_byte();
+        let forged = Receipt::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            forged.verify(&w.relay.public_key()),
+            Err(ReceiptError::BadSignature),
+            "a receipt relabelled as delivered still verifies"
+        );
+        w.clock.advance(1);
+    }
+}
+
+/// The sender learns, signed, what happened to each envelope: delivered,
+/// expired, deleted by a block or by the recipient's erasure, in the order
+/// it happened; only its own; in pages.
+#[test]
+fn delivery_states_tell_the_sender_what_became_of_each_envelope() {
+    let (mut w, mut c, mut b) = pair(62);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let delivered = w.sent(&mut b, &c, MessageClass::Notification);
+    w.fetch_and_ack(&mut c);
+    let expired = w.sent(&mut b, &c, MessageClass::Notification);
+    w.clock.advance(ENVELOPE_TTL_SECS);
+    assert!(w.fetch(&mut c).is_empty());
+    let expired_at = w.now();
+    w.clock.advance(1);
+    let blocked = w.sent(&mut b, &c, MessageClass::Notification);
+    w.block(&mut c, &b, true).unwrap();
+    let blocked_at = w.now();
+    w.clock.advance(1);
+    w.block(&mut c, &b, false).unwrap();
+    let erased = w.sent(&mut b, &c, MessageClass::Notification);
+    w.call(&mut c, Request::DeleteAccount).unwrap();
+    let states = w.states(&mut b, 0);
+    let seen: Vec<(MessageId, DeliveryState, u64)> = states
+        .iter()
+        .map(|r| (r.entry().message_id, r.entry().state, r.entry().time))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (delivered, DeliveryState::Delivered, T0),
+            (expired, DeliveryState::Expired, expired_at),
+            (blocked, DeliveryState::DeletedByBlock, blocked_at),
+            (erased, DeliveryState::DeletedByErasure, w.now()),
+        ]
+    );
+    let key = w.relay.public_key();
+    for (i, r) in states.iter().enumerate() {
+        assert_eq!(r.verify(&key), Ok(()));
+        assert_eq!((r.entry().sender, r.entry().recipient), (b.id(), c.id()));
+        if i > 0 {
+            assert!(r.entry().sequence > states[i - 1].entry().sequence);
+        }
+    }
+    // Only the delivered notification is billed.
+    assert_eq!(w.relay.notification_count(&b.id()).unwrap(), 1);
+    // Paging: after the second state, two remain; with max 1, more is set.
+    let after = states[1].entry().sequence;
+    assert_eq!(w.states(&mut b, after), states[2..].to_vec());
+    match w.call(&mut b, Request::FetchStates { after, max: 1 }) {
+        Ok(Response::States { receipts, more }) => {
+            assert_eq!(receipts, states[2..3].to_vec());
+            assert!(more);
+        }
+        other => panic!("{other:?}"),
+    }
+    match w.call(&mut b, Request::FetchStates { after: 0, max: 0 }) {
+        Ok(Response::States { receipts, more }) => assert!(receipts.is_empty() && more),
+        other => panic!("{other:?}"),
+    }
+    // Another account sees none of them.
+    let mut other = w.customer();
+    assert!(w.states(&mut other, 0).is_empty());
+}
+
+/// A statement lists exactly the notifications billed in its period: the
+/// business recomputes count and digest from its own delivery states. It
+/// is open until the period ends, and refused for a period not begun or
+/// begun before the retention.
+#[test]
+fn a_statement_matches_the_billed_deliveries_of_its_period() {
+    let (mut w, mut c, mut b) = pair(63);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let period = period_of(w.now());
+    for _ in 0..3 {
+        w.send_raw(&mut b, &c, MessageClass::Notification).unwrap();
+    }
+    w.send_raw(&mut c, &b, MessageClass::Chat).unwrap();
+    w.send_raw(&mut b, &c, MessageClass::Chat).unwrap();
+    let waiting = w.fetch(&mut c);
+    // Two of the notifications are delivered; the third expires.
+    let ids = waiting
+        .iter()
+        .filter(|d| d.envelope.header.class == MessageClass::Notification)
+        .take(2)
+        .chain(waiting.iter().filter(|d| d.envelope.header.class == MessageClass::Chat))
+        .map(|d| d.id)
+        .collect();
+    w.call(&mut c, Request::Acknowledge { ids }).unwrap();
+    let statement = |w: &World, b: &mut Party, period: u32| w.call(b, Request::FetchStatement { period });
+    let Ok(Response::Statement(open)) = statement(&w, &mut b, period) else {
+        panic!("no statement");
+    };
+    assert!(!open.closed);
+    assert_eq!(open.verify(&w.relay.public_key()), Ok(()));
+    let mut mine = StatementDigest::new();
+    for r in w.states(&mut b, 0) {
+        if r.entry().billed_period() == Some(period) {
+            mine.add(r.entry().sequence, &r.entry().recipient, &r.entry().message_id);
+        }
+    }
+    let (count, digest) = mine.finish();
+    assert_eq!((open.count, open.digest), (2, digest));
+    assert_eq!(count, 2);
+    // Past the period, the statement is final and unchanged.
+    w.clock.advance(ENVELOPE_TTL_SECS);
+    w.relay.expire().unwrap();
+    let Ok(Response::Statement(closed)) = statement(&w, &mut b, period) else {
+        panic!("no statement");
+    };
+    assert!(closed.closed);
+    assert_eq!((closed.count, closed.digest), (2, digest));
+    // The expired notification is billed in no period.
+    let later = period_of(w.now());
+    let Ok(Response::Statement(now)) = statement(&w, &mut b, later) else {
+        panic!("no statement");
+    };
+    assert_eq!(now.count, 0);
+    // Another business's statement of the same period is empty.
+    let Ok(Response::Statement(theirs)) = statement(&w, &mut c, period) else {
+        panic!("no statement");
+    };
+    assert_eq!((theirs.business, theirs.count), (c.id(), 0));
+    // Periods not begun, or begun before the retention, are refused.
+    assert!(matches!(
+        statement(&w, &mut b, later + 1),
+        Err(RelayError::PeriodUnavailable { period: p, current, .. }) if p == later + 1 && current == later
+    ));
+    w.clock.advance(STATE_RETENTION_SECS);
+    w.relay.expire().unwrap();
+    assert!(matches!(
+        statement(&w, &mut b, period),
+        Err(RelayError::PeriodUnavailable { .. })
+    ));
+    assert!(w.states(&mut b, 0).is_empty(), "states outlived their retention");
 }
 
 #[test]

@@ -8,9 +8,10 @@ use futures_util::{SinkExt, StreamExt};
 use hotline::business::{
     Badge, Fingerprint, RenderedNotification, TemplateError, TemplatedNotification, TrustStore,
 };
+use hotline::constants::MAX_FETCH_STATES;
 use hotline::relay::{
-    AccountId, ConsentScope, Delivery, Envelope, MessageClass, MessageId, PreKeyUpload, Refusal,
-    Request, Response,
+    AccountId, ConsentScope, Delivery, Envelope, MessageClass, MessageId, PreKeyUpload, Receipt,
+    Refusal, RelayPublicKey, Request, Response, Statement, StatementDigest,
 };
 use hotline::store::{Client as Store, EncryptedStore, PeerId, ReceiveError};
 use hotline::{IdentityKey, PreKeyStore};
@@ -165,6 +166,109 @@ pub struct Status {
     pub connected: bool,
     /// Envelopes waiting in the outbox.
     pub outbox: u64,
+}
+
+/// Checks a statement against the delivery states of its sender (SPEC.md
+/// 14.16): the count and digest of the delivered notifications of its
+/// period among `states` must be the statement's.
+fn check_statement(statement: &Statement, states: &[Receipt]) -> Result<(), Error> {
+    let mut digest = StatementDigest::new();
+    for r in states {
+        let e = r.entry();
+        if e.billed_period() == Some(statement.period) {
+            digest.add(e.sequence, &e.recipient, &e.message_id);
+        }
+    }
+    let (delivered, mine) = digest.finish();
+    if (delivered, mine) != (statement.count, statement.digest) {
+        return Err(Error::StatementMismatch {
+            period: statement.period,
+            billed: statement.count,
+            delivered,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::*;
+    use hotline::constants::BILLING_PERIOD_SECS;
+    use hotline::relay::{DeliveryState, RelayKey, StateEntry};
+
+    fn state(seq: u64, state: DeliveryState, class: MessageClass, time: u64) -> Receipt {
+        Receipt::sign(
+            &RelayKey::from_seed(&[3; 32]),
+            StateEntry {
+                sequence: seq,
+                sender: AccountId([1; 32]),
+                recipient: AccountId([2; 32]),
+                message_id: MessageId([seq as u8; 16]),
+                class,
+                state,
+                time,
+            },
+        )
+    }
+
+    fn statement(period: u32, billed: &[&Receipt]) -> Statement {
+        let mut d = StatementDigest::new();
+        for r in billed {
+            d.add(
+                r.entry().sequence,
+                &r.entry().recipient,
+                &r.entry().message_id,
+            );
+        }
+        Statement::sign(
+            &RelayKey::from_seed(&[3; 32]),
+            AccountId([1; 32]),
+            period,
+            d,
+            0,
+        )
+    }
+
+    #[test]
+    fn a_statement_must_bill_exactly_the_delivered_notifications_of_its_period() {
+        let day = BILLING_PERIOD_SECS;
+        let billed = state(
+            1,
+            DeliveryState::Delivered,
+            MessageClass::Notification,
+            5 * day,
+        );
+        let states = [
+            billed,
+            state(
+                2,
+                DeliveryState::Expired,
+                MessageClass::Notification,
+                5 * day,
+            ),
+            state(3, DeliveryState::Delivered, MessageClass::Chat, 5 * day),
+            state(
+                4,
+                DeliveryState::Delivered,
+                MessageClass::Notification,
+                6 * day,
+            ),
+        ];
+        assert!(check_statement(&statement(5, &[&billed]), &states).is_ok());
+        // Billing one more (the expired one), or one fewer, or another
+        // period's delivery, is a mismatch the business can prove.
+        for wrong in [
+            statement(5, &[&billed, &states[1]]),
+            statement(5, &[]),
+            statement(5, &[&states[3]]),
+            statement(6, &[&billed]),
+        ] {
+            assert!(matches!(
+                check_statement(&wrong, &states),
+                Err(Error::StatementMismatch { .. })
+            ));
+        }
+    }
 }
 
 /// The badge in words: what an app shows next to the business's name, and
@@ -428,6 +532,76 @@ impl Client {
                 "{other:?} in answer to an account deletion"
             ))),
         }
+    }
+
+    /// Up to `max` states of envelopes this account sent, with a sequence
+    /// above `after`, oldest first, each verified under `relay_key` (SPEC.md
+    /// 14.16), and whether more follow. A business keeps them as evidence
+    /// of what was delivered, and so billed.
+    pub async fn delivery_states(
+        &self,
+        relay_key: &RelayPublicKey,
+        after: u64,
+        max: u16,
+    ) -> Result<(Vec<Receipt>, bool), Error> {
+        match self.request(Request::FetchStates { after, max }).await? {
+            Response::States { receipts, more } => {
+                for r in &receipts {
+                    r.verify(relay_key).map_err(Error::Receipt)?;
+                    if r.entry().sender != self.account() || r.entry().sequence <= after {
+                        return Err(Error::BadResponse(format!(
+                            "a state of another sender or out of order: {r:?}"
+                        )));
+                    }
+                }
+                Ok((receipts, more))
+            }
+            other => Err(Error::BadResponse(format!(
+                "{other:?} in answer to a request for delivery states"
+            ))),
+        }
+    }
+
+    /// The relay's statement of the notifications billed to this account in
+    /// `period` (a UTC day, [`period_of`](hotline::relay::period_of)),
+    /// verified under `relay_key` and checked against the relay's own signed
+    /// delivery states of that period: count and digest recomputed (SPEC.md
+    /// 14.16). A statement that does not match is
+    /// [`Error::StatementMismatch`].
+    pub async fn statement(
+        &self,
+        relay_key: &RelayPublicKey,
+        period: u32,
+    ) -> Result<Statement, Error> {
+        let statement = match self.request(Request::FetchStatement { period }).await? {
+            Response::Statement(s) => *s,
+            other => {
+                return Err(Error::BadResponse(format!(
+                    "{other:?} in answer to a request for a statement"
+                )));
+            }
+        };
+        statement.verify(relay_key).map_err(Error::Receipt)?;
+        if statement.business != self.account() || statement.period != period {
+            return Err(Error::BadResponse(format!(
+                "a statement of another account or period: {statement:?}"
+            )));
+        }
+        let mut states = Vec::new();
+        let mut after = 0;
+        loop {
+            let (receipts, more) = self
+                .delivery_states(relay_key, after, MAX_FETCH_STATES as u16)
+                .await?;
+            let last = receipts.last().map(|r| r.entry().sequence);
+            states.extend(receipts);
+            match last {
+                Some(last) if more => after = last,
+                _ => break,
+            }
+        }
+        check_statement(&statement, &states)?;
+        Ok(statement)
     }
 
     /// The badge of `peer` now, judged from this client's own trust state
@@ -1017,8 +1191,12 @@ impl Actor {
         while let Some((id, envelope)) = self.db.next_outbox().map_err(NetError::from)? {
             let to = envelope.header.recipient;
             let state = match self.raw_call(Request::Send(envelope)).await? {
-                Ok(Response::Accepted { duplicate: false }) => DeliveryState::Accepted,
-                Ok(Response::Accepted { duplicate: true }) => DeliveryState::AlreadyAccepted,
+                Ok(Response::Accepted {
+                    duplicate: false, ..
+                }) => DeliveryState::Accepted,
+                Ok(Response::Accepted {
+                    duplicate: true, ..
+                }) => DeliveryState::AlreadyAccepted,
                 Ok(other) => return Err(NetError(format!("unexpected answer {other:?}"))),
                 Err(refusal) => match refusal {
                     Refusal::RateLimited {

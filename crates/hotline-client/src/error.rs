@@ -37,6 +37,24 @@ pub enum Error {
     /// (SPEC.md 13.17).
     #[error("notification refused: {0}")]
     Template(hotline::business::TemplateError),
+    /// A receipt or statement of the relay failed verification under the
+    /// relay's key (SPEC.md 14.16): not signed by that relay.
+    #[error("relay receipt refused: {0}")]
+    Receipt(hotline::relay::ReceiptError),
+    /// The relay's statement of a billing period does not match the
+    /// delivery states it signed for the same period (SPEC.md 14.16): the
+    /// bill cannot be trusted.
+    #[error(
+        "the relay's statement of period {period} bills {billed} notifications, its own delivery states show {delivered}"
+    )]
+    StatementMismatch {
+        /// The period.
+        period: u32,
+        /// What the statement bills.
+        billed: u64,
+        /// The delivered notifications among the relay's signed states.
+        delivered: u64,
+    },
     /// The relay URL is not `http://host:port` or `ws://host:port`.
     #[error("bad relay URL {0:?}")]
     BadUrl(String),

@@ -219,6 +219,72 @@ async fn a_blocked_business_is_refused_by_the_relay() {
     server.stop().await;
 }
 
+/// A business checks its bill (SPEC.md 14.16): the notification the
+/// customer received shows as delivered in the relay-signed states, and the
+/// period's statement, checked against them, bills exactly it. Receipts
+/// under another key are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_checks_its_bill_against_the_relays_signed_states() {
+    use hotline::relay::{DeliveryState as State, RelayKey, period_of};
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let (server, (business, mut bevents), (customer, mut cevents)) =
+        relay_business_and_customer(&business_id).await;
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    customer.start_session(business.account()).await.unwrap();
+    customer
+        .send(business.account(), MessageClass::Chat, b"hello".to_vec())
+        .await
+        .unwrap();
+    let m = next_message(&mut bevents).await;
+    business
+        .send(m.from, MessageClass::Notification, b"Gate changed".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(next_message(&mut cevents).await.body, b"Gate changed");
+    // The customer's client acknowledges as it receives: poll, bounded,
+    // until the relay logged the delivery.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let delivered = loop {
+        let (states, _) = business.delivery_states(&server.key, 0, 100).await.unwrap();
+        if let Some(r) = states.iter().find(|r| {
+            r.entry().state == State::Delivered && r.entry().class == MessageClass::Notification
+        }) {
+            break *r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no delivery state");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(delivered.entry().recipient, customer.account());
+    let period = delivered.entry().billed_period().unwrap();
+    assert_eq!(period, period_of(delivered.entry().time));
+    let statement = business.statement(&server.key, period).await.unwrap();
+    assert_eq!(statement.count, 1);
+    // The customer's chat is no bill of the customer's.
+    assert_eq!(
+        customer.statement(&server.key, period).await.unwrap().count,
+        0
+    );
+    let other = RelayKey::from_seed(&[9; 32]).public();
+    assert!(matches!(
+        business.delivery_states(&other, 0, 100).await,
+        Err(hotline_client::Error::Receipt(_))
+    ));
+    assert!(matches!(
+        business.statement(&other, period).await,
+        Err(hotline_client::Error::Receipt(_))
+    ));
+    assert!(matches!(
+        business.statement(&server.key, period + 1).await,
+        Err(hotline_client::Error::Refused(Refusal::PeriodUnavailable))
+    ));
+    customer.shutdown().await;
+    business.shutdown().await;
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_erases_its_account_and_the_business_keeps_the_consent_evidence() {
     use hotline::relay::{Request, Response};

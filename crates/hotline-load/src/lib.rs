@@ -344,6 +344,9 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
                 ));
             }
             let mut bases = Vec::new();
+            // One receipt key for the service, as nodes sharing a key file
+            // have (SPEC.md 14.16).
+            let relay_key = hotline::relay::RelayKey::generate(&mut hotline::rand::rng());
             for _ in 0..config.nodes {
                 let mut allow = AllowList::new();
                 // Distinct names: the relay refuses names confusable with a
@@ -356,7 +359,8 @@ pub async fn run(config: &Config) -> Result<Report, LoadError> {
                 // those (SPEC.md 14.11) would refuse a load test, so it is
                 // lifted. Opening a store may block: off the workers.
                 let relay = tokio::task::block_in_place(|| build_relay(&config.db, allow))?
-                    .with_rate_limits(RateLimits::NONE);
+                    .with_rate_limits(RateLimits::NONE)
+                    .with_key(relay_key.clone());
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let addr = listener.local_addr()?;
                 let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -595,7 +599,9 @@ async fn send(mut app: App, to: PeerId, mut rng: ChaCha20Rng, s: Sender) {
             }
         };
         match call(&s.http, &s.base, &mut app, Request::Send(envelope)).await {
-            Ok(Ok(Response::Accepted { duplicate: false })) => {
+            Ok(Ok(Response::Accepted {
+                duplicate: false, ..
+            })) => {
                 s.counters.sent.fetch_add(1, Ordering::SeqCst);
             }
             Ok(Ok(_)) => s.counters.refuse("unexpected answer".to_owned()),

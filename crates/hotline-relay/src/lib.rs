@@ -38,6 +38,8 @@ mod metrics;
 mod postgres;
 mod server;
 
-pub use config::{Database, DatabaseError, ServerLimits, build_relay};
+pub use config::{
+    Database, DatabaseError, KeyFileError, ServerLimits, build_relay, load_or_create_relay_key,
+};
 pub use postgres::{PostgresConfig, PostgresStore};
 pub use server::{FRAME_PUSH, FRAME_RESPONSE, RelayHandle, router, serve, serve_node};

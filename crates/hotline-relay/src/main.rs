@@ -17,7 +17,13 @@ use std::time::Duration;
 use clap::Parser;
 use hotline::business::{TrustRoot, TrustStore};
 use hotline::relay::NoBusinesses;
-use hotline_relay::{Database, ServerLimits, build_relay, serve_node};
+use hotline_relay::{Database, ServerLimits, build_relay, load_or_create_relay_key, serve_node};
+
+use std::io::Write as _;
+
+fn hex_key(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// The Hotline relay: signed requests over HTTP, envelopes pushed over
 /// WebSocket.
@@ -53,6 +59,12 @@ struct Args {
     /// Most WebSocket connections at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
+    /// The file of the key that signs receipts and statements (SPEC.md
+    /// 14.16), created on first start, readable by its owner only. Default:
+    /// beside an SQLite database (`PATH.key`); a fresh key for `memory`;
+    /// required with PostgreSQL, since every node must use the same file.
+    #[arg(long, env = "HOTLINE_RELAY_KEY", value_name = "FILE")]
+    relay_key: Option<PathBuf>,
     /// Most requests doing store work at once; more are answered 503.
     #[arg(long, default_value_t = ServerLimits::default().max_in_flight)]
     max_in_flight: usize,
@@ -111,11 +123,39 @@ async fn run(mut args: Args) -> Result<(), String> {
         })
     })?
     .map_err(|e| format!("cannot open the database: {e}"))?;
+    let key_file = match (&args.relay_key, &args.db) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Database::Sqlite(db)) => {
+            let mut path = db.clone().into_os_string();
+            path.push(".key");
+            Some(PathBuf::from(path))
+        }
+        (None, Database::Memory) => None,
+        (None, Database::Postgres(_)) => {
+            return Err(
+                "--relay-key FILE is required with PostgreSQL: every node must sign receipts with the same key"
+                    .into(),
+            );
+        }
+    };
+    let relay = match &key_file {
+        Some(path) => relay.with_key(load_or_create_relay_key(path).map_err(|e| e.to_string())?),
+        None => relay,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on {addr}");
+    // Senders verify receipts with this key; the operator hands it out
+    // with the relay's address.
+    // Whoever started the relay may have stopped reading its output after
+    // the address: a closed stdout is no reason to stop serving.
+    let _ = writeln!(
+        std::io::stdout(),
+        "relay key {}",
+        hex_key(&relay.public_key().to_bytes())
+    );
     tracing::info!(%addr, db = ?args.db, "relay started");
     serve_node(
         listener,

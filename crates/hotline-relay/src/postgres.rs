@@ -25,11 +25,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS};
+use hotline::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS, STATE_RETENTION_SECS};
 use hotline::relay::{
     AccountId, AccountKind, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery,
-    EnqueueOutcome, Envelope, MailboxLimits, MessageClass, MessageId, PairState, PreKeyUpload,
-    RelayStore, SendEffects, StoreError, StoredEnvelope, UploadOutcome,
+    DeliveryState, EnqueueOutcome, Envelope, MailboxLimits, MessageClass, MessageId, PairState,
+    PreKeyUpload, RelayStore, SendEffects, StateEntry, StoreError, StoredEnvelope, UploadOutcome,
+    state_entry,
 };
 use hotline::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use postgres::error::SqlState;
@@ -194,6 +195,15 @@ CREATE TABLE business_blocks(
 CREATE TABLE erased(id bytea PRIMARY KEY, at bigint NOT NULL);
 CREATE INDEX erased_by_time ON erased(at);
 CREATE INDEX windows_by_time ON windows(last);
+",
+    "
+CREATE TABLE states(
+    sender bytea NOT NULL, seq bigint NOT NULL, recipient bytea NOT NULL,
+    message_id bytea NOT NULL, class smallint NOT NULL, state smallint NOT NULL,
+    time bigint NOT NULL, period bigint, PRIMARY KEY(sender, seq));
+CREATE INDEX states_billed ON states(sender, period, seq) WHERE period IS NOT NULL;
+CREATE INDEX states_by_time ON states(time);
+CREATE TABLE state_heads(sender bytea PRIMARY KEY, next bigint NOT NULL);
 ",
 ];
 
@@ -465,6 +475,98 @@ fn is_notification(bytes: &[u8]) -> bool {
     Envelope::from_bytes(bytes).is_ok_and(|e| e.header.class == MessageClass::Notification)
 }
 
+/// Logs `state` at `now` for each deleted envelope in `deleted`, and bills
+/// the states that bill (SPEC.md 14.16), in the transaction that deleted
+/// them.
+///
+/// Each sender's states are numbered from its row in `state_heads`, whose
+/// update holds the row until the transaction ends: a sender's states
+/// commit in the order of their sequences, on any node, so a sender that
+/// reads "everything after n" never misses a state that commits later
+/// with a smaller sequence. Senders are taken in ascending order, so two
+/// transactions logging for the same senders cannot deadlock.
+fn log_states(
+    tx: &mut postgres::Transaction<'_>,
+    deleted: &[postgres::Row],
+    state: DeliveryState,
+    time: impl Fn(u64) -> u64,
+) -> Result<(), Fail> {
+    // Rows are (seq, received_at, envelope); RETURNING yields them in no
+    // stated order, and states are logged in delivery id order (SPEC.md
+    // 14.16), then grouped by sender (a stable sort keeps that order).
+    let mut rows: Vec<(i64, u64, &[u8])> = deleted
+        .iter()
+        .map(|r| (r.get(0), unord(r.get(1)), r.get(2)))
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    let mut entries = rows
+        .iter()
+        .map(|(_, at, b)| state_entry(b, state, time(*at)).ok_or(StoreError::Corrupt("envelope")))
+        .collect::<Result<Vec<StateEntry>, _>>()?;
+    entries.sort_by_key(|e| e.sender);
+    for e in entries {
+        let seq: i64 = tx
+            .query_one(
+                "INSERT INTO state_heads(sender, next) VALUES ($1, 1)
+                 ON CONFLICT (sender) DO UPDATE SET next = state_heads.next + 1
+                 RETURNING next",
+                &[&&e.sender.0[..]],
+            )?
+            .get(0);
+        let period = e.billed_period().map(i64::from);
+        tx.execute(
+            "INSERT INTO states(sender, seq, recipient, message_id, class, state, time, period)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &&e.sender.0[..],
+                &seq,
+                &&e.recipient.0[..],
+                &&e.message_id.0[..],
+                &i16::from(e.class.to_byte()),
+                &i16::from(e.state.to_byte()),
+                &ord(e.time),
+                &period,
+            ],
+        )?;
+        if period.is_some() {
+            tx.execute(
+                "INSERT INTO metering(business, notifications) VALUES ($1, 1)
+                 ON CONFLICT (business) DO UPDATE SET notifications = metering.notifications + 1",
+                &[&&e.sender.0[..]],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes the rows of `states` (columns `seq, sender, recipient,
+/// message_id, class, state, time`) strictly.
+fn read_states(rows: &[postgres::Row]) -> Result<Vec<StateEntry>, StoreError> {
+    let corrupt = || StoreError::Corrupt("state");
+    rows.iter()
+        .map(|r| {
+            let seq: i64 = r.get(0);
+            let class: i16 = r.get(4);
+            let state: i16 = r.get(5);
+            Ok(StateEntry {
+                sequence: u64::try_from(seq).map_err(|_| corrupt())?,
+                sender: account_id(r.get(1))?,
+                recipient: account_id(r.get(2))?,
+                message_id: MessageId(r.get::<_, &[u8]>(3).try_into().map_err(|_| corrupt())?),
+                class: u8::try_from(class)
+                    .ok()
+                    .and_then(|c| MessageClass::from_byte(c).ok())
+                    .ok_or_else(corrupt)?,
+                state: u8::try_from(state)
+                    .ok()
+                    .and_then(DeliveryState::from_byte)
+                    .ok_or_else(corrupt)?,
+                time: unord(r.get(6)),
+            })
+        })
+        .collect()
+}
+
 /// Locks `recipient`'s mailbox (its row in `mailbox_heads`, created on
 /// first use) until the transaction ends, in one statement: either this
 /// statement inserted the row (and holds it) or `FOR UPDATE` waits for
@@ -489,11 +591,16 @@ fn expire_recipient(
     tx: &mut postgres::Transaction<'_>,
     recipient: &[u8],
     cutoff: i64,
+    ttl: u64,
 ) -> Result<(), Fail> {
-    tx.execute(
-        "DELETE FROM mailbox WHERE recipient = $1 AND received_at <= $2",
+    let gone = tx.query(
+        "DELETE FROM mailbox WHERE recipient = $1 AND received_at <= $2
+         RETURNING seq, received_at, envelope",
         &[&recipient, &cutoff],
     )?;
+    log_states(tx, &gone, DeliveryState::Expired, |at| {
+        at.saturating_add(ttl)
+    })?;
     tx.execute(
         "DELETE FROM delivered WHERE recipient = $1 AND at <= $2",
         &[&recipient, &cutoff],
@@ -856,7 +963,7 @@ impl RelayStore for PostgresStore {
         let len = envelope.bytes.len();
         self.tx(IsolationLevel::ReadCommitted, |tx| {
             lock_mailbox(tx, r)?;
-            expire_recipient(tx, r, cutoff(limits, now))?;
+            expire_recipient(tx, r, cutoff(limits, now), limits.ttl_secs)?;
             // The duplicate check, the pair's records (read again here: the
             // relay checked them before this transaction, maybe on another
             // node) and the mailbox's usage, in one statement.
@@ -905,7 +1012,9 @@ impl RelayStore for PostgresStore {
                     return Err(StoreError::Backend("the pair was blocked during the send".into()).into());
                 }
             }
-            if effects.meter_notification.is_some() {
+            // A notification (only businesses send them): a withdrawal
+            // committed since the relay's check wins likewise.
+            if is_notification(&envelope.bytes) {
                 let consent: Option<Vec<u8>> = row.get(2);
                 let allowed = consent
                     .map(|c| ConsentRecord::from_bytes(&c).map_err(|_| StoreError::Corrupt("consent")))
@@ -927,13 +1036,6 @@ impl RelayStore for PostgresStore {
                     &[&r, &s, &m, &ord(envelope.received_at), &envelope.bytes],
                 )?
                 .get(0);
-            if let Some(b) = effects.meter_notification {
-                tx.execute(
-                    "INSERT INTO metering(business, notifications) VALUES ($1, 1)
-                     ON CONFLICT (business) DO UPDATE SET notifications = metering.notifications + 1",
-                    &[&&b.0[..]],
-                )?;
-            }
             if let Some((c, b)) = effects.open_window {
                 tx.execute(
                     "INSERT INTO windows(customer, business, last) VALUES ($1, $2, $3)
@@ -1002,15 +1104,18 @@ impl RelayStore for PostgresStore {
         self.tx(IsolationLevel::ReadCommitted, |tx| {
             // Deleted and remembered in one statement: of two nodes
             // acknowledging the same delivery, one deletes it.
-            let removed = tx.execute(
+            let gone = tx.query(
                 "WITH gone AS (DELETE FROM mailbox WHERE recipient = $1 AND seq = ANY($2)
-                               RETURNING sender, message_id)
-                 INSERT INTO delivered(recipient, sender, message_id, at)
-                 SELECT $1, sender, message_id, $3 FROM gone
-                 ON CONFLICT (recipient, sender, message_id)
-                 DO UPDATE SET at = excluded.at, n = excluded.n",
+                               RETURNING seq, received_at, sender, message_id, envelope),
+                      kept AS (INSERT INTO delivered(recipient, sender, message_id, at)
+                               SELECT $1, sender, message_id, $3 FROM gone
+                               ON CONFLICT (recipient, sender, message_id)
+                               DO UPDATE SET at = excluded.at, n = excluded.n)
+                 SELECT seq, received_at, envelope FROM gone",
                 &[&r, &ids, &ord(now)],
             )?;
+            let removed = gone.len();
+            log_states(tx, &gone, DeliveryState::Delivered, |_| now)?;
             if removed > 0 {
                 tx.execute(
                     "DELETE FROM delivered WHERE recipient = $1 AND n NOT IN
@@ -1018,15 +1123,25 @@ impl RelayStore for PostgresStore {
                     &[&r, &limit(limits.remembered_ids)],
                 )?;
             }
-            Ok(count(i64::try_from(removed).unwrap_or(i64::MAX)))
+            Ok(removed)
         })
     }
 
     fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
         let cut = cutoff(limits, now);
         self.tx(IsolationLevel::ReadCommitted, |tx| {
-            let n = tx.execute("DELETE FROM mailbox WHERE received_at <= $1", &[&cut])?;
+            let gone = tx.query(
+                "DELETE FROM mailbox WHERE received_at <= $1 RETURNING seq, received_at, envelope",
+                &[&cut],
+            )?;
+            let ttl = limits.ttl_secs;
+            log_states(tx, &gone, DeliveryState::Expired, |at| {
+                at.saturating_add(ttl)
+            })?;
             tx.execute("DELETE FROM delivered WHERE at <= $1", &[&cut])?;
+            if let Some(kept) = now.checked_sub(STATE_RETENTION_SECS) {
+                tx.execute("DELETE FROM states WHERE time <= $1", &[&ord(kept)])?;
+            }
             // Minimisation (SPEC.md 14.15): closed windows, and the consent
             // evidence of accounts erased longer ago than the retention.
             if let Some(closed) = now.checked_sub(CHAT_WINDOW_SECS) {
@@ -1038,7 +1153,7 @@ impl RelayStore for PostgresStore {
                     &[&ord(kept)],
                 )?;
             }
-            Ok(count(i64::try_from(n).unwrap_or(i64::MAX)))
+            Ok(gone.len())
         })
     }
 
@@ -1145,23 +1260,15 @@ impl RelayStore for PostgresStore {
             )?;
             if record.blocked() {
                 // In the same transaction: the blocked party's undelivered
-                // envelopes to the blocker go, and notifications among them
-                // leave the bill (SPEC.md 14.6).
+                // envelopes to the blocker go, each logged for its sender
+                // (SPEC.md 14.6, 14.16). None was billed: billing happens
+                // at delivery.
                 let gone = tx.query(
-                    "DELETE FROM mailbox WHERE recipient = $1 AND sender = $2 RETURNING envelope",
+                    "DELETE FROM mailbox WHERE recipient = $1 AND sender = $2
+                     RETURNING seq, received_at, envelope",
                     &[&mailbox, &sender],
                 )?;
-                let unbilled = gone
-                    .iter()
-                    .filter(|r| is_notification(r.get::<_, &[u8]>(0)))
-                    .count();
-                if unbilled > 0 {
-                    tx.execute(
-                        "UPDATE metering SET notifications = GREATEST(notifications - $2, 0)
-                         WHERE business = $1",
-                        &[&sender, &limit(unbilled)],
-                    )?;
-                }
+                log_states(tx, &gone, DeliveryState::DeletedByBlock, |_| effective)?;
             }
             Ok(true)
         })
@@ -1205,6 +1312,44 @@ impl RelayStore for PostgresStore {
             .collect()
     }
 
+    fn states(
+        &self,
+        sender: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<StateEntry>, bool), StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT seq, sender, recipient, message_id, class, state, time FROM states
+                 WHERE sender = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&&sender.0[..], &after, &limit(max).saturating_add(1)],
+            )
+            .map_err(backend)?;
+        let mut out = read_states(&rows)?;
+        let more = out.len() > max;
+        out.truncate(max);
+        Ok((out, more))
+    }
+
+    fn billed(&self, sender: &AccountId, period: u32) -> Result<Vec<StateEntry>, StoreError> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT seq, sender, recipient, message_id, class, state, time FROM states
+                 WHERE sender = $1 AND period = $2 ORDER BY seq",
+                &[&&sender.0[..], &i64::from(period)],
+            )
+            .map_err(backend)?;
+        let out = read_states(&rows)?;
+        // The period column is derived; what the rows say decides.
+        if out.iter().any(|e| e.billed_period() != Some(period)) {
+            return Err(StoreError::Corrupt("state"));
+        }
+        Ok(out)
+    }
+
     fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
         let a = &id.0[..];
         self.serializable(|tx| {
@@ -1214,10 +1359,16 @@ impl RelayStore for PostgresStore {
             if tx.execute("DELETE FROM accounts WHERE id = $1 AND kind = 0", &[&a])? == 0 {
                 return Ok(false);
             }
+            let gone = tx.query(
+                "DELETE FROM mailbox WHERE recipient = $1 RETURNING seq, received_at, envelope",
+                &[&a],
+            )?;
+            log_states(tx, &gone, DeliveryState::DeletedByErasure, |_| now)?;
             for sql in [
                 "DELETE FROM prekeys WHERE account = $1",
                 "DELETE FROM spent_prekeys WHERE account = $1",
-                "DELETE FROM mailbox WHERE recipient = $1",
+                "DELETE FROM states WHERE sender = $1",
+                "DELETE FROM state_heads WHERE sender = $1",
                 "DELETE FROM delivered WHERE recipient = $1",
                 "DELETE FROM windows WHERE customer = $1",
                 "DELETE FROM blocks WHERE customer = $1",

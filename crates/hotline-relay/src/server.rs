@@ -274,7 +274,12 @@ impl Inner {
             Ok(req) => {
                 let result = self.relay.handle_request(&req);
                 match (req.request(), &result) {
-                    (Request::Send(envelope), Ok(Response::Accepted { duplicate: false })) => {
+                    (
+                        Request::Send(envelope),
+                        Ok(Response::Accepted {
+                            duplicate: false, ..
+                        }),
+                    ) => {
                         self.hub.notify(&envelope.header.recipient);
                     }
                     // What was acknowledged is gone: push the next batch.

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use hotline::relay::{MessageClass, Request, Response};
+use hotline::relay::{MessageClass, RelayPublicKey, Request, Response};
 use hotline::store::PeerId;
 
 const SENDS: usize = 40;
@@ -18,6 +18,8 @@ const SENDS: usize = 40;
 struct Running {
     child: Child,
     base: String,
+    /// The key the relay signs receipts with, as it printed it.
+    key: RelayPublicKey,
 }
 
 impl Drop for Running {
@@ -38,19 +40,26 @@ fn start_binary(dir: &Path, root: &Path) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .expect("start hotline-relay");
-    let stdout = child.stdout.take().expect("stdout");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the first line");
+    stdout.read_line(&mut line).expect("read the first line");
     let addr = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("read the second line");
+    let key: [u8; 32] = line
+        .trim()
+        .strip_prefix("relay key ")
+        .and_then(|k| hex::decode(k).ok())
+        .and_then(|k| k.try_into().ok())
+        .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
     Running {
         child,
         base: format!("http://{addr}"),
+        key: RelayPublicKey::from_bytes(&key).expect("a valid relay key"),
     }
 }
 
@@ -115,16 +124,24 @@ async fn every_acknowledged_send_survives_kill_9_and_sigterm_stops_cleanly() {
                 &mut r,
             )
             .unwrap();
-        assert_eq!(
-            call_at(&relay.base, &mut customer, Request::Send(envelope)).await,
-            Ok(Response::Accepted { duplicate: false }),
-            "send {i}"
-        );
+        let Ok(Response::Accepted {
+            duplicate: false,
+            receipt,
+        }) = call_at(&relay.base, &mut customer, Request::Send(envelope)).await
+        else {
+            panic!("send {i} not accepted");
+        };
+        assert_eq!(receipt.verify(&relay.key), Ok(()), "send {i}: receipt");
     }
     // kill -9: no chance to flush anything the answers did not already
     // make durable.
+    let key = relay.key;
     drop(relay);
     let relay = start_binary(&dir, &root);
+    assert_eq!(
+        relay.key, key,
+        "the receipt key changed across a restart (SPEC.md 14.16)"
+    );
     let Ok(Response::Mailbox {
         deliveries, more, ..
     }) = call_at(

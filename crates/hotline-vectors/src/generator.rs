@@ -2669,11 +2669,18 @@ pub(crate) const NAME_CORPUS: &[(&str, &str)] = &[
 /// every validity window of the business fixture.
 const RELAY_NOW: u64 = 1_780_304_400;
 
+/// The key every relay of the vectors signs receipts and statements with
+/// (SPEC.md 14.16).
+fn relay_key() -> hotline::relay::RelayKey {
+    hotline::relay::RelayKey::from_seed(&val32("relay receipt key seed"))
+}
+
 fn relay_vectors() -> Value {
     use hotline::relay::{
         AccountId, BlockRecord, CertificateRefused, ConsentRecord, ConsentScope, Delivery,
-        Envelope, EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId, PreKeyDrain,
-        PreKeyStatus, RateLimit, Refusal, Relay, RelayError, Request, Response, SignedRequest,
+        DeliveryState, Envelope, EnvelopeHeader, ManualClock, MemoryStore, MessageClass, MessageId,
+        PreKeyDrain, PreKeyStatus, RateLimit, Receipt, Refusal, Relay, RelayError, Request,
+        Response, SignedRequest, StateEntry,
     };
 
     let identity = |who: &str| {
@@ -2719,6 +2726,16 @@ fn relay_vectors() -> Value {
         message_id: MessageId(notification_id),
         class: MessageClass::Notification,
         sent_at: RELAY_NOW + 90_000,
+    };
+    // The receipt of the chat message's acceptance at `now` (SPEC.md 14.16).
+    let accepted_entry = StateEntry {
+        sequence: 0,
+        sender: c_id,
+        recipient: b_id,
+        message_id: MessageId(message_id),
+        class: MessageClass::Chat,
+        state: DeliveryState::Accepted,
+        time: RELAY_NOW,
     };
     let ciphertext = val32("relay ciphertext").to_vec();
     let envelope = Envelope {
@@ -2855,6 +2872,22 @@ fn relay_vectors() -> Value {
             RELAY_NOW + 10,
             Request::DeleteAccount,
         ),
+        (
+            "fetch states",
+            &business,
+            6,
+            RELAY_NOW + 11,
+            Request::FetchStates { after: 2, max: 50 },
+        ),
+        (
+            "fetch statement",
+            &business,
+            7,
+            RELAY_NOW + 12,
+            Request::FetchStatement {
+                period: hotline::relay::period_of(RELAY_NOW),
+            },
+        ),
     ];
     // The inputs of each request's body (SPEC.md 14.2), by operation.
     let body = |request: &Request| -> Value {
@@ -2882,6 +2915,8 @@ fn relay_vectors() -> Value {
                 "issuer_certificate": issuer.as_ref().map(|i| h(&i.to_bytes())),
             }),
             Request::DeleteAccount => json!({"op": 14}),
+            Request::FetchStates { after, max } => json!({"op": 15, "after": after, "max": max}),
+            Request::FetchStatement { period } => json!({"op": 16, "period": period}),
             other => unreachable!("no vector for {other:?}"),
         }
     };
@@ -2907,7 +2942,8 @@ fn relay_vectors() -> Value {
     trust
         .add_root(business_fixture(&business).root.trust_root())
         .unwrap();
-    let relay = Relay::new(MemoryStore::new(), ManualClock::new(RELAY_NOW), trust);
+    let relay =
+        Relay::new(MemoryStore::new(), ManualClock::new(RELAY_NOW), trust).with_key(relay_key());
     let mut registration = Vec::new();
     for (name, who) in [
         ("the certified business", &business),
@@ -2939,7 +2975,8 @@ fn relay_vectors() -> Value {
         MemoryStore::new(),
         ManualClock::new(RELAY_NOW),
         hotline::relay::NoBusinesses,
-    );
+    )
+    .with_key(relay_key());
     let req = Request::RegisterBusiness {
         identity: business.public(),
         certificate_chain: chain.clone(),
@@ -2952,11 +2989,171 @@ fn relay_vectors() -> Value {
         "response": h(&Response::encode_result(&result.map_err(|e| e.refusal()))),
     }));
 
+    // Receipts of each state of the business's notification, and the
+    // statement of the period its delivery bills in (SPEC.md 14.16).
+    let notification_entry = |state: DeliveryState, time: u64, sequence: u64| StateEntry {
+        sequence,
+        sender: b_id,
+        recipient: c_id,
+        message_id: MessageId(notification_id),
+        class: MessageClass::Notification,
+        state,
+        time,
+    };
+    let receipt_case = |name: &str, e: StateEntry| {
+        let r = Receipt::sign(&relay_key(), e);
+        let bytes = r.to_bytes();
+        assert_eq!(Receipt::from_bytes(&bytes).unwrap(), r);
+        r.verify(&relay_key().public()).unwrap();
+        json!({
+            "name": name,
+            "sender": h(&e.sender.0),
+            "recipient": h(&e.recipient.0),
+            "message_id": h(&e.message_id.0),
+            "class": e.class.to_byte(),
+            "state": e.state.to_byte(),
+            "time": e.time,
+            "sequence": e.sequence,
+            "billed_period": e.billed_period(),
+            "encoding": h(&bytes),
+        })
+    };
+    let states = [
+        (
+            "accepted",
+            notification_entry(DeliveryState::Accepted, RELAY_NOW, 0),
+        ),
+        (
+            "delivered",
+            notification_entry(DeliveryState::Delivered, RELAY_NOW + 60, 7),
+        ),
+        (
+            "expired",
+            notification_entry(DeliveryState::Expired, RELAY_NOW + 2_592_000, 8),
+        ),
+        (
+            "deleted by a block",
+            notification_entry(DeliveryState::DeletedByBlock, RELAY_NOW + 6, 9),
+        ),
+        (
+            "deleted by the recipient's erasure",
+            notification_entry(DeliveryState::DeletedByErasure, RELAY_NOW + 10, 10),
+        ),
+        (
+            "a delivered chat message (not billed)",
+            StateEntry {
+                class: MessageClass::Chat,
+                ..notification_entry(DeliveryState::Delivered, RELAY_NOW + 61, 11)
+            },
+        ),
+    ];
+    let mut receipts: Vec<Value> = states.iter().map(|(n, e)| receipt_case(n, *e)).collect();
+    // Receipts a sender refuses: checked with Receipt::from_bytes, then
+    // Receipt::verify under the key given (SPEC.md 14.16).
+    let delivered = Receipt::sign(&relay_key(), states[1].1).to_bytes();
+    let mut unknown_state = delivered.clone();
+    unknown_state[83] = 0x06;
+    let mut relabelled = delivered.clone();
+    relabelled[83] = DeliveryState::Expired.to_byte();
+    let mut small_order_key = [0u8; 32];
+    small_order_key[0] = 1;
+    let refusal = |name: &str, bytes: &[u8], key: [u8; 32]| {
+        let err = hotline::relay::RelayPublicKey::from_bytes(&key)
+            .and_then(|k| Receipt::from_bytes(bytes).and_then(|r| r.verify(&k)))
+            .unwrap_err();
+        json!({"name": name, "encoding": h(bytes), "relay_public_key": h(&key), "error": code(&err)})
+    };
+    let relay_pub = relay_key().public().to_bytes();
+    receipts.push(refusal("an unknown state byte", &unknown_state, relay_pub));
+    receipts.push(refusal(
+        "a delivered receipt relabelled as expired",
+        &relabelled,
+        relay_pub,
+    ));
+    receipts.push(refusal(
+        "a trailing byte",
+        &[delivered.as_slice(), &[0]].concat(),
+        relay_pub,
+    ));
+    receipts.push(refusal(
+        "verified under another relay's key",
+        &delivered,
+        hotline::relay::RelayKey::from_seed(&[1; 32])
+            .public()
+            .to_bytes(),
+    ));
+    receipts.push(refusal(
+        "a relay key of small order",
+        &delivered,
+        small_order_key,
+    ));
+    let billed_period = hotline::relay::period_of(RELAY_NOW + 60);
+    let mut digest = hotline::relay::StatementDigest::new();
+    digest.add(7, &c_id, &MessageId(notification_id));
+    let statement_at =
+        (u64::from(billed_period) + 1) * hotline::constants::BILLING_PERIOD_SECS + 30;
+    let statement =
+        hotline::relay::Statement::sign(&relay_key(), b_id, billed_period, digest, statement_at);
+    assert_eq!(
+        hotline::relay::Statement::from_bytes(&statement.to_bytes()).unwrap(),
+        statement
+    );
+    let statement_json = json!({
+        "name": "the period of the delivered notification, signed after it closed",
+        "business": h(&b_id.0),
+        "period": billed_period,
+        "closed": statement.closed,
+        "count": statement.count,
+        "billed": [{"sequence": 7, "recipient": h(&c_id.0), "message_id": h(&notification_id)}],
+        "digest": h(&statement.digest),
+        "time": statement_at,
+        "encoding": h(&statement.to_bytes()),
+    });
+    let empty = hotline::relay::Statement::sign(
+        &relay_key(),
+        b_id,
+        billed_period,
+        hotline::relay::StatementDigest::new(),
+        RELAY_NOW,
+    );
+    let empty_json = json!({
+        "name": "an open period with nothing billed",
+        "business": h(&b_id.0),
+        "period": billed_period,
+        "closed": empty.closed,
+        "count": 0,
+        "billed": [],
+        "digest": h(&empty.digest),
+        "time": RELAY_NOW,
+        "encoding": h(&empty.to_bytes()),
+    });
+
     let responses: Vec<Value> = [
         (
             "accepted",
-            Ok(Response::Accepted { duplicate: false }),
-            json!({"status": "ok", "op": 6, "duplicate": false}),
+            Ok(Response::Accepted {
+                duplicate: false,
+                receipt: Box::new(Receipt::sign(&relay_key(), accepted_entry)),
+            }),
+            json!({"status": "ok", "op": 6, "duplicate": false, "receipt": h(&Receipt::sign(&relay_key(), accepted_entry).to_bytes())}),
+        ),
+        (
+            "delivery states",
+            Ok(Response::States {
+                receipts: states[1..3].iter().map(|(_, e)| Receipt::sign(&relay_key(), *e)).collect(),
+                more: true,
+            }),
+            json!({"status": "ok", "op": 15, "more": true, "receipts": ["receipts[1].encoding", "receipts[2].encoding"]}),
+        ),
+        (
+            "statement",
+            Ok(Response::Statement(Box::new(statement))),
+            json!({"status": "ok", "op": 16, "statement": "statements[0].encoding"}),
+        ),
+        (
+            "period unavailable",
+            Err(Refusal::PeriodUnavailable),
+            json!({"status": "refused", "refusal": "PeriodUnavailable", "code": Refusal::PeriodUnavailable.code()}),
         ),
         (
             "window closed",
@@ -3123,7 +3320,11 @@ fn relay_vectors() -> Value {
             "customer_account": h(&c_id.0),
             "business_account": h(&b_id.0),
             "certificate_chain": h(&chain),
+            "relay_key_seed": h(&relay_key().to_seed()),
+            "relay_public_key": h(&relay_key().public().to_bytes()),
         },
+        "receipts": sect(receipts, "14.16"),
+        "statements": sect(vec![statement_json, empty_json], "14.16"),
         "envelope_headers": [header_case("chat from the customer", &chat), header_case("notification from the business", &notification)],
         "envelope": {"ciphertext": h(&ciphertext), "encoding": h(&envelope_bytes)},
         "consent_records": [
@@ -3598,7 +3799,8 @@ impl Script {
             hotline::relay::Relay::new(store, clock.clone(), trust)
         }
         .with_limits(limits)
-        .with_rate_limits(rate_limits);
+        .with_rate_limits(rate_limits)
+        .with_key(relay_key());
         Self {
             relay,
             clock,
@@ -3738,6 +3940,7 @@ fn limits_json(l: &hotline::relay::MailboxLimits, r: &hotline::relay::RateLimits
         "one_time_prekeys_per_owner": bucket(r.one_time_prekeys_per_owner),
         "initial_messages_per_customer": bucket(r.initial_messages_per_customer),
         "trust_store": "fixed",
+        "relay_key_seed": h(&relay_key().to_seed()),
     })
 }
 
@@ -4643,6 +4846,161 @@ fn relay_scripts() -> Value {
     scripts.push(s.finish(
         "a customer erases its account",
         "DeleteAccount (14.15): refused for a business; for the customer, its mailbox, directory entry, window and blocks go at once, later requests of it and sends to it are refused as unknown, its id never registers again, and its consent evidence and the envelopes it sent stay with the business. Message ids and ciphertext as in the consent script.",
+        limits_json(&MailboxLimits::default(), &RateLimits::NONE),
+    ));
+
+    // ---- Receipts, delivery states and billing at delivery (14.16).
+    let mut s = Script::new(
+        MailboxLimits::default(),
+        RateLimits::NONE,
+        &["customer", "business"],
+    );
+    let (c, b) = (s.id("customer"), s.id("business"));
+    s.register_customer("customer", t0);
+    s.register_business("business", t0, chain.clone());
+    let r = s.sign(
+        "customer",
+        t0 + 1,
+        Request::Consent(ConsentRecord::sign(
+            s.who("customer"),
+            b,
+            ConsentScope::ALL,
+            t0 + 1,
+        )),
+    );
+    s.run("customer consents", "14.6", t0 + 1, "customer", r, "ok")
+        .unwrap();
+    for (i, label) in ["n1", "n2", "n3"].into_iter().enumerate() {
+        let at = t0 + 2 + i as u64;
+        send(
+            &mut s,
+            &format!("business notification {label}: accepted, with its receipt"),
+            "14.16",
+            at,
+            "business",
+            script_envelope(b, c, label, MessageClass::Notification, at, &chat_ct),
+            "ok",
+        );
+    }
+    send(
+        &mut s,
+        "a retry of n1: a duplicate, with a fresh receipt",
+        "14.16",
+        t0 + 5,
+        "business",
+        script_envelope(b, c, "n1", MessageClass::Notification, t0 + 2, &chat_ct),
+        "ok",
+    );
+    let r = s.sign("customer", t0 + 6, Request::FetchMailbox { max: 10 });
+    s.run(
+        "customer fetches (not a delivery)",
+        "14.16",
+        t0 + 6,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business",
+        t0 + 6,
+        Request::FetchStates { after: 0, max: 10 },
+    );
+    s.run("no state yet", "14.16", t0 + 6, "business", r, "ok")
+        .unwrap();
+    let r = s.sign("customer", t0 + 7, Request::Acknowledge { ids: vec![1, 2] });
+    s.run(
+        "customer acknowledges n1 and n2: delivered and billed",
+        "14.16",
+        t0 + 7,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "customer",
+        t0 + 8,
+        Request::Block(BlockRecord::sign(s.who("customer"), b, true, t0 + 8)),
+    );
+    s.run(
+        "customer blocks: n3 is deleted, not billed",
+        "14.6",
+        t0 + 8,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business",
+        t0 + 9,
+        Request::FetchStates { after: 0, max: 2 },
+    );
+    s.run(
+        "business fetches its first two states",
+        "14.16",
+        t0 + 9,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business",
+        t0 + 9,
+        Request::FetchStates { after: 2, max: 2 },
+    );
+    s.run("and the rest", "14.16", t0 + 9, "business", r, "ok")
+        .unwrap();
+    let period = hotline::relay::period_of(t0);
+    let r = s.sign("business", t0 + 10, Request::FetchStatement { period });
+    s.run(
+        "the statement of the open period",
+        "14.16",
+        t0 + 10,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "business",
+        t0 + 10,
+        Request::FetchStatement { period: period + 1 },
+    );
+    let _ = s.run(
+        "a statement for a period not begun",
+        "14.16",
+        t0 + 10,
+        "business",
+        r,
+        "relay.period_unavailable",
+    );
+    let closed_at = (u64::from(period) + 1) * hotline::constants::BILLING_PERIOD_SECS + 5;
+    let r = s.sign("business", closed_at, Request::FetchStatement { period });
+    s.run(
+        "the statement once the period closed",
+        "14.16",
+        closed_at,
+        "business",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign("customer", closed_at, Request::FetchStatement { period });
+    s.run(
+        "a customer's statement: nothing billed",
+        "14.16",
+        closed_at,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    scripts.push(s.finish(
+        "notifications are billed at delivery, with signed receipts, states and statements",
+        "Receipts, delivery states and statements (14.16), signed with the relay key of settings.relay_key_seed: three notifications and a retry, each answered with an Accepted receipt; a fetch bills nothing; acknowledging n1 and n2 logs them Delivered (sequences 1 and 2) and bills them; the customer's block deletes n3 (DeletedByBlock, sequence 3); the business fetches its states in pages and its statement, open and then closed; a period not begun is refused; a customer's own statement is empty.",
         limits_json(&MailboxLimits::default(), &RateLimits::NONE),
     ));
 

@@ -5,13 +5,15 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{
     AccountRecord, BundleParts, ERASED_DURING_SEND, EnqueueOutcome, MailboxLimits, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, window_expired,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, state_entry,
+    state_retention_over, window_expired,
 };
 use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::{Envelope, MessageId};
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
 use crate::relay::protocol::{Delivery, PreKeyUpload};
+use crate::relay::receipt::{DeliveryState, StateEntry};
 
 type DupKey = (AccountId, MessageId);
 
@@ -61,7 +63,8 @@ impl Mailbox {
         Some(e)
     }
 
-    fn expire(&mut self, limits: &MailboxLimits, now: u64) -> usize {
+    /// Deletes the expired envelopes, logging each as expired in `log`.
+    fn expire(&mut self, limits: &MailboxLimits, now: u64, log: &mut StateLog) -> usize {
         let expired: Vec<u64> = self
             .waiting
             .iter()
@@ -69,7 +72,11 @@ impl Mailbox {
             .map(|(k, _)| *k)
             .collect();
         for k in &expired {
-            self.remove(*k);
+            if let Some(e) = self.remove(*k) {
+                // The moment it expired, whenever it is deleted (SPEC.md 14.16).
+                let at = e.received_at.saturating_add(limits.ttl_secs);
+                log.log(&e.bytes, DeliveryState::Expired, at);
+            }
         }
         while let Some((key, at)) = self.remembered.front() {
             if now.saturating_sub(*at) < limits.ttl_secs {
@@ -93,6 +100,32 @@ impl Mailbox {
     }
 }
 
+/// The delivery states of envelopes, per sender (SPEC.md 14.16).
+#[derive(Default)]
+struct StateLog {
+    next: u64,
+    by_sender: HashMap<AccountId, BTreeMap<u64, StateEntry>>,
+    /// Notifications billed per sender, since the store was created.
+    billed: BTreeMap<AccountId, u64>,
+}
+
+impl StateLog {
+    fn log(&mut self, bytes: &[u8], state: DeliveryState, now: u64) {
+        let Some(mut entry) = state_entry(bytes, state, now) else {
+            return;
+        };
+        self.next += 1;
+        entry.sequence = self.next;
+        if entry.billed_period().is_some() {
+            *self.billed.entry(entry.sender).or_default() += 1;
+        }
+        self.by_sender
+            .entry(entry.sender)
+            .or_default()
+            .insert(entry.sequence, entry);
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     accounts: HashMap<AccountId, (AccountRecord, u64)>,
@@ -104,7 +137,7 @@ struct Inner {
     /// Keyed by (customer, business, blocked by the business).
     blocks: HashMap<(AccountId, AccountId, bool), (BlockRecord, u64)>,
     windows: HashMap<(AccountId, AccountId), u64>,
-    notifications: BTreeMap<AccountId, u64>,
+    log: StateLog,
     /// Stapled statuses: (this_update, encoding).
     statuses: HashMap<AccountId, (u64, Vec<u8>)>,
     /// Erased account ids, with the time of their erasure.
@@ -300,10 +333,11 @@ impl RelayStore for MemoryStore {
         now: u64,
     ) -> Result<bool, StoreError> {
         let mut g = self.lock();
-        let Some(mb) = g.mailboxes.get_mut(recipient) else {
+        let inner = &mut *g;
+        let Some(mb) = inner.mailboxes.get_mut(recipient) else {
             return Ok(false);
         };
-        mb.expire(limits, now);
+        mb.expire(limits, now, &mut inner.log);
         let key = (*sender, *message_id);
         Ok(mb.waiting_ids.contains(&key) || mb.remembered_set.contains(&key))
     }
@@ -323,7 +357,7 @@ impl RelayStore for MemoryStore {
             return Err(StoreError::Backend(ERASED_DURING_SEND.into()));
         }
         let mb = inner.mailboxes.entry(envelope.recipient).or_default();
-        mb.expire(limits, now);
+        mb.expire(limits, now, &mut inner.log);
         let key = (envelope.sender, envelope.message_id);
         if mb.waiting_ids.contains(&key) || mb.remembered_set.contains(&key) {
             return Ok(EnqueueOutcome::Duplicate);
@@ -344,9 +378,6 @@ impl RelayStore for MemoryStore {
         inner.next_delivery += 1;
         let id = inner.next_delivery;
         mb.insert(id, envelope);
-        if let Some(b) = effects.meter_notification {
-            *inner.notifications.entry(b).or_default() += 1;
-        }
         if let Some(pair) = effects.open_window {
             inner.windows.insert(pair, envelope.received_at);
         }
@@ -361,10 +392,11 @@ impl RelayStore for MemoryStore {
         now: u64,
     ) -> Result<(Vec<Delivery>, bool), StoreError> {
         let mut g = self.lock();
-        let Some(mb) = g.mailboxes.get_mut(recipient) else {
+        let inner = &mut *g;
+        let Some(mb) = inner.mailboxes.get_mut(recipient) else {
             return Ok((Vec::new(), false));
         };
-        mb.expire(limits, now);
+        mb.expire(limits, now, &mut inner.log);
         let mut out = Vec::new();
         for (id, e) in mb.waiting.iter().take(max) {
             out.push(Delivery {
@@ -385,7 +417,8 @@ impl RelayStore for MemoryStore {
         now: u64,
     ) -> Result<usize, StoreError> {
         let mut g = self.lock();
-        let Some(mb) = g.mailboxes.get_mut(recipient) else {
+        let inner = &mut *g;
+        let Some(mb) = inner.mailboxes.get_mut(recipient) else {
             return Ok(0);
         };
         let mut removed = 0;
@@ -393,6 +426,7 @@ impl RelayStore for MemoryStore {
             if let Some(e) = mb.remove(*id) {
                 removed += 1;
                 mb.remember((e.sender, e.message_id), now, limits);
+                inner.log.log(&e.bytes, DeliveryState::Delivered, now);
             }
         }
         Ok(removed)
@@ -406,10 +440,15 @@ impl RelayStore for MemoryStore {
         inner
             .consents
             .retain(|(c, _), _| erased.get(c).is_none_or(|at| !retention_over(*at, now)));
+        for states in inner.log.by_sender.values_mut() {
+            states.retain(|_, e| !state_retention_over(e.time, now));
+        }
+        inner.log.by_sender.retain(|_, states| !states.is_empty());
+        let log = &mut inner.log;
         Ok(inner
             .mailboxes
             .values_mut()
-            .map(|mb| mb.expire(limits, now))
+            .map(|mb| mb.expire(limits, now, log))
             .sum())
     }
 
@@ -464,15 +503,14 @@ impl RelayStore for MemoryStore {
         g.blocks.insert(key, (*record, effective));
         if record.blocked() {
             // In the same step: the blocked party's undelivered envelopes
-            // to the blocker go, and notifications among them leave the
-            // bill (SPEC.md 14.6).
+            // to the blocker go, each logged for its sender (SPEC.md 14.6,
+            // 14.16). None was billed: billing happens at delivery.
             let (mailbox, sender) = if by_business {
                 (record.business(), record.customer())
             } else {
                 (record.customer(), record.business())
             };
             let inner = &mut *g;
-            let mut unbilled = 0u64;
             if let Some(mb) = inner.mailboxes.get_mut(&mailbox) {
                 let ids: Vec<u64> = mb
                     .waiting
@@ -481,15 +519,12 @@ impl RelayStore for MemoryStore {
                     .map(|(k, _)| *k)
                     .collect();
                 for id in ids {
-                    if let Some(e) = mb.remove(id)
-                        && super::is_notification(&e.bytes)
-                    {
-                        unbilled += 1;
+                    if let Some(e) = mb.remove(id) {
+                        inner
+                            .log
+                            .log(&e.bytes, DeliveryState::DeletedByBlock, effective);
                     }
                 }
-            }
-            if let Some(n) = inner.notifications.get_mut(&sender) {
-                *n = n.saturating_sub(unbilled);
             }
         }
         Ok(true)
@@ -511,10 +546,42 @@ impl RelayStore for MemoryStore {
     fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
         Ok(self
             .lock()
-            .notifications
+            .log
+            .billed
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect())
+    }
+
+    fn states(
+        &self,
+        sender: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<StateEntry>, bool), StoreError> {
+        let g = self.lock();
+        let Some(states) = g.log.by_sender.get(sender) else {
+            return Ok((Vec::new(), false));
+        };
+        let mut range = states.range(after.saturating_add(1)..).map(|(_, e)| *e);
+        let out: Vec<StateEntry> = range.by_ref().take(max).collect();
+        Ok((out, range.next().is_some()))
+    }
+
+    fn billed(&self, sender: &AccountId, period: u32) -> Result<Vec<StateEntry>, StoreError> {
+        Ok(self
+            .lock()
+            .log
+            .by_sender
+            .get(sender)
+            .map(|states| {
+                states
+                    .values()
+                    .filter(|e| e.billed_period() == Some(period))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
@@ -526,9 +593,17 @@ impl RelayStore for MemoryStore {
         {
             return Ok(false);
         }
-        g.accounts.remove(id);
-        g.directory.remove(id);
-        g.mailboxes.remove(id);
+        let inner = &mut *g;
+        inner.accounts.remove(id);
+        inner.directory.remove(id);
+        if let Some(mb) = inner.mailboxes.remove(id) {
+            for e in mb.waiting.values() {
+                inner
+                    .log
+                    .log(&e.bytes, DeliveryState::DeletedByErasure, now);
+            }
+        }
+        inner.log.by_sender.remove(id);
         g.windows.retain(|(c, _), _| c != id);
         g.blocks.retain(|(c, _, _), _| c != id);
         g.statuses.remove(id);

@@ -16,10 +16,12 @@ pub use sqlite::SqliteStore;
 
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::{AccountId, AccountKind};
+use crate::relay::envelope::ENVELOPE_HEADER_LEN;
 use crate::relay::envelope::MessageId;
 use crate::relay::error::PreKeySlot;
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
 use crate::relay::protocol::{Delivery, PreKeyUpload};
+use crate::relay::receipt::{DeliveryState, StateEntry};
 
 /// A registered account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,10 +118,10 @@ pub struct StoredEnvelope {
 }
 
 /// What accepting an envelope also changes, in the same atomic step.
+/// (Notifications are metered at delivery, by
+/// [`RelayStore::acknowledge`], not at acceptance: SPEC.md 14.16.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SendEffects {
-    /// Count one notification for this business.
-    pub meter_notification: Option<AccountId>,
     /// Open the 24-hour window of this (customer, business) pair at the
     /// envelope's receipt time.
     pub open_window: Option<(AccountId, AccountId)>,
@@ -208,11 +210,27 @@ pub enum StoreError {
     Corrupt(&'static str),
 }
 
-/// Whether stored envelope bytes carry a notification (the class byte of
-/// their header). Bytes that do not decode count as not billed.
-pub(crate) fn is_notification(bytes: &[u8]) -> bool {
-    crate::relay::Envelope::from_bytes(bytes)
-        .is_ok_and(|e| e.header.class == crate::relay::MessageClass::Notification)
+/// The delivery state `state` at `now` of the stored envelope `bytes`
+/// (SPEC.md 14.16), with sequence 0 for the store to fill in. `None` for
+/// bytes whose header does not decode (no store writes such bytes).
+pub fn state_entry(bytes: &[u8], state: DeliveryState, now: u64) -> Option<StateEntry> {
+    let header =
+        crate::relay::EnvelopeHeader::from_bytes(bytes.get(..ENVELOPE_HEADER_LEN)?).ok()?;
+    Some(StateEntry {
+        sequence: 0,
+        sender: header.sender,
+        recipient: header.recipient,
+        message_id: header.message_id,
+        class: header.class,
+        state,
+        time: now,
+    })
+}
+
+/// Whether a delivery state of time `time` is past its retention at `now`
+/// ([`STATE_RETENTION_SECS`](crate::constants::STATE_RETENTION_SECS)).
+pub fn state_retention_over(time: u64, now: u64) -> bool {
+    now.saturating_sub(time) >= crate::constants::STATE_RETENTION_SECS
 }
 
 /// The relay's state. Every method is atomic (see the module docs).
@@ -296,7 +314,14 @@ pub trait RelayStore: Send + Sync {
         now: u64,
     ) -> Result<bool, StoreError>;
     /// Up to `max` unexpired envelopes for `recipient`, oldest first, and
-    /// whether more are waiting. Nothing is deleted.
+    /// whether more are waiting. Nothing is deleted but expired envelopes.
+    ///
+    /// Whenever a store deletes an envelope undelivered, here or in any
+    /// other method, it logs the envelope's state in the same step:
+    /// [`DeliveryState::Expired`] past the time-to-live,
+    /// [`DeliveryState::DeletedByBlock`] in [`put_block`](Self::put_block),
+    /// [`DeliveryState::DeletedByErasure`] in
+    /// [`delete_account`](Self::delete_account) (SPEC.md 14.16).
     fn fetch(
         &self,
         recipient: &AccountId,
@@ -305,7 +330,10 @@ pub trait RelayStore: Send + Sync {
         now: u64,
     ) -> Result<(Vec<Delivery>, bool), StoreError>;
     /// Deletes the given deliveries of `recipient`, remembering their message
-    /// ids against retries. Returns how many were deleted.
+    /// ids against retries, and logs a [`DeliveryState::Delivered`] state at
+    /// `now` for each (SPEC.md 14.16); a notification among them is billed
+    /// to its sender ([`notification_counts`](Self::notification_counts))
+    /// in the same step. Returns how many were deleted.
     fn acknowledge(
         &self,
         recipient: &AccountId,
@@ -316,7 +344,8 @@ pub trait RelayStore: Send + Sync {
     /// Deletes every expired envelope and remembered id, every window
     /// timestamp of no more use ([`window_expired`]), and the consent records
     /// of accounts erased longer ago than the retention period
-    /// ([`CONSENT_RETENTION_SECS`](crate::constants::CONSENT_RETENTION_SECS));
+    /// ([`CONSENT_RETENTION_SECS`](crate::constants::CONSENT_RETENTION_SECS)),
+    /// and the delivery states past theirs ([`state_retention_over`]);
     /// returns how many envelopes were deleted.
     fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError>;
 
@@ -336,9 +365,9 @@ pub trait RelayStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Stores a block record, ordered at `effective`, if it comes after the
     /// pair's last one in the order of [`BlockRecord::supersedes`]. A block
-    /// that is stored also deletes, atomically with it, the business's
-    /// undelivered envelopes to the customer and takes the notifications
-    /// among them off the business's count.
+    /// that is stored also deletes, atomically with it, the blocked party's
+    /// undelivered envelopes to the blocker (none of which was billed, since
+    /// billing happens at delivery).
     fn put_block(&self, record: &BlockRecord, effective: u64) -> Result<bool, StoreError>;
     /// The consent records kept for a pair, oldest first.
     fn consent_history(
@@ -346,8 +375,34 @@ pub trait RelayStore: Send + Sync {
         customer: &AccountId,
         business: &AccountId,
     ) -> Result<Vec<ConsentRecord>, StoreError>;
-    /// Notifications accepted from each business, for billing.
+    /// Notifications delivered from each sender, for billing: every one
+    /// billed since the store was created (the per-period bill is
+    /// [`billed`](Self::billed)).
     fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError>;
+    /// Up to `max` logged delivery states of envelopes `sender` sent, with a
+    /// sequence above `after`, in ascending sequence; and whether more are
+    /// logged. Sequences are allocated from one counter for the store, so a
+    /// sender's states have increasing, not consecutive, sequences.
+    ///
+    /// The default, for stores written before delivery states existed, fails
+    /// with [`StoreError::Backend`].
+    fn states(
+        &self,
+        sender: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<StateEntry>, bool), StoreError> {
+        let _ = (sender, after, max);
+        Err(StoreError::Backend(NO_STATES.into()))
+    }
+    /// The delivery states that bill `sender` in `period`
+    /// ([`StateEntry::billed_period`]), in ascending sequence.
+    ///
+    /// The default fails with [`StoreError::Backend`].
+    fn billed(&self, sender: &AccountId, period: u32) -> Result<Vec<StateEntry>, StoreError> {
+        let _ = (sender, period);
+        Err(StoreError::Backend(NO_STATES.into()))
+    }
     /// Every byte the store holds for accounts, prekeys, envelopes and
     /// records, concatenated: for audits such as the ciphertext-only test.
     fn dump(&self) -> Result<Vec<u8>, StoreError>;
@@ -358,7 +413,9 @@ pub trait RelayStore: Send + Sync {
     /// `now` so that it is never registered again. Its consent records stay
     /// until [`expire`](Self::expire) finds the retention period over.
     /// Envelopes it sent that wait in other mailboxes stay (they are their
-    /// recipients'). Returns false (and changes nothing) if `id` is not a
+    /// recipients'); the delivery states of envelopes it sent are deleted,
+    /// and the envelopes waiting in its mailbox are logged
+    /// [`DeliveryState::DeletedByErasure`] for their senders. Returns false (and changes nothing) if `id` is not a
     /// customer account. An [`enqueue`](Self::enqueue) to or from an erased
     /// id, and an [`add_prekeys`](Self::add_prekeys) for one, fail with
     /// [`StoreError::Backend`] and change nothing (the relay checked the
@@ -381,6 +438,9 @@ pub trait RelayStore: Send + Sync {
         Ok(None)
     }
 }
+
+/// The failure of a store that keeps no delivery states.
+const NO_STATES: &str = "this store does not keep delivery states";
 
 /// The failure of an [`RelayStore::enqueue`] whose sender or recipient, or
 /// an [`RelayStore::add_prekeys`] whose owner, was erased after the relay
@@ -509,5 +569,16 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     }
     fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
         (**self).deleted_at(id)
+    }
+    fn states(
+        &self,
+        s: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<StateEntry>, bool), StoreError> {
+        (**self).states(s, after, max)
+    }
+    fn billed(&self, s: &AccountId, period: u32) -> Result<Vec<StateEntry>, StoreError> {
+        (**self).billed(s, period)
     }
 }

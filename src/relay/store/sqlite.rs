@@ -14,15 +14,17 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
     AccountRecord, BundleParts, ERASED_DURING_SEND, EnqueueOutcome, MailboxLimits, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome,
+    SendEffects, StoreError, StoredEnvelope, UploadOutcome, state_entry,
 };
-use crate::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS};
+use crate::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS, STATE_RETENTION_SECS};
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::MessageId;
 use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::Envelope;
+use crate::relay::envelope::MessageClass;
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
 use crate::relay::protocol::{Delivery, PreKeyUpload};
+use crate::relay::receipt::{DeliveryState, StateEntry};
 use crate::wire::Reader;
 
 const SLOT_SIGNED: i64 = 0;
@@ -31,7 +33,9 @@ const SLOT_ONE_TIME: i64 = 2;
 const SLOT_KEM: i64 = 3;
 
 /// `blocks` holds customers' block records, `business_blocks` businesses'
-/// (SPEC.md 14.6). The `time` of `consents` and both block tables is the
+/// (SPEC.md 14.6). `states` is the log of delivery states (SPEC.md 14.16),
+/// with `period` set only on the states that bill (and `metering` counts
+/// those per sender). The `time` of `consents` and both block tables is the
 /// effective time a record is
 /// ordered at (SPEC.md 14.6), not necessarily the record's own time.
 const SCHEMA: &str = "
@@ -68,6 +72,13 @@ CREATE TABLE IF NOT EXISTS spent_prekeys(
     account BLOB NOT NULL, slot INTEGER NOT NULL, high INTEGER NOT NULL,
     PRIMARY KEY(account, slot));
 CREATE TABLE IF NOT EXISTS erased(id BLOB PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS states(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, sender BLOB NOT NULL, recipient BLOB NOT NULL,
+    message_id BLOB NOT NULL, class INTEGER NOT NULL, state INTEGER NOT NULL,
+    time INTEGER NOT NULL, period INTEGER);
+CREATE INDEX IF NOT EXISTS states_by_sender ON states(sender, seq);
+CREATE INDEX IF NOT EXISTS states_billed ON states(sender, period, seq) WHERE period IS NOT NULL;
+CREATE INDEX IF NOT EXISTS states_by_time ON states(time);
 ";
 
 /// A [`RelayStore`] in an SQLite database file. Available with the
@@ -163,18 +174,125 @@ fn expire_recipient(
     now: u64,
 ) -> Result<usize, StoreError> {
     let cutoff = to_sql(now.saturating_sub(limits.ttl_secs));
-    let n = tx
-        .execute(
-            "DELETE FROM mailbox WHERE recipient = ?1 AND received_at <= ?2",
-            params![&recipient.0[..], cutoff],
-        )
-        .map_err(backend)?;
+    let n = delete_logged(
+        tx,
+        "DELETE FROM mailbox WHERE recipient = ?1 AND received_at <= ?2
+         RETURNING seq, received_at, envelope",
+        params![&recipient.0[..], cutoff],
+        DeliveryState::Expired,
+        |at| at.saturating_add(limits.ttl_secs),
+    )?;
     tx.execute(
         "DELETE FROM delivered WHERE recipient = ?1 AND at <= ?2",
         params![&recipient.0[..], cutoff],
     )
     .map_err(backend)?;
     Ok(n)
+}
+
+/// Runs `sql`, a `DELETE FROM mailbox ... RETURNING seq, received_at,
+/// envelope`, and logs `state` for every envelope it deleted, in delivery id
+/// order, in the same transaction (SPEC.md 14.16), at `time(received_at)`.
+/// Returns how many were deleted.
+fn delete_logged(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+    state: DeliveryState,
+    time: impl Fn(u64) -> u64,
+) -> Result<usize, StoreError> {
+    let mut deleted: Vec<(i64, i64, Vec<u8>)> = {
+        let mut stmt = tx.prepare(sql).map_err(backend)?;
+        let rows = stmt
+            .query_map(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    // RETURNING yields rows in no stated order.
+    deleted.sort_by_key(|d| d.0);
+    for (_, at, bytes) in &deleted {
+        log_state(tx, bytes, state, time(from_sql(*at)))?;
+    }
+    Ok(deleted.len())
+}
+
+/// Logs `state` at `now` for the envelope `bytes`, and bills its sender
+/// if the state bills (SPEC.md 14.16).
+fn log_state(
+    tx: &Transaction<'_>,
+    bytes: &[u8],
+    state: DeliveryState,
+    now: u64,
+) -> Result<(), StoreError> {
+    let Some(e) = state_entry(bytes, state, now) else {
+        return Err(StoreError::Corrupt("envelope"));
+    };
+    let period = e.billed_period();
+    tx.execute(
+        "INSERT INTO states(sender, recipient, message_id, class, state, time, period)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            &e.sender.0[..],
+            &e.recipient.0[..],
+            &e.message_id.0[..],
+            e.class.to_byte(),
+            e.state.to_byte(),
+            to_sql(e.time),
+            period
+        ],
+    )
+    .map_err(backend)?;
+    if period.is_some() {
+        tx.execute(
+            "INSERT INTO metering(business, notifications) VALUES (?1, 1)
+             ON CONFLICT(business) DO UPDATE SET notifications = notifications + 1",
+            params![&e.sender.0[..]],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Reads the state entries a query selects (columns `seq, sender,
+/// recipient, message_id, class, state, time`), decoding each strictly.
+fn read_states(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<StateEntry>, StoreError> {
+    type Row = (i64, Vec<u8>, Vec<u8>, Vec<u8>, u8, u8, i64);
+    let mut stmt = conn.prepare(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(p, |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .map_err(backend)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, sender, recipient, message_id, class, state, time): Row = row.map_err(backend)?;
+        out.push(StateEntry {
+            sequence: from_sql(seq),
+            sender: account_id(sender)?,
+            recipient: account_id(recipient)?,
+            message_id: MessageId(
+                message_id
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("state"))?,
+            ),
+            class: MessageClass::from_byte(class).map_err(|_| StoreError::Corrupt("state"))?,
+            state: DeliveryState::from_byte(state).ok_or(StoreError::Corrupt("state"))?,
+            time: from_sql(time),
+        });
+    }
+    Ok(out)
 }
 
 fn erased_at(tx: &Connection, id: &AccountId) -> Result<Option<u64>, StoreError> {
@@ -685,14 +803,6 @@ impl RelayStore for SqliteStore {
             )
             .map_err(backend)?;
             let seq = from_sql(tx.last_insert_rowid());
-            if let Some(b) = effects.meter_notification {
-                tx.execute(
-                    "INSERT INTO metering(business, notifications) VALUES (?1, 1)
-                     ON CONFLICT(business) DO UPDATE SET notifications = notifications + 1",
-                    params![&b.0[..]],
-                )
-                .map_err(backend)?;
-            }
             if let Some((c, b)) = effects.open_window {
                 tx.execute(
                     "INSERT OR REPLACE INTO windows(customer, business, last) VALUES (?1, ?2, ?3)",
@@ -763,17 +873,18 @@ impl RelayStore for SqliteStore {
             let r = &recipient.0[..];
             let mut removed = 0;
             for id in ids {
-                let row: Option<(Vec<u8>, Vec<u8>)> = tx
+                let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = tx
                     .query_row(
                         "DELETE FROM mailbox WHERE recipient = ?1 AND seq = ?2
-                         RETURNING sender, message_id",
+                         RETURNING sender, message_id, envelope",
                         params![r, to_sql(*id)],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                     )
                     .optional()
                     .map_err(backend)?;
-                if let Some((sender, message_id)) = row {
+                if let Some((sender, message_id, envelope)) = row {
                     removed += 1;
+                    log_state(tx, &envelope, DeliveryState::Delivered, now)?;
                     tx.execute(
                         "INSERT OR REPLACE INTO delivered(recipient, sender, message_id, at)
                          VALUES (?1, ?2, ?3, ?4)",
@@ -798,12 +909,17 @@ impl RelayStore for SqliteStore {
     fn expire(&self, limits: &MailboxLimits, now: u64) -> Result<usize, StoreError> {
         self.tx(|tx| {
             let cutoff = to_sql(now.saturating_sub(limits.ttl_secs));
-            let n = tx
-                .execute(
-                    "DELETE FROM mailbox WHERE received_at <= ?1",
-                    params![cutoff],
-                )
-                .map_err(backend)?;
+            let n = delete_logged(
+                tx,
+                "DELETE FROM mailbox WHERE received_at <= ?1 RETURNING seq, received_at, envelope",
+                params![cutoff],
+                DeliveryState::Expired,
+                |at| at.saturating_add(limits.ttl_secs),
+            )?;
+            if let Some(kept) = now.checked_sub(STATE_RETENTION_SECS) {
+                tx.execute("DELETE FROM states WHERE time <= ?1", params![to_sql(kept)])
+                    .map_err(backend)?;
+            }
             tx.execute("DELETE FROM delivered WHERE at <= ?1", params![cutoff])
                 .map_err(backend)?;
             // Minimisation (SPEC.md 14.15): closed windows, and the consent
@@ -898,41 +1014,23 @@ impl RelayStore for SqliteStore {
             .map_err(backend)?;
             if record.blocked() {
                 // In the same transaction: the blocked party's undelivered
-                // envelopes to the blocker go, and notifications among them
-                // leave the bill (SPEC.md 14.6).
+                // envelopes to the blocker go, each logged for its sender
+                // (SPEC.md 14.6, 14.16). None was billed: billing happens
+                // at delivery.
                 let (customer, business) = (&record.customer().0[..], &record.business().0[..]);
                 let (c, b) = if by_business {
                     (business, customer)
                 } else {
                     (customer, business)
                 };
-                let unbilled = {
-                    let mut stmt = tx
-                        .prepare("SELECT envelope FROM mailbox WHERE recipient = ?1 AND sender = ?2")
-                        .map_err(backend)?;
-                    let rows = stmt
-                        .query_map(params![c, b], |r| r.get::<_, Vec<u8>>(0))
-                        .map_err(backend)?;
-                    let mut n = 0i64;
-                    for row in rows {
-                        if super::is_notification(&row.map_err(backend)?) {
-                            n += 1;
-                        }
-                    }
-                    n
-                };
-                tx.execute(
-                    "DELETE FROM mailbox WHERE recipient = ?1 AND sender = ?2",
+                delete_logged(
+                    tx,
+                    "DELETE FROM mailbox WHERE recipient = ?1 AND sender = ?2
+                     RETURNING seq, received_at, envelope",
                     params![c, b],
-                )
-                .map_err(backend)?;
-                if unbilled > 0 {
-                    tx.execute(
-                        "UPDATE metering SET notifications = MAX(notifications - ?2, 0) WHERE business = ?1",
-                        params![b, unbilled],
-                    )
-                    .map_err(backend)?;
-                }
+                    DeliveryState::DeletedByBlock,
+                    |_| effective,
+                )?;
             }
             Ok(true)
         })
@@ -980,6 +1078,38 @@ impl RelayStore for SqliteStore {
         Ok(out)
     }
 
+    fn states(
+        &self,
+        sender: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<StateEntry>, bool), StoreError> {
+        let limit = i64::try_from(max).unwrap_or(i64::MAX).saturating_add(1);
+        let mut out = read_states(
+            &self.conn(),
+            "SELECT seq, sender, recipient, message_id, class, state, time FROM states
+             WHERE sender = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            params![&sender.0[..], to_sql(after), limit],
+        )?;
+        let more = out.len() > max;
+        out.truncate(max);
+        Ok((out, more))
+    }
+
+    fn billed(&self, sender: &AccountId, period: u32) -> Result<Vec<StateEntry>, StoreError> {
+        let out = read_states(
+            &self.conn(),
+            "SELECT seq, sender, recipient, message_id, class, state, time FROM states
+             WHERE sender = ?1 AND period = ?2 ORDER BY seq",
+            params![&sender.0[..], period],
+        )?;
+        // The period column is derived; what the rows say decides.
+        if out.iter().any(|e| e.billed_period() != Some(period)) {
+            return Err(StoreError::Corrupt("state"));
+        }
+        Ok(out)
+    }
+
     fn delete_account(&self, id: &AccountId, now: u64) -> Result<bool, StoreError> {
         self.tx(|tx| {
             let a = &id.0[..];
@@ -992,10 +1122,17 @@ impl RelayStore for SqliteStore {
             if n == 0 {
                 return Ok(false);
             }
+            delete_logged(
+                tx,
+                "DELETE FROM mailbox WHERE recipient = ?1 RETURNING seq, received_at, envelope",
+                params![a],
+                DeliveryState::DeletedByErasure,
+                |_| now,
+            )?;
             for sql in [
                 "DELETE FROM prekeys WHERE account = ?1",
                 "DELETE FROM spent_prekeys WHERE account = ?1",
-                "DELETE FROM mailbox WHERE recipient = ?1",
+                "DELETE FROM states WHERE sender = ?1",
                 "DELETE FROM delivered WHERE recipient = ?1",
                 "DELETE FROM windows WHERE customer = ?1",
                 "DELETE FROM blocks WHERE customer = ?1",

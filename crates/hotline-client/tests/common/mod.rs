@@ -15,6 +15,8 @@ use tokio::task::JoinHandle;
 /// A relay server in this process, on a loopback port.
 pub struct Server {
     pub url: String,
+    /// The key the relay signs receipts with (SPEC.md 14.16).
+    pub key: hotline::relay::RelayPublicKey,
     pub addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -34,6 +36,7 @@ impl Server {
     }
 
     pub async fn serve(relay: Relay<Box<dyn RelayStore>>) -> Self {
+        let key = relay.public_key();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -42,6 +45,7 @@ impl Server {
         }));
         Self {
             url: format!("http://{addr}"),
+            key,
             addr,
             stop: Some(stop),
             task: Some(task),

@@ -453,4 +453,19 @@ impl RelayStore for SlowStore {
     fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
         self.gate(|| self.inner.deleted_at(id))
     }
+    fn states(
+        &self,
+        s: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<hotline::relay::StateEntry>, bool), StoreError> {
+        self.gate(|| self.inner.states(s, after, max))
+    }
+    fn billed(
+        &self,
+        s: &AccountId,
+        period: u32,
+    ) -> Result<Vec<hotline::relay::StateEntry>, StoreError> {
+        self.gate(|| self.inner.billed(s, period))
+    }
 }

@@ -202,4 +202,19 @@ impl RelayStore for ScopedStore {
     fn deleted_at(&self, id: &AccountId) -> Result<Option<u64>, StoreError> {
         self.s().deleted_at(id)
     }
+    fn states(
+        &self,
+        s: &AccountId,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<hotline::relay::StateEntry>, bool), StoreError> {
+        self.s().states(s, after, max)
+    }
+    fn billed(
+        &self,
+        s: &AccountId,
+        period: u32,
+    ) -> Result<Vec<hotline::relay::StateEntry>, StoreError> {
+        self.s().billed(s, period)
+    }
 }
