@@ -10,7 +10,8 @@
 //! itself (badge and safety number) and asks a question; the airline
 //! answers; 25 hours later (the relay's clock is moved, and so are the
 //! clients' clocks) a free-form message is refused but a notification goes
-//! through and is metered; the customer blocks the airline, whose next
+//! through, billed once delivered, and the airline checks its bill
+//! against the receipts the relay signed; the customer blocks the airline, whose next
 //! message is refused. Each line says what the customer, the airline and
 //! the relay saw. It stops everything it started and exits 0.
 //!
@@ -362,7 +363,7 @@ async fn story() -> Result<(), Error> {
     relay_saw(&log);
 
     println!(
-        "\n7. A notification still goes through, as a template issuer 7 approved, and is metered."
+        "\n7. A notification still goes through, as a template issuer 7 approved, and is billed once delivered."
     );
     let check_in = p.issuer.approve_template(
         BusinessId([0xEA; 16]),
@@ -406,6 +407,39 @@ async fn story() -> Result<(), Error> {
         m.class, shown.category, shown.text
     );
     relay_saw(&log);
+    // The airline checks the bill against what the relay signed (SPEC.md
+    // 14.16): the delivery of its notification, and the day's statement.
+    let relay_key = relay.relay().public_key();
+    let delivered = {
+        let mut tries = 0;
+        loop {
+            let (states, _) = airline.delivery_states(&relay_key, 0, 100).await?;
+            if let Some(r) = states
+                .into_iter()
+                .find(|r| r.entry().billed_period().is_some())
+            {
+                break r;
+            }
+            tries += 1;
+            if tries > 200 {
+                return Err("the notification's delivery was never logged".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    };
+    println!(
+        "   airline holds   a receipt signed by the relay: {:?} to {} at {}, billed in period {}",
+        delivered.entry().state,
+        delivered.entry().recipient.short(),
+        delivered.entry().time,
+        delivered.entry().billed_period().unwrap_or_default()
+    );
+    let period = delivered.entry().billed_period().unwrap_or_default();
+    let statement = airline.statement(&relay_key, period).await?;
+    println!(
+        "   airline checks  the statement of period {}: {} notification(s) billed, matching its signed receipts",
+        statement.period, statement.count
+    );
     println!(
         "   operator reads  {} notification(s) from {} to bill",
         relay.relay().notification_count(&airline.account())?,
