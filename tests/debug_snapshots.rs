@@ -11,6 +11,7 @@ use hotline::hazmat::kem::KemSecret;
 use hotline::hazmat::x25519::X25519Secret;
 use hotline::relay::{
     AccountId, ConsentScope, Envelope, EnvelopeHeader, ManualClock, MessageClass, MessageId, Relay,
+    RelayKey,
 };
 use hotline::store::{Client, EncryptedStore, MemoryBackend, PeerId, StorageKey};
 use hotline::{IdentityKeyPair, PreKeyStore};
@@ -73,7 +74,8 @@ fn shown() -> Vec<(&'static str, String)> {
         hotline::relay::MemoryStore::new(),
         ManualClock::new(1_800_000_000),
         TrustStore::new(),
-    );
+    )
+    .with_key(RelayKey::from_seed(&ED_SEED));
     vec![
         ("Ed25519Secret", format!("{ed:?}")),
         ("Ed25519Public", format!("{:?}", ed.public_key())),
@@ -115,6 +117,7 @@ fn shown() -> Vec<(&'static str, String)> {
         ("Client", format!("{client:?}")),
         ("EncryptedStore", format!("{:?}", client.store())),
         ("relay MemoryStore", format!("{:?}", relay.store())),
+        ("RelayKey", format!("{:?}", RelayKey::from_seed(&ED_SEED))),
         ("Relay", format!("{relay:?}")),
     ]
 }
@@ -180,6 +183,7 @@ const SNAPSHOT: &[(&str, &str)] = &[
         "EncryptedStore { key: StorageKey(id 68580cde71a488f8), .. }",
     ),
     ("relay MemoryStore", "MemoryStore { .. }"),
+    ("RelayKey", "RelayKey(RelayPublicKey(750826c281a4f691))"),
 ];
 
 #[test]
@@ -192,7 +196,10 @@ fn debug_output_matches_its_snapshot() {
         "{relay}"
     );
     assert!(relay.contains(" }, rate_limits: RateLimits { "), "{relay}");
-    assert!(relay.ends_with(" }, .. }"), "{relay}");
+    assert!(
+        relay.ends_with(" }, key: RelayPublicKey(750826c281a4f691), .. }"),
+        "{relay}"
+    );
     assert_eq!(shown.len(), SNAPSHOT.len());
     for ((what, s), (snap_what, snap)) in shown.iter().zip(SNAPSHOT) {
         assert_eq!((*what, s.as_str()), (*snap_what, *snap));
