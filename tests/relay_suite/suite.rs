@@ -2798,3 +2798,44 @@ fn closed_windows_are_dropped_by_the_expiry() {
         Err(RelayError::Policy(PolicyError::WindowClosed))
     );
 }
+
+/// The oldest statement the relay gives is of the period that began no
+/// longer than the retention ago (SPEC.md 14.16): at a time exactly one
+/// retention after a period began, that period is still given; one second
+/// later it is refused, and the refusal names the new first period.
+#[test]
+fn the_oldest_statement_given_is_the_period_begun_within_the_retention() {
+    use hotline::constants::BILLING_PERIOD_SECS;
+    let (mut w, _c, mut b) = pair(64);
+    let day = BILLING_PERIOD_SECS;
+    // Move to a time that is exactly the start of a period plus the
+    // retention.
+    let start = (w.now() / day + 1) * day;
+    w.clock.set(start + STATE_RETENTION_SECS);
+    let p = period_of(start);
+    let current = period_of(w.now());
+    assert!(matches!(
+        w.call(&mut b, Request::FetchStatement { period: p }),
+        Ok(Response::Statement(s)) if s.period == p && s.closed
+    ));
+    assert!(matches!(
+        w.call(&mut b, Request::FetchStatement { period: p - 1 }),
+        Err(RelayError::PeriodUnavailable { period, first, current: c })
+            if period == p - 1 && first == p && c == current
+    ));
+    w.clock.advance(1);
+    assert!(matches!(
+        w.call(&mut b, Request::FetchStatement { period: p }),
+        Err(RelayError::PeriodUnavailable { period, first, current: c })
+            if period == p && first == p + 1 && c == current
+    ));
+    assert!(matches!(
+        w.call(&mut b, Request::FetchStatement { period: p + 1 }),
+        Ok(Response::Statement(_))
+    ));
+    // The current period is given, open.
+    assert!(matches!(
+        w.call(&mut b, Request::FetchStatement { period: current }),
+        Ok(Response::Statement(s)) if !s.closed
+    ));
+}
