@@ -2806,7 +2806,7 @@ fn closed_windows_are_dropped_by_the_expiry() {
 #[test]
 fn the_oldest_statement_given_is_the_period_begun_within_the_retention() {
     use hotline::constants::BILLING_PERIOD_SECS;
-    let (mut w, _c, mut b) = pair(64);
+    let (w, _c, mut b) = pair(64);
     let day = BILLING_PERIOD_SECS;
     // Move to a time that is exactly the start of a period plus the
     // retention.
