@@ -197,6 +197,7 @@ impl<S: RelayStore> Route<S> {
             message_id: MessageId::random(&mut self.rng),
             class: MessageClass::Chat,
             sent_at: T0,
+            franking: Default::default(),
         };
         let envelope = Envelope {
             header,

@@ -27,7 +27,7 @@ use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::keys::{BundleError, BundleField, IdentityError};
 use crate::relay::{
     AccountKind, CertificateRefused, PolicyError, PreKeySlot, RateLimit, ReceiptError, RecordError,
-    RelayError, RequestError, ResponseError,
+    RelayError, ReportError, RequestError, ResponseError,
 };
 use crate::store::{ReceiveError, RestoreError, SendError, StartError};
 use crate::wire::DecodeError;
@@ -310,12 +310,16 @@ code_table! {
     "request.bad_signature" [],
     "request.bad_identity" ["error"],
     "request.bad_record" ["error"],
+    "request.bad_report" ["error"],
     "response.decode" ["error"],
     "response.bundle" ["error"],
     "response.record" ["error"],
     "receipt.decode" ["error"],
     "receipt.bad_signature" [],
     "receipt.bad_key" [],
+    "report.decode" ["error"],
+    "report.bad_signature" [],
+    "report.bad_opening" [],
     "certificate_refused.untrusted" [],
     "certificate_refused.invalid" ["error"],
     "relay.request" ["error"],
@@ -325,6 +329,9 @@ code_table! {
     "relay.already_registered" [],
     "relay.account_deleted" [],
     "relay.period_unavailable" ["period", "first", "current"],
+    "relay.bad_stamp" [],
+    "relay.report_too_old" ["received_at", "now"],
+    "relay.daily_limit_reached" ["limit", "tier"],
     "relay.identity_mismatch" [],
     "relay.certificate_refused" ["error"],
     "relay.not_in_good_standing" ["badge"],
@@ -389,6 +396,7 @@ code_table! {
     "receive.blocked" [],
     "receive.handshake" ["error"],
     "receive.decrypt" ["error"],
+    "receive.bad_franking" [],
 }
 
 /// The table row of a code, if it is one.
@@ -813,6 +821,17 @@ impl Coded for RequestError {
             Self::BadSignature => c("request.bad_signature"),
             Self::BadIdentity(e) => c("request.bad_identity").cause("error", e),
             Self::BadRecord(e) => c("request.bad_record").cause("error", e),
+            Self::BadReport(e) => c("request.bad_report").cause("error", e),
+        }
+    }
+}
+
+impl Coded for ReportError {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::Decode(e) => c("report.decode").cause("error", e),
+            Self::BadSignature => c("report.bad_signature"),
+            Self::BadOpening => c("report.bad_opening"),
         }
     }
 }
@@ -935,6 +954,13 @@ impl Coded for RelayError {
             Self::BadStatus(e) => c("relay.bad_status").cause("error", e),
             Self::BadRevocationList(e) => c("relay.bad_revocation_list").cause("error", e),
             Self::TrustStateFixed => c("relay.trust_state_fixed"),
+            Self::BadStamp => c("relay.bad_stamp"),
+            Self::ReportTooOld { received_at, now } => c("relay.report_too_old")
+                .int("received_at", *received_at)
+                .int("now", *now),
+            Self::DailyLimitReached { limit, tier } => c("relay.daily_limit_reached")
+                .int("limit", u64::from(*limit))
+                .int("tier", u64::from(*tier)),
         }
     }
 }
@@ -1015,6 +1041,7 @@ impl Coded for ReceiveError {
             Self::Blocked => c("receive.blocked"),
             Self::Handshake(e) => c("receive.handshake").cause("error", e),
             Self::Decrypt(e) => c("receive.decrypt").cause("error", e),
+            Self::BadFranking => c("receive.bad_franking"),
         }
     }
 }

@@ -278,6 +278,9 @@ pub const OBJ_TYPE_RECEIPT: u8 = 0x35;
 /// Object type byte of a relay-signed billing statement (SPEC.md 14.16).
 pub const OBJ_TYPE_STATEMENT: u8 = 0x36;
 
+/// Object type byte of a customer's spam report (SPEC.md 14.17).
+pub const OBJ_TYPE_REPORT: u8 = 0x37;
+
 /// Signature context of a relay request.
 pub const SIG_CTX_RELAY_REQUEST: &[u8] = b"Hotline v1 relay request";
 /// Signature context of a consent record.
@@ -288,6 +291,31 @@ pub const SIG_CTX_BLOCK: &[u8] = b"Hotline v1 block";
 pub const SIG_CTX_RECEIPT: &[u8] = b"Hotline v1 receipt";
 /// Signature context of a billing statement, signed by the relay's key.
 pub const SIG_CTX_STATEMENT: &[u8] = b"Hotline v1 statement";
+
+/// Signature context of a spam report, signed by the reporting customer.
+pub const SIG_CTX_REPORT: &[u8] = b"Hotline v1 report";
+/// HKDF info of the relay's franking stamp key, derived from its key's
+/// seed (SPEC.md 14.17).
+pub const KDF_FRANKING_STAMP: &[u8] = b"Hotline v1 franking stamp";
+/// Length of a franking commitment in an envelope header.
+pub const FRANKING_TAG_LEN: usize = 32;
+/// Length of a franking key, the first bytes of an envelope's plaintext.
+pub const FRANKING_KEY_LEN: usize = 32;
+/// Largest content a report carries: the largest plaintext an envelope's
+/// message holds after its franking key.
+pub const MAX_REPORT_CONTENT_LEN: usize = MAX_PLAINTEXT_LEN - FRANKING_KEY_LEN;
+/// A report is accepted up to this many seconds after the relay accepted
+/// the reported envelope (its mailbox time-to-live: 30 days).
+pub const REPORT_WINDOW_SECS: u64 = ENVELOPE_TTL_SECS;
+/// The quality signal of a business counts the distinct customers who
+/// reported it within this many seconds (7 days).
+pub const QUALITY_WINDOW_SECS: u64 = 7 * 24 * 60 * 60;
+/// Reports are kept this many seconds after the relay accepted them (92
+/// days, like delivery states), then deleted.
+pub const REPORT_RETENTION_SECS: u64 = 92 * 24 * 60 * 60;
+/// The daily notification limit counts the distinct customers a business
+/// reached with notifications within this many seconds (a rolling day).
+pub const REACH_WINDOW_SECS: u64 = 24 * 60 * 60;
 
 /// Block record value bit: the record blocks (clear: it unblocks).
 pub const BLOCK_SET: u8 = 0x01;

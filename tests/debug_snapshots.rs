@@ -10,8 +10,8 @@ use hotline::hazmat::ed25519::Ed25519Secret;
 use hotline::hazmat::kem::KemSecret;
 use hotline::hazmat::x25519::X25519Secret;
 use hotline::relay::{
-    AccountId, ConsentScope, Envelope, EnvelopeHeader, ManualClock, MessageClass, MessageId, Relay,
-    RelayKey,
+    AccountId, ConsentScope, Envelope, EnvelopeHeader, FrankingKey, FrankingStamp, ManualClock,
+    MessageClass, MessageId, Relay, RelayKey, ReportReason, Reportable, SpamReport,
 };
 use hotline::store::{Client, EncryptedStore, MemoryBackend, PeerId, StorageKey};
 use hotline::{IdentityKeyPair, PreKeyStore};
@@ -43,7 +43,20 @@ fn shown() -> Vec<(&'static str, String)> {
         message_id: MessageId([0x4D; 16]),
         class: MessageClass::Chat,
         sent_at: 1_800_000_000,
+        franking: FrankingKey::from_bytes([0x4B; 32]).commit(b"Is my flight on time?"),
     };
+    let report = SpamReport::sign(
+        &identity,
+        &Reportable {
+            header,
+            received_at: 1_800_000_003,
+            stamp: FrankingStamp([0x53; 32]),
+            key: FrankingKey::from_bytes([0x4B; 32]),
+        },
+        b"Is my flight on time?",
+        ReportReason::Fraud,
+        1_800_000_004,
+    );
     let envelope = Envelope {
         header,
         ciphertext: vec![0xEE; 77],
@@ -118,6 +131,11 @@ fn shown() -> Vec<(&'static str, String)> {
         ("EncryptedStore", format!("{:?}", client.store())),
         ("relay MemoryStore", format!("{:?}", relay.store())),
         ("RelayKey", format!("{:?}", RelayKey::from_seed(&ED_SEED))),
+        (
+            "FrankingKey",
+            format!("{:?}", FrankingKey::from_bytes([0x4B; 32])),
+        ),
+        ("SpamReport", format!("{report:?}")),
         ("Relay", format!("{relay:?}")),
     ]
 }
@@ -156,7 +174,7 @@ const SNAPSHOT: &[(&str, &str)] = &[
     ("AccountId", "AccountId(b0b0b0b0b0b0b0b0)"),
     (
         "Envelope",
-        "Envelope { header: EnvelopeHeader { sender: AccountId(750826c281a4f691), recipient: AccountId(b0b0b0b0b0b0b0b0), message_id: MessageId([77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77]), class: Chat, sent_at: 1800000000 }, ciphertext_len: 77 }",
+        "Envelope { header: EnvelopeHeader { sender: AccountId(750826c281a4f691), recipient: AccountId(b0b0b0b0b0b0b0b0), message_id: MessageId([77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77]), class: Chat, sent_at: 1800000000, franking: FrankingTag(318f44f6bc73e4cd) }, ciphertext_len: 77 }",
     ),
     (
         "ConsentRecord",
@@ -184,6 +202,11 @@ const SNAPSHOT: &[(&str, &str)] = &[
     ),
     ("relay MemoryStore", "MemoryStore { .. }"),
     ("RelayKey", "RelayKey(RelayPublicKey(750826c281a4f691))"),
+    ("FrankingKey", "FrankingKey(..)"),
+    (
+        "SpamReport",
+        "SpamReport { header: EnvelopeHeader { sender: AccountId(750826c281a4f691), recipient: AccountId(b0b0b0b0b0b0b0b0), message_id: MessageId([77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77]), class: Chat, sent_at: 1800000000, franking: FrankingTag(318f44f6bc73e4cd) }, received_at: 1800000003, reason: Fraud, time: 1800000004, content_len: 21, .. }",
+    ),
 ];
 
 #[test]

@@ -34,6 +34,7 @@ fn header(from: AccountId, to: AccountId, r: &mut ChaCha20Rng) -> EnvelopeHeader
         message_id: MessageId::random(r),
         class: MessageClass::Chat,
         sent_at: NOW,
+        franking: Default::default(),
     }
 }
 
@@ -448,4 +449,77 @@ fn a_blocked_business_cannot_return_under_another_account() {
         customer.open_envelope(&reply),
         Err(ReceiveError::Blocked)
     ));
+}
+
+/// The franking tag (SPEC.md 14.17) is bound to the message: a relay that
+/// swaps it makes the message fail to decrypt, and a sender that commits to
+/// other content than it sends has its message refused. Neither saves
+/// anything; the honest message then opens, with the key that opens its tag.
+#[test]
+fn a_franking_tag_cannot_be_swapped_or_left_unopened() {
+    use hotline::relay::{FrankingKey, FrankingTag};
+    let mut r = common::rng(1211);
+    let mut business = new_client(&mut r);
+    let customer = IdentityKeyPair::generate(&mut r);
+    let records = |c: &C| -> Vec<_> {
+        c.store()
+            .backend()
+            .records()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let before = records(&business);
+    // A sender that commits to one text and sends another.
+    let mut session = Session::initiate(&customer, &business.bundle().unwrap(), &mut r).unwrap();
+    let key = FrankingKey::random(&mut r);
+    let mut h = header(
+        AccountId::of(&customer.public()),
+        business.account_id(),
+        &mut r,
+    );
+    h.franking = key.commit(b"I never said that");
+    let framed = [&key.to_bytes()[..], b"refund to my IBAN"].concat();
+    let ciphertext = session.encrypt(&framed, &h.associated_data()).unwrap();
+    let lying = Envelope {
+        header: h,
+        ciphertext,
+    };
+    assert!(matches!(
+        business.open_envelope(&lying),
+        Err(ReceiveError::BadFranking)
+    ));
+    assert_eq!(
+        records(&business),
+        before,
+        "a refused message saved something"
+    );
+    // A relay that swaps the tag of an honest message.
+    let mut session = Session::initiate(&customer, &business.bundle().unwrap(), &mut r).unwrap();
+    let mut h = header(
+        AccountId::of(&customer.public()),
+        business.account_id(),
+        &mut r,
+    );
+    h.franking = key.commit(b"refund to my IBAN");
+    let ciphertext = session.encrypt(&framed, &h.associated_data()).unwrap();
+    let honest = Envelope {
+        header: h,
+        ciphertext,
+    };
+    let mut swapped = honest.clone();
+    swapped.header.franking = FrankingTag([0x42; 32]);
+    assert!(matches!(
+        business.open_envelope(&swapped),
+        Err(ReceiveError::Handshake(_))
+    ));
+    assert_eq!(
+        records(&business),
+        before,
+        "a tampered message saved something"
+    );
+    let opened = business.open_envelope(&honest).unwrap();
+    assert_eq!(opened.plaintext, b"refund to my IBAN");
+    let k = opened.franking_key.expect("a franking key");
+    assert!(k.opens(&honest.header.franking, &opened.plaintext));
+    assert_ne!(records(&business), before);
 }

@@ -70,6 +70,23 @@ fn relay(root: &[u8], start: u64, settings: &Value) -> (Relay<MemoryStore>, Arc<
     .with_key(RelayKey::from_seed(
         &unhex(&settings["relay_key_seed"]).try_into().unwrap(),
     ));
+    // SPEC.md 14.17: the default tiers unless the script sets its own.
+    let relay = match settings.get("notification_tiers") {
+        Some(t) => relay.with_notification_tiers(
+            hotline::relay::NotificationTiers::new(
+                t["limits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| u32::try_from(num(l)).unwrap())
+                    .collect(),
+                u8::try_from(num(&t["start"])).unwrap(),
+                u32::try_from(num(&t["reports_per_step"])).unwrap(),
+            )
+            .unwrap(),
+        ),
+        None => relay,
+    };
     (relay, clock)
 }
 
@@ -194,4 +211,68 @@ fn receipt_and_statement_vectors() {
         let decoded = Statement::from_bytes(&unhex(&case["encoding"])).unwrap();
         decoded.verify(&key.public()).unwrap();
     }
+}
+
+/// The report vectors (SPEC.md 14.17): the headers' tags are the
+/// commitments of the given keys to the given contents, the stamp is the
+/// relay key's, the report re-signs to the same bytes and decodes, and
+/// the refused ones fail with the error given.
+#[test]
+fn franking_and_report_vectors() {
+    use hotline::IdentityKeyPair;
+    use hotline::relay::{
+        EnvelopeHeader, FrankingKey, FrankingStamp, ReportReason, Reportable, SpamReport,
+    };
+    let relay = load("relay.json");
+    let seed: [u8; 32] = unhex(&relay["inputs"]["relay_key_seed"])
+        .try_into()
+        .unwrap();
+    let key = RelayKey::from_seed(&seed);
+    let reports = &relay["reports"];
+    let headers = relay["envelope_headers"].as_array().unwrap();
+    let header = |i: usize| EnvelopeHeader::from_bytes(&unhex(&headers[i]["encoding"])).unwrap();
+    let franking = |k: &str| FrankingKey::from_bytes(unhex(&reports[k]).try_into().unwrap());
+    let chat = header(0);
+    assert!(franking("chat_franking_key").opens(&chat.franking, &unhex(&reports["chat_content"])));
+    let notification = header(1);
+    let content = unhex(&reports["content"]);
+    assert!(franking("franking_key").opens(&notification.franking, &content));
+    let received_at = num(&reports["received_at"]);
+    let stamp = key.stamp(&notification, received_at);
+    assert_eq!(stamp.0.to_vec(), unhex(&reports["stamp"]));
+    assert!(key.stamped(&notification, received_at, &FrankingStamp(stamp.0)));
+    assert!(!key.stamped(&notification, received_at + 1, &stamp));
+    let customer = IdentityKeyPair::from_secret_bytes(
+        &unhex(&relay["inputs"]["customer_ed25519_seed"])
+            .try_into()
+            .unwrap(),
+        &unhex(&relay["inputs"]["customer_x25519_secret"])
+            .try_into()
+            .unwrap(),
+    );
+    let m = Reportable {
+        header: notification,
+        received_at,
+        stamp,
+        key: franking("franking_key"),
+    };
+    let reason = ReportReason::from_byte(num(&reports["reason"]) as u8).unwrap();
+    let bytes = unhex(&reports["encoding"]);
+    let signed = SpamReport::sign(&customer, &m, &content, reason, num(&reports["time"]));
+    assert_eq!(signed.to_bytes(), bytes);
+    let decoded = SpamReport::from_bytes(&bytes).unwrap();
+    assert_eq!(decoded, signed);
+    assert_eq!(decoded.reporter(), notification.recipient);
+    assert_eq!(decoded.reported(), notification.sender);
+    let mut refused = 0;
+    for case in reports["refused"].as_array().unwrap() {
+        let err = SpamReport::from_bytes(&unhex(&case["encoding"]))
+            .expect_err(case["name"].as_str().unwrap());
+        assert_eq!(
+            err.error_code().code,
+            case["error"]["code"].as_str().unwrap()
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 4);
 }

@@ -83,6 +83,7 @@ mod kill {
                 message_id: MessageId(id),
                 class: MessageClass::Chat,
                 sent_at: now,
+                franking: Default::default(),
             };
             let env = Envelope {
                 header,

@@ -49,6 +49,7 @@ fn envelope(n: u8, len: usize, at: u64) -> StoredEnvelope {
             message_id,
             class: MessageClass::Chat,
             sent_at: at,
+            franking: Default::default(),
         },
         ciphertext: vec![n; len],
     };

@@ -36,7 +36,7 @@ mod before_erasure {
         AccountId, AccountRecord, AllowList, BlockRecord, BundleParts, ConsentRecord, Delivery,
         EnqueueOutcome, MailboxLimits, ManualClock, MemoryStore, MessageId, PairState,
         PreKeyUpload, Refusal, Relay, RelayStore, Request, RequestSigner, Response, SendEffects,
-        StoreError, StoredEnvelope, UploadOutcome,
+        StoreError, StoredEnvelope, StoredReport, UploadOutcome,
     };
 
     struct Legacy(MemoryStore);
@@ -139,6 +139,23 @@ mod before_erasure {
         }
         fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
             self.0.notification_counts()
+        }
+        fn put_report(&self, r: &StoredReport) -> Result<bool, StoreError> {
+            self.0.put_report(r)
+        }
+        fn reporters(&self, b: &AccountId, since: u64) -> Result<u64, StoreError> {
+            self.0.reporters(b, since)
+        }
+        fn reach(
+            &self,
+            b: &AccountId,
+            c: &AccountId,
+            since: u64,
+        ) -> Result<(bool, u64), StoreError> {
+            self.0.reach(b, c, since)
+        }
+        fn note_reach(&self, b: &AccountId, c: &AccountId, now: u64) -> Result<(), StoreError> {
+            self.0.note_reach(b, c, now)
         }
         fn dump(&self) -> Result<Vec<u8>, StoreError> {
             self.0.dump()

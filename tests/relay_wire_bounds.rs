@@ -127,6 +127,7 @@ fn mailbox_delivery_count_is_checked_against_the_smallest_delivery() {
     let delivery = Delivery {
         id: 7,
         received_at: T0,
+        stamp: Default::default(),
         envelope: Envelope {
             header: EnvelopeHeader {
                 sender: AccountId([1; 32]),
@@ -134,6 +135,7 @@ fn mailbox_delivery_count_is_checked_against_the_smallest_delivery() {
                 message_id: MessageId([3; 16]),
                 class: MessageClass::Chat,
                 sent_at: T0,
+                franking: Default::default(),
             },
             ciphertext: vec![0x42],
         },

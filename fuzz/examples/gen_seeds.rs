@@ -400,6 +400,7 @@ fn relay_seeds(out: &Path) {
         message_id: MessageId([0x3c; 16]),
         class: MessageClass::Chat,
         sent_at: now,
+        franking: Default::default(),
     };
     let mut r = rng(0x5EED_0400);
     let mut session = Session::initiate(customer(), &fx.bundles[0].1, &mut r).expect("initiate");
@@ -507,6 +508,7 @@ fn relay_seeds(out: &Path) {
                 deliveries: vec![Delivery {
                     id: 1,
                     received_at: now + 1,
+                    stamp: Default::default(),
                     envelope: envelope.clone(),
                 }],
                 more: false,
@@ -651,6 +653,7 @@ fn envelope(
             message_id: MessageId([id; 16]),
             class,
             sent_at: now,
+            franking: Default::default(),
         },
         ciphertext: ciphertext.to_vec(),
     })
@@ -1027,6 +1030,65 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
             },
             None,
         );
+    seqs.push(s);
+
+    // SPEC.md 14.17: a franked notification, stamped at delivery, is
+    // reported once, then as a duplicate; a business's submission, a forged
+    // stamp, content that does not open the tag and a report after the
+    // window are refused.
+    let mut s = Sequence::new("franking_reports");
+    let spam: &[u8] = b"Win a free flight! Send your card number to claim.";
+    let franking = hotline::relay::FrankingKey::from_bytes([0x4B; 32]);
+    s.step(a, 0, Sign, consent(a, b, ConsentScope::ALL), None);
+    let at = s.now + CLOCK_STEPS[1];
+    let header = EnvelopeHeader {
+        sender: fx.signers[b].id,
+        recipient: fx.signers[a].id,
+        message_id: MessageId([0x0F; 16]),
+        class: Notification,
+        sent_at: at,
+        franking: franking.commit(spam),
+    };
+    let message = hotline::relay::Reportable {
+        header,
+        received_at: at,
+        stamp: hotline::relay::RelayKey::from_seed(&[0x5e; 32]).stamp(&header, at),
+        key: franking,
+    };
+    let mut forged = message.clone();
+    forged.stamp.0[0] ^= 1;
+    let report = |m: &hotline::relay::Reportable, content: &'static [u8]| {
+        let m = m.clone();
+        let by = &fx.signers[a].identity;
+        move |now| {
+            Request::Report(Box::new(hotline::relay::SpamReport::sign(
+                by,
+                &m,
+                content,
+                hotline::relay::ReportReason::Spam,
+                now,
+            )))
+        }
+    };
+    s.step(
+        b,
+        1,
+        Sign,
+        |_| {
+            Request::Send(Envelope {
+                header,
+                ciphertext: r0.clone(),
+            })
+        },
+        None,
+    )
+    .step(a, 0, Sign, fetch(10), None)
+    .step(a, 1, Sign, report(&message, spam), None)
+    .step(a, 1, Sign, report(&message, spam), None)
+    .step(b, 0, Sign, report(&message, spam), Some(Refusal::WrongAccountKind))
+    .step(a, 0, Sign, report(&forged, spam), Some(Refusal::BadStamp))
+    .step(a, 0, Sign, report(&message, b"Win a free flight!"), Some(Refusal::BadReport))
+    .step(a, 7, Sign, report(&message, spam), Some(Refusal::ReportTooOld));
     seqs.push(s);
 
     let mut s = Sequence::new("notifications_consent_withdrawn");

@@ -78,7 +78,8 @@ use hotline::business::{CertificateChain, CertificateStatus};
 use hotline::constants::{
     BILLING_PERIOD_SECS, CHAT_WINDOW_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS, ENVELOPE_TTL_SECS,
     LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH,
-    MAX_FETCH_STATES, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION, REQUEST_TIME_WINDOW_SECS,
+    MAX_FETCH_STATES, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION, REPORT_WINDOW_SECS,
+    REQUEST_TIME_WINDOW_SECS,
     SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY, SIG_CTX_KEM_PREKEY, SIG_CTX_ONE_TIME_PREKEY,
     SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY, STATE_RETENTION_SECS,
 };
@@ -736,6 +737,10 @@ pub struct Model {
     statuses: HashMap<AccountId, CertificateStatus>,
     /// Erased account ids (SPEC.md 14.15): never registered again.
     erased: HashSet<AccountId>,
+    /// Reports recorded (SPEC.md 14.17): (business, customer, message id).
+    /// The daily notification limit is not modelled: the fuzzer's few
+    /// customers are far below the lowest tier.
+    reports: HashSet<(AccountId, AccountId, MessageId)>,
 }
 
 /// What the model expects of one request.
@@ -795,6 +800,7 @@ impl Model {
                             .map(|(id, (at, e))| Delivery {
                                 id: *id,
                                 received_at: *at,
+                                stamp: Default::default(),
                                 envelope: e.clone(),
                             })
                             .collect()
@@ -1112,6 +1118,8 @@ impl Model {
                     .map(|(id, (at, e))| Delivery {
                         id: *id,
                         received_at: *at,
+                        // SPEC.md 14.17: the relay stamps each delivery.
+                        stamp: relay_key().stamp(&e.header, *at),
                         envelope: e.clone(),
                     })
                     .collect();
@@ -1305,6 +1313,38 @@ impl Model {
                     digest,
                     now,
                 ))))
+            }
+            Request::Report(report) => {
+                // SPEC.md 14.17, in order: a customer, the recipient of the
+                // message, a fresh report time, this relay's stamp, within
+                // the report window, from a business; once per message.
+                if account.kind != AccountKind::Customer {
+                    return Err(Refusal::WrongAccountKind);
+                }
+                if report.reporter() != me {
+                    return Err(Refusal::RecordNotYours);
+                }
+                if report.time().abs_diff(now) > REQUEST_TIME_WINDOW_SECS {
+                    return Err(Refusal::StaleRecord);
+                }
+                if relay_key().stamp(report.header(), report.received_at()) != *report.stamp() {
+                    return Err(Refusal::BadStamp);
+                }
+                let at = report.received_at();
+                if at > now || now - at > REPORT_WINDOW_SECS {
+                    return Err(Refusal::ReportTooOld);
+                }
+                match self.accounts.get(&report.reported()) {
+                    None => return Err(Refusal::UnknownAccount),
+                    Some((a, _)) if a.kind != AccountKind::Business => {
+                        return Err(Refusal::UnsupportedRoute);
+                    }
+                    Some(_) => {}
+                }
+                let key = (report.reported(), me, report.header().message_id);
+                Ok(Response::Reported {
+                    duplicate: !self.reports.insert(key),
+                })
             }
             other => panic!("the model does not know {other:?}"),
         }

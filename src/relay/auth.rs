@@ -93,6 +93,9 @@ pub enum RequestError {
     /// A consent or block record in the request failed verification.
     #[error("record refused: {0}")]
     BadRecord(RecordError),
+    /// A spam report in the request failed verification (SPEC.md 14.17).
+    #[error("report refused: {0}")]
+    BadReport(crate::relay::franking::ReportError),
 }
 
 impl SignedRequest {

@@ -7,14 +7,15 @@
 //! the recipient's decryption fail.
 
 use crate::constants::{
-    CLASS_CHAT, CLASS_NOTIFICATION, MAX_WIRE_LEN, MSG_TYPE_INITIAL, OBJ_TYPE_ENVELOPE,
-    PROTOCOL_VERSION,
+    CLASS_CHAT, CLASS_NOTIFICATION, FRANKING_TAG_LEN, MAX_WIRE_LEN, MSG_TYPE_INITIAL,
+    OBJ_TYPE_ENVELOPE, PROTOCOL_VERSION,
 };
 use crate::relay::auth::AccountId;
+use crate::relay::franking::FrankingTag;
 use crate::wire::{DecodeError, Reader};
 
 /// Encoded length of an [`EnvelopeHeader`].
-pub const ENVELOPE_HEADER_LEN: usize = 2 + 32 + 32 + 16 + 1 + 8;
+pub const ENVELOPE_HEADER_LEN: usize = 2 + 32 + 32 + 16 + 1 + 8 + FRANKING_TAG_LEN;
 
 /// A message id chosen at random by the sender (16 bytes). The relay
 /// collapses envelopes with the same sender, recipient and id, so a sender
@@ -78,6 +79,9 @@ pub struct EnvelopeHeader {
     /// When the sender wrote it (seconds since the Unix epoch), as claimed by
     /// the sender. The relay's rules use the relay's own clock instead.
     pub sent_at: u64,
+    /// The sender's commitment to the content (SPEC.md 14.17), which lets
+    /// the recipient report the message to the relay.
+    pub franking: FrankingTag,
 }
 
 impl EnvelopeHeader {
@@ -85,13 +89,14 @@ impl EnvelopeHeader {
     /// `Session::encrypt` and `Session::decrypt` for the message inside.
     ///
     /// ```
-    /// use hotline::relay::{AccountId, EnvelopeHeader, MessageClass, MessageId};
+    /// use hotline::relay::{AccountId, EnvelopeHeader, FrankingTag, MessageClass, MessageId};
     /// let header = EnvelopeHeader {
     ///     sender: AccountId([1; 32]),
     ///     recipient: AccountId([2; 32]),
     ///     message_id: MessageId([3; 16]),
     ///     class: MessageClass::Chat,
     ///     sent_at: 1_700_000_000,
+    ///     franking: FrankingTag([4; 32]),
     /// };
     /// let ad = header.associated_data();
     /// assert_eq!(EnvelopeHeader::from_bytes(&ad), Ok(header));
@@ -112,6 +117,7 @@ impl EnvelopeHeader {
         out.extend_from_slice(&self.message_id.0);
         out.push(self.class.to_byte());
         out.extend_from_slice(&self.sent_at.to_be_bytes());
+        out.extend_from_slice(&self.franking.0);
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -126,6 +132,7 @@ impl EnvelopeHeader {
             message_id: MessageId(*r.array("message id")?),
             class: MessageClass::from_byte(r.u8("message class")?)?,
             sent_at: r.u64("envelope time")?,
+            franking: FrankingTag(*r.array("envelope franking tag")?),
         })
     }
 

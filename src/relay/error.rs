@@ -175,6 +175,31 @@ pub enum RelayError {
     /// the relay's order (SPEC.md 14.6), or lies too far in the future.
     #[error("record does not come after the record in force, or is too far in the future")]
     StaleRecord,
+    /// A report's stamp is not this relay's stamp of the reported header
+    /// and time: the message was not delivered by this relay as reported
+    /// (SPEC.md 14.17).
+    #[error("the report's stamp is not this relay's")]
+    BadStamp,
+    /// A report came more than the report window after the relay accepted
+    /// the reported message, or names a time of acceptance ahead of the
+    /// relay's clock (SPEC.md 14.17).
+    #[error("message accepted at {received_at} can no longer be reported at {now}")]
+    ReportTooOld {
+        /// When the relay accepted the reported message.
+        received_at: u64,
+        /// The relay's time.
+        now: u64,
+    },
+    /// The business has reached its daily limit of distinct customers
+    /// reached by notifications (SPEC.md 14.17); a customer it reached in
+    /// the last 24 hours can still be sent to.
+    #[error("daily notification limit reached: {limit} customers (tier {tier})")]
+    DailyLimitReached {
+        /// The limit in force.
+        limit: u32,
+        /// The business's tier after its quality signal.
+        tier: u8,
+    },
     /// The relay's store failed; the request may be retried.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
@@ -288,6 +313,16 @@ refusals! {
     /// No statement for this billing period: it has not begun, or it
     /// began before the relay's retention of delivery states (SPEC.md 14.16).
     PeriodUnavailable = 34,
+    /// A spam report failed verification: malformed, a bad signature, or
+    /// content that does not open the commitment (SPEC.md 14.17).
+    BadReport = 35,
+    /// A report's stamp is not this relay's (SPEC.md 14.17).
+    BadStamp = 36,
+    /// The reported message is too old to report (SPEC.md 14.17).
+    ReportTooOld = 37,
+    /// The business reached its daily limit of customers reached by
+    /// notifications (SPEC.md 14.17).
+    DailyLimitReached = 38,
 }
 
 impl RelayError {
@@ -298,6 +333,10 @@ impl RelayError {
             Self::Request(RequestError::BadSignature) => Refusal::BadSignature,
             Self::Request(RequestError::BadIdentity(_)) => Refusal::BadIdentity,
             Self::Request(RequestError::BadRecord(_)) => Refusal::BadRecord,
+            Self::Request(RequestError::BadReport(_)) => Refusal::BadReport,
+            Self::BadStamp => Refusal::BadStamp,
+            Self::ReportTooOld { .. } => Refusal::ReportTooOld,
+            Self::DailyLimitReached { .. } => Refusal::DailyLimitReached,
             Self::StaleRequest { .. } => Refusal::StaleRequest,
             Self::ReplayedRequest { .. } => Refusal::ReplayedRequest,
             Self::UnknownAccount => Refusal::UnknownAccount,

@@ -326,6 +326,27 @@ fn ring(slot: u64) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn notification_tiers_are_checked_and_fall_one_step_per_reporters() {
+        let t = |l: &[u32], start, step| NotificationTiers::new(l.to_vec(), start, step);
+        assert!(t(&[], 0, 1).is_none());
+        assert!(t(&[5, 4], 0, 1).is_none());
+        assert!(t(&[4, 4], 1, 1).is_some());
+        assert!(t(&[4, 5], 2, 1).is_none());
+        assert!(t(&[4, 5], 1, 0).is_none());
+        assert!(t(&vec![1; 255], 254, 1).is_some());
+        assert!(t(&vec![1; 256], 0, 1).is_none());
+        let tiers = t(&[10, 20, 30], 2, 3).unwrap();
+        assert_eq!(tiers.tier(0), (2, 30));
+        assert_eq!(tiers.tier(2), (2, 30));
+        assert_eq!(tiers.tier(3), (1, 20));
+        assert_eq!(tiers.tier(5), (1, 20));
+        assert_eq!(tiers.tier(6), (0, 10));
+        assert_eq!(tiers.tier(u64::MAX), (0, 10));
+        assert_eq!(NotificationTiers::default().tier(0), (1, 2_000));
+        assert_eq!(NotificationTiers::default().tier(3), (0, 250));
+    }
     use super::*;
 
     const A: AccountId = AccountId([1; 32]);
@@ -394,5 +415,68 @@ mod tests {
         let d = s.drain(&A, t0 + 100 * DRAIN_SLOT_SECS);
         assert_eq!((d.last_hour, d.last_day), (1, 1));
         assert_eq!(s.drain(&B, t0), PreKeyDrain::default());
+    }
+}
+
+/// Daily notification limits by quality tier (SPEC.md 14.17): how many
+/// distinct customers a business may reach with notifications in a rolling
+/// day, and how customers' reports lower it.
+///
+/// ```
+/// use hotline::relay::NotificationTiers;
+/// let tiers = NotificationTiers::default();
+/// // A business nobody reported starts at 2,000 customers a day...
+/// assert_eq!(tiers.tier(0), (1, 2_000));
+/// // ...and three distinct reporters in a week bring it down to 250.
+/// assert_eq!(tiers.tier(3), (0, 250));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationTiers {
+    limits: Vec<u32>,
+    start: u8,
+    reports_per_step: u32,
+}
+
+impl Default for NotificationTiers {
+    /// WhatsApp's tiers (250, 2,000, 10,000 and 100,000 customers a day),
+    /// starting at 2,000 for a business with a verified certificate, one
+    /// tier lower per 3 distinct reporters in a week.
+    fn default() -> Self {
+        Self {
+            limits: vec![250, 2_000, 10_000, 100_000],
+            start: 1,
+            reports_per_step: 3,
+        }
+    }
+}
+
+impl NotificationTiers {
+    /// Tiers with the daily `limits`, lowest first (at least one, never
+    /// decreasing, at most 255), a business starting in tier `start`, and
+    /// one tier lower per `reports_per_step` (at least 1) distinct
+    /// reporters in the quality window. `None` if any of these fails.
+    pub fn new(limits: Vec<u32>, start: u8, reports_per_step: u32) -> Option<Self> {
+        let ok = !limits.is_empty()
+            && limits.len() <= 255
+            && limits.windows(2).all(|w| w[0] <= w[1])
+            && usize::from(start) < limits.len()
+            && reports_per_step >= 1;
+        ok.then_some(Self {
+            limits,
+            start,
+            reports_per_step,
+        })
+    }
+
+    /// The tier and daily limit of a business that `reporters` distinct
+    /// customers reported within the quality window: the start tier,
+    /// lowered by one per `reports_per_step` reporters, never below 0.
+    pub fn tier(&self, reporters: u64) -> (u8, u32) {
+        let steps = reporters / u64::from(self.reports_per_step);
+        let tier = u64::from(self.start).saturating_sub(steps) as u8;
+        (
+            tier,
+            self.limits.get(usize::from(tier)).copied().unwrap_or(0),
+        )
     }
 }

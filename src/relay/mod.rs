@@ -49,6 +49,7 @@ mod clock;
 mod directory;
 mod envelope;
 mod error;
+mod franking;
 mod limits;
 mod policy;
 mod protocol;
@@ -68,7 +69,11 @@ pub use certificates::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{ENVELOPE_HEADER_LEN, Envelope, EnvelopeHeader, MessageClass, MessageId};
 pub use error::{PreKeySlot, Refusal, RelayError};
-pub use limits::{PreKeyDrain, RateLimit, RateLimits, TokenBucket};
+pub use franking::{
+    FrankingKey, FrankingStamp, FrankingTag, REPORT_FIXED_LEN, ReportError, ReportReason,
+    Reportable, SpamReport,
+};
+pub use limits::{NotificationTiers, PreKeyDrain, RateLimit, RateLimits, TokenBucket};
 pub use policy::{
     BlockRecord, ConsentRecord, ConsentScope, PairState, PolicyError, RECORD_LEN, RecordError,
 };
@@ -82,13 +87,14 @@ pub use receipt::{
 pub use store::SqliteStore;
 pub use store::{
     AccountRecord, BundleParts, EnqueueOutcome, MailboxLimits, MemoryStore, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, state_entry,
-    state_retention_over, window_expired,
+    SendEffects, StoreError, StoredEnvelope, StoredReport, UploadOutcome, reach_expired,
+    report_retention_over, retention_over, state_entry, state_retention_over, window_expired,
 };
 
 use crate::constants::{
     BILLING_PERIOD_SECS, LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS,
-    MAX_FETCH_BATCH, MAX_FETCH_STATES, REQUEST_TIME_WINDOW_SECS, STATE_RETENTION_SECS,
+    MAX_FETCH_BATCH, MAX_FETCH_STATES, QUALITY_WINDOW_SECS, REACH_WINDOW_SECS, REPORT_WINDOW_SECS,
+    REQUEST_TIME_WINDOW_SECS, STATE_RETENTION_SECS,
 };
 
 /// Number of locks that serialize rule checks with rule changes, per
@@ -109,8 +115,15 @@ pub struct Relay<S: RelayStore = MemoryStore> {
     limit_state: Mutex<LimitState>,
     pair_locks: [Mutex<()>; PAIR_LOCKS],
     log: Option<LogSink>,
-    /// Signs receipts and statements (SPEC.md 14.16).
+    /// Signs receipts and statements (SPEC.md 14.16) and stamps deliveries
+    /// (14.17).
     key: RelayKey,
+    /// Daily notification limits by quality tier (SPEC.md 14.17).
+    tiers: NotificationTiers,
+    /// Serializes a business's notification limit check with the
+    /// enqueue and the noting of the customer reached (by hash, like the
+    /// pair locks; always taken after a pair lock).
+    reach_locks: [Mutex<()>; PAIR_LOCKS],
 }
 
 impl<S: RelayStore> core::fmt::Debug for Relay<S> {
@@ -144,7 +157,31 @@ impl<S: RelayStore> Relay<S> {
             pair_locks: std::array::from_fn(|_| Mutex::new(())),
             log: None,
             key: RelayKey::generate(&mut rand::rng()),
+            tiers: NotificationTiers::default(),
+            reach_locks: std::array::from_fn(|_| Mutex::new(())),
         }
+    }
+
+    /// Replaces the daily notification limits by quality tier (SPEC.md
+    /// 14.17).
+    pub fn with_notification_tiers(mut self, tiers: NotificationTiers) -> Self {
+        self.tiers = tiers;
+        self
+    }
+
+    /// The quality of `business` now (SPEC.md 14.17): how many distinct
+    /// customers reported it within the quality window, and its tier and
+    /// daily limit of distinct customers reached by notifications.
+    pub fn notification_standing(
+        &self,
+        business: &AccountId,
+    ) -> Result<(u64, u8, u32), RelayError> {
+        let reporters = self.store.reporters(
+            business,
+            window_start(self.clock.now(), QUALITY_WINDOW_SECS),
+        )?;
+        let (tier, limit) = self.tiers.tier(reporters);
+        Ok((reporters, tier, limit))
     }
 
     /// Replaces the key that signs receipts and statements (SPEC.md 14.16).
@@ -503,6 +540,7 @@ impl<S: RelayStore> Relay<S> {
                 })
             }
             Request::FetchStatement { period } => self.statement(&me, *period, now),
+            Request::Report(report) => self.report(account, report, now),
             Request::DeleteAccount => {
                 // Customers only: a business's account carries billing and
                 // the consent evidence of its customers (SPEC.md 14.15).
@@ -580,6 +618,8 @@ impl<S: RelayStore> Relay<S> {
             return Ok(self.accepted(h, true, now));
         }
         let mut effects = SendEffects::default();
+        // Held from the daily limit check to the noting of the reach.
+        let mut reach = None;
         let _guard = match (sender.kind, recipient.kind) {
             (AccountKind::Customer, AccountKind::Business) => {
                 if h.class != MessageClass::Chat {
@@ -606,6 +646,9 @@ impl<S: RelayStore> Relay<S> {
                 let guard = self.pair_lock(&h.recipient, &h.sender);
                 let pair = self.store.pair(&h.recipient, &h.sender)?;
                 policy::check_business_send(&pair, h.class, now)?;
+                if h.class == MessageClass::Notification {
+                    reach = Some(self.check_reach(&h.sender, &h.recipient, now)?);
+                }
                 guard
             }
             _ => return Err(PolicyError::UnsupportedRoute.into()),
@@ -631,11 +674,97 @@ impl<S: RelayStore> Relay<S> {
             l.refund(&sender.id());
         }
         match outcome? {
-            EnqueueOutcome::Stored(_) => Ok(self.accepted(h, false, now)),
+            EnqueueOutcome::Stored(_) => {
+                if reach.is_some() {
+                    self.store.note_reach(&h.sender, &h.recipient, now)?;
+                }
+                Ok(self.accepted(h, false, now))
+            }
             EnqueueOutcome::Duplicate => Ok(self.accepted(h, true, now)),
             EnqueueOutcome::Full => Err(RelayError::MailboxFull),
             EnqueueOutcome::SenderQuotaExceeded => Err(RelayError::SenderQuotaExceeded),
         }
+    }
+
+    /// Checks a business's daily notification limit for a notification to
+    /// `customer` (SPEC.md 14.17) and returns the business's reach lock,
+    /// held until the enqueue and the noting of the reach are done. A
+    /// customer reached within the rolling day costs nothing more.
+    fn check_reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        now: u64,
+    ) -> Result<MutexGuard<'_, ()>, RelayError> {
+        let i = usize::from(business.0[0]) % PAIR_LOCKS;
+        // The guarded data is `()`: a poisoned lock protects nothing broken.
+        let guard = self.reach_locks[i]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let (reached, count) =
+            self.store
+                .reach(business, customer, window_start(now, REACH_WINDOW_SECS))?;
+        if !reached {
+            let reporters = self
+                .store
+                .reporters(business, window_start(now, QUALITY_WINDOW_SECS))?;
+            let (tier, limit) = self.tiers.tier(reporters);
+            if count >= u64::from(limit) {
+                return Err(RelayError::DailyLimitReached { limit, tier });
+            }
+        }
+        Ok(guard)
+    }
+
+    /// Checks and records a customer's report (SPEC.md 14.17): the
+    /// reporter is the requester and the message's recipient, the report
+    /// is fresh, the stamp is this relay's, the message is recent enough
+    /// and came from a business.
+    fn report(
+        &self,
+        account: &AccountRecord,
+        report: &SpamReport,
+        now: u64,
+    ) -> Result<Response, RelayError> {
+        if account.kind != AccountKind::Customer {
+            return Err(RelayError::WrongAccountKind(AccountKind::Customer));
+        }
+        if report.reporter() != account.id() {
+            return Err(RelayError::RecordNotYours);
+        }
+        // Decoding checked these; a request built in memory may not have
+        // been decoded.
+        report
+            .check()
+            .map_err(|e| RelayError::Request(RequestError::BadReport(e)))?;
+        if report.time().abs_diff(now) > REQUEST_TIME_WINDOW_SECS {
+            return Err(RelayError::StaleRecord);
+        }
+        if !self
+            .key
+            .stamped(report.header(), report.received_at(), report.stamp())
+        {
+            return Err(RelayError::BadStamp);
+        }
+        let received_at = report.received_at();
+        if received_at > now || now - received_at > REPORT_WINDOW_SECS {
+            return Err(RelayError::ReportTooOld { received_at, now });
+        }
+        let sender = self
+            .store
+            .account(&report.reported())?
+            .ok_or(RelayError::UnknownAccount)?;
+        if sender.kind != AccountKind::Business {
+            return Err(PolicyError::UnsupportedRoute.into());
+        }
+        let stored = self.store.put_report(&StoredReport {
+            business: report.reported(),
+            customer: report.reporter(),
+            message_id: report.header().message_id,
+            time: now,
+            bytes: report.to_bytes(),
+        })?;
+        Ok(Response::Reported { duplicate: !stored })
     }
 
     /// The answer to an accepted send: its signed receipt at `now`, also
@@ -722,6 +851,9 @@ impl<S: RelayStore> Relay<S> {
     ) -> Result<Response, RelayError> {
         let (mut deliveries, more) = self.store.fetch(me, max, &self.limits, now)?;
         deliveries.retain(|d| d.id > after);
+        for d in &mut deliveries {
+            d.stamp = self.key.stamp(&d.envelope.header, d.received_at);
+        }
         let status = self.prekey_status(me, now)?;
         // The newest status of each business among the senders: at most
         // one per delivery, checked when published.
@@ -898,6 +1030,12 @@ fn send_limit(account: &AccountRecord, envelope: &Envelope) -> Option<RateLimit>
         .then_some(RateLimit::InitialMessages)
 }
 
+/// The first second of a rolling window of `len` seconds ending at `now`:
+/// an event at `t` is in it while `now - t < len`.
+fn window_start(now: u64, len: u64) -> u64 {
+    now.saturating_add(1).saturating_sub(len)
+}
+
 /// One log line: metadata only.
 fn describe(req: &SignedRequest, result: &Result<Response, RelayError>) -> String {
     let who = req.account().short();
@@ -910,7 +1048,26 @@ fn describe(req: &SignedRequest, result: &Result<Response, RelayError>) -> Strin
             e.ciphertext.len()
         ),
         Request::FetchBundle { owner } => format!("fetch bundle of {}", owner.short()),
-        other => format!("{:?}", core::mem::discriminant(other)),
+        Request::Report(r) => format!(
+            "report of {} by {} ({:?})",
+            r.reported().short(),
+            r.reporter().short(),
+            r.reason()
+        ),
+        Request::RegisterCustomer { .. } => "register customer".to_owned(),
+        Request::RegisterBusiness { .. } => "register business".to_owned(),
+        Request::UploadPreKeys(_) => "upload prekeys".to_owned(),
+        Request::PreKeyStatus => "prekey status".to_owned(),
+        Request::FetchMailbox { .. } => "fetch mailbox".to_owned(),
+        Request::Acknowledge { ids } => format!("acknowledge {}", ids.len()),
+        Request::Consent(_) => "consent record".to_owned(),
+        Request::Block(_) => "block record".to_owned(),
+        Request::ExportConsent { .. } => "export consent".to_owned(),
+        Request::PublishStatus(_) => "publish status".to_owned(),
+        Request::PublishRevocationList { .. } => "publish revocation list".to_owned(),
+        Request::DeleteAccount => "delete account".to_owned(),
+        Request::FetchStates { .. } => "fetch states".to_owned(),
+        Request::FetchStatement { period } => format!("fetch statement of period {period}"),
     };
     let outcome = match result {
         Ok(_) => "ok".to_owned(),

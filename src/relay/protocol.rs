@@ -15,6 +15,7 @@ use crate::keys::{
 use crate::relay::auth::{AccountId, RequestError};
 use crate::relay::envelope::{ENVELOPE_HEADER_LEN, Envelope};
 use crate::relay::error::{RATE_LIMITED_CODE, Refusal};
+use crate::relay::franking::{FrankingStamp, SpamReport};
 use crate::relay::limits::{PreKeyDrain, RateLimit};
 use crate::relay::policy::{BlockRecord, ConsentRecord, RECORD_LEN, RecordError};
 use crate::relay::receipt::{RECEIPT_LEN, Receipt, Statement};
@@ -36,6 +37,7 @@ const OP_PUBLISH_REVOCATION_LIST: u8 = 0x0D;
 const OP_DELETE_ACCOUNT: u8 = 0x0E;
 const OP_FETCH_STATES: u8 = 0x0F;
 const OP_FETCH_STATEMENT: u8 = 0x10;
+const OP_REPORT: u8 = 0x11;
 
 const STATUS_OK: u8 = 0x00;
 const STATUS_REFUSED: u8 = 0x01;
@@ -146,6 +148,9 @@ pub enum Request {
         /// The period ([`period_of`](crate::relay::period_of)).
         period: u32,
     },
+    /// A customer reports a message a business sent it (SPEC.md 14.17),
+    /// with the content and the opening of the sender's commitment.
+    Report(Box<SpamReport>),
 }
 
 impl Request {
@@ -167,6 +172,7 @@ impl Request {
             Self::DeleteAccount => OP_DELETE_ACCOUNT,
             Self::FetchStates { .. } => OP_FETCH_STATES,
             Self::FetchStatement { .. } => OP_FETCH_STATEMENT,
+            Self::Report(_) => OP_REPORT,
         }
     }
 
@@ -224,6 +230,7 @@ impl Request {
                 out.extend_from_slice(&max.to_be_bytes());
             }
             Self::FetchStatement { period } => out.extend_from_slice(&period.to_be_bytes()),
+            Self::Report(report) => report.encode_into(out),
             Self::PublishRevocationList { list, issuer } => {
                 put_bytes(out, &list.to_bytes());
                 match issuer {
@@ -320,6 +327,9 @@ impl Request {
             OP_FETCH_STATEMENT => Self::FetchStatement {
                 period: r.u32("statement period")?,
             },
+            OP_REPORT => Self::Report(Box::new(
+                SpamReport::read(r).map_err(RequestError::BadReport)?,
+            )),
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }
@@ -394,6 +404,11 @@ pub struct Delivery {
     pub id: u64,
     /// When the relay accepted it (relay clock).
     pub received_at: u64,
+    /// The relay's franking stamp of the envelope's header and
+    /// `received_at` (SPEC.md 14.17), which the recipient presents with a
+    /// report. Stores leave it zero; the relay stamps each delivery as it
+    /// hands it out.
+    pub stamp: FrankingStamp,
     /// The envelope, exactly as the sender submitted it.
     pub envelope: Envelope,
 }
@@ -483,6 +498,12 @@ pub enum Response {
     /// The relay-signed statement of a billing period (SPEC.md 14.16).
     /// Decoding does not check its signature.
     Statement(Box<Statement>),
+    /// The report was checked and recorded (SPEC.md 14.17).
+    Reported {
+        /// The customer had already reported this message; nothing new was
+        /// recorded.
+        duplicate: bool,
+    },
 }
 
 impl Response {
@@ -503,6 +524,7 @@ impl Response {
             Self::AccountDeleted => OP_DELETE_ACCOUNT,
             Self::States { .. } => OP_FETCH_STATES,
             Self::Statement(_) => OP_FETCH_STATEMENT,
+            Self::Reported { .. } => OP_REPORT,
         }
     }
 
@@ -569,6 +591,7 @@ impl Response {
                 }
             }
             Self::Statement(s) => out.extend_from_slice(&s.to_bytes()),
+            Self::Reported { duplicate } => out.push(u8::from(*duplicate)),
             Self::Mailbox {
                 deliveries,
                 more,
@@ -583,6 +606,7 @@ impl Response {
                 for d in deliveries {
                     out.extend_from_slice(&d.id.to_be_bytes());
                     out.extend_from_slice(&d.received_at.to_be_bytes());
+                    out.extend_from_slice(&d.stamp.0);
                     d.envelope.encode_into(out);
                 }
                 put_count(out, statuses.len());
@@ -673,7 +697,7 @@ impl Response {
                 let prekeys_drained = read_drain(r)?;
                 let n = r.count_u16(
                     MAX_FETCH_BATCH,
-                    16 + ENVELOPE_HEADER_LEN + 5,
+                    16 + 32 + ENVELOPE_HEADER_LEN + 5,
                     "delivery count",
                 )?;
                 let mut deliveries = Vec::with_capacity(n);
@@ -681,6 +705,7 @@ impl Response {
                     deliveries.push(Delivery {
                         id: r.u64("delivery id")?,
                         received_at: r.u64("received at")?,
+                        stamp: FrankingStamp(*r.array("delivery stamp")?),
                         envelope: Envelope::read(r)?,
                     });
                 }
@@ -725,6 +750,9 @@ impl Response {
                 Self::States { receipts, more }
             }
             OP_FETCH_STATEMENT => Self::Statement(Box::new(Statement::read(r)?)),
+            OP_REPORT => Self::Reported {
+                duplicate: flag(r, "duplicate flag")?,
+            },
             other => return Err(DecodeError::UnknownType(other).into()),
         })
     }

@@ -28,18 +28,20 @@
 use std::collections::HashMap;
 
 use rand_core::CryptoRng;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::business::{
     Badge, BusinessId, CertificateStatus, Peer, RenderedNotification, StatusError, TemplateError,
     TemplatedNotification, TrustStore, VerifiedBusiness,
 };
-use crate::constants::MAX_BLOCKED;
+use crate::constants::{FRANKING_KEY_LEN, MAX_BLOCKED, MAX_REPORT_CONTENT_LEN};
 use crate::error::{DecryptError, EncryptError, HandshakeError};
 use crate::handshake::initial::InitialPrefix;
 use crate::keys::{IdentityKey, IdentityKeyPair, PreKeyBundle, PreKeyStore};
 use crate::relay::{
-    AccountId, BlockRecord, ConsentRecord, ConsentScope, Envelope, EnvelopeHeader, MessageClass,
-    MessageId, Request, SignedRequest,
+    AccountId, BlockRecord, ConsentRecord, ConsentScope, Envelope, EnvelopeHeader, FrankingKey,
+    FrankingTag, MessageClass, MessageId, ReportReason, Reportable, Request, SignedRequest,
+    SpamReport,
 };
 use crate::session::{MessageType, Session, message_type};
 use crate::store::client_state::ClientState;
@@ -158,6 +160,12 @@ pub enum ReceiveError {
     /// The message did not decrypt under any session with this peer.
     #[error(transparent)]
     Decrypt(#[from] DecryptError),
+    /// The envelope's message decrypted, but its content does not open the
+    /// franking commitment in the envelope header (SPEC.md 14.17): the
+    /// sender made a message its recipient could not report. It is refused
+    /// like a message that does not decrypt; nothing was saved.
+    #[error("the message does not open its envelope's franking commitment")]
+    BadFranking,
 }
 
 /// Something the application should know about a message it received.
@@ -189,6 +197,11 @@ pub struct Received {
     pub class: MessageClass,
     /// What the application should be told, if anything.
     pub notices: Vec<Notice>,
+    /// The key that opens the envelope's franking commitment (for
+    /// [`Client::open_envelope`]; none otherwise): keep it with the
+    /// delivery's stamp to report the message later
+    /// ([`Reportable`](crate::relay::Reportable)).
+    pub franking_key: Option<FrankingKey>,
 }
 
 /// An application's monotonic counter, kept outside the store (a keychain
@@ -931,15 +944,18 @@ impl<S: ClientStore> Client<S> {
         associated_data: &[u8],
     ) -> Result<Received, ReceiveError> {
         retry!(self, Some(peer), {
-            self.receive_once(peer, message, associated_data)
+            self.receive_once(peer, message, associated_data, None)
         })
     }
 
+    /// `franking`: the commitment the plaintext must open (an envelope's,
+    /// SPEC.md 14.17), checked before anything is committed.
     fn receive_once(
         &mut self,
         peer: &PeerId,
         message: &[u8],
         associated_data: &[u8],
+        franking: Option<&FrankingTag>,
     ) -> Result<Received, ReceiveError> {
         self.check_rollback()?;
         let kind = message_type(message).map_err(DecryptError::from)?;
@@ -981,7 +997,7 @@ impl<S: ClientStore> Client<S> {
                     return Err(e.into());
                 }
             };
-            return self.finish_existing(peer, entry, plaintext);
+            return self.finish_existing(peer, entry, plaintext, franking);
         }
         match kind {
             MessageType::Ratchet => {
@@ -990,7 +1006,7 @@ impl<S: ClientStore> Client<S> {
                     return Err(ReceiveError::NoSession);
                 };
                 match rec.decrypt(message, associated_data) {
-                    Ok((plaintext, _)) => self.finish_existing(peer, entry, plaintext),
+                    Ok((plaintext, _)) => self.finish_existing(peer, entry, plaintext, franking),
                     Err(e) => {
                         // A failed decrypt changes no session.
                         self.put_peer(peer, entry);
@@ -998,7 +1014,9 @@ impl<S: ClientStore> Client<S> {
                     }
                 }
             }
-            MessageType::Initial => self.accept_initial(peer, entry, message, associated_data),
+            MessageType::Initial => {
+                self.accept_initial(peer, entry, message, associated_data, franking)
+            }
         }
     }
 
@@ -1008,6 +1026,7 @@ impl<S: ClientStore> Client<S> {
         mut entry: PeerEntry,
         message: &[u8],
         associated_data: &[u8],
+        franking: Option<&FrankingTag>,
     ) -> Result<Received, ReceiveError> {
         let mut prekeys = self.take_prekeys()?;
         let (session, plaintext) =
@@ -1028,6 +1047,11 @@ impl<S: ClientStore> Client<S> {
             return Err(ReceiveError::IdentityChanged(IdentityChange::boxed(
                 trusted, received,
             )));
+        }
+        if !opens(franking, &plaintext) {
+            // The prekeys taken are dropped unsaved, like the session.
+            self.put_peer(peer, entry);
+            return Err(ReceiveError::BadFranking);
         }
         let mut notices = Vec::new();
         if prekeys.value.replay_set_nearly_full() {
@@ -1067,6 +1091,7 @@ impl<S: ClientStore> Client<S> {
             plaintext,
             class: MessageClass::Chat,
             notices,
+            franking_key: None,
         })
     }
 
@@ -1077,6 +1102,7 @@ impl<S: ClientStore> Client<S> {
         peer: &PeerId,
         entry: PeerEntry,
         plaintext: Vec<u8>,
+        franking: Option<&FrankingTag>,
     ) -> Result<Received, ReceiveError> {
         let Some(record) = entry.sessions.as_ref() else {
             return Err(ReceiveError::NoSession);
@@ -1090,12 +1116,17 @@ impl<S: ClientStore> Client<S> {
                 trusted, received,
             )));
         }
+        if !opens(franking, &plaintext) {
+            // Likewise: the advanced session is dropped, uncommitted.
+            return Err(ReceiveError::BadFranking);
+        }
         self.commit_sessions(peer, entry)?;
         Ok(Received {
             peer: peer.clone(),
             plaintext,
             class: MessageClass::Chat,
             notices: Vec::new(),
+            franking_key: None,
         })
     }
 
@@ -1156,6 +1187,20 @@ impl<S: ClientStore> Client<S> {
         BlockRecord::sign_by_business(&self.identity, customer, blocked, time)
     }
 
+    /// A spam report of `content`, a message this client opened from an
+    /// envelope (its [`Received::franking_key`], with the delivery's header,
+    /// time and stamp, make `message`), signed by this client's identity
+    /// (SPEC.md 14.17). Send it with [`Request::Report`].
+    pub fn spam_report(
+        &self,
+        message: &Reportable,
+        content: &[u8],
+        reason: ReportReason,
+        time: u64,
+    ) -> SpamReport {
+        SpamReport::sign(&self.identity, message, content, reason, time)
+    }
+
     /// The counter of the last signed relay request.
     pub fn relay_counter(&self) -> u64 {
         self.state.value.relay_counter
@@ -1163,8 +1208,12 @@ impl<S: ClientStore> Client<S> {
 
     /// Encrypts `plaintext` to the relay account `peer` (an account address)
     /// and seals it in an envelope whose header (sender, recipient, id,
-    /// class, time) is the associated data, so any change to it is
-    /// detected. The session is committed before the envelope is returned.
+    /// class, time, franking commitment) is the associated data, so any
+    /// change to it is detected. The message inside starts with a fresh
+    /// franking key that opens the header's commitment to `plaintext`
+    /// (SPEC.md 14.17), so `plaintext` may be at most
+    /// [`MAX_REPORT_CONTENT_LEN`](crate::constants::MAX_REPORT_CONTENT_LEN)
+    /// bytes. The session is committed before the envelope is returned.
     pub fn seal<R: CryptoRng + ?Sized>(
         &mut self,
         peer: &PeerId,
@@ -1177,14 +1226,24 @@ impl<S: ClientStore> Client<S> {
         if self.state.value.blocked_accounts.contains(&recipient) {
             return Err(SendError::Blocked);
         }
+        if plaintext.len() > MAX_REPORT_CONTENT_LEN {
+            return Err(EncryptError::PlaintextTooLong(plaintext.len()).into());
+        }
+        // The franking key goes inside, its commitment into the header
+        // (SPEC.md 14.17): the recipient can report what it decrypts.
+        let key = FrankingKey::random(rng);
         let header = EnvelopeHeader {
             sender: self.account,
             recipient,
             message_id: MessageId::random(rng),
             class,
             sent_at,
+            franking: key.commit(plaintext),
         };
-        let ciphertext = self.encrypt(peer, plaintext, &header.associated_data())?;
+        let mut framed = Zeroizing::new(Vec::with_capacity(FRANKING_KEY_LEN + plaintext.len()));
+        framed.extend_from_slice(&key.to_bytes());
+        framed.extend_from_slice(plaintext);
+        let ciphertext = self.encrypt(peer, &framed, &header.associated_data())?;
         Ok(Envelope { header, ciphertext })
     }
 
@@ -1193,8 +1252,11 @@ impl<S: ClientStore> Client<S> {
     /// been made by the sender account's own identity (an initial message is
     /// checked before the handshake; a session under the sender's address is
     /// only ever one with that identity). A verified business blocked by its
-    /// business id stays blocked under any identity. The session change is
-    /// committed before the plaintext is returned.
+    /// business id stays blocked under any identity. The content must open
+    /// the header's franking commitment ([`ReceiveError::BadFranking`]
+    /// otherwise, with nothing saved); the plaintext returned is the
+    /// content, and [`Received::franking_key`] the key. The session change
+    /// is committed before the plaintext is returned.
     pub fn open_envelope(&mut self, envelope: &Envelope) -> Result<Received, ReceiveError> {
         let header = &envelope.header;
         if header.recipient != self.account {
@@ -1213,8 +1275,18 @@ impl<S: ClientStore> Client<S> {
         {
             return Err(ReceiveError::Blocked);
         }
-        let mut received = self.receive(&peer, &envelope.ciphertext, &header.associated_data())?;
+        let ad = header.associated_data();
+        let mut received = retry!(self, Some(&peer), {
+            self.receive_once(&peer, &envelope.ciphertext, &ad, Some(&header.franking))
+        })?;
         received.class = header.class;
+        // `receive_once` checked that the key is there and opens the tag.
+        if let Some((key, _)) = received.plaintext.split_first_chunk::<FRANKING_KEY_LEN>() {
+            received.franking_key = Some(FrankingKey::from_bytes(*key));
+        }
+        let mut framed = core::mem::take(&mut received.plaintext);
+        received.plaintext = framed.get(FRANKING_KEY_LEN..).unwrap_or_default().to_vec();
+        framed.zeroize();
         Ok(received)
     }
 
@@ -1302,4 +1374,17 @@ impl<S: ClientStore> Client<S> {
             })
         })
     }
+}
+
+/// Whether `plaintext` (an envelope's message) opens `franking`: it starts
+/// with a franking key whose commitment to the rest is the tag (SPEC.md
+/// 14.17). Without a tag to check (a message outside an envelope), true.
+fn opens(franking: Option<&FrankingTag>, plaintext: &[u8]) -> bool {
+    let Some(tag) = franking else {
+        return true;
+    };
+    let Some((key, content)) = plaintext.split_first_chunk::<FRANKING_KEY_LEN>() else {
+        return false;
+    };
+    FrankingKey::from_bytes(*key).opens(tag, content)
 }

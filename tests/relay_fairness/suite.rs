@@ -122,6 +122,7 @@ impl World {
                 message_id: MessageId::random(&mut self.rng),
                 class: MessageClass::Chat,
                 sent_at: self.now(),
+                franking: Default::default(),
             },
             ciphertext,
         }
@@ -244,13 +245,13 @@ fn the_sender_quota_counts_bytes_and_frees_on_acknowledgement() {
     let mut w = World::new(2, limits, no_rates(), 1);
     let mut b = w.business(0, 0);
     let mut mallory = w.customer();
-    let first = w.chat(&mallory, &b, 400);
+    let first = w.chat(&mallory, &b, 360);
     let len = first.to_bytes().len();
     assert!(len > 400 && 2 * len <= 1000 && 3 * len > 1000);
     w.call(&mut mallory, Request::Send(first.clone())).unwrap();
-    let e = w.chat(&mallory, &b, 400);
+    let e = w.chat(&mallory, &b, 360);
     w.call(&mut mallory, Request::Send(e)).unwrap();
-    let e = w.chat(&mallory, &b, 400);
+    let e = w.chat(&mallory, &b, 360);
     assert_eq!(
         w.call(&mut mallory, Request::Send(e.clone())),
         Err(RelayError::SenderQuotaExceeded)

@@ -34,6 +34,7 @@ fn envelope(to: AccountId, from: AccountId, n: u8, at: u64) -> StoredEnvelope {
             message_id,
             class: MessageClass::Chat,
             sent_at: at,
+            franking: Default::default(),
         },
         ciphertext: vec![n; 24],
     };
@@ -288,4 +289,85 @@ fn store_contract_an_erased_customer_leaves_nothing_but_its_id() {
     assert!(s.fetch(&c, 10, &l, T0 + 6).unwrap().0.is_empty());
     assert_eq!(s.fetch(&b, 10, &l, T0 + 6).unwrap().0.len(), 1);
     assert_eq!(s.pair(&c, &b).unwrap().last_customer_message, None);
+}
+
+/// Reports are kept once per reporter and message, counted per distinct
+/// reporter from a time on, and deleted once past their retention as the
+/// next report is recorded (SPEC.md 14.17).
+#[test]
+fn store_contract_reports_count_distinct_reporters_and_expire() {
+    use hotline::constants::REPORT_RETENTION_SECS;
+    use hotline::relay::StoredReport;
+    let s = new_store();
+    let b = account(1, AccountKind::Business).id();
+    let (c1, c2, c3) = (
+        account(2, AccountKind::Customer).id(),
+        account(3, AccountKind::Customer).id(),
+        account(4, AccountKind::Customer).id(),
+    );
+    let report = |customer, n: u8, time| StoredReport {
+        business: b,
+        customer,
+        message_id: MessageId([n; 16]),
+        time,
+        bytes: vec![n; 50],
+    };
+    assert!(s.put_report(&report(c1, 1, T0)).unwrap());
+    assert!(!s.put_report(&report(c1, 1, T0 + 5)).unwrap());
+    assert!(s.put_report(&report(c1, 2, T0 + 10)).unwrap());
+    assert!(s.put_report(&report(c2, 1, T0 + 20)).unwrap());
+    assert_eq!(s.reporters(&b, 0).unwrap(), 2);
+    assert_eq!(s.reporters(&b, T0 + 11).unwrap(), 1);
+    assert_eq!(s.reporters(&b, T0 + 21).unwrap(), 0);
+    assert_eq!(s.reporters(&c1, 0).unwrap(), 0);
+    // One second before the first report's retention ends, it stays.
+    assert!(s.put_report(&report(c3, 1, T0 + REPORT_RETENTION_SECS - 1)).unwrap());
+    assert_eq!(s.reporters(&b, 0).unwrap(), 3);
+    // At its end, the next report deletes it (c1's second report remains).
+    assert!(s.put_report(&report(c3, 2, T0 + REPORT_RETENTION_SECS)).unwrap());
+    assert_eq!(s.reporters(&b, 0).unwrap(), 3);
+    assert!(s.put_report(&report(c3, 3, T0 + 10 + REPORT_RETENTION_SECS)).unwrap());
+    assert_eq!(s.reporters(&b, 0).unwrap(), 2);
+    // A deleted report can be made again.
+    assert!(s.put_report(&report(c1, 1, T0 + 10 + REPORT_RETENTION_SECS)).unwrap());
+    assert!(s.dump().unwrap().windows(50).any(|w| w == [3; 50]));
+}
+
+/// Reaches: the last notification time per customer, counted from a time
+/// on; a business's reaches a rolling day old are forgotten as it reaches
+/// the next customer (SPEC.md 14.17).
+#[test]
+fn store_contract_reaches_count_distinct_customers_and_are_forgotten() {
+    use hotline::constants::REACH_WINDOW_SECS;
+    let s = new_store();
+    let (b, other) = (
+        account(1, AccountKind::Business).id(),
+        account(5, AccountKind::Business).id(),
+    );
+    let (c1, c2, c3) = (
+        account(2, AccountKind::Customer).id(),
+        account(3, AccountKind::Customer).id(),
+        account(4, AccountKind::Customer).id(),
+    );
+    assert_eq!(s.reach(&b, &c1, 0).unwrap(), (false, 0));
+    s.note_reach(&b, &c1, T0).unwrap();
+    s.note_reach(&b, &c2, T0 + 10).unwrap();
+    s.note_reach(&b, &c1, T0 + 5).unwrap();
+    s.note_reach(&other, &c3, T0).unwrap();
+    // c1 was reached again at T0 + 5: its reach is the later time.
+    assert_eq!(s.reach(&b, &c1, T0 + 1).unwrap(), (true, 2));
+    assert_eq!(s.reach(&b, &c1, T0 + 6).unwrap(), (false, 1));
+    assert_eq!(s.reach(&b, &c3, 0).unwrap(), (false, 2));
+    assert_eq!(s.reach(&other, &c3, 0).unwrap(), (true, 1));
+    // A note dated before the one kept never moves it back.
+    s.note_reach(&b, &c2, T0 + 1).unwrap();
+    assert_eq!(s.reach(&b, &c2, T0 + 10).unwrap(), (true, 1));
+    // A rolling day after c1's last reach, less one second, it is kept;
+    // at a full day, the next note forgets it.
+    s.note_reach(&b, &c3, T0 + 5 + REACH_WINDOW_SECS - 1).unwrap();
+    assert_eq!(s.reach(&b, &c1, 0).unwrap(), (true, 3));
+    s.note_reach(&b, &c3, T0 + 5 + REACH_WINDOW_SECS).unwrap();
+    assert_eq!(s.reach(&b, &c1, 0).unwrap(), (false, 2));
+    // Another business's reaches are its own.
+    assert_eq!(s.reach(&other, &c3, 0).unwrap(), (true, 1));
 }

@@ -18,6 +18,7 @@ use hotline::relay::{
     EnvelopeHeader, MailboxLimits, ManualClock, MessageClass, MessageId, PolicyError,
     PreKeySlot, PreKeyUpload, RecordError, Refusal, Relay, RelayError, RelayStore, Request, RequestError, Response,
     SignedRequest, DeliveryState, Receipt, ReceiptError, RelayKey, StatementDigest, period_of,
+    FrankingKey, NotificationTiers, ReportError, ReportReason, Reportable, SpamReport,
 };
 use hotline::{DecryptError, IdentityKeyPair, PreKeyStore, Session};
 use rand::SeedableRng;
@@ -56,11 +57,21 @@ fn world_validated_by(
     limits: MailboxLimits,
     trust: impl CertificateValidator + 'static,
 ) -> World {
+    world_tiered(seed, limits, trust, NotificationTiers::default())
+}
+
+fn world_tiered(
+    seed: u64,
+    limits: MailboxLimits,
+    trust: impl CertificateValidator + 'static,
+    tiers: NotificationTiers,
+) -> World {
     let clock = ManualClock::new(T0);
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     let relay = Relay::new(new_store(), clock.clone(), trust)
         .with_limits(limits)
+        .with_notification_tiers(tiers)
         .with_log(move |line| sink.lock().unwrap().push(line.to_owned()));
     World {
         relay: Arc::new(relay),
@@ -150,6 +161,7 @@ impl World {
             message_id: MessageId::random(&mut self.rng),
             class,
             sent_at: self.now(),
+            franking: Default::default(),
         }
     }
 
@@ -2522,6 +2534,7 @@ fn a_block_wins_against_concurrent_sends() {
                 message_id: MessageId(id),
                 class: MessageClass::Notification,
                 sent_at: now,
+                franking: Default::default(),
             };
             let req = b_account.sign(
                 Request::Send(Envelope {
@@ -2838,4 +2851,174 @@ fn the_oldest_statement_given_is_the_period_begun_within_the_retention() {
         w.call(&mut b, Request::FetchStatement { period: current }),
         Ok(Response::Statement(s)) if !s.closed
     ));
+}
+
+// ---------------------------------------------------------------- reports (14.17)
+
+/// A notification from `b` to `c` whose header commits to `content` under a
+/// fresh franking key (the ciphertext is opaque: the relay never opens it).
+fn franked(w: &mut World, b: &mut Party, c: &Party, content: &[u8]) -> (Envelope, FrankingKey) {
+    let key = FrankingKey::random(&mut w.rng);
+    let mut header = w.header(b, c, MessageClass::Notification);
+    header.franking = key.commit(content);
+    let envelope = Envelope {
+        header,
+        ciphertext: vec![0xAB; 100],
+    };
+    w.call(b, Request::Send(envelope.clone())).unwrap();
+    (envelope, key)
+}
+
+/// What `c` keeps of the delivery of `envelope` to report it.
+fn reportable(w: &World, c: &mut Party, envelope: &Envelope, key: FrankingKey) -> Reportable {
+    let d = w
+        .fetch(c)
+        .into_iter()
+        .find(|d| d.envelope == *envelope)
+        .expect("delivered");
+    Reportable {
+        header: d.envelope.header,
+        received_at: d.received_at,
+        stamp: d.stamp,
+        key,
+    }
+}
+
+/// `submitter` sends the report of `m` that `signer` signed.
+fn report_as(
+    w: &World,
+    submitter: &mut Party,
+    signer: &IdentityKeyPair,
+    m: &Reportable,
+    content: &[u8],
+) -> Result<Response, RelayError> {
+    let r = SpamReport::sign(signer, m, content, ReportReason::Spam, w.now());
+    w.call(submitter, Request::Report(Box::new(r)))
+}
+
+/// `c` reports `m`.
+fn report(w: &World, c: &mut Party, m: &Reportable, content: &[u8]) -> Result<Response, RelayError> {
+    let me = c.account.identity().clone();
+    report_as(w, c, &me, m, content)
+}
+
+#[test]
+fn a_report_proves_what_the_business_sent_and_nothing_else() {
+    let (mut w, mut c, mut b) = pair(71);
+    let mut other = w.customer();
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let spam = b"Win a free flight! Send your card number to claim.";
+    let (envelope, key) = franked(&mut w, &mut b, &c, spam);
+    let m = reportable(&w, &mut c, &envelope, key.clone());
+    // The stamp is the relay's over the header and the time it accepted it.
+    assert_eq!(m.received_at, T0);
+    let mut forged = m.clone();
+    forged.stamp.0[31] ^= 1;
+    assert!(matches!(report(&w, &mut c, &forged, spam), Err(RelayError::BadStamp)));
+    let mut moved = m.clone();
+    moved.received_at += 1;
+    assert!(matches!(report(&w, &mut c, &moved, spam), Err(RelayError::BadStamp)));
+    // Content the business did not send does not open its commitment.
+    assert!(matches!(
+        report(&w, &mut c, &m, b"Win a free flight!"),
+        Err(RelayError::Request(RequestError::BadReport(ReportError::BadOpening)))
+    ));
+    // Only the recipient reports, and only a customer submits.
+    let mine = c.account.identity().clone();
+    assert!(matches!(report_as(&w, &mut other, &mine, &m, spam), Err(RelayError::RecordNotYours)));
+    assert!(matches!(
+        report_as(&w, &mut b, &mine, &m, spam),
+        Err(RelayError::WrongAccountKind(AccountKind::Customer))
+    ));
+    // Another relay's stamp is not this relay's.
+    let mut elsewhere = m.clone();
+    elsewhere.stamp = RelayKey::from_seed(&[9; 32]).stamp(&m.header, m.received_at);
+    assert!(matches!(report(&w, &mut c, &elsewhere, spam), Err(RelayError::BadStamp)));
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap().0, 0);
+    assert!(matches!(report(&w, &mut c, &m, spam), Ok(Response::Reported { duplicate: false })));
+    assert!(matches!(report(&w, &mut c, &m, spam), Ok(Response::Reported { duplicate: true })));
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap().0, 1);
+    // The store keeps the report as evidence anyone can check again.
+    let dump = w.relay.store().dump().unwrap();
+    assert!(dump.windows(spam.len()).any(|x| x == spam));
+}
+
+#[test]
+fn a_report_is_taken_for_thirty_days_after_the_message_and_counts_for_seven() {
+    let (mut w, mut c, mut b) = pair(72);
+    w.consent(&mut c, &b, ConsentScope::ALL).unwrap();
+    let (e1, k1) = franked(&mut w, &mut b, &c, b"first");
+    let (e2, k2) = franked(&mut w, &mut b, &c, b"second");
+    let m1 = reportable(&w, &mut c, &e1, k1);
+    let m2 = reportable(&w, &mut c, &e2, k2);
+    // At exactly the window the first is still taken.
+    w.clock.set(T0 + hotline::constants::REPORT_WINDOW_SECS);
+    assert!(report(&w, &mut c, &m1, b"first").is_ok());
+    // One second later the second is not.
+    w.clock.advance(1);
+    assert!(matches!(
+        report(&w, &mut c, &m2, b"second"),
+        Err(RelayError::ReportTooOld { received_at, now }) if received_at == T0 && now == w.now()
+    ));
+    // The report counts while less than seven days old.
+    let at = w.now() - 1;
+    w.clock.set(at + hotline::constants::QUALITY_WINDOW_SECS - 1);
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap().0, 1);
+    w.clock.advance(1);
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap().0, 0);
+}
+
+#[test]
+fn reports_lower_the_daily_limit_of_customers_reached_by_notifications() {
+    let mut rng = ChaCha20Rng::seed_from_u64(73 ^ 0xB);
+    let biz = IdentityKeyPair::generate(&mut rng);
+    let mut trust = AllowList::new();
+    trust.allow(&biz.public(), "Example Air");
+    let tiers = NotificationTiers::new(vec![1, 2], 1, 2).unwrap();
+    let mut w = world_tiered(73, MailboxLimits::default(), trust, tiers);
+    let mut b = w.register_business(biz, 5);
+    let mut cs: Vec<Party> = (0..4).map(|_| w.customer()).collect();
+    for c in &mut cs {
+        w.consent(c, &b, ConsentScope::ALL).unwrap();
+    }
+    // Tier 1: two customers a rolling day; the third is refused, and the
+    // first can still be sent to.
+    let (e0, k0) = franked(&mut w, &mut b, &cs[0], b"zero");
+    w.clock.advance(10);
+    franked(&mut w, &mut b, &cs[1], b"one");
+    assert!(matches!(
+        w.send_raw(&mut b, &cs[2], MessageClass::Notification),
+        Err(RelayError::DailyLimitReached { limit: 2, tier: 1 })
+    ));
+    w.sent(&mut b, &cs[0], MessageClass::Notification);
+    // Chat is not limited.
+    w.send_raw(&mut cs[2], &b, MessageClass::Chat).unwrap();
+    w.sent(&mut b, &cs[2], MessageClass::Chat);
+    // A rolling day after the first reach, exactly, it no longer counts;
+    // one second before, it does.
+    w.clock.set(T0 + hotline::constants::REACH_WINDOW_SECS - 1);
+    assert!(matches!(
+        w.send_raw(&mut b, &cs[2], MessageClass::Notification),
+        Err(RelayError::DailyLimitReached { .. })
+    ));
+    w.clock.set(T0 + hotline::constants::REACH_WINDOW_SECS + 10);
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap(), (0, 1, 2));
+    // Two distinct reporters lower the tier to 0.
+    let m0 = reportable(&w, &mut cs[0], &e0, k0);
+    report(&w, &mut cs[0], &m0, b"zero").unwrap();
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap(), (1, 1, 2));
+    let (e3, k3) = franked(&mut w, &mut b, &cs[3], b"three");
+    let m3 = reportable(&w, &mut cs[3], &e3, k3);
+    report(&w, &mut cs[3], &m3, b"three").unwrap();
+    assert_eq!(w.relay.notification_standing(&b.id()).unwrap(), (2, 0, 1));
+    // Customer 3 was reached in this rolling day: the limit of 1 is used.
+    assert!(matches!(
+        w.send_raw(&mut b, &cs[2], MessageClass::Notification),
+        Err(RelayError::DailyLimitReached { limit: 1, tier: 0 })
+    ));
+    let header = w.header(&b, &cs[2], MessageClass::Notification);
+    assert_eq!(
+        w.call_bytes(&mut b, Request::Send(Envelope { header, ciphertext: vec![1; 10] })),
+        Err(Refusal::DailyLimitReached)
+    );
 }

@@ -11,7 +11,9 @@
 //! answers; 25 hours later (the relay's clock is moved, and so are the
 //! clients' clocks) a free-form message is refused but a notification goes
 //! through, billed once delivered, and the airline checks its bill
-//! against the receipts the relay signed; the customer blocks the airline, whose next
+//! against the receipts the relay signed; the customer reports a second,
+//! unwanted notification (the relay checks the report against its own stamp
+//! and the airline's commitment) and blocks the airline, whose next
 //! message is refused. Each line says what the customer, the airline and
 //! the relay saw. It stops everything it started and exits 0.
 //!
@@ -35,7 +37,7 @@ use hotline::business::{
 };
 use hotline::relay::{
     Clock, ConsentScope, ManualClock, MemoryStore, MessageClass, Refusal, Relay, RelayStore,
-    Request, SystemClock,
+    ReportReason, Request, SystemClock,
 };
 use hotline::store::StorageKey;
 use hotline_client::{Client, Config, DeliveryState, Event, Events, Role, describe_badge};
@@ -162,24 +164,6 @@ async fn next<T>(
     .map_err(|_| "timed out waiting for an event")?
 }
 
-/// Names of the relay's operations, in the order of `Request`'s variants
-/// (the relay's log names the other operations by their position).
-const OPERATIONS: [&str; 13] = [
-    "register customer",
-    "register business (certificate chain checked)",
-    "upload prekeys",
-    "fetch bundle",
-    "prekey status",
-    "send",
-    "fetch mailbox",
-    "acknowledge",
-    "consent record (signed by the customer)",
-    "block record (signed by the customer)",
-    "export consent",
-    "publish certificate status",
-    "publish revocation list",
-];
-
 /// What the relay logged since the last call: one line per request,
 /// metadata only (accounts, class, size, outcome). The stream binding and
 /// the acknowledgements are left out.
@@ -189,20 +173,10 @@ fn relay_saw(log: &Mutex<Vec<String>>) {
         .map(|mut l| l.drain(..).collect())
         .unwrap_or_default();
     for line in lines {
-        let line = match line.split_once("Discriminant(") {
-            Some((head, rest)) => {
-                let Some((n, tail)) = rest.split_once(')') else {
-                    continue;
-                };
-                let op = n.parse::<usize>().ok().and_then(|i| OPERATIONS.get(i));
-                match op {
-                    Some(&"prekey status") | Some(&"acknowledge") => continue,
-                    Some(op) => format!("{head}{op}{tail}"),
-                    None => format!("{head}{n}{tail}"),
-                }
-            }
-            None => line,
-        };
+        let what = line.split(": ").nth(1).unwrap_or_default();
+        if what == "prekey status" || what.starts_with("acknowledge") {
+            continue;
+        }
         println!("   relay sees      {line}");
     }
 }
@@ -222,6 +196,34 @@ async fn delivery(events: &mut Events, id: u64) -> Result<DeliveryState, Error> 
         _ => None,
     })
     .await
+}
+
+/// The airline sends `note` to `to` as a notification; the customer reads
+/// it (rendered against the approved template) and confirms it. Returns
+/// the relay's answer to the airline and the message as the customer read
+/// it, with its text.
+async fn notify(
+    (airline, airline_events): (&Client, &mut Events),
+    (customer, customer_events): (&Client, &mut Events),
+    note: &TemplatedNotification,
+) -> Result<(DeliveryState, hotline_client::Message, String), Error> {
+    let id = airline
+        .send(
+            customer.account(),
+            MessageClass::Notification,
+            note.to_bytes(),
+        )
+        .await?;
+    let state = expect(delivery(airline_events, id).await?, DeliveryState::Accepted)?;
+    let m = next(customer_events, |e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    })
+    .await?;
+    let shown = customer.render_notification(&m).await?;
+    customer.confirm(m.seq).await?;
+    let text = format!("[{:?}, {:?}] {:?}", m.class, shown.category, shown.text);
+    Ok((state, m, text))
 }
 
 async fn story() -> Result<(), Error> {
@@ -381,31 +383,14 @@ async fn story() -> Result<(), Error> {
         check_in.body()
     );
     let note = TemplatedNotification::new(&check_in, &["EA212", "Friday"])?;
-    let id = airline
-        .send(
-            customer.account(),
-            MessageClass::Notification,
-            note.to_bytes(),
-        )
-        .await?;
-    println!(
-        "   airline sends   template 1 with [\"EA212\", \"Friday\"] -> {:?}",
-        expect(
-            delivery(&mut airline_events, id).await?,
-            DeliveryState::Accepted
-        )?
-    );
-    let m = next(&mut customer_events, |e| match e {
-        Event::Message(m) => Some(m),
-        _ => None,
-    })
+    let (state, _, text) = notify(
+        (&airline, &mut airline_events),
+        (&customer, &mut customer_events),
+        &note,
+    )
     .await?;
-    let shown = customer.render_notification(&m).await?;
-    customer.confirm(m.seq).await?;
-    println!(
-        "   customer reads  [{:?}, {:?}] {:?}",
-        m.class, shown.category, shown.text
-    );
+    println!("   airline sends   template 1 with [\"EA212\", \"Friday\"] -> {state:?}");
+    println!("   customer reads  {text}");
     relay_saw(&log);
     // The airline checks the bill against what the relay signed (SPEC.md
     // 14.16): the delivery of its notification, and the day's statement.
@@ -446,7 +431,26 @@ async fn story() -> Result<(), Error> {
         airline.account().short()
     );
 
-    println!("\n8. The customer blocks the airline: the relay refuses its next message.");
+    println!("\n8. A second notification the customer did not want: the customer reports it.");
+    let again = TemplatedNotification::new(&check_in, &["EA212", "Friday (reminder 3 of 5)"])?;
+    let (_, m, text) = notify(
+        (&airline, &mut airline_events),
+        (&customer, &mut customer_events),
+        &again,
+    )
+    .await?;
+    println!("   customer reads  {text}");
+    let duplicate = customer.report(m.seq, ReportReason::Spam).await?;
+    let (reporters, tier, limit) = relay.relay().notification_standing(&airline.account())?;
+    println!(
+        "   relay checks    its own stamp and the opening of the airline's commitment: report recorded (duplicate: {duplicate})"
+    );
+    println!(
+        "   operator reads  {} reporter(s) this week: tier {}, at most {} customers a day",
+        reporters, tier, limit
+    );
+
+    println!("\n9. The customer blocks the airline: the relay refuses its next message.");
     customer.block(airline.account()).await?;
     println!(
         "   customer sees   {} blocked (at the relay and in the app)",
@@ -469,13 +473,13 @@ async fn story() -> Result<(), Error> {
     );
     relay_saw(&log);
 
-    println!("\n9. Everyone stops.");
+    println!("\n10. Everyone stops.");
     customer.shutdown().await;
     airline.shutdown().await;
     let _ = stop_relay.send(());
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "   the relay saw only accounts, classes, sizes and ciphertext; the plaintexts never left the two apps"
+        "   the relay saw only accounts, classes, sizes and ciphertext, and the one message the customer chose to report"
     );
     Ok(())
 }

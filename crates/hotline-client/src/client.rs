@@ -11,7 +11,7 @@ use hotline::business::{
 use hotline::constants::MAX_FETCH_STATES;
 use hotline::relay::{
     AccountId, ConsentScope, Delivery, Envelope, MessageClass, MessageId, PreKeyUpload, Receipt,
-    Refusal, RelayPublicKey, Request, Response, Statement, StatementDigest,
+    Refusal, RelayPublicKey, ReportReason, Request, Response, Statement, StatementDigest,
 };
 use hotline::store::{Client as Store, EncryptedStore, PeerId, ReceiveError};
 use hotline::{IdentityKey, PreKeyStore};
@@ -343,6 +343,7 @@ enum Command {
     SafetyNumber(AccountId, Reply<Option<String>>),
     Confirm(u64, Reply<()>),
     Inbox(u64, usize, Reply<Vec<Message>>),
+    Report(u64, ReportReason, Reply<bool>),
     Request(Box<Request>, Reply<Response>),
     UpdateTrust(TrustChange, Reply<()>),
     Status(Reply<Status>),
@@ -639,6 +640,17 @@ impl Client {
     /// Up to `limit` messages of the inbox after `seq`, oldest first.
     pub async fn inbox(&self, after: u64, limit: usize) -> Result<Vec<Message>, Error> {
         self.ask(|r| Command::Inbox(after, limit, r)).await
+    }
+
+    /// Reports the inbox message `seq` to the relay (SPEC.md 14.17): the
+    /// report carries the message's content and the opening of the
+    /// sender's commitment, so the relay can check that the business sent
+    /// exactly this, and counts it against the business's quality. Returns
+    /// whether this message had already been reported. Only a customer
+    /// reports, and only a business's message, within 30 days of its
+    /// delivery; the relay's refusals say which rule failed.
+    pub async fn report(&self, seq: u64, reason: ReportReason) -> Result<bool, Error> {
+        self.ask(|r| Command::Report(seq, reason, r)).await
     }
 
     /// Sends any request (publish a status, a revocation list, export
@@ -996,6 +1008,18 @@ impl Actor {
 
     /// Calls the relay for the application: connects first if needed, and
     /// tries again over a fresh connection after a network failure.
+    async fn report(&mut self, seq: u64, reason: ReportReason) -> Result<bool, Error> {
+        let (message, content) = self.db.reportable(seq)?.ok_or(Error::NotReportable(seq))?;
+        let now = self.now();
+        let report = self.app().spam_report(&message, &content, reason, now);
+        match self.call(Request::Report(Box::new(report))).await? {
+            Response::Reported { duplicate } => Ok(duplicate),
+            other => Err(Error::BadResponse(format!(
+                "{other:?} in answer to a report"
+            ))),
+        }
+    }
+
     async fn call(&mut self, request: Request) -> Result<Response, Error> {
         let mut last = String::new();
         for _ in 0..CALL_ATTEMPTS {
@@ -1076,7 +1100,7 @@ impl Actor {
         let outcome = match opened {
             Some(Ok(received)) => self
                 .db
-                .push_inbox(&d.envelope, &received.plaintext)
+                .push_inbox(&d, &received.plaintext, received.franking_key.as_ref())
                 .and_then(|seq| held.commit().map_err(Error::from).map(|()| (seq, received))),
             Some(Err(e)) => {
                 drop(held);
@@ -1313,6 +1337,10 @@ impl Actor {
                 } else {
                     Ok(())
                 };
+                let _ = reply.send(r);
+            }
+            Command::Report(seq, reason, reply) => {
+                let r = self.report(seq, reason).await;
                 let _ = reply.send(r);
             }
             Command::Inbox(after, limit, reply) => {

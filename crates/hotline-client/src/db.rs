@@ -17,10 +17,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag};
-use hotline::relay::{AccountId, Envelope, MessageClass, MessageId};
+use hotline::relay::{
+    AccountId, Delivery, ENVELOPE_HEADER_LEN, Envelope, EnvelopeHeader, FrankingKey, FrankingStamp,
+    MessageClass, MessageId, Reportable,
+};
 use hotline::store::{RecordBackend, RecordWrite, StorageKey, StoreError, StoredRecord};
 use rand::Rng as _;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use zeroize::Zeroizing;
 
 use crate::error::Error;
 
@@ -50,6 +54,10 @@ CREATE TABLE IF NOT EXISTS client_inbox (
     sent_at INTEGER NOT NULL,
     body BLOB NOT NULL,
     UNIQUE (sender, message_id)
+);
+CREATE TABLE IF NOT EXISTS client_reportable (
+    seq INTEGER PRIMARY KEY,
+    evidence BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS client_meta (
     key TEXT PRIMARY KEY,
@@ -171,6 +179,51 @@ impl Db {
         Ok(conn.last_insert_rowid() as u64)
     }
 
+    /// The inbox message `seq` with what reporting it needs, if it is in
+    /// the inbox with its franking evidence.
+    pub(crate) fn reportable(&self, seq: u64) -> Result<Option<(Reportable, Vec<u8>)>, Error> {
+        let Some(row) = self.inbox_after(seq.saturating_sub(1), 1)?.pop() else {
+            return Ok(None);
+        };
+        if row.seq != seq {
+            return Ok(None);
+        }
+        let sealed: Option<Vec<u8>> = self
+            .lock()?
+            .query_row(
+                "SELECT evidence FROM client_reportable WHERE seq = ?1",
+                params![seq as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let evidence =
+            Zeroizing::new(self.open_sealed(&evidence_ad(&row.sender, &row.message_id), &sealed)?);
+        let bad = || Error::Corrupt("report evidence");
+        if evidence.len() != EVIDENCE_LEN {
+            return Err(bad());
+        }
+        let (header, rest) = evidence.split_at(ENVELOPE_HEADER_LEN);
+        let (at, rest) = rest.split_at(8);
+        let (stamp, key) = rest.split_at(32);
+        let header = EnvelopeHeader::from_bytes(header).map_err(|_| bad())?;
+        if (header.sender, header.message_id) != (row.sender, row.message_id) {
+            return Err(bad());
+        }
+        Ok(Some((
+            Reportable {
+                header,
+                received_at: u64::from_be_bytes(at.try_into().map_err(|_| bad())?),
+                stamp: FrankingStamp(stamp.try_into().map_err(|_| bad())?),
+                key: FrankingKey::from_bytes(key.try_into().map_err(|_| bad())?),
+            },
+            row.body,
+        )))
+    }
+
     /// The oldest envelope waiting in the outbox.
     pub(crate) fn next_outbox(&self) -> Result<Option<(u64, Envelope)>, Error> {
         let row: Option<(i64, Vec<u8>)> = self
@@ -225,25 +278,69 @@ impl Db {
             .map_err(backend)
     }
 
-    /// Adds a received message to the inbox, its plaintext sealed under a
-    /// key derived from the storage key (inside a held transaction).
-    pub(crate) fn push_inbox(&self, envelope: &Envelope, plaintext: &[u8]) -> Result<u64, Error> {
-        if plaintext.len() > MAX_INBOX_BODY {
-            return Err(Error::Corrupt("message too long for the inbox"));
-        }
-        let h = &envelope.header;
-        let ad = inbox_ad(&h.sender, &h.message_id);
+    /// Seals `data` under the inbox key with `ad`: nonce, ciphertext, tag.
+    fn seal(&self, ad: &[u8], data: &[u8]) -> Result<Vec<u8>, Error> {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let mut body = plaintext.to_vec();
+        let mut body = data.to_vec();
         let tag: [u8; 16] = ChaCha20Poly1305::new(&Key::from(*self.inbox_key))
-            .encrypt_inout_detached(&Nonce::from(nonce), &ad, body.as_mut_slice().into())
+            .encrypt_inout_detached(&Nonce::from(nonce), ad, body.as_mut_slice().into())
             .map_err(|_| Error::Corrupt("inbox seal"))?
             .into();
         let mut sealed = Vec::with_capacity(12 + body.len() + 16);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&body);
         sealed.extend_from_slice(&tag);
+        Ok(sealed)
+    }
+
+    /// Opens what [`seal`](Self::seal) made with the same `ad`.
+    fn open_sealed(&self, ad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Error> {
+        if sealed.len() < 28 {
+            return Err(Error::Corrupt("inbox body"));
+        }
+        let (nonce, rest) = sealed.split_at(12);
+        let (ct, tag) = rest.split_at(rest.len() - 16);
+        let mut body = ct.to_vec();
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| Error::Corrupt("nonce"))?;
+        let tag: [u8; 16] = tag.try_into().map_err(|_| Error::Corrupt("tag"))?;
+        ChaCha20Poly1305::new(&Key::from(*self.inbox_key))
+            .decrypt_inout_detached(
+                &Nonce::from(nonce),
+                ad,
+                body.as_mut_slice().into(),
+                &Tag::from(tag),
+            )
+            .map_err(|_| Error::Corrupt("inbox body does not open"))?;
+        Ok(body)
+    }
+
+    /// Adds a received message to the inbox, its plaintext sealed under a
+    /// key derived from the storage key (inside a held transaction), with
+    /// what reporting it needs (SPEC.md 14.17): the delivery's header, time
+    /// and stamp and the message's franking key, sealed likewise.
+    pub(crate) fn push_inbox(
+        &self,
+        delivery: &Delivery,
+        plaintext: &[u8],
+        franking_key: Option<&FrankingKey>,
+    ) -> Result<u64, Error> {
+        if plaintext.len() > MAX_INBOX_BODY {
+            return Err(Error::Corrupt("message too long for the inbox"));
+        }
+        let h = &delivery.envelope.header;
+        let sealed = self.seal(&inbox_ad(&h.sender, &h.message_id), plaintext)?;
+        let evidence = match franking_key {
+            Some(key) => {
+                let mut e = Zeroizing::new(Vec::with_capacity(EVIDENCE_LEN));
+                e.extend_from_slice(&h.associated_data());
+                e.extend_from_slice(&delivery.received_at.to_be_bytes());
+                e.extend_from_slice(&delivery.stamp.0);
+                e.extend_from_slice(&key.to_bytes());
+                Some(self.seal(&evidence_ad(&h.sender, &h.message_id), &e)?)
+            }
+            None => None,
+        };
         let conn = self.lock()?;
         conn.execute(
             "INSERT INTO client_inbox (sender, message_id, class, sent_at, body)
@@ -257,7 +354,15 @@ impl Db {
             ],
         )
         .map_err(backend)?;
-        Ok(conn.last_insert_rowid() as u64)
+        let seq = conn.last_insert_rowid();
+        if let Some(evidence) = evidence {
+            conn.execute(
+                "INSERT INTO client_reportable (seq, evidence) VALUES (?1, ?2)",
+                params![seq, evidence],
+            )
+            .map_err(backend)?;
+        }
+        Ok(seq as u64)
     }
 
     /// Inbox messages with a sequence number above `after`, oldest first
@@ -299,22 +404,7 @@ impl Db {
                     1 => MessageClass::Notification,
                     _ => return Err(Error::Corrupt("inbox class")),
                 };
-                if sealed.len() < 28 {
-                    return Err(Error::Corrupt("inbox body"));
-                }
-                let (nonce, rest) = sealed.split_at(12);
-                let (ct, tag) = rest.split_at(rest.len() - 16);
-                let mut body = ct.to_vec();
-                let nonce: [u8; 12] = nonce.try_into().map_err(|_| Error::Corrupt("nonce"))?;
-                let tag: [u8; 16] = tag.try_into().map_err(|_| Error::Corrupt("tag"))?;
-                ChaCha20Poly1305::new(&Key::from(*self.inbox_key))
-                    .decrypt_inout_detached(
-                        &Nonce::from(nonce),
-                        &inbox_ad(&sender, &message_id),
-                        body.as_mut_slice().into(),
-                        &Tag::from(tag),
-                    )
-                    .map_err(|_| Error::Corrupt("inbox body does not open"))?;
+                let body = self.open_sealed(&inbox_ad(&sender, &message_id), &sealed)?;
                 Ok(InboxRow {
                     seq: seq as u64,
                     sender,
@@ -333,6 +423,18 @@ fn class_byte(class: MessageClass) -> u8 {
         MessageClass::Notification => 1,
         _ => 0,
     }
+}
+
+/// Length of a message's report evidence: header, received-at, stamp and
+/// franking key.
+const EVIDENCE_LEN: usize = ENVELOPE_HEADER_LEN + 8 + 32 + 32;
+
+/// The associated data of a message's sealed report evidence: the inbox
+/// body's, after a label, so neither opens as the other.
+fn evidence_ad(sender: &AccountId, id: &MessageId) -> Vec<u8> {
+    let mut ad = b"report evidence".to_vec();
+    ad.extend_from_slice(&inbox_ad(sender, id));
+    ad
 }
 
 fn inbox_ad(sender: &AccountId, id: &MessageId) -> Vec<u8> {
@@ -475,8 +577,18 @@ mod tests {
                 message_id: MessageId([3; 16]),
                 class: MessageClass::Chat,
                 sent_at: 7,
+                franking: Default::default(),
             },
             ciphertext: vec![9; 40],
+        }
+    }
+
+    fn delivery() -> Delivery {
+        Delivery {
+            id: 4,
+            received_at: 1_700_000_000,
+            stamp: FrankingStamp([6; 32]),
+            envelope: envelope(),
         }
     }
 
@@ -519,7 +631,12 @@ mod tests {
     fn inbox_bodies_are_sealed_at_rest_and_a_message_enters_once() {
         let db = Db::open(None, &StorageKey::from_bytes([5; 32])).unwrap();
         let held = db.hold().unwrap();
-        db.push_inbox(&envelope(), b"my booking ZX81QK").unwrap();
+        db.push_inbox(
+            &delivery(),
+            b"my booking ZX81QK",
+            Some(&FrankingKey::from_bytes([8; 32])),
+        )
+        .unwrap();
         held.commit().unwrap();
         let raw: Vec<u8> = db
             .lock()
@@ -535,7 +652,22 @@ mod tests {
                 .unwrap()
         );
         // The same sender and message id cannot enter twice.
-        assert!(db.push_inbox(&envelope(), b"again").is_err());
+        assert!(db.push_inbox(&delivery(), b"again", None).is_err());
+        // What a report needs comes back as it went in, sealed at rest.
+        let (message, body) = db.reportable(1).unwrap().expect("reportable");
+        assert_eq!(body, b"my booking ZX81QK");
+        assert_eq!(message.header, envelope().header);
+        assert_eq!(message.received_at, 1_700_000_000);
+        assert_eq!(message.stamp, FrankingStamp([6; 32]));
+        assert_eq!(message.key, FrankingKey::from_bytes([8; 32]));
+        let raw: Vec<u8> = db
+            .lock()
+            .unwrap()
+            .query_row("SELECT evidence FROM client_reportable", [], |r| r.get(0))
+            .unwrap();
+        assert!(!raw.windows(8).any(|w| w == [8; 8]), "franking key at rest");
+        assert!(db.reportable(2).unwrap().is_none());
+        assert!(db.reportable(0).unwrap().is_none());
         // Under another storage key the body does not open.
         let conn = db.conn.clone();
         let other = Db {

@@ -41,6 +41,11 @@ pub enum Error {
     /// relay's key (SPEC.md 14.16): not signed by that relay.
     #[error("relay receipt refused: {0}")]
     Receipt(hotline::relay::ReceiptError),
+    /// No message with this inbox sequence number can be reported: none is
+    /// in the inbox, or it arrived before this client kept the franking
+    /// evidence (SPEC.md 14.17).
+    #[error("inbox message {0} cannot be reported")]
+    NotReportable(u64),
     /// The relay's statement of a billing period does not match the
     /// delivery states it signed for the same period (SPEC.md 14.16): the
     /// bill cannot be trusted.

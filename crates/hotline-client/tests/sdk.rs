@@ -189,16 +189,7 @@ async fn a_blocked_business_is_refused_by_the_relay() {
     let business_id = IdentityKeyPair::generate(&mut rand::rng());
     let (server, (business, mut bevents), (customer, mut cevents)) =
         relay_business_and_customer(&business_id).await;
-    customer
-        .consent(business.account(), ConsentScope::ALL)
-        .await
-        .unwrap();
-    customer.start_session(business.account()).await.unwrap();
-    customer
-        .send(business.account(), MessageClass::Chat, b"hi".to_vec())
-        .await
-        .unwrap();
-    let m = next_message(&mut bevents).await;
+    let m = customer_says(&business, &mut bevents, &customer, b"hi").await;
     customer.block(business.account()).await.unwrap();
     let id = business
         .send(m.from, MessageClass::Chat, b"Buy more!".to_vec())
@@ -219,6 +210,39 @@ async fn a_blocked_business_is_refused_by_the_relay() {
     server.stop().await;
 }
 
+/// A customer reports a notification (SPEC.md 14.17): the inbox kept what
+/// the report needs, the relay checks it and records it once, a message
+/// not in the inbox cannot be reported, and a business cannot report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_reports_a_notification_and_the_relay_checks_it() {
+    use hotline::relay::ReportReason;
+    let business_id = IdentityKeyPair::generate(&mut rand::rng());
+    let (server, (business, mut bevents), (customer, mut cevents)) =
+        relay_business_and_customer(&business_id).await;
+    let (asked, m) = hello_then_notification(
+        (&business, &mut bevents),
+        (&customer, &mut cevents),
+        b"Win a free flight!",
+    )
+    .await;
+    // The inbox kept the stamp and the franking key: the relay takes the
+    // report once, then answers it as a duplicate.
+    assert!(!customer.report(m.seq, ReportReason::Spam).await.unwrap());
+    assert!(customer.report(m.seq, ReportReason::Spam).await.unwrap());
+    assert!(matches!(
+        customer.report(m.seq + 100, ReportReason::Spam).await,
+        Err(hotline_client::Error::NotReportable(_))
+    ));
+    // A business does not report its customers' messages.
+    assert!(matches!(
+        business.report(asked.seq, ReportReason::Abuse).await,
+        Err(hotline_client::Error::Refused(Refusal::WrongAccountKind))
+    ));
+    customer.shutdown().await;
+    business.shutdown().await;
+    server.stop().await;
+}
+
 /// A business checks its bill (SPEC.md 14.16): the notification the
 /// customer received shows as delivered in the relay-signed states, and the
 /// period's statement, checked against them, bills exactly it. Receipts
@@ -229,21 +253,12 @@ async fn a_business_checks_its_bill_against_the_relays_signed_states() {
     let business_id = IdentityKeyPair::generate(&mut rand::rng());
     let (server, (business, mut bevents), (customer, mut cevents)) =
         relay_business_and_customer(&business_id).await;
-    customer
-        .consent(business.account(), ConsentScope::ALL)
-        .await
-        .unwrap();
-    customer.start_session(business.account()).await.unwrap();
-    customer
-        .send(business.account(), MessageClass::Chat, b"hello".to_vec())
-        .await
-        .unwrap();
-    let m = next_message(&mut bevents).await;
-    business
-        .send(m.from, MessageClass::Notification, b"Gate changed".to_vec())
-        .await
-        .unwrap();
-    assert_eq!(next_message(&mut cevents).await.body, b"Gate changed");
+    hello_then_notification(
+        (&business, &mut bevents),
+        (&customer, &mut cevents),
+        b"Gate changed",
+    )
+    .await;
     // The customer's client acknowledges as it receives: poll, bounded,
     // until the relay logged the delivery.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

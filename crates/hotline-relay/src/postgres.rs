@@ -25,12 +25,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS, STATE_RETENTION_SECS};
+use hotline::constants::{
+    CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS, REACH_WINDOW_SECS, REPORT_RETENTION_SECS,
+    STATE_RETENTION_SECS,
+};
 use hotline::relay::{
     AccountId, AccountKind, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery,
     DeliveryState, EnqueueOutcome, Envelope, MailboxLimits, MessageClass, MessageId, PairState,
-    PreKeyUpload, RelayStore, SendEffects, StateEntry, StoreError, StoredEnvelope, UploadOutcome,
-    state_entry,
+    PreKeyUpload, RelayStore, SendEffects, StateEntry, StoreError, StoredEnvelope, StoredReport,
+    UploadOutcome, state_entry,
 };
 use hotline::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use postgres::error::SqlState;
@@ -204,6 +207,16 @@ CREATE TABLE states(
 CREATE INDEX states_billed ON states(sender, period, seq) WHERE period IS NOT NULL;
 CREATE INDEX states_by_time ON states(time);
 CREATE TABLE state_heads(sender bytea PRIMARY KEY, next bigint NOT NULL);
+",
+    "
+CREATE TABLE reports(
+    business bytea NOT NULL, customer bytea NOT NULL, message_id bytea NOT NULL,
+    time bigint NOT NULL, report bytea NOT NULL,
+    PRIMARY KEY(business, customer, message_id));
+CREATE INDEX reports_by_time ON reports(time);
+CREATE TABLE reaches(
+    business bytea NOT NULL, customer bytea NOT NULL, time bigint NOT NULL,
+    PRIMARY KEY(business, customer));
 ",
 ];
 
@@ -1086,6 +1099,7 @@ impl RelayStore for PostgresStore {
             out.push(Delivery {
                 id: u64::try_from(seq).map_err(|_| StoreError::Corrupt("delivery id"))?,
                 received_at: unord(row.get(1)),
+                stamp: Default::default(),
                 envelope,
             });
         }
@@ -1312,6 +1326,82 @@ impl RelayStore for PostgresStore {
             .collect()
     }
 
+    fn put_report(&self, report: &StoredReport) -> Result<bool, StoreError> {
+        self.serializable(|tx| {
+            if let Some(cut) = report.time.checked_sub(REPORT_RETENTION_SECS) {
+                tx.execute("DELETE FROM reports WHERE time <= $1", &[&ord(cut)])?;
+            }
+            let n = tx.execute(
+                "INSERT INTO reports(business, customer, message_id, time, report)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[
+                    &&report.business.0[..],
+                    &&report.customer.0[..],
+                    &&report.message_id.0[..],
+                    &ord(report.time),
+                    &report.bytes,
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn reporters(&self, business: &AccountId, since: u64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()?
+            .query_one(
+                "SELECT COUNT(DISTINCT customer) FROM reports WHERE business = $1 AND time >= $2",
+                &[&&business.0[..], &ord(since)],
+            )
+            .map_err(backend)?
+            .get(0);
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("report count"))
+    }
+
+    fn reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        since: u64,
+    ) -> Result<(bool, u64), StoreError> {
+        let row = self
+            .conn()?
+            .query_one(
+                "SELECT COALESCE(bool_or(customer = $2), false), COUNT(*) FROM reaches
+                 WHERE business = $1 AND time >= $3",
+                &[&&business.0[..], &&customer.0[..], &ord(since)],
+            )
+            .map_err(backend)?;
+        let count: i64 = row.get(1);
+        Ok((
+            row.get(0),
+            u64::try_from(count).map_err(|_| StoreError::Corrupt("reach count"))?,
+        ))
+    }
+
+    fn note_reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.serializable(|tx| {
+            if let Some(cut) = now.checked_sub(REACH_WINDOW_SECS) {
+                tx.execute(
+                    "DELETE FROM reaches WHERE business = $1 AND time <= $2",
+                    &[&&business.0[..], &ord(cut)],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO reaches(business, customer, time) VALUES ($1, $2, $3)
+                 ON CONFLICT(business, customer) DO UPDATE
+                 SET time = GREATEST(reaches.time, excluded.time)",
+                &[&&business.0[..], &&customer.0[..], &ord(now)],
+            )?;
+            Ok(())
+        })
+    }
+
     fn states(
         &self,
         sender: &AccountId,
@@ -1404,6 +1494,7 @@ impl RelayStore for PostgresStore {
             ("blocks", "record, record, record"),
             ("business_blocks", "record, record, record"),
             ("statuses", "status, status, status"),
+            ("reports", "report, report, report"),
         ] {
             for row in conn
                 .query(&format!("SELECT {cols} FROM {table}"), &[])

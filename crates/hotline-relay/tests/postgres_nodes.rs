@@ -60,6 +60,7 @@ mod nodes {
                 message_id: MessageId(id),
                 class: MessageClass::Chat,
                 sent_at: now(),
+                franking: Default::default(),
             },
             ciphertext: vec![0; 64],
         }
@@ -384,7 +385,7 @@ mod nodes {
             .collect();
         assert_eq!(
             versions,
-            [1, 2, 3, 4, 5],
+            [1, 2, 3, 4, 5, 6],
             "each migration applied once, in order"
         );
         // A database migrated by a newer relay is not touched.

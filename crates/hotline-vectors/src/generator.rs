@@ -2713,12 +2713,19 @@ fn relay_vectors() -> Value {
     message_id.copy_from_slice(&val32("relay message id")[..16]);
     let mut notification_id = [0u8; 16];
     notification_id.copy_from_slice(&val32("relay notification id")[..16]);
+    // Each header commits to its message's content (SPEC.md 14.17).
+    let chat_key = hotline::relay::FrankingKey::from_bytes(val32("relay chat franking key"));
+    let chat_content: &[u8] = b"Where is my bag?";
+    let notification_key =
+        hotline::relay::FrankingKey::from_bytes(val32("relay notification franking key"));
+    let notification_content: &[u8] = b"Win a free flight! Send your card number to claim.";
     let chat = EnvelopeHeader {
         sender: c_id,
         recipient: b_id,
         message_id: MessageId(message_id),
         class: MessageClass::Chat,
         sent_at: RELAY_NOW,
+        franking: chat_key.commit(chat_content),
     };
     let notification = EnvelopeHeader {
         sender: b_id,
@@ -2726,6 +2733,7 @@ fn relay_vectors() -> Value {
         message_id: MessageId(notification_id),
         class: MessageClass::Notification,
         sent_at: RELAY_NOW + 90_000,
+        franking: notification_key.commit(notification_content),
     };
     // The receipt of the chat message's acceptance at `now` (SPEC.md 14.16).
     let accepted_entry = StateEntry {
@@ -2754,9 +2762,71 @@ fn relay_vectors() -> Value {
             "message_id": h(&hd.message_id.0),
             "class": match hd.class { MessageClass::Chat => CLASS_CHAT, MessageClass::Notification => CLASS_NOTIFICATION },
             "sent_at": hd.sent_at,
+            "franking_tag": h(&hd.franking.0),
             "encoding": h(&bytes),
         })
     };
+    // Reports (SPEC.md 14.17): the customer reports the notification,
+    // delivered at `received_at` with the relay's stamp.
+    let received_at = RELAY_NOW + 90_005;
+    let reportable = hotline::relay::Reportable {
+        header: notification,
+        received_at,
+        stamp: relay_key().stamp(&notification, received_at),
+        key: notification_key.clone(),
+    };
+    let report_time = RELAY_NOW + 90_100;
+    let report = hotline::relay::SpamReport::sign(
+        &customer,
+        &reportable,
+        notification_content,
+        hotline::relay::ReportReason::Spam,
+        report_time,
+    );
+    let report_bytes = report.to_bytes();
+    assert_eq!(
+        hotline::relay::SpamReport::from_bytes(&report_bytes).unwrap(),
+        report
+    );
+    let refused_report = |name: &str, bytes: Vec<u8>, expect: &str| {
+        let e = hotline::relay::SpamReport::from_bytes(&bytes).unwrap_err();
+        assert_eq!(code(&e)["code"], expect, "report case {name}");
+        json!({"name": name, "encoding": h(&bytes), "error": code(&e)})
+    };
+    let mut bad_signature = report_bytes.clone();
+    *bad_signature.last_mut().unwrap() ^= 1;
+    let altered = hotline::relay::SpamReport::sign(
+        &customer,
+        &reportable,
+        b"Win a free flight! Send your card number to claim!",
+        hotline::relay::ReportReason::Spam,
+        report_time,
+    )
+    .to_bytes();
+    let mut no_reason = report_bytes.clone();
+    no_reason[2 + hotline::relay::ENVELOPE_HEADER_LEN + 8 + 32 + 32] = 0;
+    let mut trailing = report_bytes.clone();
+    trailing.push(0);
+    let reports = json!({
+        "franking_key": h(&notification_key.to_bytes()),
+        "content": h(notification_content),
+        "content_text": String::from_utf8_lossy(notification_content),
+        "header": "envelope_headers[1].encoding",
+        "received_at": received_at,
+        "stamp": h(&reportable.stamp.0),
+        "reason": hotline::relay::ReportReason::Spam.to_byte(),
+        "time": report_time,
+        "signer": "customer",
+        "encoding": h(&report_bytes),
+        "chat_franking_key": h(&chat_key.to_bytes()),
+        "chat_content": h(chat_content),
+        "refused": [
+            refused_report("the last signature byte flipped", bad_signature, "report.bad_signature"),
+            refused_report("content that does not open the commitment (signed)", altered, "report.bad_opening"),
+            refused_report("reason 0", no_reason, "report.decode"),
+            refused_report("a trailing byte", trailing, "report.decode"),
+        ],
+    });
 
     let consent = |name: &str, scope: ConsentScope, time: u64| {
         let r = ConsentRecord::sign(&customer, b_id, scope, time);
@@ -2888,6 +2958,13 @@ fn relay_vectors() -> Value {
                 period: hotline::relay::period_of(RELAY_NOW),
             },
         ),
+        (
+            "report",
+            &customer,
+            9,
+            report_time,
+            Request::Report(Box::new(report.clone())),
+        ),
     ];
     // The inputs of each request's body (SPEC.md 14.2), by operation.
     let body = |request: &Request| -> Value {
@@ -2917,6 +2994,7 @@ fn relay_vectors() -> Value {
             Request::DeleteAccount => json!({"op": 14}),
             Request::FetchStates { after, max } => json!({"op": 15, "after": after, "max": max}),
             Request::FetchStatement { period } => json!({"op": 16, "period": period}),
+            Request::Report(_) => json!({"op": 17, "report": "reports.encoding"}),
             other => unreachable!("no vector for {other:?}"),
         }
     };
@@ -3215,6 +3293,7 @@ fn relay_vectors() -> Value {
                 deliveries: vec![Delivery {
                     id: 1,
                     received_at: RELAY_NOW + 3,
+                    stamp: relay_key().stamp(&chat, RELAY_NOW + 3),
                     envelope: envelope.clone(),
                 }],
                 more: false,
@@ -3225,7 +3304,7 @@ fn relay_vectors() -> Value {
                 },
                 statuses: vec![],
             }),
-            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "envelope": "the envelope above"}], "statuses": []}),
+            json!({"status": "ok", "op": 7, "more": false, "low": true, "drained_last_hour": 12, "drained_last_day": 300, "deliveries": [{"id": 1, "received_at": RELAY_NOW + 3, "stamp": h(&relay_key().stamp(&chat, RELAY_NOW + 3).0), "envelope": "the envelope above"}], "statuses": []}),
         ),
         (
             "mailbox with a stapled status",
@@ -3233,6 +3312,7 @@ fn relay_vectors() -> Value {
                 deliveries: vec![Delivery {
                     id: 2,
                     received_at: RELAY_NOW + 4,
+                    stamp: relay_key().stamp(&chat, RELAY_NOW + 4),
                     envelope: envelope.clone(),
                 }],
                 more: true,
@@ -3240,7 +3320,7 @@ fn relay_vectors() -> Value {
                 prekeys_drained: PreKeyDrain::default(),
                 statuses: vec![stapled.clone()],
             }),
-            json!({"status": "ok", "op": 7, "more": true, "low": false, "drained_last_hour": 0, "drained_last_day": 0, "deliveries": [{"id": 2, "received_at": RELAY_NOW + 4, "envelope": "the envelope above"}], "statuses": [h(&stapled.to_bytes())]}),
+            json!({"status": "ok", "op": 7, "more": true, "low": false, "drained_last_hour": 0, "drained_last_day": 0, "deliveries": [{"id": 2, "received_at": RELAY_NOW + 4, "stamp": h(&relay_key().stamp(&chat, RELAY_NOW + 4).0), "envelope": "the envelope above"}], "statuses": [h(&stapled.to_bytes())]}),
         ),
         (
             "bundle with a stapled status",
@@ -3294,6 +3374,16 @@ fn relay_vectors() -> Value {
             json!({"status": "refused", "refusal": "TrustStateFixed", "code": Refusal::TrustStateFixed.code()}),
         ),
         (
+            "reported",
+            Ok(Response::Reported { duplicate: false }),
+            json!({"status": "ok", "op": 17, "duplicate": false}),
+        ),
+        (
+            "reported again",
+            Ok(Response::Reported { duplicate: true }),
+            json!({"status": "ok", "op": 17, "duplicate": true}),
+        ),
+        (
             "consent evidence",
             Ok(Response::ConsentEvidence(vec![consent_all])),
             json!({"status": "ok", "op": 11, "records": [h(&consent_all.to_bytes())]}),
@@ -3308,7 +3398,7 @@ fn relay_vectors() -> Value {
     .collect();
 
     json!({
-        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 91-byte header (14.4), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records (14.6), signed by the customer, except the two block records with signer 'business', which block or unblock the customer and are signed by the business. requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11), the bodies carrying the prekey drain (14.8), and stapled statuses (14.13: the status is issued by the issuer of business.json for the business's certificate, this_update = now - 60, next_update = now + 86400; the published list is that issuer's, sequence = issued_at = now - 60, next_update = issued_at + 7 days, revoking serial 5).",
+        "description": "Relay objects (SPEC.md 14). inputs: the customer's and the business's identity secrets (IdentityKeyPair::from_secret_bytes of the Ed25519 seed and X25519 secret); the business's certificate chain is issued by the root and issuer of business.json with the same request as there, for this business's identity key. envelope_headers: the 123-byte header (14.4), whose franking tag commits to the message's content with the franking key given in reports (14.17), which is also the associated data of the session message. envelope: the chat header followed by the opaque ciphertext. consent_records and block_records: the 139-byte records (14.6), signed by the customer, except the two block records with signer 'business', which block or unblock the customer and are signed by the business. requests: signed requests (14.2), each with its signer, counter, timestamp and body inputs (`op` and the body's fields; the Send body is the envelope above, the Consent body the 'opt in to everything' record, the Block body the 'block' record); Ed25519 signatures are deterministic. registration: a relay whose trust store holds root 1 of business.json, at its clock time `now`, answering RegisterBusiness (counter 1, timestamp `now`) with the business's chain, from the business and from another identity; `response` is the encoded response (14.3). responses: encoded responses (14.3), each with its inputs (status, and the refusal code or the op and body fields; the consent evidence holds the 'opt in to everything' record), among them the refusals with a body (RateLimited, 14.11), the bodies carrying the prekey drain (14.8), and stapled statuses (14.13: the status is issued by the issuer of business.json for the business's certificate, this_update = now - 60, next_update = now + 86400; the published list is that issuer's, sequence = issued_at = now - 60, next_update = issued_at + 7 days, revoking serial 5).",
         "inputs": {
             "now": RELAY_NOW,
             "customer_ed25519_seed": h(&c_ed),
@@ -3325,6 +3415,7 @@ fn relay_vectors() -> Value {
         },
         "receipts": sect(receipts, "14.16"),
         "statements": sect(vec![statement_json, empty_json], "14.16"),
+        "reports": reports,
         "envelope_headers": [header_case("chat from the customer", &chat), header_case("notification from the business", &notification)],
         "envelope": {"ciphertext": h(&ciphertext), "encoding": h(&envelope_bytes)},
         "consent_records": [
@@ -3907,6 +3998,14 @@ impl Script {
         result
     }
 
+    /// The script's relay with these daily notification tiers (14.17).
+    fn tiers(self, tiers: hotline::relay::NotificationTiers) -> Self {
+        Self {
+            relay: self.relay.with_notification_tiers(tiers),
+            ..self
+        }
+    }
+
     fn finish(self, name: &str, description: &str, settings: Value) -> Value {
         let actors: Vec<Value> = self
             .actors
@@ -3961,6 +4060,7 @@ fn script_envelope(
             message_id: hotline::relay::MessageId(id),
             class,
             sent_at,
+            franking: Default::default(),
         },
         ciphertext: ciphertext.to_vec(),
     }
@@ -5004,6 +5104,252 @@ fn relay_scripts() -> Value {
         limits_json(&MailboxLimits::default(), &RateLimits::NONE),
     ));
 
+    // ---- Spam reports, quality and the daily notification limit (14.17).
+    let tiers = hotline::relay::NotificationTiers::new(vec![1, 2], 1, 1).unwrap();
+    let mut s = Script::new(
+        MailboxLimits::default(),
+        RateLimits::NONE,
+        &["customer", "business", "customer 2", "customer 3"],
+    )
+    .tiers(tiers);
+    let (c, b) = (s.id("customer"), s.id("business"));
+    let (c2, c3) = (s.id("customer 2"), s.id("customer 3"));
+    s.register_customer("customer", t0);
+    s.register_business("business", t0, chain.clone());
+    s.register_customer("customer 2", t0);
+    s.register_customer("customer 3", t0);
+    for who in ["customer", "customer 2", "customer 3"] {
+        let record = ConsentRecord::sign(s.who(who), b, ConsentScope::ALL, t0 + 1);
+        let r = s.sign(who, t0 + 1, Request::Consent(record));
+        s.run(&format!("{who} consents"), "14.6", t0 + 1, who, r, "ok")
+            .unwrap();
+    }
+    // A notification whose header commits to `content` with the franking
+    // key SHA-256("Hotline vector relay script franking key <label>").
+    let franked = |to, label: &str, content: &[u8], at| {
+        let key = hotline::relay::FrankingKey::from_bytes(val32(&format!(
+            "relay script franking key {label}"
+        )));
+        let mut e = script_envelope(b, to, label, MessageClass::Notification, at, &chat_ct);
+        e.header.franking = key.commit(content);
+        (e, key)
+    };
+    let spam: &[u8] = b"Win a free flight! Send your card number to claim.";
+    let (n1, n1_key) = franked(c, "r1", spam, t0 + 2);
+    send(
+        &mut s,
+        "notification r1 to the customer: 1 of 2 reached",
+        "14.17",
+        t0 + 2,
+        "business",
+        n1.clone(),
+        "ok",
+    );
+    let (n2, _) = franked(c2, "r2", spam, t0 + 3);
+    send(
+        &mut s,
+        "notification r2 to customer 2: 2 of 2 reached",
+        "14.17",
+        t0 + 3,
+        "business",
+        n2,
+        "ok",
+    );
+    let (n3, _) = franked(c3, "r3", spam, t0 + 4);
+    send(
+        &mut s,
+        "notification r3 to customer 3: the daily limit of tier 1",
+        "14.17",
+        t0 + 4,
+        "business",
+        n3.clone(),
+        "relay.daily_limit_reached",
+    );
+    let (n4, _) = franked(c, "r4", b"Your flight KL1234 boards at gate D5.", t0 + 5);
+    send(
+        &mut s,
+        "notification r4 to the customer, already reached today",
+        "14.17",
+        t0 + 5,
+        "business",
+        n4,
+        "ok",
+    );
+    let r = s.sign("customer", t0 + 6, Request::FetchMailbox { max: 10 });
+    s.run(
+        "the customer fetches: each delivery stamped",
+        "14.17",
+        t0 + 6,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let message = hotline::relay::Reportable {
+        header: n1.header,
+        received_at: t0 + 2,
+        stamp: relay_key().stamp(&n1.header, t0 + 2),
+        key: n1_key,
+    };
+    let report = |who: &str, m: &hotline::relay::Reportable, content: &[u8], at| {
+        Request::Report(Box::new(hotline::relay::SpamReport::sign(
+            &script_actor(who),
+            m,
+            content,
+            hotline::relay::ReportReason::Spam,
+            at,
+        )))
+    };
+    let mut forged = message.clone();
+    forged.stamp.0[0] ^= 1;
+    let r = s.sign(
+        "customer",
+        t0 + 7,
+        report("customer", &forged, spam, t0 + 7),
+    );
+    let _ = s.run(
+        "a report with a stamp the relay did not make",
+        "14.17",
+        t0 + 7,
+        "customer",
+        r,
+        "relay.bad_stamp",
+    );
+    let r = s.sign(
+        "customer 2",
+        t0 + 7,
+        report("customer", &message, spam, t0 + 7),
+    );
+    let _ = s.run(
+        "customer 2 submits the customer's report",
+        "14.17",
+        t0 + 7,
+        "customer 2",
+        r,
+        "relay.record_not_yours",
+    );
+    let r = s.sign(
+        "customer",
+        t0 + 7,
+        report("customer", &message, b"Win a free flight!", t0 + 7),
+    );
+    let _ = s.run(
+        "a report whose content does not open the commitment",
+        "14.17",
+        t0 + 7,
+        "customer",
+        r,
+        "relay.request",
+    );
+    let r = s.sign(
+        "customer",
+        t0 + 7,
+        report("customer", &message, spam, t0 - 400),
+    );
+    let _ = s.run(
+        "a report dated beyond the clock window",
+        "14.17",
+        t0 + 7,
+        "customer",
+        r,
+        "relay.stale_record",
+    );
+    let r = s.sign(
+        "customer",
+        t0 + 8,
+        report("customer", &message, spam, t0 + 8),
+    );
+    s.run(
+        "the customer reports r1",
+        "14.17",
+        t0 + 8,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let r = s.sign(
+        "customer",
+        t0 + 9,
+        report("customer", &message, spam, t0 + 9),
+    );
+    s.run(
+        "the same report again: a duplicate",
+        "14.17",
+        t0 + 9,
+        "customer",
+        r,
+        "ok",
+    )
+    .unwrap();
+    let (n5, _) = franked(c3, "r5", b"Your seat is 12A.", t0 + 10);
+    send(
+        &mut s,
+        "one reporter: tier 0, limit 1, two customers reached today, customer 3 refused",
+        "14.17",
+        t0 + 10,
+        "business",
+        n5,
+        "relay.daily_limit_reached",
+    );
+    let (n5b, _) = franked(c2, "r5b", b"Your seat is 12B.", t0 + 11);
+    send(
+        &mut s,
+        "customer 2, reached today, can still be sent to",
+        "14.17",
+        t0 + 11,
+        "business",
+        n5b,
+        "ok",
+    );
+    let day = t0 + 11 + hotline::constants::REACH_WINDOW_SECS;
+    let (n6, _) = franked(c3, "r6", b"Your seat is 14C.", day);
+    send(
+        &mut s,
+        "a rolling day after the last reach: customer 3 is the first reached",
+        "14.17",
+        day,
+        "business",
+        n6,
+        "ok",
+    );
+    let (n7, _) = franked(c, "r7", b"Your seat is 3F.", day + 1);
+    send(
+        &mut s,
+        "and the customer is one too many for tier 0",
+        "14.17",
+        day + 1,
+        "business",
+        n7,
+        "relay.daily_limit_reached",
+    );
+    let late = t0 + 2 + hotline::constants::REPORT_WINDOW_SECS + 1;
+    let r = s.sign("customer", late, report("customer", &message, spam, late));
+    let _ = s.run(
+        "a report one second after the report window",
+        "14.17",
+        late,
+        "customer",
+        r,
+        "relay.report_too_old",
+    );
+    let r = s.sign("business", late, report("customer", &message, spam, late));
+    let _ = s.run(
+        "a business submits the customer's report",
+        "14.17",
+        late,
+        "business",
+        r,
+        "relay.wrong_account_kind",
+    );
+    let mut settings = limits_json(&MailboxLimits::default(), &RateLimits::NONE);
+    settings["notification_tiers"] = json!({"limits": [1, 2], "start": 1, "reports_per_step": 1});
+    scripts.push(s.finish(
+        "spam reports lower the daily notification limit",
+        "Franking and reports (14.17), with notification tiers [1, 2], start tier 1, one tier lower per reporter: the business reaches the customer and customer 2 (its limit of 2), is refused customer 3, and may send the customer again; the customer's fetch carries each delivery's stamp; a report with a forged stamp, another customer's report, content that does not open the commitment and a report dated too far back are refused; the customer's report of r1 is recorded, then answered as a duplicate; at tier 0 (limit 1) the business is refused customer 3 but may send customer 2, reached that day; a rolling day after its last reach it reaches customer 3 and is refused the customer; a report after the window and a report submitted by the business are refused. Franking keys are SHA-256(\"Hotline vector relay script franking key <label>\").",
+        settings,
+    ));
+
     // ---- Mailbox limits and the initial-message limit (14.5, 14.11).
     let limits = MailboxLimits {
         max_envelopes: 3,
@@ -5512,6 +5858,7 @@ fn sender_binding_vectors() -> Value {
             message_id: MessageId([0x5B; 16]),
             class: MessageClass::Chat,
             sent_at: 1_780_304_400,
+            franking: Default::default(),
         };
         // The header is the associated data, so the message authenticates:
         // only the binding tells the two cases apart.
@@ -5567,36 +5914,53 @@ fn client_refusal_vectors() -> Value {
     let memory = || MemoryStore::in_memory(StorageKey::from_bytes(val32("storage key")));
     let fresh =
         || Client::create_with(memory(), fx.store.identity().clone(), fx.store.clone()).unwrap();
-    let header = |recipient: AccountId| EnvelopeHeader {
+    // Every message is franked (SPEC.md 14.17) with the key
+    // SHA-256("Hotline vector franking key"), committing to `committed`.
+    let franking = hotline::relay::FrankingKey::from_bytes(val32("franking key"));
+    let header = |recipient: AccountId, committed: &[u8]| EnvelopeHeader {
         sender: initiator,
         recipient,
         message_id: MessageId([0x5B; 16]),
         class: MessageClass::Chat,
         sent_at: 1_780_304_400,
+        franking: franking.commit(committed),
     };
+    let framed = |content: &[u8]| [&franking.to_bytes()[..], content].concat();
     // The initiator's first and second messages to the responder, with the
-    // envelope header (recipient `to`) as associated data.
-    let messages = |to: AccountId| {
+    // envelope header (recipient `to`) as associated data; the first
+    // message's header commits to `committed` (its content, "first",
+    // unless a case says otherwise).
+    let messages_committing = |to: AccountId, committed: &[u8]| {
         let mut rng = ScriptedRng::new(fx.randomness.iter().flatten().copied().collect());
         let mut session = Session::initiate(&fx.customer, &fx.bundle, &mut rng).unwrap();
-        let ad = header(to).associated_data();
+        let first_header = header(to, committed);
+        let second_header = header(to, b"second");
         let first = session
-            .encrypt_with_rng(b"first", &ad, &mut ScriptedRng::new(VecDeque::new()))
+            .encrypt_with_rng(
+                &framed(b"first"),
+                &first_header.associated_data(),
+                &mut ScriptedRng::new(VecDeque::new()),
+            )
             .unwrap();
         let second = session
-            .encrypt_with_rng(b"second", &ad, &mut ScriptedRng::new(VecDeque::new()))
+            .encrypt_with_rng(
+                &framed(b"second"),
+                &second_header.associated_data(),
+                &mut ScriptedRng::new(VecDeque::new()),
+            )
             .unwrap();
         (
             Envelope {
-                header: header(to),
+                header: first_header,
                 ciphertext: first,
             },
             Envelope {
-                header: header(to),
+                header: second_header,
                 ciphertext: second,
             },
         )
     };
+    let messages = |to: AccountId| messages_committing(to, b"first");
     let (first, second) = messages(responder);
     let mut cases = Vec::new();
     let mut push = |name: &str, steps: Value, result: Value, expect: &str| {
@@ -5662,6 +6026,17 @@ fn client_refusal_vectors() -> Value {
         json!([{"open_envelope": h(&tampered.to_bytes())}]),
         r.err().unwrap_or(json!("ok")),
         "receive.handshake",
+    );
+    let (unopened, _) = messages_committing(responder, b"firsT");
+    let r = fresh()
+        .open_envelope(&unopened)
+        .map(|_| ())
+        .map_err(|e| err(&e));
+    push(
+        "initial message whose content does not open its header's franking commitment",
+        json!([{"open_envelope": h(&unopened.to_bytes())}]),
+        r.err().unwrap_or(json!("ok")),
+        "receive.bad_franking",
     );
     let mut bare = second.clone();
     bare.ciphertext = second.ciphertext[1267..].to_vec();

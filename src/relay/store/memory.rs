@@ -5,12 +5,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{
     AccountRecord, BundleParts, ERASED_DURING_SEND, EnqueueOutcome, MailboxLimits, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome, retention_over, state_entry,
-    state_retention_over, window_expired,
+    SendEffects, StoreError, StoredEnvelope, StoredReport, UploadOutcome, reach_expired,
+    report_retention_over, retention_over, state_entry, state_retention_over, window_expired,
 };
 use crate::keys::{KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::auth::{AccountId, AccountKind};
 use crate::relay::envelope::{Envelope, MessageId};
+use crate::relay::franking::FrankingStamp;
 use crate::relay::policy::{BlockRecord, ConsentRecord, PairState};
 use crate::relay::protocol::{Delivery, PreKeyUpload};
 use crate::relay::receipt::{DeliveryState, StateEntry};
@@ -142,6 +143,10 @@ struct Inner {
     statuses: HashMap<AccountId, (u64, Vec<u8>)>,
     /// Erased account ids, with the time of their erasure.
     erased: HashMap<AccountId, u64>,
+    /// Checked reports, keyed by (business, customer, message id).
+    reports: BTreeMap<(AccountId, AccountId, MessageId), StoredReport>,
+    /// The last notification time per (business, customer).
+    reaches: HashMap<AccountId, HashMap<AccountId, u64>>,
 }
 
 /// A [`RelayStore`] in memory: fast, for tests and single-process relays
@@ -402,6 +407,7 @@ impl RelayStore for MemoryStore {
             out.push(Delivery {
                 id: *id,
                 received_at: e.received_at,
+                stamp: FrankingStamp::default(),
                 envelope: Envelope::from_bytes(&e.bytes)
                     .map_err(|_| StoreError::Corrupt("envelope"))?,
             });
@@ -553,6 +559,58 @@ impl RelayStore for MemoryStore {
             .collect())
     }
 
+    fn put_report(&self, report: &StoredReport) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        g.reports
+            .retain(|_, r| !report_retention_over(r.time, report.time));
+        let key = (report.business, report.customer, report.message_id);
+        if g.reports.contains_key(&key) {
+            return Ok(false);
+        }
+        g.reports.insert(key, report.clone());
+        Ok(true)
+    }
+
+    fn reporters(&self, business: &AccountId, since: u64) -> Result<u64, StoreError> {
+        let g = self.lock();
+        let reporters: HashSet<AccountId> = g
+            .reports
+            .values()
+            .filter(|r| r.business == *business && r.time >= since)
+            .map(|r| r.customer)
+            .collect();
+        Ok(reporters.len() as u64)
+    }
+
+    fn reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        since: u64,
+    ) -> Result<(bool, u64), StoreError> {
+        let g = self.lock();
+        let Some(reached) = g.reaches.get(business) else {
+            return Ok((false, 0));
+        };
+        let this = reached.get(customer).is_some_and(|t| *t >= since);
+        let count = reached.values().filter(|t| **t >= since).count();
+        Ok((this, count as u64))
+    }
+
+    fn note_reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        let reached = g.reaches.entry(*business).or_default();
+        reached.retain(|_, t| !reach_expired(*t, now));
+        let t = reached.entry(*customer).or_default();
+        *t = (*t).max(now);
+        Ok(())
+    }
+
     fn states(
         &self,
         sender: &AccountId,
@@ -638,6 +696,9 @@ impl RelayStore for MemoryStore {
         }
         for (_, s) in g.statuses.values() {
             out.extend_from_slice(s);
+        }
+        for r in g.reports.values() {
+            out.extend_from_slice(&r.bytes);
         }
         Ok(out)
     }

@@ -117,6 +117,33 @@ pub struct StoredEnvelope {
     pub bytes: Vec<u8>,
 }
 
+/// A report the relay checked, as a store keeps it (SPEC.md 14.17).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReport {
+    /// The reported business (the message's sender).
+    pub business: AccountId,
+    /// The reporting customer (the message's recipient).
+    pub customer: AccountId,
+    /// The reported message's id.
+    pub message_id: MessageId,
+    /// When the relay accepted the report (relay clock).
+    pub time: u64,
+    /// The report's encoding, evidence anyone can check again.
+    pub bytes: Vec<u8>,
+}
+
+/// Whether a report the relay accepted at `time` is past its retention at
+/// `now` (SPEC.md 14.17).
+pub fn report_retention_over(time: u64, now: u64) -> bool {
+    now.saturating_sub(time) >= crate::constants::REPORT_RETENTION_SECS
+}
+
+/// Whether a reach at `time` no longer counts at `now`: it is a rolling
+/// day old or more (SPEC.md 14.17).
+pub fn reach_expired(time: u64, now: u64) -> bool {
+    now.saturating_sub(time) >= crate::constants::REACH_WINDOW_SECS
+}
+
 /// What accepting an envelope also changes, in the same atomic step.
 /// (Notifications are metered at delivery, by
 /// [`RelayStore::acknowledge`], not at acceptance: SPEC.md 14.16.)
@@ -403,6 +430,34 @@ pub trait RelayStore: Send + Sync {
         let _ = (sender, period);
         Err(StoreError::Backend(NO_STATES.into()))
     }
+    /// Records a report the relay checked (SPEC.md 14.17), deleting in the
+    /// same step the reports of any business older than
+    /// [`REPORT_RETENTION_SECS`](crate::constants::REPORT_RETENTION_SECS)
+    /// at `report.time`. Returns false, and records nothing, if the
+    /// reporter already reported this message of this sender.
+    fn put_report(&self, report: &StoredReport) -> Result<bool, StoreError>;
+    /// How many distinct customers reported `business` at or after
+    /// `since` (the quality signal, SPEC.md 14.17).
+    fn reporters(&self, business: &AccountId, since: u64) -> Result<u64, StoreError>;
+    /// Whether `business` reached `customer` with a notification at or
+    /// after `since`, and how many distinct customers it reached at or
+    /// after `since` (the daily limit, SPEC.md 14.17).
+    fn reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        since: u64,
+    ) -> Result<(bool, u64), StoreError>;
+    /// Notes that `business` reached `customer` with a notification at
+    /// `now`, and forgets the business's reaches older than
+    /// [`REACH_WINDOW_SECS`](crate::constants::REACH_WINDOW_SECS), which
+    /// no limit counts any more.
+    fn note_reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        now: u64,
+    ) -> Result<(), StoreError>;
     /// Every byte the store holds for accounts, prekeys, envelopes and
     /// records, concatenated: for audits such as the ciphertext-only test.
     fn dump(&self) -> Result<Vec<u8>, StoreError>;
@@ -560,6 +615,18 @@ impl<S: RelayStore + ?Sized> RelayStore for Box<S> {
     }
     fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
         (**self).notification_counts()
+    }
+    fn put_report(&self, r: &StoredReport) -> Result<bool, StoreError> {
+        (**self).put_report(r)
+    }
+    fn reporters(&self, b: &AccountId, since: u64) -> Result<u64, StoreError> {
+        (**self).reporters(b, since)
+    }
+    fn reach(&self, b: &AccountId, c: &AccountId, since: u64) -> Result<(bool, u64), StoreError> {
+        (**self).reach(b, c, since)
+    }
+    fn note_reach(&self, b: &AccountId, c: &AccountId, now: u64) -> Result<(), StoreError> {
+        (**self).note_reach(b, c, now)
     }
     fn dump(&self) -> Result<Vec<u8>, StoreError> {
         (**self).dump()

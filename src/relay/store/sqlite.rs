@@ -14,9 +14,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
     AccountRecord, BundleParts, ERASED_DURING_SEND, EnqueueOutcome, MailboxLimits, RelayStore,
-    SendEffects, StoreError, StoredEnvelope, UploadOutcome, state_entry,
+    SendEffects, StoreError, StoredEnvelope, StoredReport, UploadOutcome, state_entry,
 };
-use crate::constants::{CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS, STATE_RETENTION_SECS};
+use crate::constants::{
+    CHAT_WINDOW_SECS, CONSENT_RETENTION_SECS, REACH_WINDOW_SECS, REPORT_RETENTION_SECS,
+    STATE_RETENTION_SECS,
+};
 use crate::keys::{IdentityKey, KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic};
 use crate::relay::MessageId;
 use crate::relay::auth::{AccountId, AccountKind};
@@ -79,6 +82,14 @@ CREATE TABLE IF NOT EXISTS states(
 CREATE INDEX IF NOT EXISTS states_by_sender ON states(sender, seq);
 CREATE INDEX IF NOT EXISTS states_billed ON states(sender, period, seq) WHERE period IS NOT NULL;
 CREATE INDEX IF NOT EXISTS states_by_time ON states(time);
+CREATE TABLE IF NOT EXISTS reports(
+    business BLOB NOT NULL, customer BLOB NOT NULL, message_id BLOB NOT NULL,
+    time INTEGER NOT NULL, report BLOB NOT NULL,
+    PRIMARY KEY(business, customer, message_id));
+CREATE INDEX IF NOT EXISTS reports_by_time ON reports(time);
+CREATE TABLE IF NOT EXISTS reaches(
+    business BLOB NOT NULL, customer BLOB NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY(business, customer));
 ";
 
 /// A [`RelayStore`] in an SQLite database file. Available with the
@@ -855,6 +866,7 @@ impl RelayStore for SqliteStore {
                 out.push(Delivery {
                     id: from_sql(seq),
                     received_at: from_sql(at),
+                    stamp: Default::default(),
                     envelope,
                 });
             }
@@ -1078,6 +1090,83 @@ impl RelayStore for SqliteStore {
         Ok(out)
     }
 
+    fn put_report(&self, report: &StoredReport) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            if let Some(cut) = report.time.checked_sub(REPORT_RETENTION_SECS) {
+                tx.execute("DELETE FROM reports WHERE time <= ?1", params![to_sql(cut)])
+                    .map_err(backend)?;
+            }
+            let n = tx
+                .execute(
+                    "INSERT INTO reports(business, customer, message_id, time, report)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    params![
+                        &report.business.0[..],
+                        &report.customer.0[..],
+                        &report.message_id.0[..],
+                        to_sql(report.time),
+                        &report.bytes
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn reporters(&self, business: &AccountId, since: u64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()
+            .query_row(
+                "SELECT COUNT(DISTINCT customer) FROM reports WHERE business = ?1 AND time >= ?2",
+                params![&business.0[..], to_sql(since)],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        Ok(from_sql(n))
+    }
+
+    fn reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        since: u64,
+    ) -> Result<(bool, u64), StoreError> {
+        let (this, count): (i64, i64) = self
+            .conn()
+            .query_row(
+                "SELECT COALESCE(SUM(customer = ?2), 0), COUNT(*) FROM reaches
+                 WHERE business = ?1 AND time >= ?3",
+                params![&business.0[..], &customer.0[..], to_sql(since)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(backend)?;
+        Ok((this > 0, from_sql(count)))
+    }
+
+    fn note_reach(
+        &self,
+        business: &AccountId,
+        customer: &AccountId,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            if let Some(cut) = now.checked_sub(REACH_WINDOW_SECS) {
+                tx.execute(
+                    "DELETE FROM reaches WHERE business = ?1 AND time <= ?2",
+                    params![&business.0[..], to_sql(cut)],
+                )
+                .map_err(backend)?;
+            }
+            tx.execute(
+                "INSERT INTO reaches(business, customer, time) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(business, customer) DO UPDATE SET time = MAX(time, excluded.time)",
+                params![&business.0[..], &customer.0[..], to_sql(now)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
     fn states(
         &self,
         sender: &AccountId,
@@ -1165,6 +1254,7 @@ impl RelayStore for SqliteStore {
             ("blocks", "record, record, record"),
             ("business_blocks", "record, record, record"),
             ("statuses", "status, status, status"),
+            ("reports", "report, report, report"),
         ] {
             let mut stmt = conn
                 .prepare(&format!("SELECT {cols} FROM {table}"))

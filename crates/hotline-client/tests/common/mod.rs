@@ -123,6 +123,48 @@ pub async fn relay_business_and_customer(
     (server, (business, bevents), customer)
 }
 
+/// The customer opts in to everything, starts a session with the business
+/// and sends `text`; returns the message as the business received it.
+#[allow(dead_code)]
+pub async fn customer_says(
+    business: &Client,
+    bevents: &mut Events,
+    customer: &Client,
+    text: &[u8],
+) -> hotline_client::Message {
+    use hotline::relay::{ConsentScope, MessageClass};
+    customer
+        .consent(business.account(), ConsentScope::ALL)
+        .await
+        .unwrap();
+    customer.start_session(business.account()).await.unwrap();
+    customer
+        .send(business.account(), MessageClass::Chat, text.to_vec())
+        .await
+        .unwrap();
+    next_message(bevents).await
+}
+
+/// The customer opts in to everything, starts a session and says hello;
+/// the business answers with a notification of `body`. Returns the hello
+/// as the business received it and the notification as the customer did.
+#[allow(dead_code)]
+pub async fn hello_then_notification(
+    (business, bevents): (&Client, &mut Events),
+    (customer, cevents): (&Client, &mut Events),
+    body: &[u8],
+) -> (hotline_client::Message, hotline_client::Message) {
+    use hotline::relay::MessageClass;
+    let hello = customer_says(business, bevents, customer, b"hello").await;
+    business
+        .send(hello.from, MessageClass::Notification, body.to_vec())
+        .await
+        .unwrap();
+    let notification = next_message(cevents).await;
+    assert_eq!(notification.body, body);
+    (hello, notification)
+}
+
 /// The next message event (bounded).
 pub async fn next_message(events: &mut Events) -> hotline_client::Message {
     wait_for(events, |e| match e {

@@ -342,7 +342,8 @@ impl SlowStore {
 
 use hotline::relay::{
     AccountId, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery, EnqueueOutcome,
-    MailboxLimits, MessageId, PairState, SendEffects, StoreError, StoredEnvelope, UploadOutcome,
+    MailboxLimits, MessageId, PairState, SendEffects, StoreError, StoredEnvelope, StoredReport,
+    UploadOutcome,
 };
 
 impl RelayStore for SlowStore {
@@ -443,6 +444,18 @@ impl RelayStore for SlowStore {
     }
     fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
         self.gate(|| self.inner.notification_counts())
+    }
+    fn put_report(&self, r: &StoredReport) -> Result<bool, StoreError> {
+        self.gate(|| self.inner.put_report(r))
+    }
+    fn reporters(&self, b: &AccountId, since: u64) -> Result<u64, StoreError> {
+        self.gate(|| self.inner.reporters(b, since))
+    }
+    fn reach(&self, b: &AccountId, c: &AccountId, since: u64) -> Result<(bool, u64), StoreError> {
+        self.gate(|| self.inner.reach(b, c, since))
+    }
+    fn note_reach(&self, b: &AccountId, c: &AccountId, now: u64) -> Result<(), StoreError> {
+        self.gate(|| self.inner.note_reach(b, c, now))
     }
     fn dump(&self) -> Result<Vec<u8>, StoreError> {
         self.gate(|| self.inner.dump())

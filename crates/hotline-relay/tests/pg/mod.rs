@@ -91,7 +91,7 @@ impl Drop for ScopedStore {
 use hotline::relay::{
     AccountId, AccountRecord, BlockRecord, BundleParts, ConsentRecord, Delivery, EnqueueOutcome,
     MailboxLimits, MessageId, PairState, PreKeyUpload, SendEffects, StoreError, StoredEnvelope,
-    UploadOutcome,
+    StoredReport, UploadOutcome,
 };
 
 impl RelayStore for ScopedStore {
@@ -192,6 +192,18 @@ impl RelayStore for ScopedStore {
     }
     fn notification_counts(&self) -> Result<Vec<(AccountId, u64)>, StoreError> {
         self.s().notification_counts()
+    }
+    fn put_report(&self, r: &StoredReport) -> Result<bool, StoreError> {
+        self.s().put_report(r)
+    }
+    fn reporters(&self, b: &AccountId, since: u64) -> Result<u64, StoreError> {
+        self.s().reporters(b, since)
+    }
+    fn reach(&self, b: &AccountId, c: &AccountId, since: u64) -> Result<(bool, u64), StoreError> {
+        self.s().reach(b, c, since)
+    }
+    fn note_reach(&self, b: &AccountId, c: &AccountId, now: u64) -> Result<(), StoreError> {
+        self.s().note_reach(b, c, now)
     }
     fn dump(&self) -> Result<Vec<u8>, StoreError> {
         self.s().dump()
