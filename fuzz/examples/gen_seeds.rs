@@ -1085,10 +1085,28 @@ fn relay_handle_seeds(out: &Path, est: &Established) {
     .step(a, 0, Sign, fetch(10), None)
     .step(a, 1, Sign, report(&message, spam), None)
     .step(a, 1, Sign, report(&message, spam), None)
-    .step(b, 0, Sign, report(&message, spam), Some(Refusal::WrongAccountKind))
+    .step(
+        b,
+        0,
+        Sign,
+        report(&message, spam),
+        Some(Refusal::WrongAccountKind),
+    )
     .step(a, 0, Sign, report(&forged, spam), Some(Refusal::BadStamp))
-    .step(a, 0, Sign, report(&message, b"Win a free flight!"), Some(Refusal::BadReport))
-    .step(a, 7, Sign, report(&message, spam), Some(Refusal::ReportTooOld));
+    .step(
+        a,
+        0,
+        Sign,
+        report(&message, b"Win a free flight!"),
+        Some(Refusal::BadReport),
+    )
+    .step(
+        a,
+        7,
+        Sign,
+        report(&message, spam),
+        Some(Refusal::ReportTooOld),
+    );
     seqs.push(s);
 
     let mut s = Sequence::new("notifications_consent_withdrawn");

@@ -79,9 +79,8 @@ use hotline::constants::{
     BILLING_PERIOD_SECS, CHAT_WINDOW_SECS, DRAIN_DAY_SLOTS, DRAIN_SLOT_SECS, ENVELOPE_TTL_SECS,
     LOW_PREKEY_THRESHOLD, MAX_CONSENT_HISTORY, MAX_DIRECTORY_PREKEYS, MAX_FETCH_BATCH,
     MAX_FETCH_STATES, OBJ_TYPE_RELAY_REQUEST, PROTOCOL_VERSION, REPORT_WINDOW_SECS,
-    REQUEST_TIME_WINDOW_SECS,
-    SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY, SIG_CTX_KEM_PREKEY, SIG_CTX_ONE_TIME_PREKEY,
-    SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY, STATE_RETENTION_SECS,
+    REQUEST_TIME_WINDOW_SECS, SIG_CTX_BLOCK, SIG_CTX_CONSENT, SIG_CTX_IDENTITY, SIG_CTX_KEM_PREKEY,
+    SIG_CTX_ONE_TIME_PREKEY, SIG_CTX_RELAY_REQUEST, SIG_CTX_SIGNED_PREKEY, STATE_RETENTION_SECS,
 };
 use hotline::hazmat::ed25519::Ed25519Secret;
 use hotline::relay::{
@@ -1675,6 +1674,7 @@ fn refusal_of(e: &RequestError) -> Refusal {
         RequestError::BadSignature => Refusal::BadSignature,
         RequestError::BadIdentity(_) => Refusal::BadIdentity,
         RequestError::BadRecord(_) => Refusal::BadRecord,
+        RequestError::BadReport(_) => Refusal::BadReport,
         other => panic!("request error the harness does not know: {other:?}"),
     }
 }

@@ -205,8 +205,10 @@ pub enum RelayError {
     Store(#[from] StoreError),
 }
 
-/// Wire code of [`Refusal::RateLimited`], the one refusal with a body.
+/// Wire code of [`Refusal::RateLimited`], a refusal with a body.
 pub(crate) const RATE_LIMITED_CODE: u16 = 26;
+/// Wire code of [`Refusal::DailyLimitReached`], a refusal with a body.
+pub(crate) const DAILY_LIMIT_CODE: u16 = 38;
 
 macro_rules! refusals {
     ($($(#[$doc:meta])* $name:ident = $code:expr,)*) => {
@@ -223,6 +225,14 @@ macro_rules! refusals {
                 /// Seconds until the limit allows one more.
                 retry_after_secs: u32,
             },
+            /// The business reached its daily limit of customers reached by
+            /// notifications (code 38; SPEC.md 14.17).
+            DailyLimitReached {
+                /// The limit in force.
+                limit: u32,
+                /// The business's tier.
+                tier: u8,
+            },
         }
         impl Refusal {
             /// The wire code.
@@ -230,10 +240,12 @@ macro_rules! refusals {
                 match self {
                     $(Self::$name => $code,)*
                     Self::RateLimited { .. } => RATE_LIMITED_CODE,
+                    Self::DailyLimitReached { .. } => DAILY_LIMIT_CODE,
                 }
             }
             /// The refusal with this wire code, for the codes that carry
-            /// nothing else (every one but [`Refusal::RateLimited`]).
+            /// nothing else (every one but [`Refusal::RateLimited`] and
+            /// [`Refusal::DailyLimitReached`]).
             pub fn from_code(code: u16) -> Option<Self> {
                 match code { $($code => Some(Self::$name),)* _ => None }
             }
@@ -320,9 +332,6 @@ refusals! {
     BadStamp = 36,
     /// The reported message is too old to report (SPEC.md 14.17).
     ReportTooOld = 37,
-    /// The business reached its daily limit of customers reached by
-    /// notifications (SPEC.md 14.17).
-    DailyLimitReached = 38,
 }
 
 impl RelayError {
@@ -336,7 +345,10 @@ impl RelayError {
             Self::Request(RequestError::BadReport(_)) => Refusal::BadReport,
             Self::BadStamp => Refusal::BadStamp,
             Self::ReportTooOld { .. } => Refusal::ReportTooOld,
-            Self::DailyLimitReached { .. } => Refusal::DailyLimitReached,
+            Self::DailyLimitReached { limit, tier } => Refusal::DailyLimitReached {
+                limit: *limit,
+                tier: *tier,
+            },
             Self::StaleRequest { .. } => Refusal::StaleRequest,
             Self::ReplayedRequest { .. } => Refusal::ReplayedRequest,
             Self::UnknownAccount => Refusal::UnknownAccount,

@@ -14,7 +14,7 @@ use crate::keys::{
 };
 use crate::relay::auth::{AccountId, RequestError};
 use crate::relay::envelope::{ENVELOPE_HEADER_LEN, Envelope};
-use crate::relay::error::{RATE_LIMITED_CODE, Refusal};
+use crate::relay::error::{DAILY_LIMIT_CODE, RATE_LIMITED_CODE, Refusal};
 use crate::relay::franking::{FrankingStamp, SpamReport};
 use crate::relay::limits::{PreKeyDrain, RateLimit};
 use crate::relay::policy::{BlockRecord, ConsentRecord, RECORD_LEN, RecordError};
@@ -535,13 +535,19 @@ impl Response {
             Err(refusal) => {
                 out.push(STATUS_REFUSED);
                 out.extend_from_slice(&refusal.code().to_be_bytes());
-                if let Refusal::RateLimited {
-                    limit,
-                    retry_after_secs,
-                } = refusal
-                {
-                    out.push(limit.to_byte());
-                    out.extend_from_slice(&retry_after_secs.to_be_bytes());
+                match refusal {
+                    Refusal::RateLimited {
+                        limit,
+                        retry_after_secs,
+                    } => {
+                        out.push(limit.to_byte());
+                        out.extend_from_slice(&retry_after_secs.to_be_bytes());
+                    }
+                    Refusal::DailyLimitReached { limit, tier } => {
+                        out.extend_from_slice(&limit.to_be_bytes());
+                        out.push(*tier);
+                    }
+                    _ => {}
                 }
             }
             Ok(resp) => {
@@ -647,6 +653,10 @@ impl Response {
                         retry_after_secs: r.u32("retry after")?,
                     })
                 }
+                DAILY_LIMIT_CODE => Err(Refusal::DailyLimitReached {
+                    limit: r.u32("daily limit")?,
+                    tier: r.u8("tier")?,
+                }),
                 code => Err(Refusal::from_code(code).ok_or(DecodeError::InvalidValue {
                     field: "refusal code",
                     value: code.min(255) as u8,

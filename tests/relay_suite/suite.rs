@@ -3019,6 +3019,6 @@ fn reports_lower_the_daily_limit_of_customers_reached_by_notifications() {
     let header = w.header(&b, &cs[2], MessageClass::Notification);
     assert_eq!(
         w.call_bytes(&mut b, Request::Send(Envelope { header, ciphertext: vec![1; 10] })),
-        Err(Refusal::DailyLimitReached)
+        Err(Refusal::DailyLimitReached { limit: 1, tier: 0 })
     );
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use hotline::business::{TrustRoot, TrustStore};
-use hotline::relay::NoBusinesses;
+use hotline::relay::{NoBusinesses, NotificationTiers};
 use hotline_relay::{Database, ServerLimits, build_relay, load_or_create_relay_key, serve_node};
 
 use std::io::Write as _;
@@ -68,6 +68,16 @@ struct Args {
     /// Most requests doing store work at once; more are answered 503.
     #[arg(long, default_value_t = ServerLimits::default().max_in_flight)]
     max_in_flight: usize,
+    /// Daily limits of distinct customers a business may reach with
+    /// notifications, by quality tier, lowest first (SPEC.md 14.17).
+    #[arg(long, value_delimiter = ',', default_value = "250,2000,10000,100000")]
+    notification_limits: Vec<u32>,
+    /// The tier of a business no customer reported (0 is the first limit).
+    #[arg(long, default_value_t = 1)]
+    start_tier: u8,
+    /// Distinct reporters within a week that lower a business by one tier.
+    #[arg(long, default_value_t = 3)]
+    reporters_per_tier: u32,
 }
 
 async fn terminated() {
@@ -95,6 +105,16 @@ async fn run(mut args: Args) -> Result<(), String> {
     if let Database::Postgres(c) = &mut args.db {
         c.schema = args.db_schema.clone();
     }
+    // Checked before the database is opened: a bad flag costs nothing.
+    let tiers = NotificationTiers::new(
+        args.notification_limits.clone(),
+        args.start_tier,
+        args.reporters_per_tier,
+    )
+    .ok_or(
+        "bad notification tiers: --notification-limits must be 1 to 255 limits, never decreasing, \
+         --start-tier one of them, --reporters-per-tier at least 1",
+    )?;
     let limits = ServerLimits {
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
@@ -141,7 +161,8 @@ async fn run(mut args: Args) -> Result<(), String> {
     let relay = match &key_file {
         Some(path) => relay.with_key(load_or_create_relay_key(path).map_err(|e| e.to_string())?),
         None => relay,
-    };
+    }
+    .with_notification_tiers(tiers);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

@@ -213,5 +213,22 @@ fn bad_arguments_and_databases_are_refused_with_a_reason() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a trust root"));
+    // Notification tiers that decrease, or a start tier past the last.
+    for bad in [
+        &["--notification-limits", "2000,250"][..],
+        &["--notification-limits", "250,2000", "--start-tier", "2"],
+        &["--reporters-per-tier", "0"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hotline-relay"))
+            .args(["--db", "memory", "--listen", "127.0.0.1:0"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("bad notification tiers"),
+            "{bad:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3275,6 +3275,14 @@ fn relay_vectors() -> Value {
             json!({"status": "refused", "refusal": "RateLimited", "code": 26, "limit": 2, "retry_after_secs": 59}),
         ),
         (
+            "daily notification limit reached",
+            Err(Refusal::DailyLimitReached {
+                limit: 250,
+                tier: 0,
+            }),
+            json!({"status": "refused", "refusal": "DailyLimitReached", "code": 38, "limit": 250, "tier": 0}),
+        ),
+        (
             "prekey status",
             Ok(Response::PreKeyStatus(PreKeyStatus {
                 one_time: 7,
