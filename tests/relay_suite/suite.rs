@@ -2935,7 +2935,19 @@ fn a_report_proves_what_the_business_sent_and_nothing_else() {
     elsewhere.stamp = RelayKey::from_seed(&[9; 32]).stamp(&m.header, m.received_at);
     assert!(matches!(report(&w, &mut c, &elsewhere, spam), Err(RelayError::BadStamp)));
     assert_eq!(w.relay.notification_standing(&b.id()).unwrap().0, 0);
-    assert!(matches!(report(&w, &mut c, &m, spam), Ok(Response::Reported { duplicate: false })));
+    // The report's own time: 301 s from the relay's clock is refused, 300
+    // s is taken.
+    let me = c.account.identity().clone();
+    let dated = |t: u64| {
+        let r = SpamReport::sign(&me, &m, spam, ReportReason::Spam, t);
+        Request::Report(Box::new(r))
+    };
+    let late = dated(w.now() + REQUEST_TIME_WINDOW_SECS + 1);
+    assert!(matches!(w.call(&mut c, late), Err(RelayError::StaleRecord)));
+    let early = dated(w.now() - REQUEST_TIME_WINDOW_SECS - 1);
+    assert!(matches!(w.call(&mut c, early), Err(RelayError::StaleRecord)));
+    let edge = dated(w.now() - REQUEST_TIME_WINDOW_SECS);
+    assert!(matches!(w.call(&mut c, edge), Ok(Response::Reported { duplicate: false })));
     assert!(matches!(report(&w, &mut c, &m, spam), Ok(Response::Reported { duplicate: true })));
     assert_eq!(w.relay.notification_standing(&b.id()).unwrap().0, 1);
     // The store keeps the report as evidence anyone can check again.
